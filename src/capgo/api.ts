@@ -1,0 +1,40 @@
+import type {
+  Bundle,
+  BundleDeleteOutcome,
+  Channel,
+  ChannelDeleteOutcome,
+  ChannelUpsert,
+  Device
+} from './types.js'
+
+/**
+ * Everything the action asks of Capgo. The pipeline talks only to this interface; the one real
+ * implementation is `HttpCapgoApi` (client.ts). Every method throws `CapgoError` on a refusal.
+ */
+export interface CapgoApi {
+  /** Every bundle of the app that is not deleted: all pages, de-duplicated by id, newest first. */
+  listBundles(appId: string): Promise<Bundle[]>
+  /** Every channel of the app: all pages, de-duplicated by id, oldest first. */
+  listChannels(appId: string): Promise<Channel[]>
+  /** One channel by name, or undefined when there is none. */
+  getChannel(appId: string, name: string): Promise<Channel | undefined>
+  /** Create or update a channel. Refuses (before sending) an empty `version`. */
+  upsertChannel(body: ChannelUpsert): Promise<void>
+  /** Delete a channel by name; `not_found` when it was already gone. */
+  deleteChannel(appId: string, name: string): Promise<ChannelDeleteOutcome>
+  /** Soft-delete one bundle by its version name. Refuses (before sending) an empty version. */
+  deleteBundle(appId: string, version: string): Promise<BundleDeleteOutcome>
+  /**
+   * Delete every bundle of the app that no channel links: the server's "delete all". Needs the app
+   * id typed twice, as a confirmation. The action itself never calls this: it deletes bundle by
+   * bundle so that its own protected set (rollback targets, cleanup_protect) is honoured and no
+   * bundle uploaded after the inventory was read can be caught.
+   */
+  deleteAllUnlinkedBundles(appId: string, confirmAppId: string): Promise<void>
+  /** One device by id, or undefined when Capgo does not know it (404 device_not_found). */
+  getDevice(appId: string, deviceId: string): Promise<Device | undefined>
+  /** Set a device's channel override. Never sends `version_id`. */
+  linkDevice(appId: string, deviceId: string, channel: string): Promise<void>
+  /** Remove a device's channel override (safe to repeat). */
+  unlinkDevice(appId: string, deviceId: string): Promise<void>
+}
