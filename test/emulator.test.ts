@@ -1,0 +1,959 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { startEmulator } from './emulator/index.js'
+import type { Emulator, EmulatorOptions, SeedApp } from './emulator/index.js'
+
+const KEY = 'test-admin-key'
+const APP = 'com.demo.app'
+const T0 = Date.parse('2026-01-01T00:00:00Z')
+
+const running: Emulator[] = []
+afterEach(async () => {
+  await Promise.all(running.splice(0).map(e => e.stop()))
+})
+
+async function start(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const emu = await startEmulator(opts)
+  running.push(emu)
+  return emu
+}
+
+/** A controllable clock for the `now` option. */
+function clock(start = T0) {
+  const c = { t: start, now: () => c.t, advance: (ms: number) => void (c.t += ms) }
+  return c
+}
+
+interface CallOpts {
+  key?: string | null
+  headers?: Record<string, string>
+  query?: Record<string, string>
+  body?: unknown
+  rawBody?: string
+}
+interface Answer {
+  status: number
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any
+  headers: Headers
+}
+
+async function call(
+  emu: Emulator,
+  method: string,
+  path: string,
+  o: CallOpts = {}
+): Promise<Answer> {
+  const url = new URL(path, emu.url)
+  for (const [k, v] of Object.entries(o.query ?? {})) url.searchParams.set(k, v)
+  const headers: Record<string, string> = { ...o.headers }
+  const key = o.key === undefined ? KEY : o.key
+  if (key !== null) {
+    headers.authorization = key
+    headers.capgkey = key
+  }
+  let body: string | undefined = o.rawBody
+  if (o.body !== undefined) {
+    body = JSON.stringify(o.body)
+    headers['content-type'] = 'application/json'
+  }
+  const res = await fetch(url, { method, headers, body })
+  const text = await res.text()
+  let parsed: unknown = text
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body: parsed, headers: res.headers }
+}
+
+const get = (emu: Emulator, path: string, query: Record<string, string> = {}, key?: string) =>
+  call(emu, 'GET', path, { query: { app_id: APP, ...query }, key })
+const post = (emu: Emulator, path: string, body: Record<string, unknown>, key?: string) =>
+  call(emu, 'POST', path, { body: { app_id: APP, ...body }, key })
+const del = (emu: Emulator, path: string, body: Record<string, unknown>, key?: string) =>
+  call(emu, 'DELETE', path, { body: { app_id: APP, ...body }, key })
+const put = (emu: Emulator, path: string, body: Record<string, unknown>, key?: string) =>
+  call(emu, 'PUT', path, { body: { app_id: APP, ...body }, key })
+
+function expectError(a: Answer, status: number, code: string): void {
+  expect(a.status).toBe(status)
+  expect(a.body).toMatchObject({ error: code })
+  expect(typeof a.body.message).toBe('string')
+  expect(typeof a.body.moreInfo).toBe('object')
+}
+
+const basicApp = (extra: Partial<SeedApp> = {}): SeedApp => ({
+  app_id: APP,
+  bundles: 5,
+  channels: [
+    { name: 'production', version: '1.0.4', public: true },
+    { name: 'beta', version: '1.0.3', rollout_version: '1.0.2' }
+  ],
+  ...extra
+})
+
+describe('auth', () => {
+  it('401 no_key_provided without a key, invalid_apikey for an unknown key or a Bearer prefix', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    expectError(await call(emu, 'GET', '/bundle', { key: null }), 401, 'no_key_provided')
+    expectError(await get(emu, '/bundle', {}, 'nope'), 401, 'invalid_apikey')
+    const bearer = await call(emu, 'GET', '/bundle', {
+      key: null,
+      query: { app_id: APP },
+      headers: { authorization: `Bearer ${KEY}` }
+    })
+    expectError(bearer, 401, 'invalid_apikey')
+  })
+
+  it('reads the authorization header, and capgkey wins when both are sent', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    const q = { query: { app_id: APP }, key: null }
+    expect(
+      (await call(emu, 'GET', '/bundle', { ...q, headers: { authorization: KEY } })).status
+    ).toBe(200)
+    expect((await call(emu, 'GET', '/bundle', { ...q, headers: { capgkey: KEY } })).status).toBe(
+      200
+    )
+    const both = { capgkey: KEY, authorization: 'wrong' }
+    expect((await call(emu, 'GET', '/bundle', { ...q, headers: both })).status).toBe(200)
+    const bad = { capgkey: 'wrong', authorization: KEY }
+    expectError(await call(emu, 'GET', '/bundle', { ...q, headers: bad }), 401, 'invalid_apikey')
+  })
+
+  it('locks an IP out for 15 minutes after 20 failed logins, even with a good key', async () => {
+    const c = clock()
+    const emu = await start({ apps: [basicApp()], now: c.now })
+    for (let i = 0; i < 19; i++)
+      expectError(await get(emu, '/bundle', {}, 'bad'), 401, 'invalid_apikey')
+    expect((await get(emu, '/bundle')).status).toBe(200)
+    expectError(await get(emu, '/bundle', {}, 'bad'), 401, 'invalid_apikey') // the 20th
+    expectError(await get(emu, '/bundle'), 401, 'too_many_failed_logins')
+    c.advance(15 * 60_000 - 1000)
+    expectError(await get(emu, '/bundle'), 401, 'too_many_failed_logins')
+    c.advance(1000)
+    expect((await get(emu, '/bundle')).status).toBe(200)
+  })
+})
+
+describe('roles and apps', () => {
+  const keys = {
+    r: 'read',
+    u: 'upload',
+    d: 'developer',
+    a: 'admin',
+    scoped: { role: 'admin', apps: ['com.other.app'] }
+  } as const
+  const apps = [basicApp(), { app_id: 'com.other.app', bundles: 1 }]
+
+  it('a read key can only GET', async () => {
+    const emu = await start({ keys, apps })
+    expect((await get(emu, '/bundle', {}, 'r')).status).toBe(200)
+    expect((await get(emu, '/channel', {}, 'r')).status).toBe(200)
+    expect((await get(emu, '/device', {}, 'r')).status).toBe(200)
+    expectError(
+      await put(emu, '/bundle', { version_id: 1, channel_id: 1 }, 'r'),
+      400,
+      'cannot_access_app'
+    )
+    expectError(await del(emu, '/bundle', { version: '1.0.0' }, 'r'), 400, 'cannot_delete_bundle')
+    expectError(await post(emu, '/channel', { channel: 'new' }, 'r'), 400, 'cannot_access_app')
+    expectError(await del(emu, '/channel', { channel: 'beta' }, 'r'), 400, 'cannot_delete_channel')
+    expectError(
+      await post(emu, '/device', { device_id: 'x', channel: 'beta' }, 'r'),
+      400,
+      'cannot_access_app'
+    )
+    expectError(await del(emu, '/device', { device_id: 'x' }, 'r'), 400, 'cannot_access_app')
+    expect(emu.bundles(APP)).toHaveLength(5)
+    expect(emu.channel(APP, 'new')).toBeUndefined()
+  })
+
+  it('an upload key can move a bundle onto a channel (PUT /bundle) and nothing else', async () => {
+    const emu = await start({ keys, apps })
+    const beta = emu.channel(APP, 'beta')!
+    const b = emu.bundles(APP).find(x => x.name === '1.0.0')!
+    const ok = await put(emu, '/bundle', { version_id: b.id, channel_id: beta.id }, 'u')
+    expect(ok.status).toBe(200)
+    expect(ok.body.status).toBe('ok')
+    expect(emu.channel(APP, 'beta')!.version).toEqual({ id: b.id, name: '1.0.0' })
+    expectError(await post(emu, '/channel', { channel: 'new' }, 'u'), 400, 'cannot_access_app')
+    expectError(await del(emu, '/bundle', { version: '1.0.1' }, 'u'), 400, 'cannot_delete_bundle')
+    expectError(
+      await post(emu, '/device', { device_id: 'x', channel: 'beta' }, 'u'),
+      400,
+      'cannot_access_app'
+    )
+  })
+
+  it('a developer key creates channels and sets overrides but cannot update channels nor delete', async () => {
+    const emu = await start({ keys, apps })
+    expect((await post(emu, '/channel', { channel: 'dev', version: '1.0.1' }, 'd')).status).toBe(
+      200
+    )
+    expect(emu.channel(APP, 'dev')!.version?.name).toBe('1.0.1')
+    expectError(
+      await post(emu, '/channel', { channel: 'dev', version: '1.0.2' }, 'd'),
+      400,
+      'cannot_access_app'
+    )
+    expect(emu.channel(APP, 'dev')!.version?.name).toBe('1.0.1')
+    expectError(await del(emu, '/bundle', { version: '1.0.0' }, 'd'), 400, 'cannot_delete_bundle')
+    expectError(await del(emu, '/channel', { channel: 'dev' }, 'd'), 400, 'cannot_delete_channel')
+    expect((await post(emu, '/device', { device_id: 'dev1', channel: 'dev' }, 'd')).status).toBe(
+      200
+    )
+    expect(emu.deviceOverride(APP, 'dev1')).toBe('dev')
+    expect((await del(emu, '/device', { device_id: 'dev1' }, 'd')).status).toBe(200)
+    expect(emu.deviceOverride(APP, 'dev1')).toBeUndefined()
+    const b = emu.bundles(APP)[0]!
+    const dev = emu.channel(APP, 'dev')!
+    expect((await put(emu, '/bundle', { version_id: b.id, channel_id: dev.id }, 'd')).status).toBe(
+      200
+    )
+  })
+
+  it('an admin key can do everything; a key scoped to other apps gets cannot_access_app', async () => {
+    const emu = await start({ keys, apps })
+    expect((await del(emu, '/bundle', { version: '1.0.0' }, 'a')).status).toBe(200)
+    expect((await post(emu, '/channel', { channel: 'beta', public: false }, 'a')).status).toBe(200)
+    expect((await del(emu, '/channel', { channel: 'beta' }, 'a')).status).toBe(200)
+    expectError(await get(emu, '/bundle', {}, 'scoped'), 400, 'cannot_access_app')
+    const other = await call(emu, 'GET', '/bundle', {
+      key: 'scoped',
+      query: { app_id: 'com.other.app' }
+    })
+    expect(other.status).toBe(200)
+  })
+
+  it('app_id: bad format 400 invalid_app_id (also when missing); unknown app 400 cannot_access_app', async () => {
+    const emu = await start({ apps })
+    for (const app_id of ['demo', 'com..x', '.com.x', 'com.x!', ''])
+      expectError(await call(emu, 'GET', '/bundle', { query: { app_id } }), 400, 'invalid_app_id')
+    expectError(await call(emu, 'GET', '/channel'), 400, 'invalid_app_id')
+    expectError(
+      await post(emu, '/channel', { app_id: 'nope', channel: 'x' }),
+      400,
+      'invalid_app_id'
+    )
+    expectError(
+      await call(emu, 'GET', '/bundle', { query: { app_id: 'com.unknown.app' } }),
+      400,
+      'cannot_access_app'
+    )
+    const valid = await call(emu, 'GET', '/bundle', { query: { app_id: 'Com.Other-App.x_y' } })
+    expectError(valid, 400, 'cannot_access_app') // a valid format, but no such app
+  })
+})
+
+describe('common rules', () => {
+  it('POST without a JSON body is 400 invalid_json_parse_body; DELETE falls back to the query', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    expectError(await call(emu, 'POST', '/channel'), 400, 'invalid_json_parse_body')
+    expectError(
+      await call(emu, 'POST', '/channel', { rawBody: '' }),
+      400,
+      'invalid_json_parse_body'
+    )
+    expectError(
+      await call(emu, 'POST', '/channel', { rawBody: '{nope' }),
+      400,
+      'invalid_json_parse_body'
+    )
+    const q = await call(emu, 'DELETE', '/bundle', { query: { app_id: APP, version: '1.0.0' } })
+    expect(q.status).toBe(200)
+    expect(emu.bundles(APP, { includeDeleted: true }).find(b => b.name === '1.0.0')!.deleted).toBe(
+      true
+    )
+  })
+
+  it('unknown routes are 404 not_found JSON', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    expectError(await get(emu, '/apps'), 404, 'not_found')
+    expectError(await call(emu, 'PATCH', '/bundle'), 404, 'not_found')
+    expect((await get(emu, '/bundle/')).status).toBe(200) // a trailing slash is tolerated
+  })
+
+  it('rate limits per key in a sliding 60 s window: 429 too_many_requests with Retry-After', async () => {
+    const c = clock()
+    const emu = await start({
+      apps: [basicApp()],
+      rateLimitPerMinute: 3,
+      now: c.now,
+      keys: { k1: 'read', k2: 'read' }
+    })
+    for (let i = 0; i < 3; i++) {
+      expect((await get(emu, '/channel', {}, 'k1')).status).toBe(200)
+      c.advance(10_000)
+    }
+    const limited = await get(emu, '/channel', {}, 'k1')
+    expectError(limited, 429, 'too_many_requests')
+    expect(limited.headers.get('retry-after')).toBe('30')
+    expect(limited.body.moreInfo.retryAfterSeconds).toBe(30)
+    expect((await get(emu, '/channel', {}, 'k2')).status).toBe(200) // per key
+    c.advance(30_000) // the first request leaves the window
+    expect((await get(emu, '/channel', {}, 'k1')).status).toBe(200)
+    expect((await get(emu, '/channel', {}, 'k1')).status).toBe(429)
+  })
+})
+
+describe('GET /bundle', () => {
+  const names = (a: Answer): string[] => a.body.map((b: { name: string }) => b.name)
+  const idx = (a: Answer): number[] => names(a).map(n => 1199 - Number(n.split('.')[2]))
+
+  it('returns full rows, newest first, ignoring `version`', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    const a = await get(emu, '/bundle', { version: '1.0.2' })
+    expect(a.status).toBe(200)
+    expect(names(a)).toEqual(['1.0.4', '1.0.3', '1.0.2', '1.0.1', '1.0.0'])
+    expect(Object.keys(a.body[0]).sort()).toEqual(
+      [
+        'id',
+        'name',
+        'app_id',
+        'created_at',
+        'updated_at',
+        'deleted',
+        'checksum',
+        'external_url',
+        'min_update_version',
+        'native_packages',
+        'owner_org',
+        'r2_path',
+        'session_key',
+        'storage_provider',
+        'user_id'
+      ].sort()
+    )
+    expect(a.body[0]).toMatchObject({ app_id: APP, deleted: false })
+  })
+
+  it('orders equal created_at by id descending', async () => {
+    const at = '2025-01-01T00:00:00.000+00:00'
+    const emu = await start({
+      apps: [
+        {
+          app_id: APP,
+          bundles: [
+            { name: 'a', created_at: at, id: 10 },
+            { name: 'b', created_at: at, id: 12 },
+            { name: 'c', created_at: '2024-01-01T00:00:00Z', id: 20 },
+            { name: 'd', created_at: at, id: 11 }
+          ]
+        }
+      ]
+    })
+    expect(names(await get(emu, '/bundle'))).toEqual(['b', 'd', 'a', 'c'])
+  })
+
+  it('has the paging defect by default: page=1 is rows 50..549, page=2 100..1049, at most 1000 rows', async () => {
+    const emu = await start({ apps: [{ app_id: APP, bundles: 1200 }] })
+    const p = async (page?: string) =>
+      idx(await get(emu, '/bundle', page === undefined ? {} : { page }))
+    const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i)
+    expect(await p()).toEqual(range(0, 50))
+    expect(await p('0')).toEqual(range(0, 50))
+    expect(await p('1')).toEqual(range(50, 500))
+    expect(await p('2')).toEqual(range(100, 950))
+    expect(await p('3')).toEqual(range(150, 1000)) // 150..1549 capped at 1000 rows
+    expect(await p('23')).toEqual(range(1150, 50))
+    expectError(await get(emu, '/bundle', { page: '24' }), 400, 'cannot_get_bundle')
+  })
+
+  it('pages correctly without the defect', async () => {
+    const emu = await start({ pagingDefect: false, apps: [{ app_id: APP, bundles: 120 }] })
+    const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i)
+    const p = async (page: string) =>
+      names(await get(emu, '/bundle', { page })).map(n => 119 - Number(n.split('.')[2]))
+    expect(await p('0')).toEqual(range(0, 50))
+    expect(await p('1')).toEqual(range(50, 50))
+    expect(await p('2')).toEqual(range(100, 20))
+    expectError(await get(emu, '/bundle', { page: '3' }), 400, 'cannot_get_bundle')
+  })
+
+  it('is 400 cannot_get_bundle for an app without (live) bundles', async () => {
+    const emu = await start({
+      apps: [
+        { app_id: APP },
+        { app_id: 'com.gone.app', bundles: [{ name: '1.0.0', deleted: true }] }
+      ]
+    })
+    expectError(await get(emu, '/bundle'), 400, 'cannot_get_bundle')
+    expectError(
+      await call(emu, 'GET', '/bundle', { query: { app_id: 'com.gone.app' } }),
+      400,
+      'cannot_get_bundle'
+    )
+  })
+})
+
+describe('DELETE /bundle', () => {
+  it('soft-deletes one bundle: the row stays with deleted=true and leaves GET /bundle', async () => {
+    const c = clock()
+    const emu = await start({ apps: [basicApp()], now: c.now })
+    c.advance(5000)
+    const a = await del(emu, '/bundle', { version: '1.0.1' })
+    expect(a.status).toBe(200)
+    expect(a.body).toEqual({ status: 'ok' })
+    const row = emu.bundles(APP, { includeDeleted: true }).find(b => b.name === '1.0.1')!
+    expect(row.deleted).toBe(true)
+    expect(Date.parse(row.updated_at)).toBe(T0 + 5000)
+    expect(emu.bundles(APP).map(b => b.name)).not.toContain('1.0.1')
+    expect((await get(emu, '/bundle')).body.map((b: { name: string }) => b.name)).not.toContain(
+      '1.0.1'
+    )
+    expect(emu.state.apps[APP]!.bundles).toHaveLength(5)
+  })
+
+  it('is 400 cannot_delete_version for an unknown or already deleted bundle', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    expectError(await del(emu, '/bundle', { version: '9.9.9' }), 400, 'cannot_delete_version')
+    expect((await del(emu, '/bundle', { version: '1.0.0' })).status).toBe(200)
+    expectError(await del(emu, '/bundle', { version: '1.0.0' }), 400, 'cannot_delete_version')
+  })
+
+  it('is 400 cannot_delete_linked_version for a channel version or rollout_version', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    for (const version of ['1.0.4', '1.0.3', '1.0.2'])
+      expectError(await del(emu, '/bundle', { version }), 400, 'cannot_delete_linked_version')
+    expect(emu.bundles(APP)).toHaveLength(5)
+  })
+
+  it.each([['missing'], ['null'], ['empty']])(
+    'with version %s soft-deletes every bundle no channel links',
+    async how => {
+      const emu = await start({ apps: [basicApp(), { app_id: 'com.other.app', bundles: 3 }] })
+      const body = how === 'missing' ? {} : { version: how === 'null' ? null : '' }
+      const a = await del(emu, '/bundle', body)
+      expect(a.status).toBe(200)
+      expect(emu.bundles(APP).map(b => b.name)).toEqual(['1.0.4', '1.0.3', '1.0.2'])
+      expect(emu.bundles(APP, { includeDeleted: true })).toHaveLength(5)
+      expect(emu.bundles('com.other.app')).toHaveLength(3)
+    }
+  )
+})
+
+describe('PUT /bundle', () => {
+  it('moves a bundle onto a channel; unknown bundle or channel is 400', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    const prod = emu.channel(APP, 'production')!
+    const b0 = emu.bundles(APP).find(b => b.name === '1.0.0')!
+    expect((await put(emu, '/bundle', { version_id: b0.id, channel_id: prod.id })).status).toBe(200)
+    expect(emu.channel(APP, 'production')!.version).toEqual({ id: b0.id, name: '1.0.0' })
+    expectError(
+      await put(emu, '/bundle', { version_id: 999, channel_id: prod.id }),
+      400,
+      'cannot_find_version'
+    )
+    expectError(
+      await put(emu, '/bundle', { version_id: b0.id, channel_id: 999 }),
+      400,
+      'cannot_find_channel'
+    )
+    expectError(await put(emu, '/bundle', { version_id: b0.id }), 400, 'missing_required_fields')
+  })
+})
+
+describe('GET /channel', () => {
+  it('lists 50 a page oldest first, with the paging defect, and [] past the end', async () => {
+    const emu = await start({ apps: [{ app_id: APP }] })
+    for (let i = 0; i < 120; i++)
+      expect((await post(emu, '/channel', { channel: `c${i}` })).status).toBe(200)
+    const names = async (page?: string) =>
+      (await get(emu, '/channel', page === undefined ? {} : { page })).body.map(
+        (c: { name: string }) => Number(c.name.slice(1))
+      )
+    const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i)
+    expect(await names()).toEqual(range(0, 50))
+    expect(await names('1')).toEqual(range(50, 70)) // 50..549 of 120 rows
+    expect(await names('2')).toEqual(range(100, 20))
+    const past = await get(emu, '/channel', { page: '3' })
+    expect(past.status).toBe(200)
+    expect(past.body).toEqual([])
+  })
+
+  it('pages correctly without the defect; rows have the documented shape', async () => {
+    const emu = await start({ pagingDefect: false, apps: [basicApp()] })
+    for (let i = 0; i < 60; i++) await post(emu, '/channel', { channel: `c${i}` })
+    expect((await get(emu, '/channel', { page: '1' })).body).toHaveLength(12)
+    const rows = (await get(emu, '/channel')).body
+    expect(rows[0]).toEqual({
+      id: expect.any(Number),
+      name: 'production',
+      app_id: APP,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+      public: true,
+      version: { id: expect.any(Number), name: '1.0.4' },
+      rollout_version: null,
+      disableAutoUpdate: 'major',
+      disableAutoUpdateUnderNative: true,
+      ios: true,
+      android: true,
+      allow_device_self_set: false,
+      allow_emulator: true,
+      allow_dev: true,
+      allow_prod: true,
+      allow_device: true
+    })
+    const b2 = emu.bundles(APP).find(b => b.name === '1.0.2')!
+    expect(rows[1].rollout_version).toBe(b2.id)
+  })
+
+  it('gets one channel by name; an unknown name is 400 cannot_find_version', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    const one = await get(emu, '/channel', { channel: 'beta' })
+    expect(one.status).toBe(200)
+    expect(one.body).toMatchObject({ name: 'beta', version: { name: '1.0.3' } })
+    expect(one.body).toEqual(emu.channel(APP, 'beta'))
+    expectError(await get(emu, '/channel', { channel: 'nope' }), 400, 'cannot_find_version')
+  })
+})
+
+describe('POST /channel', () => {
+  it('creates with defaults, then updates only the fields sent (and updated_at)', async () => {
+    const c = clock()
+    const emu = await start({ apps: [basicApp()], now: c.now })
+    expect(
+      (await post(emu, '/channel', { channel: 'qa', version: '1.0.1', ios: false })).body
+    ).toEqual({
+      status: 'ok'
+    })
+    const created = emu.channel(APP, 'qa')!
+    expect(created).toMatchObject({
+      public: false,
+      version: { name: '1.0.1' },
+      ios: false,
+      android: true,
+      disableAutoUpdate: 'major',
+      allow_device_self_set: false
+    })
+    c.advance(60_000)
+    await post(emu, '/channel', {
+      channel: 'qa',
+      disableAutoUpdate: 'minor',
+      allow_device_self_set: true
+    })
+    const updated = emu.channel(APP, 'qa')!
+    expect(updated).toMatchObject({
+      id: created.id,
+      version: { name: '1.0.1' },
+      ios: false,
+      disableAutoUpdate: 'minor',
+      allow_device_self_set: true,
+      created_at: created.created_at
+    })
+    expect(Date.parse(updated.updated_at) - Date.parse(created.updated_at)).toBe(60_000)
+  })
+
+  it('unknown version: 400 cannot_find_version on a new channel, 500 on an existing one (no change)', async () => {
+    const emu = await start({
+      apps: [
+        basicApp({
+          bundles: [{ name: '1.0.0' }, { name: '2.0.0', deleted: true }],
+          channels: [{ name: 'beta', version: '1.0.0' }]
+        })
+      ]
+    })
+    expectError(
+      await post(emu, '/channel', { channel: 'new', version: '9.9.9' }),
+      400,
+      'cannot_find_version'
+    )
+    expect(emu.channel(APP, 'new')).toBeUndefined()
+    const before = emu.channel(APP, 'beta')
+    expectError(
+      await post(emu, '/channel', { channel: 'beta', version: '9.9.9', ios: false }),
+      500,
+      'unknown_error'
+    )
+    expectError(
+      await post(emu, '/channel', { channel: 'beta', version: '2.0.0' }),
+      500,
+      'unknown_error'
+    ) // deleted
+    expect(emu.channel(APP, 'beta')).toEqual(before)
+  })
+
+  it.each([[null], [''], ['unknown'], ['builtin']])(
+    'version %j unlinks the bundle',
+    async version => {
+      const emu = await start({ apps: [basicApp()] })
+      expect((await post(emu, '/channel', { channel: 'beta', version })).status).toBe(200)
+      expect(emu.channel(APP, 'beta')!.version).toBeNull()
+      expect(emu.channel(APP, 'beta')!.rollout_version).not.toBeNull()
+    }
+  )
+
+  it('public: true makes other public channels with overlapping platforms non-public', async () => {
+    const emu = await start({
+      apps: [
+        {
+          app_id: APP,
+          channels: [
+            { name: 'both', public: true },
+            { name: 'ios', public: true, android: false },
+            { name: 'android', public: true, ios: false }
+          ]
+        }
+      ]
+    })
+    await post(emu, '/channel', { channel: 'new-ios', public: true, android: false })
+    const pub = (n: string) => emu.channel(APP, n)!.public
+    expect([pub('both'), pub('ios'), pub('android'), pub('new-ios')]).toEqual([
+      false,
+      false,
+      true,
+      true
+    ])
+    await post(emu, '/channel', { channel: 'both', public: true })
+    expect([pub('both'), pub('ios'), pub('android'), pub('new-ios')]).toEqual([
+      true,
+      false,
+      false,
+      false
+    ])
+  })
+
+  it('a bad disableAutoUpdate (or a non-boolean flag) is a 500 and changes nothing', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    expectError(
+      await post(emu, '/channel', { channel: 'beta', disableAutoUpdate: 'sometimes' }),
+      500,
+      'unknown_error'
+    )
+    expectError(
+      await post(emu, '/channel', { channel: 'x', disableAutoUpdate: 'sometimes' }),
+      500,
+      'unknown_error'
+    )
+    expectError(await post(emu, '/channel', { channel: 'beta', ios: 'yes' }), 500, 'unknown_error')
+    expect(emu.channel(APP, 'beta')!.disableAutoUpdate).toBe('major')
+    expect(emu.channel(APP, 'x')).toBeUndefined()
+    for (const v of ['major', 'minor', 'patch', 'version_number', 'none'])
+      expect((await post(emu, '/channel', { channel: 'beta', disableAutoUpdate: v })).status).toBe(
+        200
+      )
+  })
+})
+
+describe('DELETE /channel', () => {
+  it('missing name 400 missing_channel_name, unknown 400 cannot_find_channel; removes overrides on it', async () => {
+    const emu = await start({
+      apps: [basicApp({ devices: [{ device_id: 'D1', channel: 'beta' }, { device_id: 'd2' }] })]
+    })
+    expect(emu.deviceOverride(APP, 'd1')).toBe('beta')
+    expectError(await del(emu, '/channel', {}), 400, 'missing_channel_name')
+    expectError(await del(emu, '/channel', { channel: '' }), 400, 'missing_channel_name')
+    expectError(await del(emu, '/channel', { channel: 'nope' }), 400, 'cannot_find_channel')
+    expect((await del(emu, '/channel', { channel: 'beta' })).body).toEqual({ status: 'ok' })
+    expect(emu.channel(APP, 'beta')).toBeUndefined()
+    expect(emu.deviceOverride(APP, 'd1')).toBeUndefined()
+    expectError(await del(emu, '/channel', { channel: 'beta' }), 400, 'cannot_find_channel')
+    // the bundles it linked are free now
+    expect((await del(emu, '/bundle', { version: '1.0.3' })).status).toBe(200)
+  })
+})
+
+describe('/device', () => {
+  const app = () =>
+    basicApp({
+      channels: [
+        { name: 'production', version: '1.0.4', public: true },
+        { name: 'beta', version: '1.0.3' },
+        { name: 'qa' }
+      ],
+      devices: [{ device_id: 'known-1', platform: 'ios', version_name: '1.0.3' }]
+    })
+
+  it('sets an override (device_id lowercased, device row created) and GET shows it', async () => {
+    const emu = await start({ apps: [app()] })
+    expect((await post(emu, '/device', { device_id: 'ABC-123', channel: 'beta' })).body).toEqual({
+      status: 'ok'
+    })
+    expect(emu.deviceOverride(APP, 'abc-123')).toBe('beta')
+    expect((await post(emu, '/device', { device_id: 'abc-123', channel: 'qa' })).status).toBe(200)
+    expect(emu.deviceOverride(APP, 'ABC-123')).toBe('qa')
+    const one = await get(emu, '/device', { device_id: 'ABC-123' })
+    expect(one.status).toBe(200)
+    expect(one.body).toMatchObject({ device_id: 'abc-123', app_id: APP, channel: 'qa' })
+    const known = await get(emu, '/device', { device_id: 'known-1' })
+    expect(known.body).toMatchObject({ channel: null, platform: 'ios', version_name: '1.0.3' })
+    for (const k of [
+      'plugin_version',
+      'os_version',
+      'is_prod',
+      'is_emulator',
+      'custom_id',
+      'created_at',
+      'updated_at'
+    ])
+      expect(known.body).toHaveProperty(k)
+    const all = await get(emu, '/device')
+    expect(all.body.map((d: { device_id: string }) => d.device_id)).toEqual(['known-1', 'abc-123'])
+    expectError(await get(emu, '/device', { device_id: 'nope' }), 404, 'device_not_found')
+  })
+
+  it('404 channel_not_found, 400 public_channel_override, 400 invalid_version_id; no channel = no-op', async () => {
+    const emu = await start({ apps: [app()] })
+    expectError(
+      await post(emu, '/device', { device_id: 'd', channel: 'nope' }),
+      404,
+      'channel_not_found'
+    )
+    expectError(
+      await post(emu, '/device', { device_id: 'd', channel: 'production' }),
+      400,
+      'public_channel_override'
+    )
+    expectError(
+      await post(emu, '/device', { device_id: 'd', channel: 'beta', version_id: 3 }),
+      400,
+      'invalid_version_id'
+    )
+    expect(emu.deviceOverride(APP, 'd')).toBeUndefined()
+    expect((await post(emu, '/device', { device_id: 'd' })).body).toEqual({ status: 'ok' })
+    expect(emu.deviceOverride(APP, 'd')).toBeUndefined()
+    expect(emu.state.apps[APP]!.devices.map(d => d.device_id)).toEqual(['known-1'])
+  })
+
+  it('DELETE removes the override and is safe to repeat', async () => {
+    const emu = await start({ apps: [app()] })
+    await post(emu, '/device', { device_id: 'd', channel: 'beta' })
+    for (let i = 0; i < 3; i++)
+      expect((await del(emu, '/device', { device_id: 'D' })).body).toEqual({ status: 'ok' })
+    expect(emu.deviceOverride(APP, 'd')).toBeUndefined()
+  })
+
+  it('429 when the same device is set to the same channel again within 60 s', async () => {
+    const c = clock()
+    const emu = await start({ apps: [app()], now: c.now })
+    expect((await post(emu, '/device', { device_id: 'd', channel: 'beta' })).status).toBe(200)
+    c.advance(20_000)
+    const again = await post(emu, '/device', { device_id: 'D', channel: 'beta' })
+    expectError(again, 429, 'too_many_requests')
+    expect(again.body.moreInfo.retryAfterSeconds).toBe(40)
+    expect(again.headers.get('retry-after')).toBe('40')
+    expect((await post(emu, '/device', { device_id: 'other', channel: 'beta' })).status).toBe(200) // another device
+    c.advance(40_000)
+    expect((await post(emu, '/device', { device_id: 'd', channel: 'beta' })).status).toBe(200)
+    expect((await post(emu, '/device', { device_id: 'd', channel: 'qa' })).status).toBe(200) // another channel
+    expect(emu.deviceOverride(APP, 'd')).toBe('qa')
+  })
+
+  it('429 on more than 5 operations a second on one device', async () => {
+    const c = clock()
+    const emu = await start({ apps: [app()], now: c.now })
+    const ops = [
+      () => post(emu, '/device', { device_id: 'd', channel: 'beta' }),
+      () => del(emu, '/device', { device_id: 'd' }),
+      () => post(emu, '/device', { device_id: 'D', channel: 'qa' }),
+      () => del(emu, '/device', { device_id: 'd' }),
+      () => post(emu, '/device', { device_id: 'd' })
+    ]
+    for (const op of ops) {
+      expect((await op()).status).toBe(200)
+      c.advance(100)
+    }
+    const sixth = await del(emu, '/device', { device_id: 'd' })
+    expectError(sixth, 429, 'too_many_requests')
+    expect(sixth.headers.get('retry-after')).toBe('1')
+    expect((await del(emu, '/device', { device_id: 'e' })).status).toBe(200) // another device
+    c.advance(600)
+    expect((await del(emu, '/device', { device_id: 'd' })).status).toBe(200)
+  })
+})
+
+describe('faults', () => {
+  it("'status' answers without acting (429 with Retry-After, 503), honouring method/path/count", async () => {
+    const emu = await start({
+      apps: [basicApp()],
+      faults: [
+        {
+          kind: 'status',
+          status: 429,
+          retryAfterSeconds: 7,
+          method: 'DELETE',
+          path: '/bundle',
+          count: 1
+        },
+        { kind: 'status', status: 503, path: '/channel', count: 1 }
+      ]
+    })
+    const limited = await del(emu, '/bundle', { version: '1.0.0' })
+    expectError(limited, 429, 'too_many_requests')
+    expect(limited.headers.get('retry-after')).toBe('7')
+    expect(limited.body.moreInfo.retryAfterSeconds).toBe(7)
+    expect(emu.bundles(APP)).toHaveLength(5)
+    expect((await del(emu, '/bundle', { version: '1.0.0' })).status).toBe(200) // count: 1
+    expect((await get(emu, '/channel')).status).toBe(503)
+    expect((await get(emu, '/channel')).status).toBe(200)
+    expect(emu.requests.map(r => r.fault)).toEqual(['status', undefined, 'status', undefined])
+  })
+
+  it("'html' answers a 502 HTML page", async () => {
+    const emu = await start({ apps: [basicApp()], faults: [{ kind: 'html' }] })
+    const res = await fetch(`${emu.url}/bundle?app_id=${APP}`, { headers: { capgkey: KEY } })
+    expect(res.status).toBe(502)
+    expect(res.headers.get('content-type')).toContain('text/html')
+    expect(await res.text()).toContain('<h1>502 Bad Gateway</h1>')
+    emu.clearFaults()
+    emu.addFault({ kind: 'html', status: 504 })
+    expect((await get(emu, '/bundle')).status).toBe(504)
+  })
+
+  it("'drop-before' closes the socket without acting; 'drop-after' acts, then closes it", async () => {
+    const emu = await start({
+      apps: [basicApp()],
+      faults: [
+        {
+          kind: 'drop-before',
+          method: 'DELETE',
+          when: r => (r.body as { version?: string }).version === '1.0.0'
+        },
+        {
+          kind: 'drop-after',
+          method: 'DELETE',
+          when: r => (r.body as { version?: string }).version === '1.0.1'
+        }
+      ]
+    })
+    await expect(del(emu, '/bundle', { version: '1.0.0' })).rejects.toThrow()
+    await expect(del(emu, '/bundle', { version: '1.0.1' })).rejects.toThrow()
+    const live = emu.bundles(APP).map(b => b.name)
+    expect(live).toContain('1.0.0')
+    expect(live).not.toContain('1.0.1')
+    expect(emu.requests.map(r => [r.fault, r.status])).toEqual([
+      ['drop-before', 0],
+      ['drop-after', 200]
+    ])
+  })
+
+  it("'slow' waits delayMs then answers normally; latencyMs delays every request", async () => {
+    const emu = await start({
+      apps: [basicApp()],
+      latencyMs: 30,
+      faults: [{ kind: 'slow', delayMs: 150, count: 1 }]
+    })
+    let t = performance.now()
+    expect((await get(emu, '/bundle')).status).toBe(200)
+    expect(performance.now() - t).toBeGreaterThanOrEqual(170)
+    t = performance.now()
+    expect((await get(emu, '/bundle')).status).toBe(200)
+    const fast = performance.now() - t
+    expect(fast).toBeGreaterThanOrEqual(25)
+    expect(fast).toBeLessThan(150)
+  })
+
+  it("'truncated' sends half the JSON body with the full content-length", async () => {
+    const emu = await start({ apps: [basicApp()], faults: [{ kind: 'truncated', method: 'POST' }] })
+    const res = await fetch(`${emu.url}/channel`, {
+      method: 'POST',
+      headers: { capgkey: KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ app_id: APP, channel: 'made-it' })
+    })
+    expect(res.status).toBe(200)
+    expect(Number(res.headers.get('content-length'))).toBe(JSON.stringify({ status: 'ok' }).length)
+    await expect(res.text()).rejects.toThrow()
+    expect(emu.channel(APP, 'made-it')).toBeDefined() // the handler ran
+    expect(emu.requests[0]).toMatchObject({ fault: 'truncated', status: 200 })
+  })
+
+  it("'extra-rows' answers up to 120 rows from the page's offset", async () => {
+    const emu = await start({
+      pagingDefect: false,
+      apps: [
+        {
+          app_id: APP,
+          bundles: 200,
+          channels: Array.from({ length: 130 }, (_, i) => ({ name: `c${i}` }))
+        }
+      ],
+      faults: [{ kind: 'extra-rows', method: 'GET', count: 3 }]
+    })
+    expect((await get(emu, '/bundle')).body).toHaveLength(120)
+    const p1 = (await get(emu, '/bundle', { page: '1' })).body
+    expect(p1).toHaveLength(120)
+    expect(p1[0].name).toBe('1.0.149')
+    expect((await get(emu, '/channel', { page: '2' })).body).toHaveLength(30)
+    expect((await get(emu, '/bundle')).body).toHaveLength(50)
+  })
+
+  it("'echo-key' answers a 500 whose message and x-debug-key header hold the key", async () => {
+    const emu = await start({ apps: [basicApp()], faults: [{ kind: 'echo-key' }] })
+    const a = await get(emu, '/bundle')
+    expectError(a, 500, 'unknown_error')
+    expect(a.body.message).toContain(KEY)
+    expect(a.headers.get('x-debug-key')).toBe(KEY)
+  })
+
+  it('skip, share (seeded) and when select which matching requests fire', async () => {
+    const run = async (seed: number) => {
+      const emu = await start({
+        apps: [basicApp()],
+        seed,
+        faults: [
+          { kind: 'status', status: 500, skip: 2, count: 1, path: '/bundle' },
+          { kind: 'status', status: 503, share: 0.5, path: '/channel' },
+          { kind: 'status', status: 502, when: r => r.query.channel === 'beta' }
+        ]
+      })
+      const statuses: number[] = []
+      for (let i = 0; i < 4; i++) statuses.push((await get(emu, '/bundle')).status)
+      expect(statuses).toEqual([200, 200, 500, 200])
+      const shared: number[] = []
+      for (let i = 0; i < 40; i++) shared.push((await get(emu, '/channel')).status)
+      const fired = shared.filter(s => s === 503).length
+      expect(fired).toBeGreaterThan(8)
+      expect(fired).toBeLessThan(32)
+      emu.clearFaults()
+      emu.addFault({ kind: 'status', status: 502, when: r => r.query.channel === 'beta' })
+      expect((await get(emu, '/channel', { channel: 'beta' })).status).toBe(502)
+      expect((await get(emu, '/channel', { channel: 'production' })).status).toBe(200)
+      return shared
+    }
+    expect(await run(42)).toEqual(await run(42))
+  })
+})
+
+describe('request log and lifecycle', () => {
+  it('logs every request in order with method, path, query, body, headers, status; writes() and clearLog()', async () => {
+    const c = clock()
+    const emu = await start({ apps: [basicApp()], now: c.now })
+    await get(emu, '/bundle', { page: '0' })
+    c.advance(10)
+    await del(emu, '/bundle', { version: 'nope' })
+    await post(emu, '/channel', { channel: 'x' })
+    expect(emu.requests).toHaveLength(3)
+    expect(emu.requests[0]).toMatchObject({
+      seq: 1,
+      method: 'GET',
+      path: '/bundle',
+      query: { app_id: APP, page: '0' },
+      status: 200,
+      at: T0
+    })
+    expect(emu.requests[0]!.headers.capgkey).toBe(KEY)
+    expect(emu.requests[1]).toMatchObject({
+      seq: 2,
+      method: 'DELETE',
+      body: { app_id: APP, version: 'nope' },
+      status: 400,
+      at: T0 + 10
+    })
+    expect(emu.writes().map(r => r.method)).toEqual(['DELETE', 'POST'])
+    emu.clearLog()
+    expect(emu.requests).toHaveLength(0)
+    await get(emu, '/channel')
+    expect(emu.requests[0]!.seq).toBe(4)
+  })
+
+  it('stop() closes keep-alive sockets promptly', async () => {
+    const emu = await startEmulator({ apps: [basicApp()] })
+    expect((await get(emu, '/bundle')).status).toBe(200)
+    const t = performance.now()
+    await emu.stop()
+    expect(performance.now() - t).toBeLessThan(1000)
+    await expect(get(emu, '/bundle')).rejects.toThrow()
+  })
+})

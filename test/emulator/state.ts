@@ -1,0 +1,205 @@
+// Seeding and row helpers of the Capgo emulator.
+import { createHash } from 'node:crypto'
+import type {
+  AppState,
+  BundleRow,
+  ChannelRow,
+  DeviceRow,
+  EmulatorState,
+  SeedApp,
+  StoredChannel,
+  StoredDevice
+} from './types.js'
+
+const HOUR = 3_600_000
+
+/** PostgREST's timestamp format, e.g. `2026-01-02T03:04:05.678+00:00`. */
+export function timestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '+00:00')
+}
+
+function fakeUuid(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`
+}
+
+export function newBundleRow(
+  app: AppState,
+  id: number,
+  name: string,
+  createdAt: string
+): BundleRow {
+  return {
+    id,
+    name,
+    app_id: app.app_id,
+    created_at: createdAt,
+    updated_at: createdAt,
+    deleted: false,
+    checksum: createHash('sha256').update(`${app.app_id}@${name}#${id}`).digest('hex').slice(0, 32),
+    external_url: null,
+    min_update_version: null,
+    native_packages: [],
+    owner_org: app.owner_org,
+    r2_path: `orgs/${app.owner_org}/apps/${app.app_id}/${name}.zip`,
+    session_key: null,
+    storage_provider: 'r2',
+    user_id: fakeUuid(`user:${app.owner_org}`)
+  }
+}
+
+export function newChannel(app: AppState, id: number, name: string, at: string): StoredChannel {
+  return {
+    id,
+    name,
+    app_id: app.app_id,
+    created_at: at,
+    updated_at: at,
+    public: false,
+    version: null,
+    rollout_version: null,
+    disableAutoUpdate: 'major',
+    disableAutoUpdateUnderNative: true,
+    ios: true,
+    android: true,
+    allow_device_self_set: false,
+    allow_emulator: true,
+    allow_dev: true,
+    allow_prod: true,
+    allow_device: true
+  }
+}
+
+export function newDevice(appId: string, deviceId: string, at: string): StoredDevice {
+  return {
+    device_id: deviceId,
+    app_id: appId,
+    version_name: null,
+    platform: null,
+    plugin_version: null,
+    os_version: null,
+    is_prod: true,
+    is_emulator: false,
+    custom_id: null,
+    created_at: at,
+    updated_at: at
+  }
+}
+
+/** created_at descending, then id descending (deterministic). */
+export function newestFirst(a: BundleRow, b: BundleRow): number {
+  return Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id
+}
+
+/** created_at ascending, then id ascending. */
+export function oldestFirst(a: { created_at: string; id: number }, b: typeof a): number {
+  return Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id
+}
+
+export function liveBundles(app: AppState): BundleRow[] {
+  return app.bundles.filter(b => !b.deleted).sort(newestFirst)
+}
+
+/** The newest non-deleted bundle of that name. */
+export function findBundleByName(app: AppState, name: string): BundleRow | undefined {
+  return liveBundles(app).find(b => b.name === name)
+}
+
+export function isLinked(app: AppState, bundleId: number): boolean {
+  return app.channels.some(c => c.version === bundleId || c.rollout_version === bundleId)
+}
+
+export function channelRow(app: AppState, c: StoredChannel): ChannelRow {
+  const b = c.version === null ? undefined : app.bundles.find(x => x.id === c.version)
+  return { ...c, version: b ? { id: b.id, name: b.name } : null }
+}
+
+export function deviceRow(app: AppState, d: StoredDevice): DeviceRow {
+  const channelId = app.overrides[d.device_id]
+  const channel = app.channels.find(c => c.id === channelId)
+  return { ...d, channel: channel?.name ?? null }
+}
+
+export function seedState(apps: SeedApp[], nowMs: number): EmulatorState {
+  const state: EmulatorState = { apps: {}, nextBundleId: 1, nextChannelId: 1 }
+  for (const seed of apps) {
+    if (state.apps[seed.app_id]) throw new Error(`emulator seed: app ${seed.app_id} given twice`)
+    const app: AppState = {
+      app_id: seed.app_id,
+      owner_org: fakeUuid(`org:${seed.app_id}`),
+      bundles: [],
+      channels: [],
+      devices: [],
+      overrides: {}
+    }
+    state.apps[seed.app_id] = app
+
+    const interval = seed.bundleIntervalMs ?? HOUR
+    const end = seed.bundleEnd?.getTime() ?? nowMs
+    const rows =
+      typeof seed.bundles === 'number'
+        ? Array.from({ length: seed.bundles }, (_, i) => ({ name: `1.0.${i}` }) as const)
+        : (seed.bundles ?? [])
+    rows.forEach((r, i) => {
+      const id = 'id' in r && r.id !== undefined ? r.id : state.nextBundleId
+      if (Object.values(state.apps).some(a => a.bundles.some(b => b.id === id)))
+        throw new Error(`emulator seed: bundle id ${id} given twice`)
+      state.nextBundleId = Math.max(state.nextBundleId, id + 1)
+      const createdAt =
+        'created_at' in r && r.created_at !== undefined
+          ? r.created_at
+          : timestamp(end - (rows.length - 1 - i) * interval)
+      const row = newBundleRow(app, id, r.name, createdAt)
+      row.deleted = ('deleted' in r && r.deleted) || false
+      app.bundles.push(row)
+    })
+
+    const at = timestamp(nowMs)
+    for (const sc of seed.channels ?? []) {
+      if (app.channels.some(c => c.name === sc.name))
+        throw new Error(`emulator seed: channel ${sc.name} given twice in ${seed.app_id}`)
+      const c = newChannel(app, state.nextChannelId++, sc.name, at)
+      const link = (name: string | null | undefined): number | null => {
+        if (name === undefined || name === null) return null
+        const b = findBundleByName(app, name)
+        if (!b) throw new Error(`emulator seed: channel ${sc.name} links unknown bundle ${name}`)
+        return b.id
+      }
+      const { name: _n, version, rollout_version, ...flags } = sc
+      Object.assign(c, flags)
+      c.version = link(version)
+      c.rollout_version = link(rollout_version)
+      app.channels.push(c)
+    }
+
+    for (const sd of seed.devices ?? []) {
+      const id = sd.device_id.toLowerCase()
+      const d = newDevice(app.app_id, id, at)
+      d.platform = sd.platform ?? 'android'
+      d.version_name = sd.version_name ?? 'builtin'
+      d.plugin_version = '7.0.0'
+      d.os_version = d.platform === 'ios' ? '18.0' : '15'
+      d.custom_id = ''
+      app.devices.push(d)
+      if (sd.channel !== undefined) {
+        const c = app.channels.find(x => x.name === sd.channel)
+        if (!c)
+          throw new Error(`emulator seed: device ${id} overrides unknown channel ${sd.channel}`)
+        app.overrides[id] = c.id
+      }
+    }
+  }
+  return state
+}
+
+/** mulberry32: a small seeded PRNG returning [0, 1). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
