@@ -31207,7 +31207,7 @@ function setCommandEcho(enabled) {
  */
 function setFailed(message) {
     process.exitCode = ExitCode.Failure;
-    core_error(message);
+    error(message);
 }
 //-----------------------------------------------------------------------
 // Logging Commands
@@ -31230,7 +31230,7 @@ function core_debug(message) {
  * @param message error issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function core_error(message, properties = {}) {
+function error(message, properties = {}) {
     command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -32444,7 +32444,11 @@ function outcomeOf(settings, plan, result) {
     const alreadyLinked = plan.links.filter(d => d.action === 'already').map(d => d.deviceId);
     const alreadyUnlinked = plan.unlinks.filter(d => d.action === 'already').map(d => d.deviceId);
     const plannedDeletions = plan.deletions.flatMap(p => p.decisions.map(d => d.version));
-    const deletedBundles = planned ? plannedDeletions : (result?.deleted ?? []);
+    // In plan order, whatever order the concurrent deletions finished in.
+    const deletedSet = new Set(result?.deleted ?? []);
+    const deletedBundles = planned
+        ? plannedDeletions
+        : plannedDeletions.filter(v => deletedSet.has(v));
     const cleanupRan = settings.cleanup !== undefined || settings.deleteAllBundles;
     const inOrder = (ids, wanted) => wanted.filter(id => ids.includes(id));
     return {
@@ -33395,8 +33399,6 @@ function logPlan(plan) {
         const count = (fate) => plan.bundles.filter(b => b.fate === fate).length;
         info(`bundles: ${count('delete')} to delete, ${count('protected')} protected, ${count('keep')} kept`);
     }
-    for (const error of plan.errors)
-        core_error(error);
 }
 function messageOf(error) {
     return error instanceof Error ? error.message : String(error);

@@ -190,7 +190,6 @@ function logPlan(plan: Plan): void {
       `bundles: ${count('delete')} to delete, ${count('protected')} protected, ${count('keep')} kept`
     )
   }
-  for (const error of plan.errors) core.error(error)
 }
 
 function messageOf(error: unknown): string {

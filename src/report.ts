@@ -47,7 +47,11 @@ export function outcomeOf(
   const alreadyLinked = plan.links.filter(d => d.action === 'already').map(d => d.deviceId)
   const alreadyUnlinked = plan.unlinks.filter(d => d.action === 'already').map(d => d.deviceId)
   const plannedDeletions = plan.deletions.flatMap(p => p.decisions.map(d => d.version))
-  const deletedBundles = planned ? plannedDeletions : (result?.deleted ?? [])
+  // In plan order, whatever order the concurrent deletions finished in.
+  const deletedSet = new Set(result?.deleted ?? [])
+  const deletedBundles = planned
+    ? plannedDeletions
+    : plannedDeletions.filter(v => deletedSet.has(v))
   const cleanupRan = settings.cleanup !== undefined || settings.deleteAllBundles
   const inOrder = (ids: string[], wanted: string[]): string[] =>
     wanted.filter(id => ids.includes(id))
