@@ -31586,10 +31586,11 @@ class HttpCapgoApi {
             // An empty version makes Capgo delete every bundle of the app.
             throw refused('DELETE /bundle', 'refused to delete a bundle with an empty version name');
         }
-        return this.call('DELETE', '/bundle', {
+        const result = await this.call('DELETE', '/bundle', {
             body: { app_id: appId, version },
             recover: (error, ambiguous) => ambiguous && error.code === 'cannot_delete_version' ? 'deleted_on_retry' : undefined
-        }).then(result => result ?? 'deleted');
+        });
+        return result === 'deleted_on_retry' ? 'deleted_on_retry' : 'deleted';
     }
     async deleteAllUnlinkedBundles(appId, confirmAppId) {
         if (appId.trim() === '' || confirmAppId !== appId) {
@@ -31655,7 +31656,8 @@ class HttpCapgoApi {
         const NOT_FOUND = Symbol('not found');
         const result = await this.call('GET', '/device', {
             query: { app_id: appId, device_id: deviceId },
-            recover: error => error.status === 404 || error.code === 'device_not_found' ? NOT_FOUND : undefined
+            // Only Capgo's own "unknown device": a bare 404 may be a wrong api_url or a proxy.
+            recover: error => (error.code === 'device_not_found' ? NOT_FOUND : undefined)
         });
         if (result === NOT_FOUND)
             return undefined;
@@ -31937,15 +31939,13 @@ class HttpCapgoApi {
         return url.toString();
     }
     backoff(attempt) {
-        const step = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (attempt - 1));
-        // Jitter spreads retries of concurrent deletions apart: 50% to 150% of the step.
-        return Math.round(step * (0.5 + this.random()));
+        const step = this.backoffBaseMs * 2 ** (attempt - 1);
+        // Jitter spreads retries of concurrent deletions apart: 50% to 150% of the step, capped.
+        return Math.min(this.backoffMaxMs, Math.round(step * (0.5 + this.random())));
     }
     retryAfter(headers, body) {
-        const header = Number(headers['retry-after']);
-        const fromBody = Number(isObject(body.moreInfo) ? body.moreInfo.retryAfterSeconds : NaN);
-        const seconds = Number.isFinite(header) && header >= 0 ? header : fromBody;
-        if (!Number.isFinite(seconds) || seconds < 0)
+        const seconds = retryAfterSeconds(headers['retry-after']) ?? retryAfterSeconds(moreInfoWait(body));
+        if (seconds === undefined)
             return Math.min(this.backoffBaseMs, this.maxRetryAfterMs);
         return Math.min(Math.ceil(seconds * 1000), this.maxRetryAfterMs);
     }
@@ -31979,6 +31979,21 @@ function withAttempts(error, attempts) {
         attempts,
         message: `${error.message} — gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}`
     });
+}
+/** Retry-After as seconds (a number) or an HTTP date; undefined when absent or unreadable. */
+function retryAfterSeconds(value) {
+    if (typeof value === 'number')
+        return Number.isFinite(value) && value >= 0 ? value : undefined;
+    if (typeof value !== 'string' || value.trim() === '')
+        return undefined;
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Number(text);
+    const date = Date.parse(text);
+    return Number.isFinite(date) ? Math.max(0, (date - Date.now()) / 1000) : undefined;
+}
+function moreInfoWait(body) {
+    return isObject(body.moreInfo) ? body.moreInfo.retryAfterSeconds : undefined;
 }
 function parseJson(text) {
     try {

@@ -136,11 +136,12 @@ export class HttpCapgoApi implements CapgoApi {
       // An empty version makes Capgo delete every bundle of the app.
       throw refused('DELETE /bundle', 'refused to delete a bundle with an empty version name')
     }
-    return this.call<BundleDeleteOutcome>('DELETE', '/bundle', {
+    const result = await this.call<unknown>('DELETE', '/bundle', {
       body: { app_id: appId, version },
       recover: (error, ambiguous) =>
         ambiguous && error.code === 'cannot_delete_version' ? 'deleted_on_retry' : undefined
-    }).then(result => result ?? 'deleted')
+    })
+    return result === 'deleted_on_retry' ? 'deleted_on_retry' : 'deleted'
   }
 
   async deleteAllUnlinkedBundles(appId: string, confirmAppId: string): Promise<void> {
@@ -216,8 +217,8 @@ export class HttpCapgoApi implements CapgoApi {
     const NOT_FOUND = Symbol('not found')
     const result = await this.call<Device | typeof NOT_FOUND>('GET', '/device', {
       query: { app_id: appId, device_id: deviceId },
-      recover: error =>
-        error.status === 404 || error.code === 'device_not_found' ? NOT_FOUND : undefined
+      // Only Capgo's own "unknown device": a bare 404 may be a wrong api_url or a proxy.
+      recover: error => (error.code === 'device_not_found' ? NOT_FOUND : undefined)
     })
     if (result === NOT_FOUND) return undefined
     if (!isObject(result) || typeof result.device_id !== 'string') {
@@ -514,17 +515,15 @@ export class HttpCapgoApi implements CapgoApi {
   }
 
   private backoff(attempt: number): number {
-    const step = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (attempt - 1))
-    // Jitter spreads retries of concurrent deletions apart: 50% to 150% of the step.
-    return Math.round(step * (0.5 + this.random()))
+    const step = this.backoffBaseMs * 2 ** (attempt - 1)
+    // Jitter spreads retries of concurrent deletions apart: 50% to 150% of the step, capped.
+    return Math.min(this.backoffMaxMs, Math.round(step * (0.5 + this.random())))
   }
 
   private retryAfter(headers: IncomingHttpHeaders, body: Partial<CapgoErrorBody>): number {
-    const header = Number(headers['retry-after'])
-    const fromBody = Number(isObject(body.moreInfo) ? body.moreInfo.retryAfterSeconds : NaN)
-    const seconds = Number.isFinite(header) && header >= 0 ? header : fromBody
-    if (!Number.isFinite(seconds) || seconds < 0)
-      return Math.min(this.backoffBaseMs, this.maxRetryAfterMs)
+    const seconds =
+      retryAfterSeconds(headers['retry-after']) ?? retryAfterSeconds(moreInfoWait(body))
+    if (seconds === undefined) return Math.min(this.backoffBaseMs, this.maxRetryAfterMs)
     return Math.min(Math.ceil(seconds * 1000), this.maxRetryAfterMs)
   }
 
@@ -561,6 +560,20 @@ function withAttempts(error: CapgoError, attempts: number): CapgoError {
     attempts,
     message: `${error.message} — gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}`
   })
+}
+
+/** Retry-After as seconds (a number) or an HTTP date; undefined when absent or unreadable. */
+function retryAfterSeconds(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined
+  if (typeof value !== 'string' || value.trim() === '') return undefined
+  const text = value.trim()
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text)
+  const date = Date.parse(text)
+  return Number.isFinite(date) ? Math.max(0, (date - Date.now()) / 1000) : undefined
+}
+
+function moreInfoWait(body: Partial<CapgoErrorBody>): unknown {
+  return isObject(body.moreInfo) ? body.moreInfo.retryAfterSeconds : undefined
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {

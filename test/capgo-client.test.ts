@@ -1,0 +1,1200 @@
+// The Capgo API module (src/capgo/) against the emulator: every route, every error code, listing
+// with and without Capgo's paging defect, retries and their waits, redaction of the key, the guards.
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { HttpCapgoApi, PAGE_SIZE } from '../src/capgo/client.js'
+import type { HttpCapgoApiOptions, RetryEvent } from '../src/capgo/client.js'
+import { CapgoError } from '../src/capgo/errors.js'
+import type { ChannelUpsert } from '../src/capgo/types.js'
+import { ACTION_NAME, USER_AGENT } from '../src/version.js'
+import { startEmulator } from './emulator/index.js'
+import type { Emulator, EmulatorOptions, LoggedRequest, SeedApp } from './emulator/index.js'
+
+// A key with characters that change under URL and JSON encoding, to exercise the redaction.
+const KEY = 'cgk_Live+9f2c71e0/Secret=Zq"x'
+const DEV_KEY = 'cgk_developer_5d1e'
+const WRONG_KEY = 'cgk_Wrong+00aa/Key=Q'
+const APP = 'com.example.app'
+const PKG = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string
+}
+
+// ---- harness ------------------------------------------------------------------------------------
+
+const cleanups: (() => unknown)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+const pause = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+async function start(options: EmulatorOptions = {}): Promise<Emulator> {
+  const emu = await startEmulator({ keys: { [KEY]: 'admin', [DEV_KEY]: 'developer' }, ...options })
+  cleanups.push(() => emu.stop())
+  return emu
+}
+
+/** The standard app: bundles 1.0.0..1.0.5 (1.0.5 newest); production -> 1.0.4 (rollout 1.0.3). */
+function standardApp(extra: Partial<SeedApp> = {}): SeedApp {
+  return {
+    app_id: APP,
+    bundles: 6,
+    channels: [
+      { name: 'production', version: '1.0.4', rollout_version: '1.0.3' },
+      { name: 'public-beta', version: '1.0.5', public: true },
+      { name: 'qa', version: null }
+    ],
+    devices: [{ device_id: 'dev-known', channel: 'qa' }, { device_id: 'dev-plain' }],
+    ...extra
+  }
+}
+
+interface Harness {
+  api: HttpCapgoApi
+  /** Every wait the client asked for, in order. */
+  waits: number[]
+  events: RetryEvent[]
+}
+
+type ClientOptions = Partial<HttpCapgoApiOptions> & { onSleep?: (ms: number) => void }
+
+/** A client with short backoff and a sleep that records the wait and then yields only briefly. */
+function client(baseUrl: string, options: ClientOptions = {}): Harness {
+  const waits: number[] = []
+  const events: RetryEvent[] = []
+  const { onSleep, ...rest } = options
+  const api = new HttpCapgoApi({
+    baseUrl,
+    apiKey: KEY,
+    retries: 3,
+    timeoutMs: 2000,
+    backoffBaseMs: 5,
+    backoffMaxMs: 20,
+    maxRetryAfterMs: 5000,
+    random: () => 0.5,
+    sleep: async ms => {
+      waits.push(ms)
+      onSleep?.(ms)
+      await pause(1)
+    },
+    onRetry: event => events.push(event),
+    ...rest
+  })
+  cleanups.push(() => api.dispose())
+  return { api, waits, events }
+}
+
+/** Every text a CapgoError exposes; none may hold the key (raw, URL-encoded or JSON-escaped). */
+function expectNoSecret(error: CapgoError, secret: string): void {
+  const texts = [
+    error.message,
+    error.serverMessage ?? '',
+    error.code,
+    error.route,
+    String(error),
+    error.stack ?? '',
+    JSON.stringify(error)
+  ]
+  const forms = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]
+  for (const text of texts) for (const form of forms) expect(text).not.toContain(form)
+}
+
+/** Awaits a promise that must reject with a CapgoError, and checks the key is not in it. */
+async function failure(promise: Promise<unknown>, secret = KEY): Promise<CapgoError> {
+  let caught: unknown = undefined
+  let resolved: unknown = undefined
+  try {
+    resolved = await promise
+  } catch (error) {
+    caught = error
+  }
+  expect(
+    caught,
+    `expected a CapgoError, but it resolved to ${JSON.stringify(resolved)}`
+  ).toBeInstanceOf(CapgoError)
+  const error = caught as CapgoError
+  expectNoSecret(error, secret)
+  if (secret !== KEY) expectNoSecret(error, KEY)
+  return error
+}
+
+function hits(emu: Emulator, method: string, path: string): LoggedRequest[] {
+  return emu.requests.filter(r => r.method === method && r.path === path)
+}
+
+interface Tiny {
+  url: string
+  requests: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[]
+}
+
+/** A small node:http server of our own, for answers the emulator does not give. */
+async function tinyServer(
+  handler: (req: IncomingMessage, res: ServerResponse, body: string) => void
+): Promise<Tiny> {
+  const requests: Tiny['requests'] = []
+  const sockets = new Set<Socket>()
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8')
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body })
+      handler(req, res, body)
+    })
+  })
+  server.on('connection', socket => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  cleanups.push(async () => {
+    const closed = new Promise<void>(resolve => server.close(() => resolve()))
+    for (const socket of sockets) socket.destroy()
+    await closed
+  })
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests }
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers = {}): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers
+  })
+  res.end(text)
+}
+
+/** An address nothing listens on. */
+async function closedPortUrl(): Promise<string> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  await new Promise<void>(resolve => server.close(() => resolve()))
+  return `http://127.0.0.1:${port}`
+}
+
+// ---- requests -----------------------------------------------------------------------------------
+
+describe('requests: headers, bodies, base URL', () => {
+  it('sends the key in authorization and capgkey, and a User-Agent naming the action and version', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    await api.listChannels(APP)
+    await api.deleteBundle(APP, '1.0.0')
+    expect(emu.requests.length).toBe(2)
+    for (const req of emu.requests) {
+      expect(req.headers.authorization).toBe(KEY)
+      expect(req.headers.capgkey).toBe(KEY)
+      expect(req.headers['user-agent']).toBe(USER_AGENT)
+      expect(req.headers['user-agent']?.startsWith(`${ACTION_NAME}/${PKG.version}`)).toBe(true)
+      expect(req.headers['user-agent']?.startsWith('capgo-release/')).toBe(true)
+      expect(req.headers.authorization?.startsWith('Bearer')).toBe(false)
+    }
+  })
+
+  it('sends JSON bodies with a JSON content-type on POST and DELETE; GET uses the query string', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    await api.getChannel(APP, 'production')
+    await api.upsertChannel({ app_id: APP, channel: 'beta', version: '1.0.2', ios: false })
+    await api.deleteChannel(APP, 'beta')
+    await api.linkDevice(APP, 'dev-plain', 'qa')
+    await api.unlinkDevice(APP, 'dev-plain')
+    await api.deleteBundle(APP, '1.0.0')
+
+    const [get, ...writes] = emu.requests
+    expect(get?.method).toBe('GET')
+    expect(get?.query).toEqual({ app_id: APP, channel: 'production' })
+    expect(get?.body).toBeUndefined()
+    expect(writes.map(r => `${r.method} ${r.path}`)).toEqual([
+      'POST /channel',
+      'DELETE /channel',
+      'POST /device',
+      'DELETE /device',
+      'DELETE /bundle'
+    ])
+    for (const req of writes) {
+      expect(req.headers['content-type']).toMatch(/^application\/json/)
+      expect(req.query).toEqual({})
+      expect(req.status).toBe(200)
+    }
+    expect(writes.map(r => r.body)).toEqual([
+      { app_id: APP, channel: 'beta', version: '1.0.2', ios: false },
+      { app_id: APP, channel: 'beta' },
+      { app_id: APP, device_id: 'dev-plain', channel: 'qa' },
+      { app_id: APP, device_id: 'dev-plain' },
+      { app_id: APP, version: '1.0.0' }
+    ])
+  })
+
+  it('uses the configured base URL, with or without a trailing slash and with a path prefix', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(`${emu.url}/`)
+    expect((await api.listChannels(APP)).map(c => c.name)).toEqual([
+      'production',
+      'public-beta',
+      'qa'
+    ])
+
+    const tiny = await tinyServer((_req, res) => json(res, 200, []))
+    const selfHosted = client(`${tiny.url}/capgo/api/`)
+    expect(await selfHosted.api.listChannels(APP)).toEqual([])
+    expect(tiny.requests.map(r => r.url)).toEqual([`/capgo/api/channel?app_id=${APP}&page=0`])
+    expect(tiny.requests[0]?.headers.capgkey).toBe(KEY)
+  })
+})
+
+// ---- every route --------------------------------------------------------------------------------
+
+describe('every route against the emulator', () => {
+  it('GET /channel (list): every channel, oldest first, with version {id, name}', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    const channels = await api.listChannels(APP)
+    expect(channels.map(c => c.name)).toEqual(['production', 'public-beta', 'qa'])
+    const production = channels[0]
+    expect(production?.version?.name).toBe('1.0.4')
+    expect(production?.rollout_version).toBe(emu.bundles(APP).find(b => b.name === '1.0.3')?.id)
+    expect(channels[2]?.version).toBeNull()
+    expect(channels[1]?.public).toBe(true)
+  })
+
+  it('GET /channel?channel=: one channel, or undefined for an unknown name (400 cannot_find_version, once)', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api, waits } = client(emu.url)
+    const production = await api.getChannel(APP, 'production')
+    expect(production?.name).toBe('production')
+    expect(production?.version?.name).toBe('1.0.4')
+    expect(await api.getChannel(APP, 'nope')).toBeUndefined()
+    expect(emu.requests.map(r => r.status)).toEqual([200, 400])
+    expect(waits).toEqual([])
+  })
+
+  it('POST /channel: creates a channel, then changes only the fields sent', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    await api.upsertChannel({
+      app_id: APP,
+      channel: 'beta',
+      version: '1.0.2',
+      disableAutoUpdate: 'minor',
+      android: false
+    })
+    let beta = emu.channel(APP, 'beta')
+    expect(beta?.version?.name).toBe('1.0.2')
+    expect(beta?.disableAutoUpdate).toBe('minor')
+    expect(beta?.android).toBe(false)
+    expect(beta?.ios).toBe(true)
+
+    await api.upsertChannel({ app_id: APP, channel: 'beta', allow_dev: false })
+    beta = emu.channel(APP, 'beta')
+    expect(beta?.version?.name).toBe('1.0.2')
+    expect(beta?.allow_dev).toBe(false)
+    expect(beta?.android).toBe(false)
+    expect(hits(emu, 'POST', '/channel').map(r => r.body)).toEqual([
+      {
+        app_id: APP,
+        channel: 'beta',
+        version: '1.0.2',
+        disableAutoUpdate: 'minor',
+        android: false
+      },
+      { app_id: APP, channel: 'beta', allow_dev: false }
+    ])
+  })
+
+  it('POST /channel: an unknown version on a new channel is 400 cannot_find_version, sent once', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api, waits } = client(emu.url)
+    const error = await failure(
+      api.upsertChannel({ app_id: APP, channel: 'beta', version: '9.9.9' })
+    )
+    expect(error.status).toBe(400)
+    expect(error.code).toBe('cannot_find_version')
+    expect(error.route).toBe('POST /channel')
+    expect(error.attempts).toBe(1)
+    expect(error.serverMessage).toBe('Cannot find version')
+    expect(error.message).toContain('cannot_find_version')
+    expect(error.message).toContain('POST /channel')
+    expect(hits(emu, 'POST', '/channel').length).toBe(1)
+    expect(waits).toEqual([])
+    expect(emu.channel(APP, 'beta')).toBeUndefined()
+  })
+
+  it('POST /channel: an unknown version on an existing channel is a 500, retried then surfaced', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api, waits } = client(emu.url, { retries: 2 })
+    const error = await failure(
+      api.upsertChannel({ app_id: APP, channel: 'production', version: '9.9.9' })
+    )
+    expect(error.status).toBe(500)
+    expect(error.code).toBe('unknown_error')
+    expect(error.attempts).toBe(3)
+    expect(hits(emu, 'POST', '/channel').length).toBe(3)
+    expect(waits).toEqual([5, 10])
+    expect(emu.channel(APP, 'production')?.version?.name).toBe('1.0.4')
+  })
+
+  it('POST /channel with a developer key on an existing channel: 400 cannot_access_app, once', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url, { apiKey: DEV_KEY })
+    const error = await failure(
+      api.upsertChannel({ app_id: APP, channel: 'production', version: '1.0.5' }),
+      DEV_KEY
+    )
+    expect(error.status).toBe(400)
+    expect(error.code).toBe('cannot_access_app')
+    expect(emu.requests.length).toBe(1)
+  })
+
+  it("DELETE /channel: 'deleted', then 'not_found' for the same name (400 cannot_find_channel, once)", async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api, waits } = client(emu.url)
+    expect(await api.deleteChannel(APP, 'qa')).toBe('deleted')
+    expect(emu.channel(APP, 'qa')).toBeUndefined()
+    expect(await api.deleteChannel(APP, 'qa')).toBe('not_found')
+    expect(await api.deleteChannel(APP, 'never-existed')).toBe('not_found')
+    expect(hits(emu, 'DELETE', '/channel').map(r => r.status)).toEqual([200, 400, 400])
+    expect(waits).toEqual([])
+  })
+
+  it('DELETE /channel with a developer key: 400 cannot_delete_channel', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url, { apiKey: DEV_KEY })
+    const error = await failure(api.deleteChannel(APP, 'qa'), DEV_KEY)
+    expect([error.status, error.code, error.route]).toEqual([
+      400,
+      'cannot_delete_channel',
+      'DELETE /channel'
+    ])
+    expect(emu.requests.length).toBe(1)
+    expect(emu.channel(APP, 'qa')).toBeDefined()
+  })
+
+  it("DELETE /bundle: 'deleted' soft-deletes that one bundle only", async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    expect(await api.deleteBundle(APP, '1.0.1')).toBe('deleted')
+    const all = emu.bundles(APP, { includeDeleted: true })
+    expect(all.filter(b => b.deleted).map(b => b.name)).toEqual(['1.0.1'])
+    expect(all.length).toBe(6)
+    expect((await api.listBundles(APP)).map(b => b.name)).toEqual([
+      '1.0.5',
+      '1.0.4',
+      '1.0.3',
+      '1.0.2',
+      '1.0.0'
+    ])
+  })
+
+  it('DELETE /bundle of an unknown or deleted version on the first attempt: CapgoError cannot_delete_version, not success', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api, waits } = client(emu.url)
+    const unknown = await failure(api.deleteBundle(APP, '7.7.7'))
+    expect([unknown.status, unknown.code, unknown.route, unknown.attempts]).toEqual([
+      400,
+      'cannot_delete_version',
+      'DELETE /bundle',
+      1
+    ])
+    await api.deleteBundle(APP, '1.0.0')
+    const again = await failure(api.deleteBundle(APP, '1.0.0'))
+    expect(again.code).toBe('cannot_delete_version')
+    expect(hits(emu, 'DELETE', '/bundle').map(r => r.status)).toEqual([400, 200, 400])
+    expect(waits).toEqual([])
+  })
+
+  it('DELETE /bundle of a linked bundle (version or rollout_version): 400 cannot_delete_linked_version', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    for (const version of ['1.0.4', '1.0.3']) {
+      const error = await failure(api.deleteBundle(APP, version))
+      expect([error.status, error.code]).toEqual([400, 'cannot_delete_linked_version'])
+      expect(error.message).toContain('cannot_delete_linked_version')
+    }
+    expect(emu.requests.length).toBe(2)
+    expect(emu.bundles(APP).length).toBe(6)
+  })
+
+  it('DELETE /bundle with a developer key: 400 cannot_delete_bundle', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url, { apiKey: DEV_KEY })
+    const error = await failure(api.deleteBundle(APP, '1.0.0'), DEV_KEY)
+    expect([error.status, error.code]).toEqual([400, 'cannot_delete_bundle'])
+    expect(emu.requests.length).toBe(1)
+  })
+
+  it('GET /device: a known device with its override; an unknown one is undefined (404, once)', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api, waits } = client(emu.url)
+    const known = await api.getDevice(APP, 'dev-known')
+    expect(known?.device_id).toBe('dev-known')
+    expect(known?.channel).toBe('qa')
+    expect((await api.getDevice(APP, 'dev-plain'))?.channel).toBeNull()
+    expect(await api.getDevice(APP, 'dev-unknown')).toBeUndefined()
+    expect(emu.requests.map(r => r.status)).toEqual([200, 200, 404])
+    expect(emu.requests[2]?.query).toEqual({ app_id: APP, device_id: 'dev-unknown' })
+    expect(waits).toEqual([])
+  })
+
+  it('GET /device: a 404 that is not device_not_found (a wrong route or base URL) is an error, not an unknown device', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(`${emu.url}/wrong-prefix`)
+    const error = await failure(api.getDevice(APP, 'dev-known'))
+    expect([error.status, error.code]).toEqual([404, 'not_found'])
+    expect(emu.requests.length).toBe(1)
+  })
+
+  it('POST /device: sets the override and never sends version_id', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    await api.linkDevice(APP, 'DEV-Plain', 'production')
+    expect(emu.deviceOverride(APP, 'dev-plain')).toBe('production')
+    const [post] = hits(emu, 'POST', '/device')
+    expect(post?.body).toEqual({ app_id: APP, device_id: 'DEV-Plain', channel: 'production' })
+    expect(Object.keys(post?.body as object)).not.toContain('version_id')
+    expect(emu.requests.length).toBe(1)
+  })
+
+  it('POST /device to an unknown channel: CapgoError 404 channel_not_found, sent once', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api, waits } = client(emu.url)
+    const error = await failure(api.linkDevice(APP, 'dev-plain', 'nope'))
+    expect([error.status, error.code, error.route, error.attempts]).toEqual([
+      404,
+      'channel_not_found',
+      'POST /device',
+      1
+    ])
+    expect(emu.requests.length).toBe(1)
+    expect(waits).toEqual([])
+  })
+
+  it('POST /device to a public channel: CapgoError 400 public_channel_override, sent once', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    const error = await failure(api.linkDevice(APP, 'dev-plain', 'public-beta'))
+    expect([error.status, error.code]).toEqual([400, 'public_channel_override'])
+    expect(emu.requests.length).toBe(1)
+    expect(emu.deviceOverride(APP, 'dev-plain')).toBeUndefined()
+  })
+
+  it('DELETE /device: removes the override, and is safe to repeat', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    await api.unlinkDevice(APP, 'dev-known')
+    expect(emu.deviceOverride(APP, 'dev-known')).toBeUndefined()
+    await api.unlinkDevice(APP, 'dev-known')
+    await api.unlinkDevice(APP, 'never-seen')
+    expect(hits(emu, 'DELETE', '/device').map(r => r.status)).toEqual([200, 200, 200])
+  })
+
+  it('400 invalid_app_id and 400 cannot_access_app are refusals, sent once', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api, waits } = client(emu.url)
+    const invalid = await failure(api.listBundles('not-an-app-id'))
+    expect([invalid.status, invalid.code, invalid.route]).toEqual([
+      400,
+      'invalid_app_id',
+      'GET /bundle'
+    ])
+    const other = await failure(api.listChannels('com.other.app'))
+    expect([other.status, other.code, other.route]).toEqual([
+      400,
+      'cannot_access_app',
+      'GET /channel'
+    ])
+    expect(emu.requests.length).toBe(2)
+    expect(waits).toEqual([])
+  })
+
+  it('401 invalid_apikey is never retried, and the wrong key is not in the error', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api, waits } = client(emu.url, { apiKey: WRONG_KEY })
+    for (const call of [
+      () => api.listBundles(APP),
+      () => api.deleteBundle(APP, '1.0.0'),
+      () => api.linkDevice(APP, 'dev-plain', 'qa')
+    ]) {
+      const error = await failure(call(), WRONG_KEY)
+      expect([error.status, error.code, error.attempts]).toEqual([401, 'invalid_apikey', 1])
+      expect(error.message).toContain('api_key')
+    }
+    expect(emu.requests.length).toBe(3)
+    expect(waits).toEqual([])
+  })
+
+  it('401 no_key_provided for an empty key, sent once', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url, { apiKey: '' })
+    const error = await failure(api.listChannels(APP))
+    expect([error.status, error.code]).toEqual([401, 'no_key_provided'])
+    expect(emu.requests.length).toBe(1)
+  })
+
+  it('a 404 for a wrong route is never retried', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api, waits } = client(`${emu.url}/v2`)
+    const error = await failure(api.listBundles(APP))
+    expect([error.status, error.code, error.attempts]).toEqual([404, 'not_found', 1])
+    expect(emu.requests.length).toBe(1)
+    expect(waits).toEqual([])
+  })
+})
+
+// ---- listing ------------------------------------------------------------------------------------
+
+const SIZES = [0, 1, 49, 50, 51, 1000, 10_000]
+
+describe.each([true, false])('listing with pagingDefect=%s', pagingDefect => {
+  it.each(SIZES)('listBundles with %i bundles: every bundle once, newest first', async n => {
+    const emu = await start({ pagingDefect, apps: [{ app_id: APP, bundles: n }] })
+    const { api } = client(emu.url)
+    const bundles = await api.listBundles(APP)
+    const expected = emu.bundles(APP).map(b => b.id)
+    expect(bundles.length).toBe(n)
+    expect(bundles.map(b => b.id)).toEqual(expected)
+    expect(new Set(bundles.map(b => b.id)).size).toBe(n)
+    for (let i = 1; i < bundles.length; i++) {
+      const newer = bundles[i - 1]
+      const older = bundles[i]
+      expect(Date.parse(newer?.created_at ?? '') >= Date.parse(older?.created_at ?? '')).toBe(true)
+    }
+    // Pages 0..k-1 in order, ended by the short page or 400 cannot_get_bundle.
+    const pages = Math.floor(n / PAGE_SIZE) + 1
+    const gets = hits(emu, 'GET', '/bundle')
+    expect(emu.requests.length).toBe(pages)
+    expect(gets.map(r => r.query.page)).toEqual(Array.from({ length: pages }, (_, i) => String(i)))
+    expect(gets.every(r => r.query.app_id === APP)).toBe(true)
+    const last = gets[gets.length - 1]
+    expect(last?.status).toBe(n % PAGE_SIZE === 0 ? 400 : 200)
+  })
+
+  it.each([0, 1, 50, 51, 120])(
+    'listChannels with %i channels: every channel once, oldest first',
+    async n => {
+      const emu = await start({
+        pagingDefect,
+        apps: [
+          {
+            app_id: APP,
+            bundles: 1,
+            channels: Array.from({ length: n }, (_, i) => ({ name: `ch-${i}` }))
+          }
+        ]
+      })
+      const { api } = client(emu.url)
+      const channels = await api.listChannels(APP)
+      expect(channels.map(c => c.name)).toEqual(Array.from({ length: n }, (_, i) => `ch-${i}`))
+      expect(new Set(channels.map(c => c.id)).size).toBe(n)
+      const pages = Math.floor(n / PAGE_SIZE) + 1
+      expect(hits(emu, 'GET', '/channel').map(r => r.query.page)).toEqual(
+        Array.from({ length: pages }, (_, i) => String(i))
+      )
+      expect(emu.requests.length).toBe(pages)
+    }
+  )
+
+  it('an extra-rows answer on every page still gives exactly the right bundles and channels', async () => {
+    const emu = await start({
+      pagingDefect,
+      apps: [
+        {
+          app_id: APP,
+          bundles: 237,
+          channels: Array.from({ length: 130 }, (_, i) => ({ name: `ch-${i}` }))
+        }
+      ],
+      faults: [{ kind: 'extra-rows' }]
+    })
+    const { api } = client(emu.url)
+    const bundles = await api.listBundles(APP)
+    expect(bundles.map(b => b.id)).toEqual(emu.bundles(APP).map(b => b.id))
+    const channels = await api.listChannels(APP)
+    expect(channels.map(c => c.name)).toEqual(Array.from({ length: 130 }, (_, i) => `ch-${i}`))
+    expect(emu.requests.every(r => r.fault === 'extra-rows')).toBe(true)
+    expect(hits(emu, 'GET', '/bundle').length).toBe(5)
+    expect(hits(emu, 'GET', '/channel').length).toBe(3)
+  })
+
+  it('leaves out soft-deleted bundles', async () => {
+    const emu = await start({
+      pagingDefect,
+      apps: [
+        {
+          app_id: APP,
+          bundles: Array.from({ length: 120 }, (_, i) => ({
+            name: `2.0.${i}`,
+            deleted: i % 3 === 0
+          }))
+        }
+      ]
+    })
+    const { api } = client(emu.url)
+    const bundles = await api.listBundles(APP)
+    expect(bundles.length).toBe(80)
+    expect(bundles.every(b => !b.deleted)).toBe(true)
+    expect(bundles.map(b => b.id)).toEqual(emu.bundles(APP).map(b => b.id))
+  })
+})
+
+describe('listing with failures mid-way', () => {
+  it('a 503 on one page is retried and the listing is still complete', async () => {
+    const emu = await start({ apps: [{ app_id: APP, bundles: 160 }] })
+    emu.addFault({ kind: 'status', status: 503, path: '/bundle', skip: 2, count: 2 })
+    const { api, waits } = client(emu.url)
+    const bundles = await api.listBundles(APP)
+    expect(bundles.map(b => b.id)).toEqual(emu.bundles(APP).map(b => b.id))
+    expect(emu.requests.map(r => `${r.query.page}:${r.status}`)).toEqual([
+      '0:200',
+      '1:200',
+      '2:503',
+      '2:503',
+      '2:200',
+      '3:200'
+    ])
+    expect(waits).toEqual([5, 10])
+  })
+
+  it('a truncated page is retried', async () => {
+    const emu = await start({ apps: [{ app_id: APP, bundles: 75 }] })
+    emu.addFault({ kind: 'truncated', path: '/bundle', count: 1 })
+    const { api, waits } = client(emu.url)
+    const bundles = await api.listBundles(APP)
+    expect(bundles.map(b => b.id)).toEqual(emu.bundles(APP).map(b => b.id))
+    expect(emu.requests.map(r => r.query.page)).toEqual(['0', '0', '1'])
+    expect(emu.requests[0]?.fault).toBe('truncated')
+    expect(waits).toEqual([5])
+  })
+})
+
+// ---- retries ------------------------------------------------------------------------------------
+
+describe('retries and waits', () => {
+  it.each([500, 502, 503, 504])(
+    'a %i streak longer than retries: retries+1 attempts, exponential waits, then a CapgoError',
+    async status => {
+      const emu = await start({ apps: [standardApp()] })
+      emu.addFault({ kind: 'status', status, path: '/channel' })
+      const { api, waits, events } = client(emu.url, { retries: 4 })
+      const error = await failure(api.listChannels(APP))
+      expect(error.status).toBe(status)
+      expect(error.code).toBe(
+        {
+          500: 'unknown_error',
+          502: 'bad_gateway',
+          503: 'service_unavailable',
+          504: 'gateway_timeout'
+        }[status]
+      )
+      expect(error.attempts).toBe(5)
+      expect(error.route).toBe('GET /channel')
+      expect(error.message).toContain('5 attempts')
+      expect(emu.requests.length).toBe(5)
+      // base 5, doubling, capped at 20 (random fixed at 0.5: no jitter).
+      expect(waits).toEqual([5, 10, 20, 20])
+      expect(events.map(e => [e.route, e.attempt, e.waitMs])).toEqual([
+        ['GET /channel', 1, 5],
+        ['GET /channel', 2, 10],
+        ['GET /channel', 3, 20],
+        ['GET /channel', 4, 20]
+      ])
+    }
+  )
+
+  it('retries = 0 makes exactly one attempt', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'status', status: 500 })
+    const { api, waits } = client(emu.url, { retries: 0 })
+    const error = await failure(api.deleteBundle(APP, '1.0.0'))
+    expect([error.status, error.attempts]).toEqual([500, 1])
+    expect(emu.requests.length).toBe(1)
+    expect(waits).toEqual([])
+  })
+
+  it('a 5xx streak shorter than retries ends in success', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'status', status: 500, path: '/channel', count: 3 })
+    const { api, waits } = client(emu.url, { retries: 3 })
+    expect((await api.getChannel(APP, 'qa'))?.name).toBe('qa')
+    expect(emu.requests.map(r => r.status)).toEqual([500, 500, 500, 200])
+    expect(waits).toEqual([5, 10, 20])
+  })
+
+  it('backoff has jitter: each wait is 50%..150% of its step', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'status', status: 502 })
+    const { api, waits } = client(emu.url, {
+      retries: 5,
+      backoffBaseMs: 40,
+      backoffMaxMs: 200,
+      random: Math.random
+    })
+    await failure(api.listChannels(APP))
+    const steps = [40, 80, 160, 200, 200]
+    expect(waits.length).toBe(5)
+    waits.forEach((wait, i) => {
+      const step = steps[i] ?? 0
+      expect(wait).toBeGreaterThanOrEqual(Math.floor(step * 0.5))
+      expect(wait).toBeLessThanOrEqual(Math.ceil(step * 1.5))
+    })
+    const low = client(emu.url, { retries: 1, random: () => 0 })
+    await failure(low.api.listChannels(APP))
+    expect(low.waits).toEqual([3]) // round(5 * 0.5)
+  })
+
+  it('429 waits Retry-After (2 s -> 2000 ms) and then succeeds', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'status', status: 429, retryAfterSeconds: 2, count: 1 })
+    const { api, waits, events } = client(emu.url, { maxRetryAfterMs: 2000 })
+    expect((await api.listChannels(APP)).length).toBe(3)
+    expect(waits).toEqual([2000])
+    expect(events[0]?.reason).toContain('too_many_requests')
+    expect(emu.requests.map(r => r.status)).toEqual([429, 200])
+  })
+
+  it('429 with a Retry-After longer than maxRetryAfterMs waits the cap', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'status', status: 429, retryAfterSeconds: 120, count: 2 })
+    const { api, waits } = client(emu.url, { maxRetryAfterMs: 1500 })
+    await api.unlinkDevice(APP, 'dev-known')
+    expect(waits).toEqual([1500, 1500])
+    expect(emu.requests.map(r => r.status)).toEqual([429, 429, 200])
+  })
+
+  it('429 without Retry-After falls back to moreInfo.retryAfterSeconds', async () => {
+    let calls = 0
+    const tiny = await tinyServer((_req, res) => {
+      calls++
+      if (calls === 1) {
+        json(res, 429, {
+          error: 'too_many_requests',
+          message: 'slow down',
+          moreInfo: { retryAfterSeconds: 3 }
+        })
+      } else json(res, 200, [])
+    })
+    const { api, waits } = client(tiny.url)
+    expect(await api.listChannels(APP)).toEqual([])
+    expect(waits).toEqual([3000])
+    expect(tiny.requests.length).toBe(2)
+  })
+
+  it('429 with neither Retry-After nor retryAfterSeconds waits the base backoff', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'status', status: 429, count: 1 })
+    const { api, waits } = client(emu.url)
+    await api.listChannels(APP)
+    expect(waits).toEqual([5])
+    expect(emu.requests.length).toBe(2)
+  })
+
+  it('429 streak longer than retries: a CapgoError 429 too_many_requests', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'status', status: 429, retryAfterSeconds: 1 })
+    const { api, waits } = client(emu.url, { retries: 2 })
+    const error = await failure(api.getDevice(APP, 'dev-known'))
+    expect([error.status, error.code, error.attempts]).toEqual([429, 'too_many_requests', 3])
+    expect(waits).toEqual([1000, 1000])
+    expect(emu.requests.length).toBe(3)
+  })
+
+  it("the emulator's own rate limit: waits its Retry-After (on a fake clock) and goes on", async () => {
+    const clock = { t: Date.parse('2026-03-01T00:00:00Z') }
+    const emu = await start({ rateLimitPerMinute: 2, now: () => clock.t, apps: [standardApp()] })
+    const { api, waits } = client(emu.url, {
+      maxRetryAfterMs: 120_000,
+      onSleep: ms => void (clock.t += ms)
+    })
+    await api.getChannel(APP, 'qa')
+    await api.getChannel(APP, 'qa')
+    expect((await api.getChannel(APP, 'production'))?.name).toBe('production')
+    expect(emu.requests.map(r => r.status)).toEqual([200, 200, 429, 200])
+    expect(waits).toEqual([60_000])
+  })
+
+  it("the emulator's own rate limit with a small cap: retried at the cap until the retries run out", async () => {
+    const clock = { t: Date.parse('2026-03-01T00:00:00Z') }
+    const emu = await start({ rateLimitPerMinute: 1, now: () => clock.t, apps: [standardApp()] })
+    const { api, waits } = client(emu.url, {
+      maxRetryAfterMs: 1500,
+      retries: 3,
+      onSleep: ms => void (clock.t += ms)
+    })
+    await api.listChannels(APP)
+    const error = await failure(api.listChannels(APP))
+    expect([error.status, error.code, error.attempts]).toEqual([429, 'too_many_requests', 4])
+    expect(waits).toEqual([1500, 1500, 1500])
+  })
+
+  it.each([
+    ['400', 400, 'cannot_delete_version'],
+    ['401', 401, 'invalid_apikey'],
+    ['404', 404, 'channel_not_found']
+  ] as const)('%s is never retried', async (_label, status, code) => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api, waits, events } = client(emu.url, {
+      retries: 5,
+      ...(status === 401 ? { apiKey: WRONG_KEY } : {})
+    })
+    const call =
+      status === 404 ? api.linkDevice(APP, 'dev-plain', 'nope') : api.deleteBundle(APP, '8.8.8')
+    const error = await failure(call, status === 401 ? WRONG_KEY : KEY)
+    expect([error.status, error.code, error.attempts]).toEqual([status, code, 1])
+    expect(emu.requests.length).toBe(1)
+    expect(waits).toEqual([])
+    expect(events).toEqual([])
+  })
+
+  it('an HTML 502 page is retried; when it persists the error says HTML and does not quote the page', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'html', count: 1 })
+    const { api, waits } = client(emu.url, { retries: 2 })
+    expect((await api.listChannels(APP)).length).toBe(3)
+    expect(emu.requests.map(r => r.status)).toEqual([502, 200])
+    expect(waits).toEqual([5])
+
+    emu.clearLog()
+    emu.addFault({ kind: 'html' })
+    const error = await failure(api.listChannels(APP))
+    expect(error.status).toBe(502)
+    expect(error.message).toMatch(/HTML/)
+    expect(error.message).not.toContain('<html')
+    expect(error.message).not.toContain('Bad Gateway')
+    expect(error.serverMessage ?? '').not.toContain('<')
+    expect(emu.requests.length).toBe(3)
+  })
+
+  it('a slow answer (longer than timeoutMs) times out and the retry succeeds', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'slow', delayMs: 1500, path: '/channel', count: 1 })
+    const { api, waits, events } = client(emu.url, { timeoutMs: 150 })
+    const began = Date.now()
+    expect((await api.getChannel(APP, 'qa'))?.name).toBe('qa')
+    expect(Date.now() - began).toBeLessThan(1200)
+    expect(emu.requests.length).toBe(2)
+    expect(emu.requests[0]?.fault).toBe('slow')
+    expect(waits).toEqual([5])
+    expect(events[0]?.reason).toContain('150 ms')
+  })
+
+  it('timeouts on every attempt: a CapgoError timeout with no status', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'slow', delayMs: 1500 })
+    const { api, waits } = client(emu.url, { timeoutMs: 100, retries: 1 })
+    const error = await failure(api.listBundles(APP))
+    expect(error.code).toBe('timeout')
+    expect(error.status).toBeUndefined()
+    expect(error.attempts).toBe(2)
+    expect(error.message).toContain('100 ms')
+    expect(emu.requests.length).toBe(2)
+    expect(waits).toEqual([5])
+  })
+
+  it('a body that trickles in for longer than timeoutMs is a timeout', async () => {
+    let calls = 0
+    const tiny = await tinyServer((_req, res) => {
+      calls++
+      if (calls > 1) return json(res, 200, [])
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write('[')
+      const timer = setInterval(() => res.write(' '), 20)
+      res.on('close', () => clearInterval(timer))
+    })
+    const { api, waits, events } = client(tiny.url, { timeoutMs: 150 })
+    expect(await api.listChannels(APP)).toEqual([])
+    expect(tiny.requests.length).toBe(2)
+    expect(waits).toEqual([5])
+    expect(events[0]?.reason).toContain('150 ms')
+  })
+
+  it('a refused connection is a network_error, retried with backoff', async () => {
+    const { api, waits } = client(await closedPortUrl(), { retries: 2 })
+    const error = await failure(api.listChannels(APP))
+    expect(error.code).toBe('network_error')
+    expect(error.status).toBeUndefined()
+    expect(error.attempts).toBe(3)
+    expect(waits).toEqual([5, 10])
+  })
+
+  it("drop-before on DELETE /bundle: retried, 'deleted'", async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'drop-before', method: 'DELETE', path: '/bundle', count: 1 })
+    const { api, waits } = client(emu.url)
+    expect(await api.deleteBundle(APP, '1.0.1')).toBe('deleted')
+    expect(hits(emu, 'DELETE', '/bundle').map(r => [r.fault, r.status])).toEqual([
+      ['drop-before', 0],
+      [undefined, 200]
+    ])
+    expect(
+      emu
+        .bundles(APP, { includeDeleted: true })
+        .filter(b => b.deleted)
+        .map(b => b.name)
+    ).toEqual(['1.0.1'])
+    expect(waits).toEqual([5])
+  })
+
+  it("drop-after on DELETE /bundle: retried, 'deleted_on_retry', the bundle soft-deleted exactly once", async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'drop-after', method: 'DELETE', path: '/bundle', count: 1 })
+    const { api } = client(emu.url)
+    const before = emu.bundles(APP).find(b => b.name === '1.0.1')
+    expect(await api.deleteBundle(APP, '1.0.1')).toBe('deleted_on_retry')
+    const deletes = hits(emu, 'DELETE', '/bundle')
+    expect(deletes.map(r => [r.fault, r.status])).toEqual([
+      ['drop-after', 200],
+      [undefined, 400]
+    ])
+    expect(
+      deletes.every(
+        r => JSON.stringify(r.body) === JSON.stringify({ app_id: APP, version: '1.0.1' })
+      )
+    ).toBe(true)
+    const all = emu.bundles(APP, { includeDeleted: true })
+    expect(all.filter(b => b.deleted).map(b => b.id)).toEqual([before?.id])
+    expect(all.length).toBe(6)
+  })
+
+  it("a truncated answer to DELETE /bundle: retried, 'deleted_on_retry'", async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'truncated', method: 'DELETE', path: '/bundle', count: 1 })
+    const { api } = client(emu.url)
+    expect(await api.deleteBundle(APP, '1.0.2')).toBe('deleted_on_retry')
+    expect(emu.bundles(APP).map(b => b.name)).not.toContain('1.0.2')
+    expect(emu.bundles(APP).length).toBe(5)
+  })
+
+  it("a 500 on DELETE /bundle then cannot_delete_version: 'deleted_on_retry' (a 5xx may have acted)", async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'status', status: 500, method: 'DELETE', path: '/bundle', count: 1 })
+    const { api } = client(emu.url)
+    expect(await api.deleteBundle(APP, '6.6.6')).toBe('deleted_on_retry')
+    expect(hits(emu, 'DELETE', '/bundle').map(r => r.status)).toEqual([500, 400])
+  })
+
+  it('a 429 on DELETE /bundle then cannot_delete_version is an error (a 429 did nothing)', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'status', status: 429, retryAfterSeconds: 1, count: 1 })
+    const { api, waits } = client(emu.url)
+    const error = await failure(api.deleteBundle(APP, '6.6.6'))
+    expect([error.status, error.code]).toEqual([400, 'cannot_delete_version'])
+    expect(waits).toEqual([1000])
+    expect(emu.requests.map(r => r.status)).toEqual([429, 400])
+  })
+
+  it("drop-after on DELETE /channel: retried, 'deleted' (not 'not_found')", async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'drop-after', method: 'DELETE', path: '/channel', count: 1 })
+    const { api } = client(emu.url)
+    expect(await api.deleteChannel(APP, 'qa')).toBe('deleted')
+    expect(hits(emu, 'DELETE', '/channel').map(r => r.status)).toEqual([200, 400])
+    expect(emu.channel(APP, 'qa')).toBeUndefined()
+  })
+
+  it('drop-after on POST /channel: the upsert is retried and applied', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'drop-after', method: 'POST', path: '/channel', count: 1 })
+    const { api } = client(emu.url)
+    await api.upsertChannel({ app_id: APP, channel: 'production', version: '1.0.5' })
+    expect(emu.channel(APP, 'production')?.version?.name).toBe('1.0.5')
+    expect(hits(emu, 'POST', '/channel').map(r => r.status)).toEqual([200, 200])
+  })
+
+  it('drop-after on POST /device: the retry meets the 60 s rule (429), the client checks the device and succeeds', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'drop-after', method: 'POST', path: '/device', count: 1 })
+    const { api, waits } = client(emu.url)
+    await api.linkDevice(APP, 'dev-plain', 'production')
+    expect(emu.requests.map(r => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'POST /device 200',
+      'POST /device 429',
+      'GET /device 200'
+    ])
+    expect(emu.deviceOverride(APP, 'dev-plain')).toBe('production')
+    expect(waits).toEqual([5])
+  })
+})
+
+// ---- the key ------------------------------------------------------------------------------------
+
+describe('the key never appears in an error', () => {
+  it('echo-key: the key the server sends back is redacted from message, serverMessage and code', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'echo-key' })
+    const { api } = client(emu.url, { retries: 1 })
+    for (const call of [
+      () => api.listBundles(APP),
+      () => api.deleteBundle(APP, '1.0.0'),
+      () => api.upsertChannel({ app_id: APP, channel: 'qa', version: '1.0.0' })
+    ]) {
+      const error = await failure(call())
+      expect(error.status).toBe(500)
+      expect(error.code).toBe('unknown_error')
+      expect(error.serverMessage).toContain('***')
+      expect(error.message).toContain('***')
+    }
+    expect(emu.requests.every(r => r.fault === 'echo-key')).toBe(true)
+    expect(emu.requests.length).toBe(6)
+  })
+
+  it('redacts the key from the error code, and URL-encoded or JSON-escaped copies of it', async () => {
+    const tiny = await tinyServer((req, res) => {
+      if (req.url?.startsWith('/channel')) {
+        json(res, 400, {
+          error: `bad_key_${KEY}`,
+          message: `key ${KEY} / ${encodeURIComponent(KEY)} / ${JSON.stringify(KEY)}`,
+          moreInfo: { key: KEY }
+        })
+      } else {
+        res.writeHead(500, { 'content-type': 'text/plain' })
+        res.end(`crash with\n key=${KEY}`)
+      }
+    })
+    const { api } = client(tiny.url, { retries: 1 })
+    const refused = await failure(api.listChannels(APP))
+    expect(refused.status).toBe(400)
+    expect(refused.code).toBe('bad_key_***')
+    expect(tiny.requests.length).toBe(1)
+    const crashed = await failure(api.deleteBundle(APP, '1.0.0'))
+    expect(crashed.status).toBe(500)
+    expect(crashed.code).toBe('http_500')
+    expect(crashed.serverMessage).toBe('crash with key=***')
+    expect(tiny.requests.length).toBe(3)
+  })
+
+  it('a long server message is shortened', async () => {
+    const tiny = await tinyServer((_req, res) =>
+      json(res, 400, { error: 'cannot_get_channel', message: 'x'.repeat(5000) })
+    )
+    const { api } = client(tiny.url)
+    const error = await failure(api.listChannels(APP))
+    expect((error.serverMessage ?? '').length).toBeLessThan(400)
+    expect(error.message.length).toBeLessThan(600)
+  })
+})
+
+// ---- redirects ----------------------------------------------------------------------------------
+
+describe('redirects are not followed', () => {
+  it.each([
+    [302, 'GET', (api: HttpCapgoApi) => api.listChannels(APP)],
+    [307, 'DELETE', (api: HttpCapgoApi) => api.deleteBundle(APP, '1.0.0')],
+    [301, 'POST', (api: HttpCapgoApi) => api.linkDevice(APP, 'dev-plain', 'qa')]
+  ] as const)(
+    '%i on %s: CapgoError redirect_refused, the other host gets nothing',
+    async (status, method, call) => {
+      const other = await tinyServer((_req, res) => json(res, 200, []))
+      const redirecting = await tinyServer((req, res) => {
+        res.writeHead(status, { location: `${other.url}${req.url ?? '/'}&key=${KEY}` })
+        res.end()
+      })
+      const { api, waits } = client(redirecting.url)
+      const error = await failure(call(api))
+      expect(error.code).toBe('redirect_refused')
+      expect(error.status).toBe(status)
+      expect(error.attempts).toBe(1)
+      expect(error.message).toContain('redirect')
+      expect(redirecting.requests.map(r => r.method)).toEqual([method])
+      expect(other.requests).toEqual([])
+      expect(waits).toEqual([])
+    }
+  )
+})
+
+// ---- guards -------------------------------------------------------------------------------------
+
+describe('guards: refused before anything is sent', () => {
+  it.each(['', '   ', '\t\n', null, undefined])('deleteBundle(%j) is refused', async version => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    const error = await failure(api.deleteBundle(APP, version as unknown as string))
+    expect([error.code, error.status, error.attempts, error.route]).toEqual([
+      'refused_by_client',
+      undefined,
+      0,
+      'DELETE /bundle'
+    ])
+    expect(emu.requests).toEqual([])
+    expect(emu.bundles(APP).length).toBe(6)
+  })
+
+  it.each(['', '  ', null, 'unknown', 'builtin', undefined, 42])(
+    'upsertChannel with version %j is refused (it would unlink the bundle)',
+    async version => {
+      const emu = await start({ apps: [standardApp()] })
+      const { api } = client(emu.url)
+      const body = { app_id: APP, channel: 'production', version } as unknown as ChannelUpsert
+      const error = await failure(api.upsertChannel(body))
+      expect([error.code, error.status, error.route]).toEqual([
+        'refused_by_client',
+        undefined,
+        'POST /channel'
+      ])
+      expect(emu.requests).toEqual([])
+      expect(emu.channel(APP, 'production')?.version?.name).toBe('1.0.4')
+    }
+  )
+
+  it('upsertChannel with an empty channel name is refused', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    const error = await failure(api.upsertChannel({ app_id: APP, channel: ' ', public: true }))
+    expect(error.code).toBe('refused_by_client')
+    expect(emu.requests).toEqual([])
+  })
+
+  it('upsertChannel without a version sends no version field and keeps the linked bundle', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    await api.upsertChannel({ app_id: APP, channel: 'production', ios: false })
+    const [post] = emu.requests
+    expect(Object.keys(post?.body as object).sort()).toEqual(['app_id', 'channel', 'ios'])
+    expect(emu.channel(APP, 'production')?.version?.name).toBe('1.0.4')
+  })
+
+  it.each([
+    [APP, 'com.example.other'],
+    [APP, ''],
+    [APP, ` ${APP}`],
+    ['', '']
+  ])('deleteAllUnlinkedBundles(%j, %j) is refused', async (appId, confirm) => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    const error = await failure(api.deleteAllUnlinkedBundles(appId, confirm))
+    expect([error.code, error.status]).toEqual(['refused_by_client', undefined])
+    expect(emu.requests).toEqual([])
+    expect(emu.bundles(APP).length).toBe(6)
+  })
+
+  it('deleteAllUnlinkedBundles with the right confirmation deletes only the unlinked bundles', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    await api.deleteAllUnlinkedBundles(APP, APP)
+    expect(emu.requests.map(r => [r.method, r.path, r.body])).toEqual([
+      ['DELETE', '/bundle', { app_id: APP }]
+    ])
+    // 1.0.5 (public-beta), 1.0.4 (production), 1.0.3 (production's rollout) stay.
+    expect(emu.bundles(APP).map(b => b.name)).toEqual(['1.0.5', '1.0.4', '1.0.3'])
+  })
+
+  it('deleteChannel with an empty name is refused', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    expect((await failure(api.deleteChannel(APP, '  '))).code).toBe('refused_by_client')
+    expect(emu.requests).toEqual([])
+  })
+
+  it('linkDevice and unlinkDevice with an empty device id or channel are refused', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    expect((await failure(api.linkDevice(APP, '', 'qa'))).code).toBe('refused_by_client')
+    expect((await failure(api.linkDevice(APP, 'dev-plain', ' '))).code).toBe('refused_by_client')
+    expect((await failure(api.unlinkDevice(APP, ''))).code).toBe('refused_by_client')
+    expect(emu.requests).toEqual([])
+  })
+})
