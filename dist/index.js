@@ -31404,6 +31404,7 @@ function emptyResult() {
         unlinked: [],
         failedDevices: [],
         deleted: [],
+        alreadyGone: [],
         failedBundles: [],
         notAttempted: [],
         warnings: []
@@ -31480,7 +31481,8 @@ async function deleteBundles(api, appId, decisions, concurrency, result) {
             catch (error) {
                 if (error instanceof CapgoError && error.code === 'cannot_delete_version') {
                     // Gone before our first attempt (deleted elsewhere since the list was read).
-                    result.warnings.push(`Bundle "${decision.version}" was already deleted.`);
+                    result.alreadyGone.push(decision.version);
+                    result.warnings.push(`Bundle "${decision.version}" was already deleted (not by this run).`);
                 }
                 else if (isKeyRejected(error)) {
                     result.fatal = describe(error);
@@ -31547,6 +31549,9 @@ class HttpCapgoApi {
     sleep;
     random;
     onRetry;
+    /** Set by the first 401: every later call fails at once, so a bad key is not tried again. */
+    keyRejected;
+    disposed = false;
     constructor(options) {
         this.baseUrl = options.baseUrl.replace(/\/+$/, '');
         this.apiKey = options.apiKey;
@@ -31569,6 +31574,7 @@ class HttpCapgoApi {
     }
     /** Close kept-alive connections. */
     dispose() {
+        this.disposed = true;
         this.http.dispose();
     }
     // ---- bundles -----------------------------------------------------------------------------
@@ -31732,10 +31738,15 @@ class HttpCapgoApi {
             headers['content-type'] = 'application/json';
         let ambiguous = false;
         for (let attempt = 1;; attempt++) {
+            this.checkUsable(route);
             const result = await this.attempt(method, url, data, headers);
+            // Closed while this request was in flight (the run is ending): no retry.
+            this.checkUsable(route);
             const failure = this.classify(route, result, attempt);
             if (failure.kind === 'ok')
                 return failure.value;
+            if (failure.error.status === 401)
+                this.keyRejected = failure.error;
             if (options.recover && failure.error.status !== undefined) {
                 const recovered = await options.recover(failure.error, ambiguous);
                 if (recovered !== undefined)
@@ -31751,6 +31762,26 @@ class HttpCapgoApi {
             const waitMs = failure.retryAfterMs ?? this.backoff(attempt);
             this.onRetry?.({ route, attempt, waitMs, reason: failure.error.message });
             await this.sleep(waitMs);
+        }
+    }
+    checkUsable(route) {
+        if (this.keyRejected) {
+            throw new CapgoError({
+                status: 401,
+                code: this.keyRejected.code,
+                route,
+                attempts: 0,
+                message: `${route}: not sent: the API key was rejected by an earlier request; check the api_key secret`
+            });
+        }
+        if (this.disposed) {
+            throw new CapgoError({
+                status: undefined,
+                code: 'cancelled',
+                route,
+                attempts: 0,
+                message: `${route}: cancelled: the run is ending`
+            });
         }
     }
     classify(route, result, attempt) {
@@ -32294,8 +32325,11 @@ function planBundles(settings, bundles, channels, deleteChannel, channel, now, e
         planCleanup(settings, live, decided, decide, now);
     if (settings.deleteAllBundles) {
         for (const bundle of live) {
-            if (!decided.has(bundle.id))
+            // Everything but the protected set goes, whatever a cleanup in the same run would keep.
+            const earlier = decided.get(bundle.id);
+            if (earlier === undefined || earlier.fate === 'keep') {
                 decide(bundle, 'delete', 'delete_all_bundles', 'delete_all_bundles');
+            }
         }
     }
     for (const bundle of live) {
@@ -32464,6 +32498,7 @@ function outcomeOf(settings, plan, result) {
     const deletedBundles = planned
         ? plannedDeletions
         : plannedDeletions.filter(v => deletedSet.has(v));
+    const alreadyGone = planned ? [] : (result?.alreadyGone ?? []);
     const cleanupRan = settings.cleanup !== undefined || settings.deleteAllBundles;
     const inOrder = (ids, wanted) => wanted.filter(id => ids.includes(id));
     return {
@@ -32491,10 +32526,11 @@ function outcomeOf(settings, plan, result) {
             : (result?.deletedChannel ?? ''),
         deletedBundles,
         keptCount: plan.bundlesRead
-            ? (plan.keptCount ?? 0) + plannedDeletions.length - deletedBundles.length
+            ? (plan.keptCount ?? 0) + plannedDeletions.length - deletedBundles.length - alreadyGone.length
             : undefined,
         protectedBundles: cleanupRan ? plan.protectedVersions : [],
         failedBundles: result?.failedBundles ?? [],
+        alreadyGone,
         failedDevices: result?.failedDevices ?? [],
         dryRun: settings.dryRun
     };
@@ -32688,6 +32724,7 @@ function deviceSection(plan, outcome) {
 function bundleSection(plan, outcome) {
     const failed = new Map(outcome.failedBundles.map(f => [f.version, f.error]));
     const deleted = new Set(outcome.deletedBundles);
+    const gone = new Set(outcome.alreadyGone);
     const counts = { delete: 0, keep: 0, protected: 0 };
     for (const d of plan.bundles)
         counts[d.fate]++;
@@ -32711,7 +32748,9 @@ function bundleSection(plan, outcome) {
                     ? 'would delete'
                     : deleted.has(d.version)
                         ? '🗑️ deleted'
-                        : 'not deleted'
+                        : gone.has(d.version)
+                            ? 'already gone'
+                            : 'not deleted'
                 : d.fate === 'protected'
                     ? '🛡️ protected'
                     : 'kept';
@@ -33265,8 +33304,10 @@ function readChannelFields(checker) {
 
 /** Reads the inventory, in parallel where the API allows. */
 async function readInventory(api, settings) {
-    const [channels, bundles, deviceChannels] = await Promise.all([
-        api.listChannels(settings.appId),
+    // Channels first, alone: one request proves the key before others go out with it (each failed
+    // login counts toward Capgo's lockout of the runner's IP).
+    const channels = await api.listChannels(settings.appId);
+    const [bundles, deviceChannels] = await Promise.all([
         needsBundles(settings) ? api.listBundles(settings.appId) : Promise.resolve(undefined),
         readDevices(api, settings)
     ]);

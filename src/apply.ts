@@ -18,6 +18,8 @@ export interface ApplyResult {
   unlinked: string[]
   failedDevices: { deviceId: string; error: string }[]
   deleted: string[]
+  /** Planned deletions found already deleted by someone else: gone, but not by this run. */
+  alreadyGone: string[]
   failedBundles: FailedBundle[]
   /** Deletions not attempted because the run was stopped (a rejected key). */
   notAttempted: string[]
@@ -39,6 +41,7 @@ export function emptyResult(): ApplyResult {
     unlinked: [],
     failedDevices: [],
     deleted: [],
+    alreadyGone: [],
     failedBundles: [],
     notAttempted: [],
     warnings: []
@@ -121,7 +124,10 @@ async function deleteBundles(
       } catch (error) {
         if (error instanceof CapgoError && error.code === 'cannot_delete_version') {
           // Gone before our first attempt (deleted elsewhere since the list was read).
-          result.warnings.push(`Bundle "${decision.version}" was already deleted.`)
+          result.alreadyGone.push(decision.version)
+          result.warnings.push(
+            `Bundle "${decision.version}" was already deleted (not by this run).`
+          )
         } else if (isKeyRejected(error)) {
           result.fatal = describe(error)
           result.failedBundles.push({ version: decision.version, error: describe(error) })

@@ -14,8 +14,10 @@ export interface RunDependencies {
 
 /** Reads the inventory, in parallel where the API allows. */
 export async function readInventory(api: CapgoApi, settings: Settings): Promise<Inventory> {
-  const [channels, bundles, deviceChannels] = await Promise.all([
-    api.listChannels(settings.appId),
+  // Channels first, alone: one request proves the key before others go out with it (each failed
+  // login counts toward Capgo's lockout of the runner's IP).
+  const channels = await api.listChannels(settings.appId)
+  const [bundles, deviceChannels] = await Promise.all([
     needsBundles(settings) ? api.listBundles(settings.appId) : Promise.resolve(undefined),
     readDevices(api, settings)
   ])

@@ -399,8 +399,11 @@ function planBundles(
 
   if (settings.deleteAllBundles) {
     for (const bundle of live) {
-      if (!decided.has(bundle.id))
+      // Everything but the protected set goes, whatever a cleanup in the same run would keep.
+      const earlier = decided.get(bundle.id)
+      if (earlier === undefined || earlier.fate === 'keep') {
         decide(bundle, 'delete', 'delete_all_bundles', 'delete_all_bundles')
+      }
     }
   }
   for (const bundle of live) {

@@ -26,6 +26,8 @@ export interface Outcome {
   keptCount: number | undefined
   protectedBundles: string[]
   failedBundles: FailedBundle[]
+  /** Planned deletions that someone else had already made. */
+  alreadyGone: string[]
   failedDevices: { deviceId: string; error: string }[]
   dryRun: boolean
 }
@@ -52,6 +54,7 @@ export function outcomeOf(
   const deletedBundles = planned
     ? plannedDeletions
     : plannedDeletions.filter(v => deletedSet.has(v))
+  const alreadyGone = planned ? [] : (result?.alreadyGone ?? [])
   const cleanupRan = settings.cleanup !== undefined || settings.deleteAllBundles
   const inOrder = (ids: string[], wanted: string[]): string[] =>
     wanted.filter(id => ids.includes(id))
@@ -87,10 +90,11 @@ export function outcomeOf(
       : (result?.deletedChannel ?? ''),
     deletedBundles,
     keptCount: plan.bundlesRead
-      ? (plan.keptCount ?? 0) + plannedDeletions.length - deletedBundles.length
+      ? (plan.keptCount ?? 0) + plannedDeletions.length - deletedBundles.length - alreadyGone.length
       : undefined,
     protectedBundles: cleanupRan ? plan.protectedVersions : [],
     failedBundles: result?.failedBundles ?? [],
+    alreadyGone,
     failedDevices: result?.failedDevices ?? [],
     dryRun: settings.dryRun
   }
@@ -301,6 +305,7 @@ function deviceSection(plan: Plan, outcome: Outcome): string[] {
 function bundleSection(plan: Plan, outcome: Outcome): string[] {
   const failed = new Map(outcome.failedBundles.map(f => [f.version, f.error]))
   const deleted = new Set(outcome.deletedBundles)
+  const gone = new Set(outcome.alreadyGone)
   const counts = { delete: 0, keep: 0, protected: 0 }
   for (const d of plan.bundles) counts[d.fate]++
   const lines = [
@@ -324,7 +329,9 @@ function bundleSection(plan: Plan, outcome: Outcome): string[] {
           ? 'would delete'
           : deleted.has(d.version)
             ? '🗑️ deleted'
-            : 'not deleted'
+            : gone.has(d.version)
+              ? 'already gone'
+              : 'not deleted'
         : d.fate === 'protected'
           ? '🛡️ protected'
           : 'kept'

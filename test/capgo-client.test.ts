@@ -513,19 +513,31 @@ describe('every route against the emulator', () => {
   })
 
   it('401 invalid_apikey is never retried, and the wrong key is not in the error', async () => {
-    const emu = await start({ apps: [standardApp()] })
-    const { api, waits } = client(emu.url, { apiKey: WRONG_KEY })
     for (const call of [
-      () => api.listBundles(APP),
-      () => api.deleteBundle(APP, '1.0.0'),
-      () => api.linkDevice(APP, 'dev-plain', 'qa')
+      (api: HttpCapgoApi) => api.listBundles(APP),
+      (api: HttpCapgoApi) => api.deleteBundle(APP, '1.0.0'),
+      (api: HttpCapgoApi) => api.linkDevice(APP, 'dev-plain', 'qa')
     ]) {
-      const error = await failure(call(), WRONG_KEY)
+      const emu = await start({ apps: [standardApp()] })
+      const { api, waits } = client(emu.url, { apiKey: WRONG_KEY })
+      const error = await failure(call(api), WRONG_KEY)
       expect([error.status, error.code, error.attempts]).toEqual([401, 'invalid_apikey', 1])
       expect(error.message).toContain('api_key')
+      expect(emu.requests.length).toBe(1)
+      expect(waits).toEqual([])
     }
-    expect(emu.requests.length).toBe(3)
-    expect(waits).toEqual([])
+  })
+
+  it('after a 401 the client sends nothing more with that key', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url, { apiKey: WRONG_KEY })
+    await failure(api.listChannels(APP), WRONG_KEY)
+    for (const call of [() => api.listBundles(APP), () => api.deleteBundle(APP, '1.0.0')]) {
+      const error = await failure(call(), WRONG_KEY)
+      expect([error.status, error.attempts]).toEqual([401, 0])
+      expect(error.message).toContain('api_key')
+    }
+    expect(emu.requests.length).toBe(1)
   })
 
   it('401 no_key_provided for an empty key, sent once', async () => {

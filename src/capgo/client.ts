@@ -92,6 +92,9 @@ export class HttpCapgoApi implements CapgoApi {
   private readonly sleep: (ms: number) => Promise<void>
   private readonly random: () => number
   private readonly onRetry: ((event: RetryEvent) => void) | undefined
+  /** Set by the first 401: every later call fails at once, so a bad key is not tried again. */
+  private keyRejected: CapgoError | undefined
+  private disposed = false
 
   constructor(options: HttpCapgoApiOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '')
@@ -116,6 +119,7 @@ export class HttpCapgoApi implements CapgoApi {
 
   /** Close kept-alive connections. */
   dispose(): void {
+    this.disposed = true
     this.http.dispose()
   }
 
@@ -295,9 +299,13 @@ export class HttpCapgoApi implements CapgoApi {
 
     let ambiguous = false
     for (let attempt = 1; ; attempt++) {
+      this.checkUsable(route)
       const result = await this.attempt(method, url, data, headers)
+      // Closed while this request was in flight (the run is ending): no retry.
+      this.checkUsable(route)
       const failure = this.classify(route, result, attempt)
       if (failure.kind === 'ok') return failure.value as T
+      if (failure.error.status === 401) this.keyRejected = failure.error
       if (options.recover && failure.error.status !== undefined) {
         const recovered = await options.recover(failure.error, ambiguous)
         if (recovered !== undefined) return recovered
@@ -309,6 +317,27 @@ export class HttpCapgoApi implements CapgoApi {
       const waitMs = failure.retryAfterMs ?? this.backoff(attempt)
       this.onRetry?.({ route, attempt, waitMs, reason: failure.error.message })
       await this.sleep(waitMs)
+    }
+  }
+
+  private checkUsable(route: string): void {
+    if (this.keyRejected) {
+      throw new CapgoError({
+        status: 401,
+        code: this.keyRejected.code,
+        route,
+        attempts: 0,
+        message: `${route}: not sent: the API key was rejected by an earlier request; check the api_key secret`
+      })
+    }
+    if (this.disposed) {
+      throw new CapgoError({
+        status: undefined,
+        code: 'cancelled',
+        route,
+        attempts: 0,
+        message: `${route}: cancelled: the run is ending`
+      })
     }
   }
 
