@@ -92,7 +92,10 @@ export async function runAction(
   for (const file of [files.output, files.summary, files.state, files.env, files.path]) {
     writeFileSync(file, '')
   }
-  writeFileSync(files.event, JSON.stringify({ ref: 'refs/heads/main', repository: { full_name: 'acme/app' } }))
+  writeFileSync(
+    files.event,
+    JSON.stringify({ ref: 'refs/heads/main', repository: { full_name: 'acme/app' } })
+  )
 
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',

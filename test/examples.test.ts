@@ -1,0 +1,217 @@
+// Every workflow a user may copy (examples/*.yml, the README's YAML blocks) and every workflow of
+// this repository (.github/workflows/*.yml) calls the action with inputs that action.yml declares,
+// and gives every required one. The repository's own workflows pin third-party actions by SHA and
+// keep their permissions small. (actionlint, run by `npm run actionlint`, checks the rest.)
+
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { ACTION_YML, README, ROOT, parseActionYaml } from '../scripts/docs.js'
+
+const spec = parseActionYaml(readFileSync(ACTION_YML, 'utf8'))
+const INPUTS = new Set(Object.keys(spec.inputs))
+const REQUIRED = Object.entries(spec.inputs)
+  .filter(([, input]) => input.required === true)
+  .map(([name]) => name)
+
+/** `capgo/capgo-release@<ref>` as users write it, or `./` as this repository's CI does. */
+const THIS_ACTION = /^(?:capgo\/capgo-release@\S+|\.\/?)$/
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(path.join(ROOT, dir))
+    .filter(file => /\.ya?ml$/.test(file))
+    .sort()
+    .map(file => path.join(dir, file))
+}
+
+const EXAMPLES = yamlFiles('examples')
+const WORKFLOWS = yamlFiles('.github/workflows')
+
+function load(file: string): unknown {
+  return parse(readFileSync(path.join(ROOT, file), 'utf8'))
+}
+
+interface StepRef {
+  where: string
+  uses: string
+  with: Record<string, unknown>
+}
+
+/** Every mapping with a `uses:` key, anywhere in a document (steps of jobs, or a bare step list). */
+function usesIn(doc: unknown, where: string): StepRef[] {
+  const found: StepRef[] = []
+  const walk = (node: unknown, at: string): void => {
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => walk(item, `${at}[${i}]`))
+    } else if (node !== null && typeof node === 'object') {
+      const record = node as Record<string, unknown>
+      if (typeof record.uses === 'string') {
+        const withBlock = record.with
+        found.push({
+          where: `${at}${typeof record.name === 'string' ? ` (${record.name})` : ''}`,
+          uses: record.uses,
+          with:
+            withBlock !== null && typeof withBlock === 'object'
+              ? (withBlock as Record<string, unknown>)
+              : {}
+        })
+      }
+      for (const [key, value] of Object.entries(record)) walk(value, `${at}.${key}`)
+    }
+  }
+  walk(doc, where)
+  return found
+}
+
+function problemsOf(step: StepRef): string[] {
+  const problems: string[] = []
+  for (const key of Object.keys(step.with)) {
+    if (!INPUTS.has(key)) problems.push(`${step.where}: "${key}" is not an input of action.yml`)
+  }
+  for (const name of REQUIRED) {
+    const value = step.with[name]
+    if (value === undefined || value === null || String(value).trim() === '') {
+      problems.push(`${step.where}: the required input "${name}" is missing`)
+    }
+  }
+  return problems
+}
+
+/** The ```yaml blocks of the README, parsed. */
+function readmeYamlBlocks(): { where: string; doc: unknown }[] {
+  const readme = readFileSync(README, 'utf8')
+  return [...readme.matchAll(/```ya?ml\n([\s\S]*?)```/g)].map((match, i) => ({
+    where: `README.md yaml block ${i + 1}`,
+    doc: parse(match[1] ?? '')
+  }))
+}
+
+describe('calls of this action', () => {
+  it('finds the example workflows and the project workflows', () => {
+    expect(EXAMPLES.map(f => path.basename(f))).toEqual(
+      expect.arrayContaining([
+        'promote-on-tag.yml',
+        'scheduled-cleanup.yml',
+        'pr-preview.yml',
+        'many-apps.yml'
+      ])
+    )
+    expect(WORKFLOWS.map(f => path.basename(f))).toEqual(
+      expect.arrayContaining(['ci.yml', 'check-dist.yml', 'codeql.yml'])
+    )
+  })
+
+  for (const file of [...EXAMPLES, ...WORKFLOWS]) {
+    it(`${file}: every with: key is an input and every required input is given`, () => {
+      const calls = usesIn(load(file), file).filter(step => THIS_ACTION.test(step.uses))
+      if (file.startsWith('examples'))
+        expect(calls.length, 'calls of the action').toBeGreaterThan(0)
+      expect(calls.flatMap(problemsOf)).toEqual([])
+    })
+  }
+
+  it('README.md: every YAML block that calls the action uses known inputs', () => {
+    const calls = readmeYamlBlocks().flatMap(block =>
+      usesIn(block.doc, block.where).filter(step => THIS_ACTION.test(step.uses))
+    )
+    expect(calls.length).toBeGreaterThan(0)
+    expect(calls.flatMap(problemsOf)).toEqual([])
+  })
+
+  it('examples call the published action by its major tag', () => {
+    for (const file of EXAMPLES) {
+      for (const step of usesIn(load(file), file).filter(s => THIS_ACTION.test(s.uses))) {
+        expect(step.uses, step.where).toBe('capgo/capgo-release@v1')
+      }
+    }
+  })
+
+  it('the checker itself catches an unknown key and a missing required input', () => {
+    const steps = usesIn(
+      parse(`
+jobs:
+  a:
+    steps:
+      - uses: capgo/capgo-release@v1
+        with:
+          app_id: com.example.app
+          chanel: production
+`),
+      'test'
+    )
+    expect(steps.flatMap(problemsOf)).toEqual([
+      'test.jobs.a.steps[0]: "chanel" is not an input of action.yml',
+      'test.jobs.a.steps[0]: the required input "api_key" is missing'
+    ])
+  })
+})
+
+describe('the project workflows (.github/workflows)', () => {
+  const PINNED = /^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/
+
+  for (const file of WORKFLOWS) {
+    it(`${file}: third-party actions are pinned to a commit SHA with the version in a comment`, () => {
+      const steps = usesIn(load(file), file).filter(
+        step => !step.uses.startsWith('./') && !step.uses.startsWith('docker://')
+      )
+      for (const step of steps) expect(step.uses, step.where).toMatch(PINNED)
+      const text = readFileSync(path.join(ROOT, file), 'utf8')
+      for (const line of text.split('\n').filter(l => /uses:\s*[\w.-]+\/\S+@/.test(l))) {
+        expect(line, 'a "# vX.Y.Z" comment after the SHA').toMatch(/@[0-9a-f]{40} # v\d+/)
+      }
+    })
+
+    it(`${file}: least privilege: read-only permissions at the top`, () => {
+      const doc = load(file) as { permissions?: unknown; jobs: Record<string, unknown> }
+      expect(doc.permissions, 'a top-level permissions block').toBeDefined()
+      const top = doc.permissions
+      if (typeof top === 'string') expect(top).toBe('read-all')
+      else
+        for (const [scope, level] of Object.entries(top ?? {}))
+          expect(level, scope).not.toBe('write')
+    })
+  }
+
+  it('only CodeQL may write, and only security events', () => {
+    for (const file of WORKFLOWS) {
+      const doc = load(file) as { jobs: Record<string, { permissions?: Record<string, string> }> }
+      for (const [job, spec] of Object.entries(doc.jobs)) {
+        for (const [scope, level] of Object.entries(spec.permissions ?? {})) {
+          if (level === 'write')
+            expect(`${file}:${job}:${scope}`).toMatch(/codeql\.yml.*:security-events$/)
+        }
+      }
+    }
+  })
+
+  it('ci.yml lints, type-checks, tests and runs the action with uses: ./ against the emulator', () => {
+    const text = readFileSync(path.join(ROOT, '.github/workflows/ci.yml'), 'utf8')
+    for (const command of ['npm run lint', 'npm run typecheck', 'npm test', 'npm run emulator']) {
+      expect(text).toContain(command)
+    }
+    const local = usesIn(load('.github/workflows/ci.yml'), 'ci').filter(s => s.uses === './')
+    expect(local.length).toBeGreaterThan(0)
+  })
+
+  it('check-dist.yml rebuilds and fails on git status --porcelain dist/', () => {
+    const text = readFileSync(path.join(ROOT, '.github/workflows/check-dist.yml'), 'utf8')
+    expect(text).toContain('npm run build')
+    expect(text).toContain('git status --porcelain dist/')
+  })
+
+  it('dependabot.yml updates npm and actions, and holds TypeScript below 7', () => {
+    const doc = parse(readFileSync(path.join(ROOT, '.github/dependabot.yml'), 'utf8')) as {
+      updates: {
+        'package-ecosystem': string
+        ignore?: { 'dependency-name': string; versions?: string[] }[]
+      }[]
+    }
+    const ecosystems = doc.updates.map(u => u['package-ecosystem'])
+    expect(ecosystems).toEqual(expect.arrayContaining(['npm', 'github-actions']))
+    const npm = doc.updates.find(u => u['package-ecosystem'] === 'npm')
+    expect(npm?.ignore).toEqual(
+      expect.arrayContaining([{ 'dependency-name': 'typescript', versions: ['>=7'] }])
+    )
+  })
+})
