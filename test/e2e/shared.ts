@@ -1,0 +1,284 @@
+// Common pieces of the robustness end-to-end tests (faults, bad input, secrets, re-runs): the built
+// action run against an emulator of its own, the plan a clean run would make, and checks over the
+// emulator's request log that hold whatever the faults ("never delete more than it planned, never
+// send twice what must not be").
+//
+// Every test starts its own emulator, so the tests of a file may run concurrently; the emulators
+// are stopped when the file ends.
+
+import { afterAll } from 'vitest'
+import { keyLeaks, runAction, type ActionRun, type RunOptions } from '../helpers/action-runner.js'
+import { startEmulator } from '../emulator/index.js'
+import type {
+  Emulator,
+  EmulatorOptions,
+  FaultRule,
+  LoggedRequest,
+  SeedApp
+} from '../emulator/index.js'
+
+/** A key shaped like a real one; it must never be visible anywhere the run writes. */
+export const KEY = 'ak_live_7Rq2XvN9pLm4Ts8Wb3Hc6Yd1'
+export const APP = 'com.robust.app'
+export const HOUR = 3_600_000
+export const DAY = 24 * HOUR
+
+const started: Emulator[] = []
+let registered = false
+
+/** Stops every emulator this file started, once the file is done (safe with concurrent tests). */
+export function stopEmulatorsAfterAll(): void {
+  if (registered) return
+  registered = true
+  afterAll(async () => {
+    await Promise.all(started.splice(0).map(emu => emu.stop()))
+  })
+}
+
+export type AppSeed = Omit<SeedApp, 'app_id'> & { app_id?: string }
+
+/** An emulator that knows KEY as an admin key and serves APP seeded as given. */
+export async function emulator(
+  app: AppSeed = {},
+  options: Omit<EmulatorOptions, 'apps' | 'keys'> & { keys?: EmulatorOptions['keys'] } = {}
+): Promise<Emulator> {
+  const emu = await startEmulator({
+    ...options,
+    keys: options.keys ?? { [KEY]: 'admin' },
+    apps: [{ app_id: APP, ...app }]
+  })
+  started.push(emu)
+  return emu
+}
+
+export interface TimedRun extends ActionRun {
+  /** Wall time of the whole run, spawn to exit. */
+  elapsedMs: number
+}
+
+/** Runs dist/index.js against `emu` with KEY and APP (each overridable through `inputs`). */
+export async function run(
+  emu: Emulator | { url: string },
+  inputs: Record<string, string>,
+  options: RunOptions = {}
+): Promise<TimedRun> {
+  const started = Date.now()
+  const result = await runAction(
+    { api_key: KEY, app_id: APP, api_url: emu.url, ...inputs },
+    options
+  )
+  return { ...result, elapsedMs: Date.now() - started }
+}
+
+/**
+ * The standard app of these tests: 30 bundles `1.0.0` (oldest) .. `1.0.29` (newest), one an hour;
+ * `production` on 1.0.29, `beta` on 1.0.25 with 1.0.3 as its rollout bundle (an old bundle that a
+ * cleanup would take if it ignored rollouts).
+ */
+export function standardApp(extra: Partial<AppSeed> = {}): AppSeed {
+  return {
+    bundles: 30,
+    channels: [
+      { name: 'production', version: '1.0.29' },
+      { name: 'beta', version: '1.0.25', rollout_version: '1.0.3' }
+    ],
+    ...extra
+  }
+}
+
+// ---- what a correct run does ----------------------------------------------------------------
+
+/** Live bundle names of APP, newest first. */
+export function liveNames(emu: Emulator, appId = APP): string[] {
+  return emu.bundles(appId).map(b => b.name)
+}
+
+/** Names of the soft-deleted bundles of APP, sorted. */
+export function deletedNames(emu: Emulator, appId = APP): string[] {
+  return emu
+    .bundles(appId, { includeDeleted: true })
+    .filter(b => b.deleted)
+    .map(b => b.name)
+    .sort(byVersion)
+}
+
+/**
+ * The cleanup a correct run plans, from the emulator's state before it (ACTION.md's rule, written
+ * independently of src/plan.ts): bundles that no channel uses (version or rollout) are the
+ * candidates; the `keep` newest by upload time (ties by id) stay; of the others, only those older
+ * than `olderThanMs` go.
+ */
+export function expectedCleanup(
+  emu: Emulator,
+  rule: { keep?: number; olderThanMs?: number; now?: number },
+  appId = APP
+): string[] {
+  const app = emu.state.apps[appId]
+  if (!app) throw new Error(`unknown app ${appId}`)
+  const used = new Set<number>()
+  for (const c of app.channels) {
+    if (c.version !== null) used.add(c.version)
+    if (c.rollout_version !== null) used.add(c.rollout_version)
+  }
+  const candidates = emu.bundles(appId).filter(b => !used.has(b.id))
+  const outside = rule.keep === undefined ? candidates : candidates.slice(rule.keep)
+  const now = rule.now ?? Date.now()
+  return outside
+    .filter(
+      b => rule.olderThanMs === undefined || Date.parse(b.created_at) < now - rule.olderThanMs
+    )
+    .map(b => b.name)
+    .sort(byVersion)
+}
+
+/** `1.0.2` < `1.0.10`. */
+export function byVersion(a: string, b: string): number {
+  const pa = a.split('.').map(Number)
+  const pb = b.split('.').map(Number)
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0)
+    if (d !== 0 && Number.isFinite(d)) return d
+  }
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+export function sorted(names: readonly string[]): string[] {
+  return [...names].sort(byVersion)
+}
+
+// ---- the request log ------------------------------------------------------------------------
+
+export function requestsOf(emu: Emulator, method: string, path: string): LoggedRequest[] {
+  return emu.requests.filter(r => r.method === method && r.path === path)
+}
+
+function field(r: LoggedRequest, name: string): unknown {
+  const body = r.body
+  return typeof body === 'object' && body !== null
+    ? (body as Record<string, unknown>)[name]
+    : undefined
+}
+
+/** The `version` of a DELETE /bundle or POST /channel body. */
+export function bodyVersion(r: LoggedRequest): unknown {
+  return field(r, 'version')
+}
+
+/** The DELETE /bundle requests for one version. */
+export function deletesOf(emu: Emulator, version: string): LoggedRequest[] {
+  return requestsOf(emu, 'DELETE', '/bundle').filter(r => bodyVersion(r) === version)
+}
+
+/** One line per write, for readable failures. */
+export function writeLog(emu: Emulator): string[] {
+  return emu
+    .writes()
+    .map(
+      r =>
+        `${r.method} ${r.path} ${JSON.stringify(r.body)} -> ${r.status}${r.fault ? ` [${r.fault}]` : ''}`
+    )
+}
+
+/**
+ * The safety rules over the whole request log. Returns the violations (empty when all hold):
+ * - no `DELETE /bundle` without a non-empty string `version` (it would wipe the app);
+ * - no `POST /channel` with a null/empty/"unknown"/"builtin" version (it would unlink the bundle);
+ * - no `POST /device` with `version_id`;
+ * - no write sent twice unless an earlier copy was hit by a fault: for each distinct write (method,
+ *   path, body) at most one copy reached the server unharmed. A retry after a fault is fine; a
+ *   second clean copy is a write sent twice that must not be.
+ * - when `allowedDeletes` is given, every version named in a DELETE /bundle is in it.
+ */
+export function safetyViolations(emu: Emulator, allowedDeletes?: readonly string[]): string[] {
+  const problems: string[] = []
+  const allowed = allowedDeletes ? new Set(allowedDeletes) : undefined
+  const clean = new Map<string, number>()
+  for (const r of emu.writes()) {
+    const text = `${r.method} ${r.path} ${JSON.stringify(r.body)}`
+    if (r.method === 'DELETE' && r.path === '/bundle') {
+      const version = bodyVersion(r)
+      if (typeof version !== 'string' || version.trim() === '') {
+        problems.push(`DELETE /bundle without a version: ${text}`)
+      } else if (allowed && !allowed.has(version)) {
+        problems.push(`DELETE /bundle of a bundle the plan did not choose: ${version}`)
+      }
+    }
+    if (r.method === 'POST' && r.path === '/channel' && 'version' in ((r.body as object) ?? {})) {
+      const version = bodyVersion(r)
+      if (typeof version !== 'string' || ['', 'unknown', 'builtin'].includes(version.trim())) {
+        problems.push(`POST /channel with an empty version: ${text}`)
+      }
+    }
+    if (r.method === 'POST' && r.path === '/device' && field(r, 'version_id') !== undefined) {
+      problems.push(`POST /device with version_id: ${text}`)
+    }
+    if (r.fault === undefined) clean.set(text, (clean.get(text) ?? 0) + 1)
+  }
+  for (const [text, count] of clean) {
+    if (count > 1) problems.push(`sent ${count} times without a fault in between: ${text}`)
+  }
+  return problems
+}
+
+// ---- outputs --------------------------------------------------------------------------------
+
+/** A JSON output, parsed. */
+export function json<T = unknown>(result: ActionRun, name: string): T {
+  const text = result.outputs[name]
+  if (text === undefined) throw new Error(`output ${name} was not set`)
+  return JSON.parse(text) as T
+}
+
+export interface Report {
+  deleted_bundles: string[]
+  failed_bundles: { version: string; error: string }[]
+  protected_bundles: string[]
+  errors: string[]
+  warnings: string[]
+  channel_changed: boolean
+  plan: {
+    bundles: { version: string; fate: string; reason: string }[]
+  } | null
+}
+
+export function report(result: ActionRun): Report {
+  return json<Report>(result, 'report')
+}
+
+/** Deleted versions, sorted. */
+export function deletedOutput(result: ActionRun): string[] {
+  return sorted(json<string[]>(result, 'deleted_bundles'))
+}
+
+/** The plan's decisions without timestamps, for comparing two runs. */
+export function planShape(result: ActionRun): string[] {
+  return (report(result).plan?.bundles ?? []).map(b => `${b.version} ${b.fate} ${b.reason}`)
+}
+
+/** Error annotations and the tail of stdout, for messages of failed expectations. */
+export function why(result: ActionRun): string {
+  return `exit ${result.code}\nerrors: ${result.errors.join(' | ')}\nstdout tail:\n${result.stdout.slice(-1500)}\nstderr: ${result.stderr.slice(-500)}`
+}
+
+/** Places where the key is visible (stdout except ::add-mask::, stderr, outputs, summary). */
+export function leaks(result: ActionRun, key = KEY): string[] {
+  return keyLeaks(result, key)
+}
+
+/** A fault on one bundle's DELETE. */
+export function onDeleteOf(
+  version: string,
+  rule: Omit<FaultRule, 'method' | 'path' | 'when'>
+): FaultRule {
+  return {
+    method: 'DELETE',
+    path: '/bundle',
+    when: req => (req.body as { version?: unknown } | undefined)?.version === version,
+    ...rule
+  }
+}
+
+/** "Retrying <route>" lines of stdout. */
+export function retryLines(result: ActionRun, route?: string): string[] {
+  return result.stdout.split('\n').filter(line => line.startsWith(`Retrying ${route ?? ''}`))
+}
