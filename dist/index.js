@@ -31549,6 +31549,7 @@ class HttpCapgoApi {
     sleep;
     random;
     onRetry;
+    listConcurrency;
     /** Set by the first 401: every later call fails at once, so a bad key is not tried again. */
     keyRejected;
     disposed = false;
@@ -31563,6 +31564,7 @@ class HttpCapgoApi {
         this.sleep = options.sleep ?? defaultSleep;
         this.random = options.random ?? Math.random;
         this.onRetry = options.onRetry;
+        this.listConcurrency = Math.max(1, Math.floor(options.listConcurrency ?? 1));
         this.http = new lib_HttpClient(options.userAgent ?? USER_AGENT, [], {
             // Retries are ours (they know which writes are safe to repeat); redirects are refused so the
             // key is never sent to a host the user did not name.
@@ -31700,28 +31702,38 @@ class HttpCapgoApi {
         const END = Symbol('end');
         const byId = new Set();
         const rows = [];
-        for (let page = 0; page < MAX_PAGES; page++) {
-            const result = await this.call('GET', path, {
-                query: { app_id: appId, page: String(page) },
-                recover: error => (endCode !== undefined && error.code === endCode ? END : undefined)
-            });
-            if (result === END)
-                return rows;
-            if (!Array.isArray(result))
-                throw this.invalidResponse(route, 'a page that is not a list');
-            // Capgo's paging defect answers page >= 1 with up to 1000 rows from the right offset: only
-            // the first 50 belong to this page.
-            for (const row of result.slice(0, PAGE_SIZE)) {
-                if (!isObject(row) || typeof row.id !== 'number') {
-                    throw this.invalidResponse(route, 'a row without a numeric id');
+        const fetchPage = (page) => this.call('GET', path, {
+            query: { app_id: appId, page: String(page) },
+            recover: error => (endCode !== undefined && error.code === endCode ? END : undefined)
+        });
+        // The first page alone (most apps fit in it); then `listConcurrency` pages at a time. Pages
+        // are taken in order, and the first short or missing page ends the list.
+        let window = 1;
+        for (let page = 0; page < MAX_PAGES; page += window, window = this.listConcurrency) {
+            const pages = Array.from({ length: Math.min(window, MAX_PAGES - page) }, (_, i) => page + i);
+            // A failure past the end of the list (a page never needed) does not fail the listing.
+            for (const settled of await Promise.allSettled(pages.map(fetchPage))) {
+                if (settled.status === 'rejected')
+                    throw settled.reason;
+                const result = settled.value;
+                if (result === END)
+                    return rows;
+                if (!Array.isArray(result))
+                    throw this.invalidResponse(route, 'a page that is not a list');
+                // Capgo's paging defect answers page >= 1 with up to 1000 rows from the right offset:
+                // only the first 50 belong to this page.
+                for (const row of result.slice(0, PAGE_SIZE)) {
+                    if (!isObject(row) || typeof row.id !== 'number') {
+                        throw this.invalidResponse(route, 'a row without a numeric id');
+                    }
+                    if (byId.has(row.id))
+                        continue;
+                    byId.add(row.id);
+                    rows.push(row);
                 }
-                if (byId.has(row.id))
-                    continue;
-                byId.add(row.id);
-                rows.push(row);
+                if (result.length < PAGE_SIZE)
+                    return rows;
             }
-            if (result.length < PAGE_SIZE)
-                return rows;
         }
         throw this.invalidResponse(route, `more than ${MAX_PAGES} pages`);
     }
@@ -32304,7 +32316,7 @@ function planBundles(settings, bundles, channels, deleteChannel, channel, now, e
     // Explicit deletions.
     const byName = new Map();
     for (const bundle of live)
-        byName.set(bundle.name, [...(byName.get(bundle.name) ?? []), bundle]);
+        pushTo(byName, bundle.name, bundle);
     for (const version of settings.deleteVersions) {
         const matches = byName.get(version);
         if (!matches) {
@@ -32364,7 +32376,7 @@ function protectionReasons(settings, bundles, channels, deleteChannel, channel) 
     const reasons = new Map();
     const idsByName = new Map();
     for (const b of bundles)
-        idsByName.set(b.name, [...(idsByName.get(b.name) ?? []), b.id]);
+        pushTo(idsByName, b.name, b.id);
     const protectName = (name, reason) => {
         if (!name)
             return;
@@ -32475,6 +32487,13 @@ function rankNewestFirst(bundles, order) {
         ranked.sort(byTime);
     }
     return ranked;
+}
+function pushTo(map, key, value) {
+    const list = map.get(key);
+    if (list)
+        list.push(value);
+    else
+        map.set(key, [value]);
 }
 
 ;// CONCATENATED MODULE: ./src/report.ts
@@ -32733,7 +32752,10 @@ function bundleSection(plan, outcome) {
         '',
         `${outcome.dryRun ? 'Would delete' : 'Deleted'} **${outcome.deletedBundles.length}**` +
             (failed.size > 0 ? `, failed **${failed.size}**` : '') +
-            `, protected **${counts.protected}**, kept **${outcome.keptCount ?? counts.keep}** of ${plan.bundles.length}.`,
+            `, protected **${counts.protected}**, kept **${counts.keep}** of ${plan.bundles.length}` +
+            (outcome.keptCount === undefined
+                ? '.'
+                : `: ${outcome.keptCount} ${outcome.dryRun ? 'would be left' : 'left'} after the run.`),
         ''
     ];
     // The rows worth reading first: failures, deletions, protected; kept ones last.
@@ -33350,6 +33372,7 @@ async function run(deps = {}) {
             apiKey: settings.apiKey,
             retries: settings.retries,
             timeoutMs: settings.timeoutMs,
+            listConcurrency: settings.concurrency,
             onRetry: event => info(`Retrying ${event.route} in ${(event.waitMs / 1000).toFixed(1)} s (attempt ${event.attempt} failed: ${event.reason})`)
         })
         : undefined;

@@ -65,6 +65,7 @@ export async function run(deps: RunDependencies = {}): Promise<void> {
           apiKey: settings.apiKey,
           retries: settings.retries,
           timeoutMs: settings.timeoutMs,
+          listConcurrency: settings.concurrency,
           onRetry: event =>
             core.info(
               `Retrying ${event.route} in ${(event.waitMs / 1000).toFixed(1)} s (attempt ${event.attempt} failed: ${event.reason})`

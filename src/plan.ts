@@ -376,7 +376,7 @@ function planBundles(
 
   // Explicit deletions.
   const byName = new Map<string, Bundle[]>()
-  for (const bundle of live) byName.set(bundle.name, [...(byName.get(bundle.name) ?? []), bundle])
+  for (const bundle of live) pushTo(byName, bundle.name, bundle)
   for (const version of settings.deleteVersions) {
     const matches = byName.get(version)
     if (!matches) {
@@ -444,7 +444,7 @@ function protectionReasons(
 ): Map<number, string> {
   const reasons = new Map<number, string>()
   const idsByName = new Map<string, number[]>()
-  for (const b of bundles) idsByName.set(b.name, [...(idsByName.get(b.name) ?? []), b.id])
+  for (const b of bundles) pushTo(idsByName, b.name, b.id)
   const protectName = (name: string | null | undefined, reason: string): void => {
     if (!name) return
     for (const id of idsByName.get(name) ?? []) if (!reasons.has(id)) reasons.set(id, reason)
@@ -550,4 +550,10 @@ function rankNewestFirst(bundles: Bundle[], order: 'created' | 'semver'): Ranked
     ranked.sort(byTime)
   }
   return ranked
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key)
+  if (list) list.push(value)
+  else map.set(key, [value])
 }

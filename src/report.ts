@@ -313,7 +313,10 @@ function bundleSection(plan: Plan, outcome: Outcome): string[] {
     '',
     `${outcome.dryRun ? 'Would delete' : 'Deleted'} **${outcome.deletedBundles.length}**` +
       (failed.size > 0 ? `, failed **${failed.size}**` : '') +
-      `, protected **${counts.protected}**, kept **${outcome.keptCount ?? counts.keep}** of ${plan.bundles.length}.`,
+      `, protected **${counts.protected}**, kept **${counts.keep}** of ${plan.bundles.length}` +
+      (outcome.keptCount === undefined
+        ? '.'
+        : `: ${outcome.keptCount} ${outcome.dryRun ? 'would be left' : 'left'} after the run.`),
     ''
   ]
   // The rows worth reading first: failures, deletions, protected; kept ones last.

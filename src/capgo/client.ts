@@ -39,6 +39,11 @@ export interface HttpCapgoApiOptions {
   backoffMaxMs?: number
   /** The longest a 429's Retry-After is honoured; longer asks are cut to this. */
   maxRetryAfterMs?: number
+  /**
+   * Pages of a listing fetched at once after the first full page (default 1: one after another).
+   * Up to this many minus one requests may go past the end of the list.
+   */
+  listConcurrency?: number
   userAgent?: string
   sleep?: (ms: number) => Promise<void>
   random?: () => number
@@ -92,6 +97,7 @@ export class HttpCapgoApi implements CapgoApi {
   private readonly sleep: (ms: number) => Promise<void>
   private readonly random: () => number
   private readonly onRetry: ((event: RetryEvent) => void) | undefined
+  private readonly listConcurrency: number
   /** Set by the first 401: every later call fails at once, so a bad key is not tried again. */
   private keyRejected: CapgoError | undefined
   private disposed = false
@@ -107,6 +113,7 @@ export class HttpCapgoApi implements CapgoApi {
     this.sleep = options.sleep ?? defaultSleep
     this.random = options.random ?? Math.random
     this.onRetry = options.onRetry
+    this.listConcurrency = Math.max(1, Math.floor(options.listConcurrency ?? 1))
     this.http = new HttpClient(options.userAgent ?? USER_AGENT, [], {
       // Retries are ours (they know which writes are safe to repeat); redirects are refused so the
       // key is never sent to a host the user did not name.
@@ -264,24 +271,34 @@ export class HttpCapgoApi implements CapgoApi {
     const END = Symbol('end')
     const byId = new Set<number>()
     const rows: T[] = []
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const result = await this.call<unknown[] | typeof END>('GET', path, {
+    const fetchPage = (page: number): Promise<unknown[] | typeof END> =>
+      this.call<unknown[] | typeof END>('GET', path, {
         query: { app_id: appId, page: String(page) },
         recover: error => (endCode !== undefined && error.code === endCode ? END : undefined)
       })
-      if (result === END) return rows
-      if (!Array.isArray(result)) throw this.invalidResponse(route, 'a page that is not a list')
-      // Capgo's paging defect answers page >= 1 with up to 1000 rows from the right offset: only
-      // the first 50 belong to this page.
-      for (const row of result.slice(0, PAGE_SIZE)) {
-        if (!isObject(row) || typeof row.id !== 'number') {
-          throw this.invalidResponse(route, 'a row without a numeric id')
+    // The first page alone (most apps fit in it); then `listConcurrency` pages at a time. Pages
+    // are taken in order, and the first short or missing page ends the list.
+    let window = 1
+    for (let page = 0; page < MAX_PAGES; page += window, window = this.listConcurrency) {
+      const pages = Array.from({ length: Math.min(window, MAX_PAGES - page) }, (_, i) => page + i)
+      // A failure past the end of the list (a page never needed) does not fail the listing.
+      for (const settled of await Promise.allSettled(pages.map(fetchPage))) {
+        if (settled.status === 'rejected') throw settled.reason
+        const result = settled.value
+        if (result === END) return rows
+        if (!Array.isArray(result)) throw this.invalidResponse(route, 'a page that is not a list')
+        // Capgo's paging defect answers page >= 1 with up to 1000 rows from the right offset:
+        // only the first 50 belong to this page.
+        for (const row of result.slice(0, PAGE_SIZE)) {
+          if (!isObject(row) || typeof row.id !== 'number') {
+            throw this.invalidResponse(route, 'a row without a numeric id')
+          }
+          if (byId.has(row.id)) continue
+          byId.add(row.id)
+          rows.push(row as unknown as T)
         }
-        if (byId.has(row.id)) continue
-        byId.add(row.id)
-        rows.push(row as unknown as T)
+        if (result.length < PAGE_SIZE) return rows
       }
-      if (result.length < PAGE_SIZE) return rows
     }
     throw this.invalidResponse(route, `more than ${MAX_PAGES} pages`)
   }

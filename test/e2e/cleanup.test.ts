@@ -120,7 +120,9 @@ describe('the scheduled cleanup', () => {
 
     // The summary: counts, fate rows, and a "more" line past 50 rows.
     const s = result.summary
-    expect(s).toContain('Deleted **16**, protected **15**, kept **44** of 60.')
+    expect(s).toContain(
+      'Deleted **16**, protected **15**, kept **29** of 60: 44 left after the run.'
+    )
     expect(s).toMatch(
       /\| `1\.0\.1` \| \d{4}-\d\d-\d\d \| 🗑️ deleted \| outside the 20 newest and older than 30d \|/
     )

@@ -97,12 +97,22 @@ export function oldestFirst(a: { created_at: string; id: number }, b: typeof a):
 }
 
 export function liveBundles(app: AppState): BundleRow[] {
-  return app.bundles.filter(b => !b.deleted).sort(newestFirst)
+  // Parse each timestamp once: the sort runs on every page request.
+  return app.bundles
+    .filter(b => !b.deleted)
+    .map(b => ({ b, t: Date.parse(b.created_at) }))
+    .sort((x, y) => y.t - x.t || y.b.id - x.b.id)
+    .map(x => x.b)
 }
 
-/** The newest non-deleted bundle of that name. */
+/** The newest non-deleted bundle of that name (a scan: no sort needed for one name). */
 export function findBundleByName(app: AppState, name: string): BundleRow | undefined {
-  return liveBundles(app).find(b => b.name === name)
+  let found: BundleRow | undefined
+  for (const b of app.bundles) {
+    if (b.deleted || b.name !== name) continue
+    if (found === undefined || newestFirst(b, found) < 0) found = b
+  }
+  return found
 }
 
 export function isLinked(app: AppState, bundleId: number): boolean {
