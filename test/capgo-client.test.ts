@@ -633,6 +633,30 @@ describe.each([true, false])('listing with pagingDefect=%s', pagingDefect => {
     expect(hits(emu, 'GET', '/channel').length).toBe(3)
   })
 
+  it.each([
+    [0, 4, 1],
+    [49, 4, 1],
+    [50, 4, 5],
+    [120, 4, 5],
+    [2000, 4, 41],
+    [2000, 8, 41],
+    [10_000, 8, 201]
+  ])(
+    'listBundles with %i bundles, %i pages at a time: complete, in order, page 0 alone',
+    async (n, listConcurrency, minimumRequests) => {
+      const emu = await start({ pagingDefect, apps: [{ app_id: APP, bundles: n }] })
+      const { api } = client(emu.url, { listConcurrency })
+      const bundles = await api.listBundles(APP)
+      expect(bundles.map(b => b.id)).toEqual(emu.bundles(APP).map(b => b.id))
+      const pages = hits(emu, 'GET', '/bundle').map(r => Number(r.query.page))
+      expect(pages[0]).toBe(0)
+      // Past the end of the list, at most one window minus one page is asked in vain.
+      expect(pages.length).toBeGreaterThanOrEqual(minimumRequests)
+      expect(pages.length).toBeLessThanOrEqual(minimumRequests + listConcurrency - 1)
+      expect(new Set(pages).size).toBe(pages.length)
+    }
+  )
+
   it('leaves out soft-deleted bundles', async () => {
     const emu = await start({
       pagingDefect,
