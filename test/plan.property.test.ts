@@ -216,7 +216,10 @@ const rawSettings = fc.record({
     }),
     { nil: undefined }
   ),
-  pattern: fc.oneof(fc.constant([]), fc.subarray(['1.*', '*-beta*', '?.?.?', 'build-*', '*'])),
+  pattern: fc.oneof(
+    fc.constant<string[]>([]),
+    fc.subarray(['1.*', '*-beta*', '?.?.?', 'build-*', '*'])
+  ),
   protect: fc.subarray(['0.*', '*-rc*', 'v*', '2.?.?', 'nightly-*']),
   maxDelete: fc.oneof(
     { arbitrary: fc.integer({ min: 0, max: 10 }), weight: 1 },
@@ -235,7 +238,7 @@ const rawSettings = fc.record({
     { nil: undefined }
   ),
   deleteChannel: fc.option(fc.nat(), { nil: undefined }),
-  deleteVersions: fc.oneof(fc.constant([]), fc.array(fc.nat(), { maxLength: 5 })),
+  deleteVersions: fc.oneof(fc.constant<number[]>([]), fc.array(fc.nat(), { maxLength: 5 })),
   deleteMissing: fc.boolean(),
   deleteAll: fc.boolean()
 })

@@ -141,19 +141,24 @@ describe('npm audit', () => {
         (err, out, errOut) => resolve({ stdout: out, stderr: errOut, error: err })
       )
     )
-    if (error?.killed) skip('npm audit did not answer within 30 s: the registry is unreachable')
-    let parsed: {
+    if (error?.killed) {
+      skip('npm audit did not answer within 30 s: the registry is unreachable')
+      return
+    }
+    interface AuditReport {
       metadata?: { vulnerabilities?: Record<string, number> }
       vulnerabilities?: Record<string, { severity: string; via: unknown[] }>
       error?: { summary?: string }
       message?: string
     }
+    let parsed: AuditReport
     try {
-      parsed = JSON.parse(stdout) as typeof parsed
+      parsed = JSON.parse(stdout) as AuditReport
     } catch {
       skip(
         `npm audit gave no report (the registry is unreachable?): ${stderr.split('\n')[0] ?? ''}`
       )
+      return
     }
     const counts = parsed.metadata?.vulnerabilities
     if (counts === undefined) {
@@ -162,6 +167,7 @@ describe('npm audit', () => {
       skip(
         `npm audit could not run: ${parsed.message ?? parsed.error?.summary ?? stderr.split('\n')[0] ?? 'no report'}`
       )
+      return
     }
     const serious = Object.entries(parsed.vulnerabilities ?? {})
       .filter(([, v]) => v.severity === 'high' || v.severity === 'critical')

@@ -270,7 +270,7 @@ describe('the pull request teardown', () => {
 })
 
 describe('delete_versions of a protected bundle fails before any write', () => {
-  it.each([
+  it.each<{ why: string; inputs: Record<string, string>; version: string }>([
     { why: 'on a channel', inputs: { delete_versions: '1.0.57, 1.0.10' }, version: '1.0.10' },
     { why: 'a rollout bundle', inputs: { delete_versions: '1.0.4' }, version: '1.0.4' },
     {
