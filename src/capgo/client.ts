@@ -318,8 +318,6 @@ export class HttpCapgoApi implements CapgoApi {
     for (let attempt = 1; ; attempt++) {
       this.checkUsable(route)
       const result = await this.attempt(method, url, data, headers)
-      // Closed while this request was in flight (the run is ending): no retry.
-      this.checkUsable(route)
       const failure = this.classify(route, result, attempt)
       if (failure.kind === 'ok') return failure.value as T
       if (failure.error.status === 401) this.keyRejected = failure.error
@@ -328,6 +326,8 @@ export class HttpCapgoApi implements CapgoApi {
         if (recovered !== undefined) return recovered
       }
       if (failure.kind === 'final') throw failure.error
+      // No retry once the key was rejected elsewhere or the client closed (the run is ending).
+      this.checkUsable(route)
       // Retryable. A write whose answer was lost may have been carried out.
       if (failure.mayHaveActed) ambiguous = true
       if (attempt > this.retries) throw withAttempts(failure.error, attempt)
@@ -344,7 +344,7 @@ export class HttpCapgoApi implements CapgoApi {
         code: this.keyRejected.code,
         route,
         attempts: 0,
-        message: `${route}: not sent: the API key was rejected by an earlier request; check the api_key secret`
+        message: `${route}: stopped: the API key was rejected by another request; check the api_key secret`
       })
     }
     if (this.disposed) {
