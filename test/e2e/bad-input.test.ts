@@ -7,9 +7,9 @@
 // The rows run concurrently (vitest's maxConcurrency, 5 by default): each spawns its own Node.
 
 import { describe, it } from 'vitest'
-import { APP, KEY, emulator, leaks, run, stopEmulatorsAfterAll, why } from './shared.js'
+import { APP, KEY, emulator, leaks, run, stopEmulators, why } from './shared.js'
 
-stopEmulatorsAfterAll()
+stopEmulators()
 
 interface Row {
   /** What is wrong. */

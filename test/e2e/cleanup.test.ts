@@ -3,37 +3,42 @@
 // safety rules, the max_delete cap, failed deletions among many, delete_all_bundles, concurrency.
 
 import { describe, expect, it } from 'vitest'
-import type { Emulator, LoggedRequest, SeedApp } from '../emulator/index.js'
+import type { Emulator, LoggedRequest } from '../emulator/index.js'
 import {
   APP,
-  DAY,
   bodyVersion,
-  deletedVersions,
+  dailyBundles,
+  deleteRequestVersions,
+  deletedOutput,
+  deletesOf,
   emulator,
   errorText,
   expectNoLeak,
+  failedBundles,
   json,
+  liveNames,
+  onDeleteOf,
   range,
   report,
   requestsOf,
   run,
-  stopEmulatorsAfterEach,
+  sorted,
+  stopEmulators,
   v,
-  writeLog
-} from './fixtures.js'
+  writeLog,
+  type AppSeed
+} from './shared.js'
 
-stopEmulatorsAfterEach()
+stopEmulators('each')
 
 /**
  * 60 bundles 1.0.0 .. 1.0.59, one a day, the newest 12 h old (so no bundle sits on a day
  * boundary of `cleanup_older_than`). production on 1.0.10, beta on 1.0.50 with rollout 1.0.4,
  * legacy on 1.0.0.
  */
-function scheduledApp(extra: Partial<Omit<SeedApp, 'app_id'>> = {}): Omit<SeedApp, 'app_id'> {
+function scheduledApp(extra: Partial<AppSeed> = {}): AppSeed {
   return {
-    bundles: 60,
-    bundleIntervalMs: DAY,
-    bundleEnd: new Date(Date.now() - DAY / 2),
+    ...dailyBundles(60),
     channels: [
       { name: 'production', version: '1.0.10', public: true },
       { name: 'beta', version: '1.0.50', rollout_version: '1.0.4' },
@@ -65,10 +70,6 @@ function expectWellFormedDeletes(emu: Emulator): void {
   }
 }
 
-function liveNames(emu: Emulator): Set<string> {
-  return new Set(emu.bundles(APP).map(b => b.name))
-}
-
 describe('the scheduled cleanup', () => {
   it('deletes what is outside the newest N and older than the age, never a protected bundle', async () => {
     const emu = await emulator(scheduledApp())
@@ -90,7 +91,7 @@ describe('the scheduled cleanup', () => {
     expect(json(result, 'protected_bundles')).toEqual(SCHEDULED_PROTECTED)
 
     // Exactly one DELETE per planned bundle, nothing else written.
-    expect(deletedVersions(emu)).toEqual(SCHEDULED_DELETED)
+    expect(deleteRequestVersions(emu)).toEqual(SCHEDULED_DELETED)
     expect(emu.writes()).toHaveLength(16)
     expect(emu.writes().every(r => r.status === 200)).toBe(true)
     expectWellFormedDeletes(emu)
@@ -104,10 +105,8 @@ describe('the scheduled cleanup', () => {
     // The report lists every touched bundle with its fate and reason.
     const rep = report(result)
     expect(rep.deleted_count).toBe(16)
-    expect(rep.plan.bundles_total).toBe(60)
-    const fates = new Map<string, { fate: string; reason: string }>(
-      rep.plan.bundles.map((b: { version: string; fate: string; reason: string }) => [b.version, b])
-    )
+    expect(rep.plan!.bundles_total).toBe(60)
+    const fates = new Map(rep.plan!.bundles.map(b => [b.version, b]))
     expect(fates.size).toBe(31)
     expect(fates.get('1.0.1')).toMatchObject({
       fate: 'delete',
@@ -181,7 +180,7 @@ describe('the scheduled cleanup', () => {
 })
 
 describe('the pull request teardown', () => {
-  const teardownApp = (): Omit<SeedApp, 'app_id'> =>
+  const teardownApp = (): AppSeed =>
     scheduledApp({
       channels: [
         { name: 'production', version: '1.0.10', public: true },
@@ -210,7 +209,7 @@ describe('the pull request teardown', () => {
     expect(writes).toHaveLength(3)
     expect(`${writes[0]!.method} ${writes[0]!.path}`).toBe('DELETE /channel')
     expect(writes[0]!.body).toEqual({ app_id: APP, channel: 'pr-42' })
-    expect(deletedVersions(emu)).toEqual(['1.0.57', '1.0.58'])
+    expect(deleteRequestVersions(emu)).toEqual(['1.0.57', '1.0.58'])
     expectWellFormedDeletes(emu)
     expect(writes.every(r => r.status === 200)).toBe(true)
 
@@ -337,7 +336,7 @@ describe('max_delete', () => {
 
     expect(result.code, result.stdout).toBe(0)
     expect(json(result, 'deleted_bundles')).toEqual(SCHEDULED_DELETED)
-    expect(deletedVersions(emu)).toEqual(SCHEDULED_DELETED)
+    expect(deleteRequestVersions(emu)).toEqual(SCHEDULED_DELETED)
   })
 
   it('in a dry run: fails too, but writes its outputs and report first', async () => {
@@ -353,9 +352,7 @@ describe('max_delete', () => {
     const rep = report(result)
     expect(rep.dry_run).toBe(true)
     expect(rep.errors.join('\n')).toMatch(/max_delete/)
-    const planned = rep.plan.bundles
-      .filter((b: { fate: string }) => b.fate === 'delete')
-      .map((b: { version: string }) => b.version)
+    const planned = rep.plan!.bundles.filter(b => b.fate === 'delete').map(b => b.version)
     expect([...planned].sort()).toEqual([...SCHEDULED_DELETED].sort())
     expect(result.summary).toMatch(/max_delete/)
     expect(result.summary).toMatch(/dry run/i)
@@ -364,7 +361,7 @@ describe('max_delete', () => {
 })
 
 /** 20 bundles, production on the newest; `cleanup_keep: 5` deletes 1.0.0 .. 1.0.13. */
-const manyApp = (): Omit<SeedApp, 'app_id'> => ({
+const manyApp = (): AppSeed => ({
   bundles: 20,
   channels: [{ name: 'production', version: '1.0.19', public: true }]
 })
@@ -373,21 +370,13 @@ const MANY_DELETED = v(...range(0, 13))
 describe('a failed deletion among many', () => {
   it('a 400 on one: the others are deleted, the step fails and lists it with its reason', async () => {
     const emu = await emulator(manyApp(), {
-      faults: [
-        {
-          method: 'DELETE',
-          path: '/bundle',
-          when: r => (r.body as { version?: string } | undefined)?.version === '1.0.3',
-          kind: 'status',
-          status: 400
-        }
-      ]
+      faults: [onDeleteOf('1.0.3', { kind: 'status', status: 400 })]
     })
     const result = await run(emu, { cleanup_keep: '5' })
 
     expect(result.code).not.toBe(0)
     expect(errorText(result)).toContain('1.0.3')
-    const failed = json(result, 'failed_bundles') as { version: string; error: string }[]
+    const failed = failedBundles(result)
     expect(failed).toHaveLength(1)
     expect(failed[0]!.version).toBe('1.0.3')
     expect(failed[0]!.error).toMatch(/HTTP 400/)
@@ -395,7 +384,7 @@ describe('a failed deletion among many', () => {
     expect(json(result, 'deleted_bundles')).toEqual(others)
     expect(result.outputs).toMatchObject({ deleted_count: '13', kept_count: '7' })
     // 400 is not retried: one attempt each.
-    expect(deletedVersions(emu)).toEqual(MANY_DELETED)
+    expect(deleteRequestVersions(emu)).toEqual(MANY_DELETED)
     expect(liveNames(emu)).toEqual(new Set(['1.0.3', ...v(14, 15, 16, 17, 18, 19)]))
     expect(result.summary).toMatch(/\| `1\.0\.3` \| [^|]+ \| ❌ failed \| [^|]*HTTP 400/)
     expect(result.summary).toContain('failed **1**')
@@ -406,37 +395,23 @@ describe('a failed deletion among many', () => {
   it('a 500 streak longer than retries fails that one; a dropped answer retried onto "gone" counts as done', async () => {
     const emu = await emulator(manyApp(), {
       faults: [
-        {
-          method: 'DELETE',
-          path: '/bundle',
-          when: r => (r.body as { version?: string } | undefined)?.version === '1.0.7',
-          kind: 'status',
-          status: 500
-        },
-        {
-          method: 'DELETE',
-          path: '/bundle',
-          when: r => (r.body as { version?: string } | undefined)?.version === '1.0.9',
-          kind: 'drop-after',
-          count: 1
-        }
+        onDeleteOf('1.0.7', { kind: 'status', status: 500 }),
+        onDeleteOf('1.0.9', { kind: 'drop-after', count: 1 })
       ]
     })
     const result = await run(emu, { cleanup_keep: '5', retries: '1', timeout: '5' })
 
     expect(result.code).not.toBe(0)
-    const failed = json(result, 'failed_bundles') as { version: string; error: string }[]
+    const failed = failedBundles(result)
     expect(failed.map(f => f.version)).toEqual(['1.0.7'])
     expect(failed[0]!.error).toMatch(/HTTP 500/)
     expect(failed[0]!.error).toMatch(/2 attempts/)
     expect(errorText(result)).toContain('1.0.7')
     // retries: 1 -> exactly two attempts for 1.0.7.
-    const attempts = (version: string): LoggedRequest[] =>
-      requestsOf(emu, 'DELETE', '/bundle').filter(r => bodyVersion(r) === version)
-    expect(attempts('1.0.7')).toHaveLength(2)
+    expect(deletesOf(emu, '1.0.7')).toHaveLength(2)
     // 1.0.9: deleted by the first attempt whose answer was lost; the retry finds it gone.
-    expect(attempts('1.0.9').map(r => r.status)).toEqual([200, 400])
-    const deleted = json(result, 'deleted_bundles') as string[]
+    expect(deletesOf(emu, '1.0.9').map(r => r.status)).toEqual([200, 400])
+    const deleted = json<string[]>(result, 'deleted_bundles')
     expect(deleted).toEqual(MANY_DELETED.filter(x => x !== '1.0.7'))
     expect(result.outputs).toMatchObject({ deleted_count: '13', kept_count: '7' })
     expect(liveNames(emu)).toEqual(new Set(['1.0.7', ...v(14, 15, 16, 17, 18, 19)]))
@@ -446,15 +421,7 @@ describe('a failed deletion among many', () => {
 
   it('a rejected key mid-way stops the deletions at once', async () => {
     const emu = await emulator(manyApp(), {
-      faults: [
-        {
-          method: 'DELETE',
-          path: '/bundle',
-          when: r => (r.body as { version?: string } | undefined)?.version === '1.0.2',
-          kind: 'status',
-          status: 401
-        }
-      ]
+      faults: [onDeleteOf('1.0.2', { kind: 'status', status: 401 })]
     })
     const result = await run(emu, { cleanup_keep: '5', concurrency: '1' })
 
@@ -463,9 +430,7 @@ describe('a failed deletion among many', () => {
     // Oldest first, one at a time: 1.0.0, 1.0.1, then the 401 on 1.0.2, then nothing.
     expect(requestsOf(emu, 'DELETE', '/bundle').map(bodyVersion)).toEqual(v(0, 1, 2))
     expect(json(result, 'deleted_bundles')).toEqual(v(0, 1))
-    expect(json(result, 'failed_bundles').map((f: { version: string }) => f.version)).toEqual([
-      '1.0.2'
-    ])
+    expect(failedBundles(result).map(f => f.version)).toEqual(['1.0.2'])
     expect(emu.bundles(APP)).toHaveLength(18)
     expectNoLeak(result)
   })
@@ -500,7 +465,7 @@ describe('a bundle deleted elsewhere while the run deletes', () => {
     expect(result.warnings.join('\n')).toContain('1.0.3')
     expect(json(result, 'failed_bundles')).toEqual([])
     expect(json(result, 'deleted_bundles')).toEqual(MANY_DELETED.filter(x => x !== '1.0.3'))
-    expect(deletedVersions(emu)).toEqual(MANY_DELETED)
+    expect(deleteRequestVersions(emu)).toEqual(MANY_DELETED)
     // Six bundles are left (1.0.14 .. 1.0.19): kept_count is "bundles left after the run".
     expect(emu.bundles(APP)).toHaveLength(6)
     expect(result.outputs.kept_count).toBe('6')
@@ -531,7 +496,7 @@ describe('cleanup together with a release', () => {
       kept_count: '2'
     })
     expect(json(result, 'protected_bundles')).toEqual(['1.0.29', '1.0.20'])
-    const fates = report(result).plan.bundles as { version: string; reason: string }[]
+    const fates = report(result).plan!.bundles
     expect(fates.find(b => b.version === '1.0.20')!.reason).toContain('rollback target')
     // The channel is written before any deletion.
     const writes = emu.writes()
@@ -558,7 +523,7 @@ describe('cleanup together with a release', () => {
     const result = await run(emu, { cleanup_keep: '2', cleanup_order: 'semver' })
 
     expect(result.code, result.stdout).toBe(0)
-    expect([...json(result, 'deleted_bundles')].sort()).toEqual(['0.1.0', '1.5.0', '1.9.0'])
+    expect(deletedOutput(result)).toEqual(['0.1.0', '1.5.0', '1.9.0'])
     expect(liveNames(emu)).toEqual(new Set(['2.0.0', '1.10.0', 'nightly']))
     expect(result.outputs.kept_count).toBe('3')
   })
@@ -583,7 +548,7 @@ describe('delete_all_bundles', () => {
     const expected = v(0, 1, ...range(3, 9), ...range(21, 28))
     expect(result.code, result.stdout).toBe(0)
     expect(json(result, 'protected_bundles')).toEqual(protectedNames)
-    expect([...json(result, 'deleted_bundles')].sort()).toEqual([...expected].sort())
+    expect(deletedOutput(result)).toEqual(sorted(expected))
     // Oldest first.
     expect(json(result, 'deleted_bundles')).toEqual(expected)
     expect(result.outputs).toMatchObject({
@@ -594,7 +559,7 @@ describe('delete_all_bundles', () => {
     const deletes = requestsOf(emu, 'DELETE', '/bundle')
     expect(deletes).toHaveLength(expected.length)
     expectWellFormedDeletes(emu)
-    expect(deletedVersions(emu)).toEqual(expected)
+    expect(deleteRequestVersions(emu)).toEqual(expected)
     expect(emu.writes()).toHaveLength(expected.length)
     expect(liveNames(emu)).toEqual(new Set(protectedNames))
     expectNoLeak(result)

@@ -4,7 +4,7 @@
 // - the soft-deleted bundles are exactly the plan's deletions (a subset of them on failure), the
 //   plan being computed independently from the seed (`expectedCleanup`) or from a clean twin run;
 // - no DELETE /bundle without a version, no write sent twice without a fault in between
-//   (`safetyViolations`);
+//   (`safetyViolations`, `expectSafe`);
 // - the key is visible nowhere.
 //
 // Waits: 429s wait Retry-After; 5xx, timeouts and drops back off from ~1 s doubling with jitter
@@ -19,26 +19,29 @@ import {
   deletedOutput,
   deletesOf,
   emulator,
+  errorText,
+  expectSafe,
   expectedCleanup,
+  failedBundles,
   json,
   leaks,
   onDeleteOf,
   planShape,
   report,
   requestsOf,
+  previewApp,
   retryLines,
   run,
-  safetyViolations,
   sorted,
   standardApp,
-  stopEmulatorsAfterAll,
+  stopEmulators,
   why,
   writeLog,
   type AppSeed,
   type TimedRun
 } from './shared.js'
 
-stopEmulatorsAfterAll()
+stopEmulators()
 
 const CLEANUP = { cleanup_keep: '20' }
 
@@ -68,7 +71,7 @@ function expectPlanDone(expect: ExpectStatic, { emu, plan, result }: Case): void
   expect(deletedNames(emu)).toEqual(plan)
   expect(deletedOutput(result)).toEqual(plan)
   expect(json(result, 'failed_bundles')).toEqual([])
-  expect(safetyViolations(emu, plan), writeLog(emu).join('\n')).toEqual([])
+  expectSafe(expect, emu, plan)
   expect(leaks(result)).toEqual([])
 }
 
@@ -80,19 +83,19 @@ function expectPlanDoneExcept(
   expect: ExpectStatic,
   { emu, plan, result }: Case,
   failed: string[],
-  errorText: RegExp
+  message: RegExp
 ): void {
   expect(result.code, why(result)).toBe(1)
   const rest = plan.filter(v => !failed.includes(v))
   expect(deletedNames(emu)).toEqual(rest)
   expect(deletedOutput(result)).toEqual(rest)
-  const failures = json<{ version: string; error: string }[]>(result, 'failed_bundles')
+  const failures = failedBundles(result)
   expect(sorted(failures.map(f => f.version))).toEqual(sorted(failed))
-  for (const f of failures) expect(f.error).toMatch(errorText)
-  const errors = result.errors.join('\n')
+  for (const f of failures) expect(f.error).toMatch(message)
+  const errors = errorText(result)
   for (const version of failed) expect(errors).toContain(`"${version}"`)
-  expect(errors).toMatch(errorText)
-  expect(safetyViolations(emu, plan), writeLog(emu).join('\n')).toEqual([])
+  expect(errors).toMatch(message)
+  expectSafe(expect, emu, plan)
   expect(leaks(result)).toEqual([])
 }
 
@@ -104,8 +107,8 @@ function expectFailedBeforeWriting(
   message: RegExp
 ): void {
   expect(result.code, why(result)).toBe(1)
-  expect(result.errors.join('\n')).toMatch(message)
-  expect(emu.writes(), writeLog(emu).join('\n')).toEqual([])
+  expect(errorText(result)).toMatch(message)
+  expect(emu.writes(), writeLog(emu, { outcome: true }).join('\n')).toEqual([])
   expect(deletedNames(emu)).toEqual([])
   expect(leaks(result)).toEqual([])
 }
@@ -229,29 +232,23 @@ describe.concurrent('5xx streaks', () => {
     expect(result.outputs.previous_version).toBe('1.0.29')
     expect(result.outputs.channel_changed).toBe('true')
     expect(requestsOf(emu, 'POST', '/channel').map(r => r.status)).toEqual([503, 503, 200])
-    expect(safetyViolations(emu, [])).toEqual([])
+    expectSafe(expect, emu, [])
     expect(leaks(result)).toEqual([])
   })
 
   it('500 streak of 2 on DELETE /channel (preview close) → success; channel and bundle deleted once', async ({
     expect
   }) => {
-    const emu = await emulator(
-      standardApp({
-        channels: [
-          { name: 'production', version: '1.0.29' },
-          { name: 'pr-42', version: '1.0.20' }
-        ]
-      }),
-      { faults: [{ method: 'DELETE', path: '/channel', kind: 'status', status: 500, count: 2 }] }
-    )
+    const emu = await emulator(previewApp(), {
+      faults: [{ method: 'DELETE', path: '/channel', kind: 'status', status: 500, count: 2 }]
+    })
     const result = await run(emu, { delete_channel: 'pr-42', delete_versions: '1.0.20' })
     expect(result.code, why(result)).toBe(0)
     expect(emu.channel(APP, 'pr-42')).toBeUndefined()
     expect(result.outputs.deleted_channel).toBe('pr-42')
     expect(deletedNames(emu)).toEqual(['1.0.20'])
     expect(requestsOf(emu, 'DELETE', '/channel').map(r => r.status)).toEqual([500, 500, 200])
-    expect(safetyViolations(emu, ['1.0.20'])).toEqual([])
+    expectSafe(expect, emu, ['1.0.20'])
     expect(leaks(result)).toEqual([])
   })
 
@@ -293,11 +290,11 @@ describe.concurrent('5xx streaks', () => {
       retries: '1'
     })
     expect(result.code, why(result)).toBe(1)
-    expect(result.errors.join('\n')).toMatch(/POST \/channel.*HTTP 502/)
+    expect(errorText(result)).toMatch(/POST \/channel.*HTTP 502/)
     expect(emu.channel(APP, 'production')?.version?.name).toBe('1.0.29')
     expect(writeLog(emu).every(w => w.startsWith('POST /channel'))).toBe(true)
     expect(deletedNames(emu)).toEqual([])
-    expect(safetyViolations(emu, [])).toEqual([])
+    expectSafe(expect, emu, [])
     expect(leaks(result)).toEqual([])
   })
 })
@@ -383,15 +380,9 @@ describe.concurrent('dropped connections', () => {
   it('dropped after POST /device linked dev-a (answer lost) → the retry meets the 60-s rule (429), the client checks the device instead: success, linked_devices ["dev-a"]', async ({
     expect
   }) => {
-    const emu = await emulator(
-      standardApp({
-        channels: [
-          { name: 'production', version: '1.0.29' },
-          { name: 'pr-42', version: '1.0.20' }
-        ]
-      }),
-      { faults: [{ method: 'POST', path: '/device', kind: 'drop-after', count: 1 }] }
-    )
+    const emu = await emulator(previewApp(), {
+      faults: [{ method: 'POST', path: '/device', kind: 'drop-after', count: 1 }]
+    })
     const result = await run(emu, { channel: 'pr-42', devices: 'dev-a' })
     expect(result.code, why(result)).toBe(0)
     expect(emu.deviceOverride(APP, 'dev-a')).toBe('pr-42')
@@ -402,7 +393,7 @@ describe.concurrent('dropped connections', () => {
       'drop-after',
       429
     ])
-    expect(safetyViolations(emu, [])).toEqual([])
+    expectSafe(expect, emu, [])
     expect(leaks(result)).toEqual([])
   })
 
@@ -422,28 +413,22 @@ describe.concurrent('dropped connections', () => {
       200
     ])
     expect(emu.state.apps[APP]!.channels.filter(c => c.name === 'pr-42')).toHaveLength(1)
-    expect(safetyViolations(emu, [])).toEqual([])
+    expectSafe(expect, emu, [])
     expect(leaks(result)).toEqual([])
   })
 
   it('dropped after DELETE /channel (answer lost) → the retry finds it gone and counts it deleted: success, deleted_channel "pr-42", no "already gone" warning', async ({
     expect
   }) => {
-    const emu = await emulator(
-      standardApp({
-        channels: [
-          { name: 'production', version: '1.0.29' },
-          { name: 'pr-42', version: '1.0.20' }
-        ]
-      }),
-      { faults: [{ method: 'DELETE', path: '/channel', kind: 'drop-after', count: 1 }] }
-    )
+    const emu = await emulator(previewApp(), {
+      faults: [{ method: 'DELETE', path: '/channel', kind: 'drop-after', count: 1 }]
+    })
     const result = await run(emu, { delete_channel: 'pr-42', delete_versions: '1.0.20' })
     expect(result.code, why(result)).toBe(0)
     expect(result.outputs.deleted_channel).toBe('pr-42')
     expect(result.warnings.join('\n')).not.toMatch(/already gone/)
     expect(deletedNames(emu)).toEqual(['1.0.20'])
-    expect(safetyViolations(emu, ['1.0.20'])).toEqual([])
+    expectSafe(expect, emu, ['1.0.20'])
     expect(leaks(result)).toEqual([])
   })
 
@@ -458,7 +443,7 @@ describe.concurrent('dropped connections', () => {
     expect(result.code, why(result)).toBe(0)
     expect(emu.deviceOverride(APP, 'dev-b')).toBeUndefined()
     expect(json(result, 'unlinked_devices')).toEqual(['dev-b'])
-    expect(safetyViolations(emu, [])).toEqual([])
+    expectSafe(expect, emu, [])
   })
 
   it('drops on ~20% of 39 DELETEs, before and after the server acts (seeded), retries 5 → success; the deleted set is exactly the plan, each bundle carried out once', async ({
@@ -565,7 +550,7 @@ describe.concurrent('truncated JSON bodies', () => {
     expect(result.code, why(result)).toBe(0)
     expect(emu.channel(APP, 'production')?.version?.name).toBe('1.0.28')
     expect(result.outputs.previous_version).toBe('1.0.29')
-    expect(safetyViolations(emu, [])).toEqual([])
+    expectSafe(expect, emu, [])
   })
 
   it('every GET /bundle cut short (3 > retries 2) → clear failure, no write', async ({

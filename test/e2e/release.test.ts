@@ -3,7 +3,6 @@
 // refused plans, a preview channel's deletion, a dry run, a rejected key.
 
 import { describe, expect, it } from 'vitest'
-import type { SeedApp } from '../emulator/index.js'
 import {
   APP,
   KEY,
@@ -14,14 +13,15 @@ import {
   report,
   requestsOf,
   run,
-  stopEmulatorsAfterEach,
-  writeLog
-} from './fixtures.js'
+  stopEmulators,
+  writeLog,
+  type AppSeed
+} from './shared.js'
 
-stopEmulatorsAfterEach()
+stopEmulators('each')
 
 /** 120 bundles 1.0.0 .. 1.0.119; production (public) on 1.0.100, beta on 1.0.119, qa private. */
-function releaseApp(extra: Partial<Omit<SeedApp, 'app_id'>> = {}): Omit<SeedApp, 'app_id'> {
+function releaseApp(extra: Partial<AppSeed> = {}): AppSeed {
   return {
     bundles: 120,
     channels: [
@@ -61,8 +61,8 @@ describe('promote', () => {
     const rep = report(result)
     expect(rep.version).toBe('1.0.119')
     expect(rep.channel_changed).toBe(true)
-    expect(rep.plan.channel.before.version).toBe('1.0.100')
-    expect(rep.plan.channel.after.version).toBe('1.0.119')
+    expect(rep.plan!.channel!.before!.version).toBe('1.0.100')
+    expect(rep.plan!.channel!.after.version).toBe('1.0.119')
 
     // Exactly one write: the version and nothing else.
     expect(writeLog(emu)).toEqual([
@@ -151,7 +151,7 @@ describe('a version on a new channel', () => {
 
 describe('channel flags', () => {
   /** staging private; two public channels, one per platform. */
-  const flagsApp = (): Omit<SeedApp, 'app_id'> => ({
+  const flagsApp = (): AppSeed => ({
     bundles: 5,
     channels: [
       { name: 'prod-android', version: '1.0.1', public: true, ios: false, android: true },
@@ -548,7 +548,6 @@ describe('a rejected key', () => {
       faults: [{ method: 'GET', path: '/bundle', kind: 'slow', delayMs: 300 }]
     })
     const wrong = 'sk_live_E2E_WRONG_KEY_99'
-    const started = Date.now()
     const result = await run(emu, {
       channel: 'pr-42',
       version: '1.0.7',
@@ -557,7 +556,6 @@ describe('a rejected key', () => {
       // Fewer retries only to keep the test short: one retry is already one too many.
       retries: '1'
     })
-    const elapsed = Date.now() - started
 
     expect(result.code).not.toBe(0)
     expect(errorText(result)).toContain('the API key was rejected')
@@ -568,7 +566,7 @@ describe('a rejected key', () => {
     expect(new Set(routes).size).toBe(routes.length)
     // ...and nothing is retried or waited for after the key was rejected.
     expect(result.stdout).not.toMatch(/Retrying/)
-    expect(elapsed).toBeLessThan(3000)
+    expect(result.elapsedMs).toBeLessThan(3000)
     expectNoLeak(result, wrong)
   })
 })

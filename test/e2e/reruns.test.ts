@@ -5,41 +5,35 @@
 
 import { describe, it } from 'vitest'
 import type { ActionRun } from '../helpers/action-runner.js'
+import type { Emulator } from '../emulator/index.js'
+import type { ExpectStatic } from 'vitest'
 import {
   APP,
   DAY,
+  dailyBundles,
   deletedNames,
   deletedOutput,
   emulator,
+  expectSafe,
   expectedCleanup,
+  failedBundles,
   json,
   leaks,
   onDeleteOf,
+  previewApp,
+  report,
   requestsOf,
   run,
-  safetyViolations,
   sorted,
   standardApp,
-  stopEmulatorsAfterAll,
+  stopEmulators,
+  twice,
   why,
   writeLog,
   type AppSeed
 } from './shared.js'
-import type { Emulator } from '../emulator/index.js'
-import type { ExpectStatic } from 'vitest'
 
-stopEmulatorsAfterAll()
-
-/** Runs `inputs` twice; returns both runs, the second one's requests alone in `emu.requests`. */
-async function twice(
-  emu: Emulator,
-  inputs: Record<string, string>
-): Promise<{ first: ActionRun; second: ActionRun }> {
-  const first = await run(emu, inputs)
-  emu.clearLog()
-  const second = await run(emu, inputs)
-  return { first, second }
-}
+stopEmulators()
 
 /**
  * The second run: success, no write, and outputs that say nothing changed. (`linked_devices` is not
@@ -92,10 +86,7 @@ describe.concurrent('the examples of ACTION.md, each run twice', () => {
     expect(requestsOf(emu, 'POST', '/device')).toEqual([])
     // Still linked (a state), but nothing sent: the plan found both already linked.
     expect(json(second, 'linked_devices')).toEqual(['dev-a', 'dev-b'])
-    const devices = json<{ plan: { devices: { device_id: string; action: string }[] } }>(
-      second,
-      'report'
-    ).plan.devices
+    const devices = report(second).plan!.devices
     expect(devices.map(d => `${d.device_id} ${d.action}`)).toEqual([
       'dev-a already',
       'dev-b already'
@@ -106,15 +97,7 @@ describe.concurrent('the examples of ACTION.md, each run twice', () => {
   it('preview close (delete_channel pr-42, delete_versions 1.0.20): 1st deletes both; 2nd succeeds with warnings only, no write', async ({
     expect
   }) => {
-    const emu = await emulator(
-      standardApp({
-        channels: [
-          { name: 'production', version: '1.0.29' },
-          { name: 'pr-42', version: '1.0.20' }
-        ],
-        devices: [{ device_id: 'dev-a', channel: 'pr-42' }]
-      })
-    )
+    const emu = await emulator(previewApp({ devices: [{ device_id: 'dev-a', channel: 'pr-42' }] }))
     const { first, second } = await twice(emu, {
       delete_channel: 'pr-42',
       delete_versions: '1.0.20'
@@ -134,10 +117,7 @@ describe.concurrent('the examples of ACTION.md, each run twice', () => {
     expect
   }) => {
     const emu = await emulator({
-      bundles: 120,
-      bundleIntervalMs: DAY,
-      // Half a day off the day boundaries, so that "older than 30d" is not decided by milliseconds.
-      bundleEnd: new Date(Date.now() - DAY / 2),
+      ...dailyBundles(120),
       channels: [
         { name: 'production', version: '1.0.119' },
         { name: 'beta', version: '1.0.100', rollout_version: '1.0.10' }
@@ -214,7 +194,7 @@ describe.concurrent('interrupted runs, run again', () => {
     expect(deletedNames(emu)).toEqual(plan)
     expect(deletedNames(emu)).toEqual(deletedNames(twin))
     // Over both runs: no DELETE outside the plan, none without a version, none repeated clean.
-    expect(safetyViolations(emu, plan)).toEqual([])
+    expectSafe(expect, emu, plan)
     expect(emu.channel(APP, 'production')?.version?.name).toBe('1.0.199')
     expect(emu.channel(APP, 'beta')?.version?.name).toBe('1.0.150')
 
@@ -234,15 +214,13 @@ describe.concurrent('interrupted runs, run again', () => {
     const inputs = { cleanup_keep: '20', retries: '1' }
     const first = await run(emu, inputs)
     expect(first.code, why(first)).toBe(1)
-    expect(json<{ version: string }[]>(first, 'failed_bundles').map(f => f.version)).toEqual([
-      '1.0.4'
-    ])
+    expect(failedBundles(first).map(f => f.version)).toEqual(['1.0.4'])
     expect(deletedNames(emu)).toEqual(plan.filter(v => v !== '1.0.4'))
 
     const again = await run(emu, inputs)
     expect(again.code, why(again)).toBe(0)
     expect(json(again, 'deleted_bundles')).toEqual(['1.0.4'])
     expect(deletedNames(emu)).toEqual(plan)
-    expect(safetyViolations(emu, plan)).toEqual([])
+    expectSafe(expect, emu, plan)
   })
 })

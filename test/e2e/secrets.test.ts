@@ -16,21 +16,22 @@ import {
   KEY,
   deletedNames,
   emulator,
+  errorText,
+  expectSafe,
   expectedCleanup,
-  json,
+  failedBundles,
   leaks,
   onDeleteOf,
   report,
   requestsOf,
   retryLines,
   run,
-  safetyViolations,
   standardApp,
-  stopEmulatorsAfterAll,
+  stopEmulators,
   why
 } from './shared.js'
 
-stopEmulatorsAfterAll()
+stopEmulators()
 
 // ---- tiny servers: a recorder, a redirector, a proxy that redirects some requests -------------
 
@@ -139,7 +140,7 @@ describe.concurrent('the key echoed back by the server', () => {
     expect(result.code, why(result)).toBe(1)
     // The fault did echo the key (else this test would prove nothing).
     expect(requestsOf(emu, 'DELETE', '/bundle').some(r => r.fault === 'echo-key')).toBe(true)
-    const failed = json<{ version: string; error: string }[]>(result, 'failed_bundles')
+    const failed = failedBundles(result)
     expect(failed.map(f => f.version)).toEqual(['1.0.2'])
     expect(failed[0]!.error).toMatch(/HTTP 500.*\*\*\*/)
     expect(deletedNames(emu)).toEqual(plan.filter(v => v !== '1.0.2'))
@@ -170,7 +171,7 @@ describe.concurrent('the key echoed back by the server', () => {
     })
     const result = await run(emu, { channel: 'production', promote_from: 'beta', retries: '2' })
     expect(result.code, why(result)).toBe(1)
-    expect(result.errors.join('\n')).toMatch(/GET \/channel.*\*\*\*.*gave up after 3 attempts/)
+    expect(errorText(result)).toMatch(/GET \/channel.*\*\*\*.*gave up after 3 attempts/)
     expect(emu.writes()).toEqual([])
     expect(leaks(result)).toEqual([])
   })
@@ -198,7 +199,7 @@ describe.concurrent('a rejected key', () => {
     const emu = await emulator(standardApp())
     const result = await run(emu, { api_key: wrong, cleanup_keep: '20', retries: '3' })
     expect(result.code, why(result)).toBe(1)
-    expect(result.errors.join('\n')).toMatch(/the API key was rejected/)
+    expect(errorText(result)).toMatch(/the API key was rejected/)
     expect(requestsOf(emu, 'GET', '/channel').length).toBeLessThanOrEqual(1)
     expect(requestsOf(emu, 'GET', '/bundle').length).toBeLessThanOrEqual(1)
     expect(emu.requests.every(r => r.status === 401)).toBe(true)
@@ -226,7 +227,7 @@ describe.concurrent('a rejected key', () => {
       { api_key: wrong, cleanup_keep: '20', retries: '10' },
       { timeoutMs: 20_000 }
     )
-    expect(result.errors.join('\n')).toMatch(/the API key was rejected/)
+    expect(errorText(result)).toMatch(/the API key was rejected/)
     expect(leaks(result, wrong)).toEqual([])
     expect(emu.writes()).toEqual([])
     expect(retryLines(result), result.stdout).toEqual([])
@@ -243,12 +244,12 @@ describe.concurrent('a rejected key', () => {
     const plan = expectedCleanup(emu, { keep: 20 })
     const result = await run(emu, { cleanup_keep: '20', concurrency: '1' })
     expect(result.code, why(result)).toBe(1)
-    const errors = result.errors.join('\n')
+    const errors = errorText(result)
     expect(errors).toMatch(/the API key was rejected/)
     expect(errors).toMatch(new RegExp(`${plan.length - 3} deletion\\(s\\) were not attempted`))
     expect(requestsOf(emu, 'DELETE', '/bundle')).toHaveLength(3)
     expect(deletedNames(emu)).toHaveLength(2)
-    expect(safetyViolations(emu, plan)).toEqual([])
+    expectSafe(expect, emu, plan)
     expect(leaks(result)).toEqual([])
   })
 })
@@ -268,9 +269,7 @@ describe.concurrent('where the key may be sent', () => {
     for (const host of ['0.0.0.0', ...addresses]) {
       const result = await run({ url: `http://${host}:${server.port}` }, { cleanup_keep: '20' })
       expect(result.code, why(result)).toBe(1)
-      expect(result.errors.join('\n')).toMatch(
-        /"api_url".*http is only allowed for a loopback host/
-      )
+      expect(errorText(result)).toMatch(/"api_url".*http is only allowed for a loopback host/)
       expect(leaks(result)).toEqual([])
     }
     expect(server.seen).toEqual([])
@@ -284,7 +283,7 @@ describe.concurrent('where the key may be sent', () => {
       const first = await redirector(status, location)
       const result = await run({ url: `http://127.0.0.1:${first.port}` }, { cleanup_keep: '20' })
       expect(result.code, why(result)).toBe(1)
-      expect(result.errors.join('\n')).toMatch(
+      expect(errorText(result)).toMatch(
         new RegExp(`HTTP ${status} redirect to http://localhost:${other.port}.* not followed`)
       )
       expect(first.seen.length).toBeGreaterThan(0)
@@ -308,7 +307,7 @@ describe.concurrent('where the key may be sent', () => {
     )
     const result = await run({ url: `http://127.0.0.1:${proxy.port}` }, { cleanup_keep: '20' })
     expect(result.code, why(result)).toBe(1)
-    const failed = json<{ version: string; error: string }[]>(result, 'failed_bundles')
+    const failed = failedBundles(result)
     expect(failed.map(f => f.version)).toEqual(['1.0.2'])
     expect(failed[0]!.error).toMatch(/HTTP 307 redirect.*not followed/)
     expect(deletedNames(emu)).toEqual(plan.filter(v => v !== '1.0.2'))

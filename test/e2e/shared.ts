@@ -1,12 +1,13 @@
-// Common pieces of the robustness end-to-end tests (faults, bad input, secrets, re-runs): the built
-// action run against an emulator of its own, the plan a clean run would make, and checks over the
-// emulator's request log that hold whatever the faults ("never delete more than it planned, never
-// send twice what must not be").
+// Common pieces of the end-to-end tests (releases, cleanups, faults, bad input, secrets, re-runs):
+// the built action run against an emulator of its own, the seeds and the plan a clean run would
+// make, readers for outputs and the request log, and checks over that log that hold whatever the
+// faults ("never delete more than it planned, never send twice what must not be", the key never
+// visible).
 //
 // Every test starts its own emulator, so the tests of a file may run concurrently; the emulators
-// are stopped when the file ends.
+// are stopped after each test or when the file ends (`stopEmulators`).
 
-import { afterAll } from 'vitest'
+import { afterAll, afterEach, expect, type ExpectStatic } from 'vitest'
 import { keyLeaks, runAction, type ActionRun, type RunOptions } from '../helpers/action-runner.js'
 import { startEmulator } from '../emulator/index.js'
 import type {
@@ -19,25 +20,33 @@ import type {
 
 /** A key shaped like a real one; it must never be visible anywhere the run writes. */
 export const KEY = 'ak_live_7Rq2XvN9pLm4Ts8Wb3Hc6Yd1'
-export const APP = 'com.robust.app'
+export const APP = 'com.e2e.app'
 export const HOUR = 3_600_000
 export const DAY = 24 * HOUR
 
-const started: Emulator[] = []
+// ---- emulators and runs ---------------------------------------------------------------------
+
+const emulators: Emulator[] = []
 let registered = false
 
-/** Stops every emulator this file started, once the file is done (safe with concurrent tests). */
-export function stopEmulatorsAfterAll(): void {
+/**
+ * Stops every emulator this file started. Call once at the top of a test file.
+ * - `'all'` (default): once the file is done; safe with concurrent tests.
+ * - `'each'`: after each test; only for files whose tests run one at a time (it would stop the
+ *   emulators of tests still running).
+ */
+export function stopEmulators(after: 'each' | 'all' = 'all'): void {
   if (registered) return
   registered = true
-  afterAll(async () => {
-    await Promise.all(started.splice(0).map(emu => emu.stop()))
+  const hook = after === 'each' ? afterEach : afterAll
+  hook(async () => {
+    await Promise.all(emulators.splice(0).map(emu => emu.stop()))
   })
 }
 
 export type AppSeed = Omit<SeedApp, 'app_id'> & { app_id?: string }
 
-/** An emulator that knows KEY as an admin key and serves APP seeded as given. */
+/** An emulator that knows KEY as an admin key (unless `keys` says) and serves APP seeded as given. */
 export async function emulator(
   app: AppSeed = {},
   options: Omit<EmulatorOptions, 'apps' | 'keys'> & { keys?: EmulatorOptions['keys'] } = {}
@@ -47,7 +56,7 @@ export async function emulator(
     keys: options.keys ?? { [KEY]: 'admin' },
     apps: [{ app_id: APP, ...app }]
   })
-  started.push(emu)
+  emulators.push(emu)
   return emu
 }
 
@@ -70,10 +79,23 @@ export async function run(
   return { ...result, elapsedMs: Date.now() - started }
 }
 
+/** Runs `inputs` twice; returns both runs, the second one's requests alone in `emu.requests`. */
+export async function twice(
+  emu: Emulator,
+  inputs: Record<string, string>
+): Promise<{ first: TimedRun; second: TimedRun }> {
+  const first = await run(emu, inputs)
+  emu.clearLog()
+  const second = await run(emu, inputs)
+  return { first, second }
+}
+
+// ---- seeds ----------------------------------------------------------------------------------
+
 /**
- * The standard app of these tests: 30 bundles `1.0.0` (oldest) .. `1.0.29` (newest), one an hour;
- * `production` on 1.0.29, `beta` on 1.0.25 with 1.0.3 as its rollout bundle (an old bundle that a
- * cleanup would take if it ignored rollouts).
+ * The standard app of the robustness tests: 30 bundles `1.0.0` (oldest) .. `1.0.29` (newest), one
+ * an hour; `production` on 1.0.29, `beta` on 1.0.25 with 1.0.3 as its rollout bundle (an old bundle
+ * that a cleanup would take if it ignored rollouts).
  */
 export function standardApp(extra: Partial<AppSeed> = {}): AppSeed {
   return {
@@ -86,11 +108,42 @@ export function standardApp(extra: Partial<AppSeed> = {}): AppSeed {
   }
 }
 
+/** The standard app with a preview channel: `production` on 1.0.29, `pr-42` on 1.0.20, no beta. */
+export function previewApp(extra: Partial<AppSeed> = {}): AppSeed {
+  return standardApp({
+    channels: [
+      { name: 'production', version: '1.0.29' },
+      { name: 'pr-42', version: '1.0.20' }
+    ],
+    ...extra
+  })
+}
+
+/**
+ * `count` bundles `1.0.0` .. one a day, the newest half a day old: off the day boundaries, so that
+ * "older than 30d" is not decided by milliseconds.
+ */
+export function dailyBundles(
+  count: number
+): Pick<AppSeed, 'bundles' | 'bundleIntervalMs' | 'bundleEnd'> {
+  return { bundles: count, bundleIntervalMs: DAY, bundleEnd: new Date(Date.now() - DAY / 2) }
+}
+
+/** `1.0.<i>` for each i. */
+export function v(...indexes: number[]): string[] {
+  return indexes.map(i => `1.0.${i}`)
+}
+
+/** Integers from `from` to `to`, both included. */
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i)
+}
+
 // ---- what a correct run does ----------------------------------------------------------------
 
-/** Live bundle names of APP, newest first. */
-export function liveNames(emu: Emulator, appId = APP): string[] {
-  return emu.bundles(appId).map(b => b.name)
+/** Live bundle names of APP. */
+export function liveNames(emu: Emulator, appId = APP): Set<string> {
+  return new Set(emu.bundles(appId).map(b => b.name))
 }
 
 /** Names of the soft-deleted bundles of APP, sorted. */
@@ -131,7 +184,7 @@ export function expectedCleanup(
     .sort(byVersion)
 }
 
-/** `1.0.2` < `1.0.10`. */
+/** `1.0.2` < `1.0.10`: numeric compare of dotted names, text order for what is not a number. */
 export function byVersion(a: string, b: string): number {
   const pa = a.split('.').map(Number)
   const pb = b.split('.').map(Number)
@@ -159,7 +212,7 @@ function field(r: LoggedRequest, name: string): unknown {
     : undefined
 }
 
-/** The `version` of a DELETE /bundle or POST /channel body. */
+/** The `version` of a DELETE /bundle or POST /channel body, or undefined. */
 export function bodyVersion(r: LoggedRequest): unknown {
   return field(r, 'version')
 }
@@ -169,13 +222,25 @@ export function deletesOf(emu: Emulator, version: string): LoggedRequest[] {
   return requestsOf(emu, 'DELETE', '/bundle').filter(r => bodyVersion(r) === version)
 }
 
-/** One line per write, for readable failures. */
-export function writeLog(emu: Emulator): string[] {
+/** The versions the DELETE /bundle requests named (one per request, retries included), sorted. */
+export function deleteRequestVersions(emu: Emulator): string[] {
+  return sorted(requestsOf(emu, 'DELETE', '/bundle').map(r => String(bodyVersion(r))))
+}
+
+/** `METHOD /path {body}`: a write, as the log lines and the safety rules name it. */
+function writeLine(r: LoggedRequest): string {
+  return `${r.method} ${r.path} ${JSON.stringify(r.body)}`
+}
+
+/**
+ * One line per write, `METHOD /path {body}`, for exact comparisons; with `outcome`, followed by
+ * ` -> status [fault]`, for readable failures.
+ */
+export function writeLog(emu: Emulator, { outcome = false } = {}): string[] {
   return emu
     .writes()
-    .map(
-      r =>
-        `${r.method} ${r.path} ${JSON.stringify(r.body)} -> ${r.status}${r.fault ? ` [${r.fault}]` : ''}`
+    .map(r =>
+      outcome ? `${writeLine(r)} -> ${r.status}${r.fault ? ` [${r.fault}]` : ''}` : writeLine(r)
     )
 }
 
@@ -194,7 +259,7 @@ export function safetyViolations(emu: Emulator, allowedDeletes?: readonly string
   const allowed = allowedDeletes ? new Set(allowedDeletes) : undefined
   const clean = new Map<string, number>()
   for (const r of emu.writes()) {
-    const text = `${r.method} ${r.path} ${JSON.stringify(r.body)}`
+    const text = writeLine(r)
     if (r.method === 'DELETE' && r.path === '/bundle') {
       const version = bodyVersion(r)
       if (typeof version !== 'string' || version.trim() === '') {
@@ -220,49 +285,16 @@ export function safetyViolations(emu: Emulator, allowedDeletes?: readonly string
   return problems
 }
 
-// ---- outputs --------------------------------------------------------------------------------
-
-/** A JSON output, parsed. */
-export function json<T = unknown>(result: ActionRun, name: string): T {
-  const text = result.outputs[name]
-  if (text === undefined) throw new Error(`output ${name} was not set`)
-  return JSON.parse(text) as T
-}
-
-export interface Report {
-  deleted_bundles: string[]
-  failed_bundles: { version: string; error: string }[]
-  protected_bundles: string[]
-  errors: string[]
-  warnings: string[]
-  channel_changed: boolean
-  plan: {
-    bundles: { version: string; fate: string; reason: string }[]
-  } | null
-}
-
-export function report(result: ActionRun): Report {
-  return json<Report>(result, 'report')
-}
-
-/** Deleted versions, sorted. */
-export function deletedOutput(result: ActionRun): string[] {
-  return sorted(json<string[]>(result, 'deleted_bundles'))
-}
-
-/** The plan's decisions without timestamps, for comparing two runs. */
-export function planShape(result: ActionRun): string[] {
-  return (report(result).plan?.bundles ?? []).map(b => `${b.version} ${b.fate} ${b.reason}`)
-}
-
-/** Error annotations and the tail of stdout, for messages of failed expectations. */
-export function why(result: ActionRun): string {
-  return `exit ${result.code}\nerrors: ${result.errors.join(' | ')}\nstdout tail:\n${result.stdout.slice(-1500)}\nstderr: ${result.stderr.slice(-500)}`
-}
-
-/** Places where the key is visible (stdout except ::add-mask::, stderr, outputs, summary). */
-export function leaks(result: ActionRun, key = KEY): string[] {
-  return keyLeaks(result, key)
+/** The safety rules hold (`safetyViolations` is empty); a failure shows the writes and outcomes. */
+export function expectSafe(
+  expect: ExpectStatic,
+  emu: Emulator,
+  allowedDeletes?: readonly string[]
+): void {
+  expect(
+    safetyViolations(emu, allowedDeletes),
+    writeLog(emu, { outcome: true }).join('\n')
+  ).toEqual([])
 }
 
 /** A fault on one bundle's DELETE. */
@@ -278,7 +310,86 @@ export function onDeleteOf(
   }
 }
 
+// ---- outputs --------------------------------------------------------------------------------
+
+/** A JSON output, parsed. */
+export function json<T = unknown>(result: ActionRun, name: string): T {
+  const text = result.outputs[name]
+  if (text === undefined) throw new Error(`output ${name} was not set`)
+  return JSON.parse(text) as T
+}
+
+export interface FailedBundle {
+  version: string
+  error: string
+}
+
+/** The parsed `report` output (the parts the tests read). */
+export interface Report {
+  version: string
+  deleted_bundles: string[]
+  deleted_count: number
+  failed_bundles: FailedBundle[]
+  protected_bundles: string[]
+  errors: string[]
+  warnings: string[]
+  channel_changed: boolean
+  dry_run: boolean
+  plan: {
+    channel: {
+      before: { version: string | null } | null
+      after: { version: string | null }
+    } | null
+    devices: { device_id: string; action: string }[]
+    bundles_total: number | null
+    bundles: { version: string; fate: string; reason: string }[]
+  } | null
+}
+
+export function report(result: ActionRun): Report {
+  return json<Report>(result, 'report')
+}
+
+/** The parsed `failed_bundles` output. */
+export function failedBundles(result: ActionRun): FailedBundle[] {
+  return json<FailedBundle[]>(result, 'failed_bundles')
+}
+
+/** Deleted versions, sorted. */
+export function deletedOutput(result: ActionRun): string[] {
+  return sorted(json<string[]>(result, 'deleted_bundles'))
+}
+
+/** The plan's decisions without timestamps, for comparing two runs. */
+export function planShape(result: ActionRun): string[] {
+  return (report(result).plan?.bundles ?? []).map(b => `${b.version} ${b.fate} ${b.reason}`)
+}
+
+/** Everything the run printed as an error (annotations), one string. */
+export function errorText(result: ActionRun): string {
+  return result.errors.join('\n')
+}
+
+/** Error annotations and the tail of stdout, for messages of failed expectations. */
+export function why(result: ActionRun): string {
+  return `exit ${result.code}\nerrors: ${result.errors.join(' | ')}\nstdout tail:\n${result.stdout.slice(-1500)}\nstderr: ${result.stderr.slice(-500)}`
+}
+
 /** "Retrying <route>" lines of stdout. */
 export function retryLines(result: ActionRun, route?: string): string[] {
   return result.stdout.split('\n').filter(line => line.startsWith(`Retrying ${route ?? ''}`))
+}
+
+// ---- the key --------------------------------------------------------------------------------
+
+/** Places where the key is visible (stdout except ::add-mask::, stderr, outputs, summary). */
+export function leaks(result: ActionRun, key = KEY): string[] {
+  return keyLeaks(result, key)
+}
+
+/** The key never leaks: outputs, summary, stdout (but the ::add-mask:: line), stderr. */
+export function expectNoLeak(result: ActionRun, key = KEY): void {
+  expect(leaks(result, key)).toEqual([])
+  // The runner is told to mask it.
+  expect(result.stdout).toContain(`::add-mask::${key}`)
 }
