@@ -31617,17 +31617,8 @@ class HttpCapgoApi {
         return rows;
     }
     async getChannel(appId, name) {
-        const NOT_FOUND = Symbol('not found');
-        const result = await this.call('GET', '/channel', {
-            query: { app_id: appId, channel: name },
-            recover: error => (error.code === 'cannot_find_version' ? NOT_FOUND : undefined)
-        });
-        if (result === NOT_FOUND)
-            return undefined;
-        if (!isObject(result) || typeof result.name !== 'string') {
-            throw this.invalidResponse('GET /channel', 'not a channel object');
-        }
-        return result;
+        // Capgo's code for an unknown channel name is `cannot_find_version` (sic).
+        return this.getOne('/channel', { app_id: appId, channel: name }, 'cannot_find_version', 'name');
     }
     async upsertChannel(body) {
         if ('version' in body) {
@@ -31661,18 +31652,8 @@ class HttpCapgoApi {
     }
     // ---- devices -----------------------------------------------------------------------------
     async getDevice(appId, deviceId) {
-        const NOT_FOUND = Symbol('not found');
-        const result = await this.call('GET', '/device', {
-            query: { app_id: appId, device_id: deviceId },
-            // Only Capgo's own "unknown device": a bare 404 may be a wrong api_url or a proxy.
-            recover: error => (error.code === 'device_not_found' ? NOT_FOUND : undefined)
-        });
-        if (result === NOT_FOUND)
-            return undefined;
-        if (!isObject(result) || typeof result.device_id !== 'string') {
-            throw this.invalidResponse('GET /device', 'not a device object');
-        }
-        return result;
+        // Only Capgo's own "unknown device": a bare 404 may be a wrong api_url or a proxy.
+        return this.getOne('/device', { app_id: appId, device_id: deviceId }, 'device_not_found', 'device_id');
     }
     async linkDevice(appId, deviceId, channel) {
         if (deviceId.trim() === '' || channel.trim() === '') {
@@ -31697,6 +31678,20 @@ class HttpCapgoApi {
         await this.call('DELETE', '/device', { body: { app_id: appId, device_id: deviceId } });
     }
     // ---- the core: one request with retries --------------------------------------------------
+    /** One object by a query, or undefined when Capgo answers `notFoundCode`. */
+    async getOne(path, query, notFoundCode, nameField) {
+        const NOT_FOUND = Symbol('not found');
+        const result = await this.call('GET', path, {
+            query,
+            recover: error => (error.code === notFoundCode ? NOT_FOUND : undefined)
+        });
+        if (result === NOT_FOUND)
+            return undefined;
+        if (!isObject(result) || typeof result[nameField] !== 'string') {
+            throw this.invalidResponse(`GET ${path}`, `an object without a ${nameField}`);
+        }
+        return result;
+    }
     async listAll(path, appId, endCode) {
         const route = `GET ${path}`;
         const END = Symbol('end');

@@ -178,16 +178,13 @@ export class HttpCapgoApi implements CapgoApi {
   }
 
   async getChannel(appId: string, name: string): Promise<Channel | undefined> {
-    const NOT_FOUND = Symbol('not found')
-    const result = await this.call<Channel | typeof NOT_FOUND>('GET', '/channel', {
-      query: { app_id: appId, channel: name },
-      recover: error => (error.code === 'cannot_find_version' ? NOT_FOUND : undefined)
-    })
-    if (result === NOT_FOUND) return undefined
-    if (!isObject(result) || typeof result.name !== 'string') {
-      throw this.invalidResponse('GET /channel', 'not a channel object')
-    }
-    return result
+    // Capgo's code for an unknown channel name is `cannot_find_version` (sic).
+    return this.getOne<Channel>(
+      '/channel',
+      { app_id: appId, channel: name },
+      'cannot_find_version',
+      'name'
+    )
   }
 
   async upsertChannel(body: ChannelUpsert): Promise<void> {
@@ -225,17 +222,13 @@ export class HttpCapgoApi implements CapgoApi {
   // ---- devices -----------------------------------------------------------------------------
 
   async getDevice(appId: string, deviceId: string): Promise<Device | undefined> {
-    const NOT_FOUND = Symbol('not found')
-    const result = await this.call<Device | typeof NOT_FOUND>('GET', '/device', {
-      query: { app_id: appId, device_id: deviceId },
-      // Only Capgo's own "unknown device": a bare 404 may be a wrong api_url or a proxy.
-      recover: error => (error.code === 'device_not_found' ? NOT_FOUND : undefined)
-    })
-    if (result === NOT_FOUND) return undefined
-    if (!isObject(result) || typeof result.device_id !== 'string') {
-      throw this.invalidResponse('GET /device', 'not a device object')
-    }
-    return result
+    // Only Capgo's own "unknown device": a bare 404 may be a wrong api_url or a proxy.
+    return this.getOne<Device>(
+      '/device',
+      { app_id: appId, device_id: deviceId },
+      'device_not_found',
+      'device_id'
+    )
   }
 
   async linkDevice(appId: string, deviceId: string, channel: string): Promise<void> {
@@ -261,6 +254,25 @@ export class HttpCapgoApi implements CapgoApi {
   }
 
   // ---- the core: one request with retries --------------------------------------------------
+
+  /** One object by a query, or undefined when Capgo answers `notFoundCode`. */
+  private async getOne<T extends object>(
+    path: string,
+    query: Record<string, string>,
+    notFoundCode: string,
+    nameField: keyof T & string
+  ): Promise<T | undefined> {
+    const NOT_FOUND = Symbol('not found')
+    const result = await this.call<unknown>('GET', path, {
+      query,
+      recover: error => (error.code === notFoundCode ? NOT_FOUND : undefined)
+    })
+    if (result === NOT_FOUND) return undefined
+    if (!isObject(result) || typeof result[nameField] !== 'string') {
+      throw this.invalidResponse(`GET ${path}`, `an object without a ${nameField}`)
+    }
+    return result as T
+  }
 
   private async listAll<T extends { id: number }>(
     path: string,
