@@ -32815,6 +32815,7 @@ const DISABLE_AUTO_UPDATE_VALUES = [
 
 ;// CONCATENATED MODULE: ./src/settings.ts
 
+
 /** Every input of action.yml, in the order of the contract (shared ACTION.md). */
 const INPUT_NAMES = [
     'api_key',
@@ -33000,10 +33001,6 @@ function parseApiUrl(text) {
     }
     return { ok: true, url: `${url.origin}${url.pathname}`.replace(/\/+$/, '') };
 }
-/** Replaces every occurrence of each secret with `***`. */
-function settings_redact(text, secrets) {
-    return secrets.reduce((out, secret) => (secret === '' ? out : out.replaceAll(secret, '***')), text);
-}
 /**
  * What must never appear in a message: the key as given and, when it holds whitespace (a bad
  * paste such as `Bearer <key>` or two keys), each long enough part of it.
@@ -33044,11 +33041,11 @@ class InputChecker {
         return this.raw[name] !== '';
     }
     report(input, message) {
-        this.problems.push({ input, message: settings_redact(message, this.secrets) });
+        this.problems.push({ input, message: redact(message, this.secrets, Infinity) });
     }
     /** A value for a message: secrets masked first, then cut, then quoted and escaped. */
     show(value) {
-        const masked = settings_redact(value, this.secrets);
+        const masked = redact(value, this.secrets, Infinity);
         const shown = masked.length > MAX_SHOWN_LENGTH ? `${masked.slice(0, MAX_SHOWN_LENGTH)}…` : masked;
         return JSON.stringify(shown);
     }

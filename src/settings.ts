@@ -1,5 +1,6 @@
 import type { DisableAutoUpdate } from './capgo/types.js'
 import { DISABLE_AUTO_UPDATE_VALUES } from './capgo/types.js'
+import { redact } from './capgo/errors.js'
 
 export type CleanupOrder = 'created' | 'semver'
 
@@ -268,14 +269,6 @@ export function parseApiUrl(text: string): ApiUrlResult {
   return { ok: true, url: `${url.origin}${url.pathname}`.replace(/\/+$/, '') }
 }
 
-/** Replaces every occurrence of each secret with `***`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  return secrets.reduce(
-    (out, secret) => (secret === '' ? out : out.replaceAll(secret, '***')),
-    text
-  )
-}
-
 /**
  * What must never appear in a message: the key as given and, when it holds whitespace (a bad
  * paste such as `Bearer <key>` or two keys), each long enough part of it.
@@ -328,12 +321,12 @@ class InputChecker {
   }
 
   report(input: InputName, message: string): void {
-    this.problems.push({ input, message: redact(message, this.secrets) })
+    this.problems.push({ input, message: redact(message, this.secrets, Infinity) })
   }
 
   /** A value for a message: secrets masked first, then cut, then quoted and escaped. */
   show(value: string): string {
-    const masked = redact(value, this.secrets)
+    const masked = redact(value, this.secrets, Infinity)
     const shown =
       masked.length > MAX_SHOWN_LENGTH ? `${masked.slice(0, MAX_SHOWN_LENGTH)}…` : masked
     return JSON.stringify(shown)

@@ -1,3 +1,4 @@
+import { redact } from '../src/capgo/errors.js'
 import { describe, expect, it } from 'vitest'
 import {
   INPUT_NAMES,
@@ -9,7 +10,6 @@ import {
   parseList,
   parseWholeNumber,
   readSettings,
-  redact,
   type InputReader,
   type Settings
 } from '../src/settings.js'
