@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1438);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1654);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1438:
+/***/ 1654:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28391,8 +28391,6 @@ __webpack_async_result__();
 __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
-
-// UNUSED EXPORTS: readInventory
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -31391,10 +31389,27 @@ function redact(text, secrets, max = MAX_SERVER_TEXT) {
     return out.length > max ? `${out.slice(0, max)}…` : out;
 }
 
+;// CONCATENATED MODULE: ./src/pool.ts
+/**
+ * Runs `task` over `items` with at most `limit` in flight, starting them in order. Once `stop()`
+ * is true no further item is started (those in flight finish). Returns how many were started.
+ */
+async function forEachLimited(items, limit, task, stop = () => false) {
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length && !stop())
+            await task(items[next++]);
+    };
+    const workers = Math.max(1, Math.min(limit, items.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    return next;
+}
+
 ;// CONCATENATED MODULE: ./src/apply.ts
 // Carries a plan out against the API, in the order ACTION.md gives: delete_channel; create or
 // update the channel; unlink devices; link devices; delete bundles (explicit, then cleanup) with
 // bounded concurrency; then delete_all_bundles. It decides nothing: every write comes from the plan.
+
 
 function emptyResult() {
     return {
@@ -31468,36 +31483,27 @@ async function applyPlan(api, plan, options) {
     }
     return result;
 }
-/** A worker pool: `concurrency` deletions in flight; a failure is recorded and the rest go on. */
+/** `concurrency` deletions in flight; a failure is recorded and the rest go on; a 401 stops. */
 async function deleteBundles(api, appId, decisions, concurrency, result) {
-    let next = 0;
-    const worker = async () => {
-        while (next < decisions.length && !result.fatal) {
-            const decision = decisions[next++];
-            try {
-                await api.deleteBundle(appId, decision.version);
-                result.deleted.push(decision.version);
-            }
-            catch (error) {
-                if (error instanceof CapgoError && error.code === 'cannot_delete_version') {
-                    // Gone before our first attempt (deleted elsewhere since the list was read).
-                    result.alreadyGone.push(decision.version);
-                    result.warnings.push(`Bundle "${decision.version}" was already deleted (not by this run).`);
-                }
-                else if (isKeyRejected(error)) {
-                    result.fatal = describe(error);
-                    result.failedBundles.push({ version: decision.version, error: describe(error) });
-                }
-                else {
-                    result.failedBundles.push({ version: decision.version, error: describe(error) });
-                }
-            }
+    const started = await forEachLimited(decisions, concurrency, async (decision) => {
+        try {
+            await api.deleteBundle(appId, decision.version);
+            result.deleted.push(decision.version);
         }
-    };
-    const workers = Array.from({ length: Math.max(1, Math.min(concurrency, decisions.length)) }, worker);
-    await Promise.all(workers);
+        catch (error) {
+            if (error instanceof CapgoError && error.code === 'cannot_delete_version') {
+                // Gone before our first attempt (deleted elsewhere since the list was read).
+                result.alreadyGone.push(decision.version);
+                result.warnings.push(`Bundle "${decision.version}" was already deleted (not by this run).`);
+                return;
+            }
+            if (isKeyRejected(error))
+                result.fatal = describe(error);
+            result.failedBundles.push({ version: decision.version, error: describe(error) });
+        }
+    }, () => result.fatal !== undefined);
     if (result.fatal)
-        result.notAttempted.push(...decisions.slice(next).map(d => d.version));
+        result.notAttempted.push(...decisions.slice(started).map(d => d.version));
 }
 function isKeyRejected(error) {
     return error instanceof CapgoError && error.status === 401;
@@ -31836,19 +31842,20 @@ class HttpCapgoApi {
                 : text.trim() === ''
                     ? undefined
                     : this.clean(text);
-        const describe = (lead) => `${route}: ${lead} (HTTP ${status}${code === `http_${status}` ? '' : `, ${code}`})` +
-            (serverMessage ? `: ${serverMessage}` : '');
+        // Every answer error carries the same facts; only the lead of its message differs.
+        const answerError = (lead) => new CapgoError({
+            status,
+            code,
+            route,
+            attempts: attempt,
+            serverMessage,
+            message: `${route}: ${lead} (HTTP ${status}${code === `http_${status}` ? '' : `, ${code}`})` +
+                (serverMessage ? `: ${serverMessage}` : '')
+        });
         if (status === 401) {
             return {
                 kind: 'final',
-                error: new CapgoError({
-                    status,
-                    code,
-                    route,
-                    attempts: attempt,
-                    serverMessage,
-                    message: describe('the API key was rejected; check the api_key secret (the raw key, no "Bearer ")')
-                })
+                error: answerError('the API key was rejected; check the api_key secret (the raw key, no "Bearer ")')
             };
         }
         if (status >= 300 && status < 400) {
@@ -31869,41 +31876,13 @@ class HttpCapgoApi {
                 kind: 'retry',
                 mayHaveActed: false,
                 retryAfterMs: this.retryAfter(headers, body),
-                error: new CapgoError({
-                    status,
-                    code,
-                    route,
-                    attempts: attempt,
-                    serverMessage,
-                    message: describe('rate limited')
-                })
+                error: answerError('rate limited')
             };
         }
         if (status >= 500) {
-            return {
-                kind: 'retry',
-                mayHaveActed: true,
-                error: new CapgoError({
-                    status,
-                    code,
-                    route,
-                    attempts: attempt,
-                    serverMessage,
-                    message: describe('server error')
-                })
-            };
+            return { kind: 'retry', mayHaveActed: true, error: answerError('server error') };
         }
-        return {
-            kind: 'final',
-            error: new CapgoError({
-                status,
-                code,
-                route,
-                attempts: attempt,
-                serverMessage,
-                message: describe('refused')
-            })
-        };
+        return { kind: 'final', error: answerError('refused') };
     }
     async attempt(method, url, data, headers) {
         let timer;
@@ -32491,6 +32470,31 @@ function pushTo(map, key, value) {
         map.set(key, [value]);
 }
 
+;// CONCATENATED MODULE: ./src/inventory.ts
+// The read phase: everything the plan needs, before any write.
+
+
+/** Reads the inventory, in parallel where the API allows. */
+async function readInventory(api, settings) {
+    // Channels first, alone: one request proves the key before others go out with it (each failed
+    // login counts toward Capgo's lockout of the runner's IP).
+    const channels = await api.listChannels(settings.appId);
+    const [bundles, deviceChannels] = await Promise.all([
+        needsBundles(settings) ? api.listBundles(settings.appId) : Promise.resolve(undefined),
+        readDevices(api, settings)
+    ]);
+    return { channels, deviceChannels, ...(bundles ? { bundles } : {}) };
+}
+async function readDevices(api, settings) {
+    const result = {};
+    await forEachLimited(devicesToRead(settings), settings.concurrency, async (id) => {
+        const device = await api.getDevice(settings.appId, id);
+        // A row without the field says nothing about the override: undefined, not null.
+        result[id] = device === undefined ? null : device.channel;
+    });
+    return result;
+}
+
 ;// CONCATENATED MODULE: ./src/report.ts
 // What the run did (or, in a dry run, would do): the step outputs and the job summary. Pure: it
 // turns settings, plan and result into strings; main.ts hands them to @actions/core.
@@ -32548,6 +32552,50 @@ function outcomeOf(settings, plan, result) {
         failedDevices: result?.failedDevices ?? [],
         dryRun: settings.dryRun
     };
+}
+/** The plan as log lines, for the "Plan" group. */
+function planLines(plan) {
+    const lines = [];
+    if (plan.deleteChannel) {
+        const d = plan.deleteChannel;
+        lines.push(`delete channel "${d.name}"${d.exists ? '' : ' (already gone)'}`);
+    }
+    if (plan.channel) {
+        const ch = plan.channel;
+        const bundleMove = ch.after.version !== (ch.before?.version ?? null)
+            ? ` (bundle ${ch.before?.version ?? 'none'} -> ${ch.after.version ?? 'none'})`
+            : '';
+        lines.push(ch.upsert
+            ? `${ch.exists ? 'update' : 'create'} channel "${ch.name}": ${ch.changes.join(', ')}${bundleMove}`
+            : `channel "${ch.name}" is already as asked`);
+    }
+    for (const d of plan.unlinks) {
+        lines.push(`unlink device ${d.deviceId}${d.action === 'already' ? ' (no override)' : ''}`);
+    }
+    for (const d of plan.links) {
+        lines.push(`link device ${d.deviceId}${d.action === 'already' ? ' (already linked)' : ''}`);
+    }
+    if (plan.bundlesRead && plan.bundles.length > 0) {
+        const count = (fate) => plan.bundles.filter(b => b.fate === fate).length;
+        lines.push(`bundles: ${count('delete')} to delete, ${count('protected')} protected, ${count('keep')} kept`);
+    }
+    return lines;
+}
+/** What makes an applied run fail: one message per kind of failure. */
+function resultErrors(result) {
+    const errors = [];
+    if (result.fatal)
+        errors.push(result.fatal);
+    for (const d of result.failedDevices)
+        errors.push(`Device "${d.deviceId}": ${d.error}`);
+    if (result.failedBundles.length > 0) {
+        errors.push(`${result.failedBundles.length} bundle deletion(s) failed: ` +
+            result.failedBundles.map(f => `"${f.version}" (${f.error})`).join('; '));
+    }
+    if (result.notAttempted.length > 0) {
+        errors.push(`${result.notAttempted.length} deletion(s) were not attempted after the run stopped.`);
+    }
+    return errors;
 }
 /** At most this many bundle rows go into the report output, to stay far below GitHub's limits. */
 const REPORT_BUNDLE_ROWS = 2000;
@@ -33316,32 +33364,7 @@ function readChannelFields(checker) {
 
 
 
-/** Reads the inventory, in parallel where the API allows. */
-async function readInventory(api, settings) {
-    // Channels first, alone: one request proves the key before others go out with it (each failed
-    // login counts toward Capgo's lockout of the runner's IP).
-    const channels = await api.listChannels(settings.appId);
-    const [bundles, deviceChannels] = await Promise.all([
-        needsBundles(settings) ? api.listBundles(settings.appId) : Promise.resolve(undefined),
-        readDevices(api, settings)
-    ]);
-    return { channels, deviceChannels, ...(bundles ? { bundles } : {}) };
-}
-async function readDevices(api, settings) {
-    const result = {};
-    const ids = devicesToRead(settings);
-    let next = 0;
-    const worker = async () => {
-        while (next < ids.length) {
-            const id = ids[next++];
-            const device = await api.getDevice(settings.appId, id);
-            // A row without the field says nothing about the override: undefined, not null.
-            result[id] = device === undefined ? null : device.channel;
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(settings.concurrency, ids.length) }, worker));
-    return result;
-}
+
 /** settings -> read -> plan -> apply -> report. Every failure ends in core.setFailed. */
 async function run(deps = {}) {
     // Mask the key before anything can print it, even before it is validated.
@@ -33387,7 +33410,8 @@ async function run(deps = {}) {
         });
         const plan = await group('Plan', async () => {
             const p = makePlan(settings, inventory, (deps.now ?? Date.now)());
-            logPlan(p);
+            for (const line of planLines(p))
+                info(line);
             return p;
         });
         if (plan.errors.length > 0 || settings.dryRun) {
@@ -33415,21 +33439,6 @@ async function run(deps = {}) {
         ownClient?.dispose();
     }
 }
-function resultErrors(result) {
-    const errors = [];
-    if (result.fatal)
-        errors.push(result.fatal);
-    for (const d of result.failedDevices)
-        errors.push(`Device "${d.deviceId}": ${d.error}`);
-    if (result.failedBundles.length > 0) {
-        errors.push(`${result.failedBundles.length} bundle deletion(s) failed: ` +
-            result.failedBundles.map(f => `"${f.version}" (${f.error})`).join('; '));
-    }
-    if (result.notAttempted.length > 0) {
-        errors.push(`${result.notAttempted.length} deletion(s) were not attempted after the run stopped.`);
-    }
-    return errors;
-}
 async function finish(settings, plan, result, errors, warnings, context) {
     for (const warning of warnings)
         core_warning(warning);
@@ -33447,28 +33456,6 @@ async function finish(settings, plan, result, errors, warnings, context) {
     }
     else {
         info(markdown);
-    }
-}
-function logPlan(plan) {
-    if (plan.deleteChannel) {
-        info(`delete channel "${plan.deleteChannel.name}"${plan.deleteChannel.exists ? '' : ' (already gone)'}`);
-    }
-    if (plan.channel) {
-        const ch = plan.channel;
-        info(ch.upsert
-            ? `${ch.exists ? 'update' : 'create'} channel "${ch.name}": ${ch.changes.join(', ')}` +
-                (ch.after.version !== (ch.before?.version ?? null)
-                    ? ` (bundle ${ch.before?.version ?? 'none'} -> ${ch.after.version ?? 'none'})`
-                    : '')
-            : `channel "${ch.name}" is already as asked`);
-    }
-    for (const d of plan.unlinks)
-        info(`unlink device ${d.deviceId}${d.action === 'already' ? ' (no override)' : ''}`);
-    for (const d of plan.links)
-        info(`link device ${d.deviceId}${d.action === 'already' ? ' (already linked)' : ''}`);
-    if (plan.bundlesRead && plan.bundles.length > 0) {
-        const count = (fate) => plan.bundles.filter(b => b.fate === fate).length;
-        info(`bundles: ${count('delete')} to delete, ${count('protected')} protected, ${count('keep')} kept`);
     }
 }
 function messageOf(error) {

@@ -5,6 +5,7 @@
 import type { CapgoApi } from './capgo/api.js'
 import { CapgoError } from './capgo/errors.js'
 import type { BundleDecision, Plan } from './plan.js'
+import { forEachLimited } from './pool.js'
 
 export interface FailedBundle {
   version: string
@@ -106,7 +107,7 @@ export async function applyPlan(
   return result
 }
 
-/** A worker pool: `concurrency` deletions in flight; a failure is recorded and the rest go on. */
+/** `concurrency` deletions in flight; a failure is recorded and the rest go on; a 401 stops. */
 async function deleteBundles(
   api: CapgoApi,
   appId: string,
@@ -114,10 +115,10 @@ async function deleteBundles(
   concurrency: number,
   result: ApplyResult
 ): Promise<void> {
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < decisions.length && !result.fatal) {
-      const decision = decisions[next++]!
+  const started = await forEachLimited(
+    decisions,
+    concurrency,
+    async decision => {
       try {
         await api.deleteBundle(appId, decision.version)
         result.deleted.push(decision.version)
@@ -128,21 +129,15 @@ async function deleteBundles(
           result.warnings.push(
             `Bundle "${decision.version}" was already deleted (not by this run).`
           )
-        } else if (isKeyRejected(error)) {
-          result.fatal = describe(error)
-          result.failedBundles.push({ version: decision.version, error: describe(error) })
-        } else {
-          result.failedBundles.push({ version: decision.version, error: describe(error) })
+          return
         }
+        if (isKeyRejected(error)) result.fatal = describe(error)
+        result.failedBundles.push({ version: decision.version, error: describe(error) })
       }
-    }
-  }
-  const workers = Array.from(
-    { length: Math.max(1, Math.min(concurrency, decisions.length)) },
-    worker
+    },
+    () => result.fatal !== undefined
   )
-  await Promise.all(workers)
-  if (result.fatal) result.notAttempted.push(...decisions.slice(next).map(d => d.version))
+  if (result.fatal) result.notAttempted.push(...decisions.slice(started).map(d => d.version))
 }
 
 function isKeyRejected(error: unknown): boolean {

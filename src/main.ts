@@ -2,45 +2,22 @@ import * as core from '@actions/core'
 import { applyPlan, type ApplyResult } from './apply.js'
 import type { CapgoApi } from './capgo/api.js'
 import { HttpCapgoApi } from './capgo/client.js'
-import { devicesToRead, makePlan, needsBundles, type Inventory, type Plan } from './plan.js'
-import { buildOutputs, outcomeOf, renderSummary, type RunContext } from './report.js'
+import { readInventory } from './inventory.js'
+import { makePlan, type Plan } from './plan.js'
+import {
+  buildOutputs,
+  outcomeOf,
+  planLines,
+  renderSummary,
+  resultErrors,
+  type RunContext
+} from './report.js'
 import { readSettings, type Settings } from './settings.js'
 
 export interface RunDependencies {
   /** Replaces the HTTP client (tests). */
   api?: CapgoApi
   now?: () => number
-}
-
-/** Reads the inventory, in parallel where the API allows. */
-export async function readInventory(api: CapgoApi, settings: Settings): Promise<Inventory> {
-  // Channels first, alone: one request proves the key before others go out with it (each failed
-  // login counts toward Capgo's lockout of the runner's IP).
-  const channels = await api.listChannels(settings.appId)
-  const [bundles, deviceChannels] = await Promise.all([
-    needsBundles(settings) ? api.listBundles(settings.appId) : Promise.resolve(undefined),
-    readDevices(api, settings)
-  ])
-  return { channels, deviceChannels, ...(bundles ? { bundles } : {}) }
-}
-
-async function readDevices(
-  api: CapgoApi,
-  settings: Settings
-): Promise<Inventory['deviceChannels']> {
-  const result: Inventory['deviceChannels'] = {}
-  const ids = devicesToRead(settings)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < ids.length) {
-      const id = ids[next++]!
-      const device = await api.getDevice(settings.appId, id)
-      // A row without the field says nothing about the override: undefined, not null.
-      result[id] = device === undefined ? null : device.channel
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(settings.concurrency, ids.length) }, worker))
-  return result
 }
 
 /** settings -> read -> plan -> apply -> report. Every failure ends in core.setFailed. */
@@ -95,7 +72,7 @@ export async function run(deps: RunDependencies = {}): Promise<void> {
 
     const plan = await core.group('Plan', async () => {
       const p = makePlan(settings, inventory, (deps.now ?? Date.now)())
-      logPlan(p)
+      for (const line of planLines(p)) core.info(line)
       return p
     })
 
@@ -124,24 +101,6 @@ export async function run(deps: RunDependencies = {}): Promise<void> {
   }
 }
 
-function resultErrors(result: ApplyResult): string[] {
-  const errors: string[] = []
-  if (result.fatal) errors.push(result.fatal)
-  for (const d of result.failedDevices) errors.push(`Device "${d.deviceId}": ${d.error}`)
-  if (result.failedBundles.length > 0) {
-    errors.push(
-      `${result.failedBundles.length} bundle deletion(s) failed: ` +
-        result.failedBundles.map(f => `"${f.version}" (${f.error})`).join('; ')
-    )
-  }
-  if (result.notAttempted.length > 0) {
-    errors.push(
-      `${result.notAttempted.length} deletion(s) were not attempted after the run stopped.`
-    )
-  }
-  return errors
-}
-
 async function finish(
   settings: Settings,
   plan: Plan,
@@ -163,35 +122,6 @@ async function finish(
       .catch(error => core.warning(`Could not write the job summary: ${messageOf(error)}`))
   } else {
     core.info(markdown)
-  }
-}
-
-function logPlan(plan: Plan): void {
-  if (plan.deleteChannel) {
-    core.info(
-      `delete channel "${plan.deleteChannel.name}"${plan.deleteChannel.exists ? '' : ' (already gone)'}`
-    )
-  }
-  if (plan.channel) {
-    const ch = plan.channel
-    core.info(
-      ch.upsert
-        ? `${ch.exists ? 'update' : 'create'} channel "${ch.name}": ${ch.changes.join(', ')}` +
-            (ch.after.version !== (ch.before?.version ?? null)
-              ? ` (bundle ${ch.before?.version ?? 'none'} -> ${ch.after.version ?? 'none'})`
-              : '')
-        : `channel "${ch.name}" is already as asked`
-    )
-  }
-  for (const d of plan.unlinks)
-    core.info(`unlink device ${d.deviceId}${d.action === 'already' ? ' (no override)' : ''}`)
-  for (const d of plan.links)
-    core.info(`link device ${d.deviceId}${d.action === 'already' ? ' (already linked)' : ''}`)
-  if (plan.bundlesRead && plan.bundles.length > 0) {
-    const count = (fate: string): number => plan.bundles.filter(b => b.fate === fate).length
-    core.info(
-      `bundles: ${count('delete')} to delete, ${count('protected')} protected, ${count('keep')} kept`
-    )
   }
 }
 

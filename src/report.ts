@@ -100,6 +100,59 @@ export function outcomeOf(
   }
 }
 
+/** The plan as log lines, for the "Plan" group. */
+export function planLines(plan: Plan): string[] {
+  const lines: string[] = []
+  if (plan.deleteChannel) {
+    const d = plan.deleteChannel
+    lines.push(`delete channel "${d.name}"${d.exists ? '' : ' (already gone)'}`)
+  }
+  if (plan.channel) {
+    const ch = plan.channel
+    const bundleMove =
+      ch.after.version !== (ch.before?.version ?? null)
+        ? ` (bundle ${ch.before?.version ?? 'none'} -> ${ch.after.version ?? 'none'})`
+        : ''
+    lines.push(
+      ch.upsert
+        ? `${ch.exists ? 'update' : 'create'} channel "${ch.name}": ${ch.changes.join(', ')}${bundleMove}`
+        : `channel "${ch.name}" is already as asked`
+    )
+  }
+  for (const d of plan.unlinks) {
+    lines.push(`unlink device ${d.deviceId}${d.action === 'already' ? ' (no override)' : ''}`)
+  }
+  for (const d of plan.links) {
+    lines.push(`link device ${d.deviceId}${d.action === 'already' ? ' (already linked)' : ''}`)
+  }
+  if (plan.bundlesRead && plan.bundles.length > 0) {
+    const count = (fate: string): number => plan.bundles.filter(b => b.fate === fate).length
+    lines.push(
+      `bundles: ${count('delete')} to delete, ${count('protected')} protected, ${count('keep')} kept`
+    )
+  }
+  return lines
+}
+
+/** What makes an applied run fail: one message per kind of failure. */
+export function resultErrors(result: ApplyResult): string[] {
+  const errors: string[] = []
+  if (result.fatal) errors.push(result.fatal)
+  for (const d of result.failedDevices) errors.push(`Device "${d.deviceId}": ${d.error}`)
+  if (result.failedBundles.length > 0) {
+    errors.push(
+      `${result.failedBundles.length} bundle deletion(s) failed: ` +
+        result.failedBundles.map(f => `"${f.version}" (${f.error})`).join('; ')
+    )
+  }
+  if (result.notAttempted.length > 0) {
+    errors.push(
+      `${result.notAttempted.length} deletion(s) were not attempted after the run stopped.`
+    )
+  }
+  return errors
+}
+
 /** At most this many bundle rows go into the report output, to stay far below GitHub's limits. */
 const REPORT_BUNDLE_ROWS = 2000
 

@@ -425,23 +425,25 @@ export class HttpCapgoApi implements CapgoApi {
           : text.trim() === ''
             ? undefined
             : this.clean(text)
-    const describe = (lead: string): string =>
-      `${route}: ${lead} (HTTP ${status}${code === `http_${status}` ? '' : `, ${code}`})` +
-      (serverMessage ? `: ${serverMessage}` : '')
+    // Every answer error carries the same facts; only the lead of its message differs.
+    const answerError = (lead: string): CapgoError =>
+      new CapgoError({
+        status,
+        code,
+        route,
+        attempts: attempt,
+        serverMessage,
+        message:
+          `${route}: ${lead} (HTTP ${status}${code === `http_${status}` ? '' : `, ${code}`})` +
+          (serverMessage ? `: ${serverMessage}` : '')
+      })
 
     if (status === 401) {
       return {
         kind: 'final',
-        error: new CapgoError({
-          status,
-          code,
-          route,
-          attempts: attempt,
-          serverMessage,
-          message: describe(
-            'the API key was rejected; check the api_key secret (the raw key, no "Bearer ")'
-          )
-        })
+        error: answerError(
+          'the API key was rejected; check the api_key secret (the raw key, no "Bearer ")'
+        )
       }
     }
     if (status >= 300 && status < 400) {
@@ -462,41 +464,13 @@ export class HttpCapgoApi implements CapgoApi {
         kind: 'retry',
         mayHaveActed: false,
         retryAfterMs: this.retryAfter(headers, body),
-        error: new CapgoError({
-          status,
-          code,
-          route,
-          attempts: attempt,
-          serverMessage,
-          message: describe('rate limited')
-        })
+        error: answerError('rate limited')
       }
     }
     if (status >= 500) {
-      return {
-        kind: 'retry',
-        mayHaveActed: true,
-        error: new CapgoError({
-          status,
-          code,
-          route,
-          attempts: attempt,
-          serverMessage,
-          message: describe('server error')
-        })
-      }
+      return { kind: 'retry', mayHaveActed: true, error: answerError('server error') }
     }
-    return {
-      kind: 'final',
-      error: new CapgoError({
-        status,
-        code,
-        route,
-        attempts: attempt,
-        serverMessage,
-        message: describe('refused')
-      })
-    }
+    return { kind: 'final', error: answerError('refused') }
   }
 
   private async attempt(
