@@ -138,8 +138,8 @@ describe('auth', () => {
 
 describe('roles and apps', () => {
   const keys = {
-    r: 'read',
-    u: 'upload',
+    r: 'reader',
+    u: 'uploader',
     d: 'developer',
     a: 'admin',
     scoped: { role: 'admin', apps: ['com.other.app'] }
@@ -278,9 +278,9 @@ describe('common rules', () => {
     const c = clock()
     const emu = await start({
       apps: [basicApp()],
-      rateLimitPerMinute: 3,
+      rateLimit: { max: 3 },
       now: c.now,
-      keys: { k1: 'read', k2: 'read' }
+      keys: { k1: 'reader', k2: 'reader' }
     })
     for (let i = 0; i < 3; i++) {
       expect((await get(emu, '/channel', {}, 'k1')).status).toBe(200)

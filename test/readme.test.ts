@@ -160,7 +160,8 @@ describe('README content', () => {
 
   it('names the minimum key role of each feature', () => {
     const roles = section('API key roles')
-    for (const role of ['read', 'upload', 'developer', 'admin']) expect(roles).toContain(role)
+    for (const role of ['app_reader', 'app_uploader', 'app_developer', 'app_admin'])
+      expect(roles).toContain(role)
   })
 
   it('explains every error code in the troubleshooting table', () => {

@@ -8,7 +8,7 @@
 import { startEmulator } from './index.js'
 import type { KeySpec, Role } from './index.js'
 
-const ROLES: readonly Role[] = ['read', 'upload', 'developer', 'admin']
+const ROLES: readonly Role[] = ['reader', 'uploader', 'developer', 'admin', 'preview']
 
 function usage(message: string): never {
   console.error(`${message}
@@ -23,7 +23,7 @@ function parseArgs(argv: string[]) {
   let bundles = 120
   let latencyMs = 0
   let pagingDefect = true
-  let rateLimitPerMinute = 2000
+  let rateLimitMax = 2000
   const keys: Record<string, KeySpec> = {}
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? ''
@@ -58,7 +58,7 @@ function parseArgs(argv: string[]) {
         latencyMs = num()
         break
       case '--rate-limit':
-        rateLimitPerMinute = num()
+        rateLimitMax = num()
         break
       case '--no-paging-defect':
         pagingDefect = false
@@ -79,7 +79,7 @@ function parseArgs(argv: string[]) {
     }
   }
   if (Object.keys(keys).length === 0) keys['test-admin-key'] = { role: 'admin' }
-  return { port, apps, bundles, latencyMs, pagingDefect, rateLimitPerMinute, keys }
+  return { port, apps, bundles, latencyMs, pagingDefect, rateLimitMax, keys }
 }
 
 const args = parseArgs(process.argv.slice(2))
@@ -88,7 +88,7 @@ const emulator = await startEmulator({
   keys: args.keys,
   latencyMs: args.latencyMs,
   pagingDefect: args.pagingDefect,
-  rateLimitPerMinute: args.rateLimitPerMinute,
+  rateLimit: { max: args.rateLimitMax },
   apps: args.apps.map(app_id => ({
     app_id,
     bundles: args.bundles,

@@ -122,7 +122,7 @@ export const deleteBundle: Handler = ctx => {
 }
 
 export const putBundle: Handler = ctx => {
-  if (ctx.role === 'read') return fail(400, 'cannot_access_app', 'You cannot access this app', {})
+  if (ctx.role === 'reader') return fail(400, 'cannot_access_app', 'You cannot access this app', {})
   const { app, params } = ctx
   const versionId = params.version_id
   const channelId = params.channel_id
@@ -182,7 +182,7 @@ export const postChannel: Handler = ctx => {
   const { app, params, state } = ctx
   const name = params.channel
   const existing = app.channels.find(x => x.name === name)
-  if (ctx.role === 'read' || ctx.role === 'upload' || (ctx.role === 'developer' && existing))
+  if (ctx.role === 'reader' || ctx.role === 'uploader' || (ctx.role === 'developer' && existing))
     return fail(400, 'cannot_access_app', 'You cannot access this app', {})
   if (typeof name !== 'string' || name === '')
     return fail(400, 'missing_channel_name', 'Missing channel name', {})

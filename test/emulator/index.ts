@@ -68,7 +68,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   )
   const pagingDefect = options.pagingDefect ?? true
   const latencyMs = options.latencyMs ?? 0
-  const rateLimit = options.rateLimitPerMinute ?? 2000
+  const rateLimit = options.rateLimit?.max ?? 2000
   const random = prng(options.seed ?? 1)
   const state = seedState(options.apps ?? [], now())
   const requests: LoggedRequest[] = []

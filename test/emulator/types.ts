@@ -9,7 +9,8 @@ export const DISABLE_AUTO_UPDATE: readonly DisableAutoUpdate[] = [
   'none'
 ]
 
-export type Role = 'read' | 'upload' | 'developer' | 'admin'
+export type Role =
+  'reader' | 'uploader' | 'developer' | 'admin' | 'preview' | 'org_admin' | 'org_super_admin'
 
 export interface KeySpec {
   role: Role
@@ -112,8 +113,8 @@ export interface EmulatorOptions {
   pagingDefect?: boolean
   /** Added to every request before it is handled. */
   latencyMs?: number
-  /** Per key, default 2000, sliding 60 s window. */
-  rateLimitPerMinute?: number
+  /** Per key: `max` requests (default 2000), then 429 until `windowMs` (default 60_000) pass with no request. */
+  rateLimit?: { max?: number; windowMs?: number }
   faults?: FaultRule[]
   /** PRNG seed for `share` (default 1). */
   seed?: number
