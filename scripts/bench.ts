@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { NODE24, runAction } from '../test/helpers/action-runner.js'
 import { startEmulator, type LoggedRequest } from '../test/emulator/index.js'
 import type { Bundle, Channel } from '../src/capgo/types.js'
-import { makePlan, type Inventory } from '../src/plan.js'
+import { makePlan, type Inventory } from '../src/plan/index.js'
 import type { CleanupOrder, Settings } from '../src/settings.js'
 import { countByRoute, markdownTable, ms, requireDist } from './lib/common.js'
 

@@ -4,7 +4,7 @@
 
 import type { CapgoApi } from './capgo/api.js'
 import { CapgoError } from './capgo/errors.js'
-import type { BundleDecision, Plan } from './plan.js'
+import type { BundleDecision, Plan } from './plan/index.js'
 import { forEachLimited } from './pool.js'
 
 export interface FailedBundle {
@@ -14,7 +14,12 @@ export interface FailedBundle {
 
 export interface ApplyResult {
   deletedChannel: string | null
+  /** The channel request was sent and accepted. */
   channelWritten: boolean
+  /** The read-back after the write found the bundle and rollout the plan wrote. */
+  channelVerified: boolean
+  /** `POST /bundle/metadata` was sent and accepted (bundle_link / bundle_comment). */
+  metadataWritten: boolean
   linked: string[]
   unlinked: string[]
   failedDevices: { deviceId: string; error: string }[]
@@ -38,6 +43,8 @@ export function emptyResult(): ApplyResult {
   return {
     deletedChannel: null,
     channelWritten: false,
+    channelVerified: false,
+    metadataWritten: false,
     linked: [],
     unlinked: [],
     failedDevices: [],

@@ -1,7 +1,7 @@
 // The read phase: everything the plan needs, before any write.
 
 import type { CapgoApi } from './capgo/api.js'
-import { devicesToRead, needsBundles, type Inventory } from './plan.js'
+import { devicesToRead, needsBundles, type Inventory } from './plan/index.js'
 import { forEachLimited } from './pool.js'
 import type { Settings } from './settings.js'
 

@@ -3,7 +3,7 @@ import { applyPlan, type ApplyResult } from './apply.js'
 import type { CapgoApi } from './capgo/api.js'
 import { HttpCapgoApi } from './capgo/client.js'
 import { readInventory } from './inventory.js'
-import { makePlan, type Plan } from './plan.js'
+import { makePlan, type Plan } from './plan/index.js'
 import {
   buildOutputs,
   outcomeOf,

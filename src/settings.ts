@@ -9,11 +9,41 @@ export interface ChannelFieldSettings {
   public?: boolean
   disableAutoUpdate?: DisableAutoUpdate
   disableAutoUpdateUnderNative?: boolean
-  ios?: boolean
-  android?: boolean
   allowDeviceSelfSet?: boolean
   allowEmulator?: boolean
   allowDev?: boolean
+}
+
+/**
+ * The platforms a channel serves, as given. Capgo never reports them, so a given value is always
+ * sent and never compared with the channel.
+ */
+export interface PlatformSettings {
+  ios?: boolean
+  android?: boolean
+  electron?: boolean
+}
+
+/** The rollout inputs, when any was given (they need `channel`). */
+export interface RolloutSettings {
+  /** rollout_percentage: 0..100, two decimals at most. */
+  percentage?: number
+  /** rollout_steps: ascending shares, each above 0 and at most 100. */
+  steps?: number[]
+  promote: boolean
+  abort: boolean
+  /** rollout_pause: true pauses, false resumes, undefined leaves it. */
+  pause?: boolean
+}
+
+/** The GitHub side (deployments, rollback history, pull request comment). */
+export interface GitHubSettings {
+  /** Empty when none was given (outside a workflow). */
+  token: string
+  deployment: boolean
+  /** github_environment, or the default `capgo/<app_id>/<channel>` when a channel is given. */
+  environment?: string
+  prComment: boolean
 }
 
 export interface CleanupSettings {
@@ -36,6 +66,10 @@ export interface Settings {
   version?: string
   promoteFrom?: string
   channelFields: ChannelFieldSettings
+  platforms: PlatformSettings
+  rollout?: RolloutSettings
+  bundleLink?: string
+  bundleComment?: string
   /** Lowercased (Capgo lowercases device ids), de-duplicated. */
   devices: string[]
   unlinkDevices: string[]
@@ -48,6 +82,11 @@ export interface Settings {
   maxDelete: number
   /** True when `delete_all_bundles` was given and equals `app_id`. */
   deleteAllBundles: boolean
+  /** Put back the channel's previous release, from the GitHub deployment history. */
+  rollback: boolean
+  /** Protect the bundles of the last N releases of each channel (GitHub deployment history). */
+  cleanupKeepReleases?: number
+  github: GitHubSettings
   dryRun: boolean
   concurrency: number
   retries: number
@@ -71,6 +110,7 @@ export const INPUT_NAMES = [
   'disable_auto_update_under_native',
   'ios',
   'android',
+  'electron',
   'allow_device_self_set',
   'allow_emulator',
   'allow_dev',
@@ -83,8 +123,21 @@ export const INPUT_NAMES = [
   'cleanup_pattern',
   'cleanup_protect',
   'cleanup_order',
+  'cleanup_keep_releases',
   'max_delete',
   'delete_all_bundles',
+  'rollout_percentage',
+  'rollout_steps',
+  'rollout_promote',
+  'rollout_abort',
+  'rollout_pause',
+  'bundle_link',
+  'bundle_comment',
+  'github_token',
+  'github_deployment',
+  'github_environment',
+  'rollback',
+  'pr_comment',
   'dry_run',
   'concurrency',
   'retries',
@@ -93,11 +146,16 @@ export const INPUT_NAMES = [
 
 export type InputName = (typeof INPUT_NAMES)[number]
 
-/** The defaults of ACTION.md, applied when an input is empty. */
+/**
+ * The defaults of action.yml, applied when an input is empty. `github_token`'s default is an
+ * expression (`${{ github.token }}`) that the runner fills in: an empty value stays empty.
+ */
 export const INPUT_DEFAULTS = {
   api_url: 'https://api.capgo.app',
   cleanup_order: 'created',
   max_delete: '100',
+  github_deployment: 'false',
+  pr_comment: 'false',
   dry_run: 'false',
   concurrency: '4',
   retries: '3',
@@ -110,8 +168,6 @@ export const CLEANUP_ORDERS: readonly CleanupOrder[] = ['created', 'semver']
 const BOOLEAN_CHANNEL_FIELDS = {
   public: 'public',
   disable_auto_update_under_native: 'disableAutoUpdateUnderNative',
-  ios: 'ios',
-  android: 'android',
   allow_device_self_set: 'allowDeviceSelfSet',
   allow_emulator: 'allowEmulator',
   allow_dev: 'allowDev'
@@ -122,11 +178,21 @@ const CHANNEL_FIELD_INPUTS = [
   'public',
   'disable_auto_update',
   'disable_auto_update_under_native',
-  'ios',
-  'android',
   'allow_device_self_set',
   'allow_emulator',
   'allow_dev'
+] as const satisfies readonly InputName[]
+
+/** The platform inputs (they need `channel`; always sent when given). */
+const PLATFORM_INPUTS = ['ios', 'android', 'electron'] as const satisfies readonly InputName[]
+
+/** The rollout inputs (they need `channel`). */
+const ROLLOUT_INPUTS = [
+  'rollout_percentage',
+  'rollout_steps',
+  'rollout_promote',
+  'rollout_abort',
+  'rollout_pause'
 ] as const satisfies readonly InputName[]
 
 /** At least one of these must be given, or the run would do nothing. */
@@ -141,6 +207,9 @@ const WORK_INPUTS: readonly InputName[] = [
 ]
 
 const MAX_NAME_LENGTH = 128
+/** Capgo's dashboard shows these; longer ones are refused here rather than cut there. */
+const MAX_LINK_LENGTH = 2048
+const MAX_COMMENT_LENGTH = 1000
 const MAX_CONCURRENCY = 16
 const MAX_RETRIES = 10
 const MAX_TIMEOUT_SECONDS = 600
@@ -231,6 +300,65 @@ export function parseList(text: string, options: { lowercase?: boolean } = {}): 
   return [...new Set(items)]
 }
 
+/** 0 to 100 with at most two decimals; undefined otherwise. */
+export function parseShare(text: string): number | undefined {
+  if (!/^(?:\d{1,3}(?:\.\d{1,2})?)$/.test(text)) return undefined
+  const value = Number(text)
+  return value >= 0 && value <= 100 ? value : undefined
+}
+
+/** The runner's variable name for an input, as it fills `INPUT_<NAME>` from a step's `with:`. */
+export function inputVariable(name: string): string {
+  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
+}
+
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps), for "did you mean". */
+export function editDistance(a: string, b: string): number {
+  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0))
+  )
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, rows[i - 2]![j - 2]! + 1)
+      }
+      rows[i]![j] = best
+    }
+  }
+  return rows[a.length]![b.length]!
+}
+
+/** The declared input nearest to an unknown name (separators and case ignored first). */
+export function nearestInput(unknown: string): string {
+  const plain = (text: string): string => text.toLowerCase().replace(/[-_\s]/g, '')
+  const wanted = unknown.toLowerCase().replace(/[-\s]/g, '_')
+  let best: string = INPUT_NAMES[0]
+  let bestScore = Infinity
+  for (const name of INPUT_NAMES) {
+    const score =
+      plain(name) === plain(unknown) ? 0 : 1 + editDistance(wanted, name) / (name.length + 1)
+    if (score < bestScore) {
+      best = name
+      bestScore = score
+    }
+  }
+  return best
+}
+
+/**
+ * The `with:` keys that are not inputs of action.yml, from the runner's `INPUT_*` variables. A
+ * typo such as `dryrun: true` would otherwise be ignored and turn a dry run into a real one.
+ */
+export function unknownInputs(variableNames: readonly string[]): string[] {
+  const declared = new Set(INPUT_NAMES.map(inputVariable))
+  return variableNames
+    .filter(name => name.startsWith('INPUT_') && !declared.has(name))
+    .map(name => name.slice('INPUT_'.length).toLowerCase())
+    .sort()
+}
+
 /** `localhost`, `127.0.0.0/8` or `[::1]` (a URL's `hostname`, brackets optional for IPv6). */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase()
@@ -313,14 +441,14 @@ class InputChecker {
   private readonly secrets: string[]
 
   constructor(readonly raw: RawInputs) {
-    this.secrets = secretsOf(raw.api_key)
+    this.secrets = [...secretsOf(raw.api_key), ...secretsOf(raw.github_token)]
   }
 
   given(name: InputName): boolean {
     return this.raw[name] !== ''
   }
 
-  report(input: InputName, message: string): void {
+  report(input: string, message: string): void {
     this.problems.push({ input, message: redact(message, this.secrets, Infinity) })
   }
 
@@ -465,6 +593,83 @@ class InputChecker {
     return parsed
   }
 
+  /** A share of devices: 0 to 100 with at most two decimals (Capgo keeps basis points). */
+  share(input: InputName): number | undefined {
+    const value = this.raw[input]
+    if (value === '') return undefined
+    const parsed = parseShare(value)
+    if (parsed === undefined) {
+      this.report(
+        input,
+        `Input "${input}" must be a share of devices from 0 to 100 with at most two decimals ` +
+          `(e.g. 5, 12.5, 100); got ${this.show(value)}.`
+      )
+    }
+    return parsed
+  }
+
+  /** Ascending shares, each above 0 and at most 100 (`5,25,50,100`). */
+  steps(input: InputName): number[] | undefined {
+    const items = parseList(this.raw[input])
+    if (items.length === 0) return undefined
+    const shares = items.map(parseShare)
+    const bad = items.filter((_, i) => shares[i] === undefined || shares[i] === 0)
+    if (bad.length > 0) {
+      this.report(
+        input,
+        `Input "${input}" must list shares of devices above 0 and at most 100 (two decimals at ` +
+          `most), comma separated, e.g. 5,25,50,100; got ${bad.map(b => this.show(b)).join(', ')}.`
+      )
+      return undefined
+    }
+    const values = shares as number[]
+    if (values.some((v, i) => i > 0 && v <= values[i - 1]!)) {
+      this.report(
+        input,
+        `Input "${input}" must list its shares in ascending order, each once, e.g. 5,25,50,100; ` +
+          `got ${this.show(this.raw[input])}.`
+      )
+      return undefined
+    }
+    return values
+  }
+
+  /** A link for Capgo's dashboard: an absolute https (or http) URL. */
+  link(input: InputName): string | undefined {
+    const value = this.raw[input]
+    if (value === '') return undefined
+    let ok = !/\s/.test(value) && value.length <= MAX_LINK_LENGTH
+    if (ok) {
+      try {
+        const url = new URL(value)
+        ok = url.protocol === 'https:' || url.protocol === 'http:'
+      } catch {
+        ok = false
+      }
+    }
+    if (!ok) {
+      this.report(
+        input,
+        `Input "${input}" must be an absolute https URL of at most ${MAX_LINK_LENGTH} ` +
+          `characters, without spaces; got ${this.show(value)}.`
+      )
+    }
+    return value
+  }
+
+  /** Free text of at most `max` characters. */
+  text(input: InputName, max: number): string | undefined {
+    const value = this.raw[input]
+    if (value === '') return undefined
+    if (value.length > max) {
+      this.report(
+        input,
+        `Input "${input}" must be at most ${max} characters; got ${value.length} characters.`
+      )
+    }
+    return value
+  }
+
   /** A list whose items must hold no whitespace (device ids, versions, globs). */
   list(input: InputName, what: string, options: { lowercase?: boolean } = {}): string[] {
     const items = parseList(this.raw[input], options)
@@ -486,10 +691,80 @@ type ParsedLists = Record<
   readonly string[]
 >
 
+function deletesBundles(checker: InputChecker, lists: ParsedLists): boolean {
+  return (
+    lists.delete_versions.length > 0 ||
+    checker.given('cleanup_keep') ||
+    checker.given('cleanup_older_than') ||
+    checker.given('delete_all_bundles')
+  )
+}
+
+/** The rollout inputs against each other, `version`/`promote_from` and `rollback`. */
+function checkRolloutContradictions(checker: InputChecker): void {
+  const { raw } = checker
+  const given = (name: InputName): boolean => checker.given(name)
+  const isTrue = (name: InputName): boolean => parseBoolean(raw[name]) === true
+  const rollout = ROLLOUT_INPUTS.filter(name =>
+    name === 'rollout_promote' || name === 'rollout_abort' ? isTrue(name) : given(name)
+  )
+  const [firstRollout] = rollout
+  if (firstRollout !== undefined && !given('channel')) {
+    checker.report(
+      firstRollout,
+      `${rollout.length === 1 ? 'Input' : 'Inputs'} ${list(rollout)} change the rollout on a ` +
+        'channel and need "channel".'
+    )
+  }
+  if (given('rollout_percentage') && given('rollout_steps')) {
+    checker.report(
+      'rollout_percentage',
+      'Inputs "rollout_percentage" and "rollout_steps" cannot be used together: give one share, ' +
+        'or the steps to advance through.'
+    )
+  }
+  for (const ender of ['rollout_promote', 'rollout_abort'] as const) {
+    if (!isTrue(ender)) continue
+    const others: InputName[] = (
+      ['version', 'promote_from', 'rollout_percentage', 'rollout_steps', 'rollout_pause'] as const
+    ).filter(name => given(name))
+    if (ender === 'rollout_abort' && isTrue('rollout_promote')) others.unshift('rollout_promote')
+    if (others.length > 0) {
+      checker.report(
+        ender,
+        `Input "${ender}" ends the running rollout and cannot be used with ${list(others)}.`
+      )
+    }
+  }
+  if (given('rollout_pause') && given('rollout_steps')) {
+    checker.report(
+      'rollout_pause',
+      'Inputs "rollout_pause" and "rollout_steps" cannot be used together: a run either pauses ' +
+        '(or resumes) the rollout or advances it.'
+    )
+  }
+  if (isTrue('rollback')) {
+    const others = (['version', 'promote_from', ...ROLLOUT_INPUTS] as const).filter(name =>
+      name === 'rollout_promote' || name === 'rollout_abort' ? isTrue(name) : given(name)
+    )
+    if (others.length > 0) {
+      checker.report(
+        'rollback',
+        `Input "rollback" puts back the channel's previous release and cannot be used with ` +
+          `${list(others)}.`
+      )
+    }
+    if (!given('channel')) {
+      checker.report('rollback', 'Input "rollback" needs "channel": the channel to roll back.')
+    }
+  }
+}
+
 /** Inputs that are each fine alone but contradict each other, or a run with nothing to do. */
 function checkContradictions(checker: InputChecker, lists: ParsedLists): void {
   const { raw } = checker
   const given = (name: InputName): boolean => checker.given(name)
+  const isTrue = (name: InputName): boolean => parseBoolean(raw[name]) === true
   const hasChannel = given('channel')
 
   if (given('version') && given('promote_from')) {
@@ -536,12 +811,36 @@ function checkContradictions(checker: InputChecker, lists: ParsedLists): void {
         'the channel to change.'
     )
   }
-  if (parseBoolean(raw.ios) === false && parseBoolean(raw.android) === false) {
+  const platforms = PLATFORM_INPUTS.filter(name => given(name))
+  const [firstPlatform] = platforms
+  if (firstPlatform !== undefined && !hasChannel) {
     checker.report(
-      'ios',
-      'Inputs "ios" and "android" are both false: the channel would serve no platform.'
+      firstPlatform,
+      `${platforms.length === 1 ? 'Input' : 'Inputs'} ${list(platforms)} set the platforms a ` +
+        'channel serves and need "channel": the channel to change.'
     )
   }
+  // Only values the user gave: Capgo never says which platforms a channel serves.
+  if (
+    platforms.length === PLATFORM_INPUTS.length &&
+    platforms.every(name => parseBoolean(raw[name]) === false)
+  ) {
+    checker.report(
+      'ios',
+      'Inputs "ios", "android" and "electron" are all false: the channel would serve no platform.'
+    )
+  } else if (
+    !given('electron') &&
+    parseBoolean(raw.ios) === false &&
+    parseBoolean(raw.android) === false
+  ) {
+    checker.report(
+      'ios',
+      'Inputs "ios" and "android" are both false: the channel would serve neither iOS nor ' +
+        'Android. Set "electron: true" if it serves only Electron.'
+    )
+  }
+  checkRolloutContradictions(checker)
   if (hasChannel && raw.delete_channel === raw.channel) {
     checker.report(
       'delete_channel',
@@ -565,6 +864,52 @@ function checkContradictions(checker: InputChecker, lists: ParsedLists): void {
         `confirmation that every bundle may be deleted; got ${checker.show(raw.delete_all_bundles)}.`
     )
   }
+  if (given('cleanup_keep_releases') && !deletesBundles(checker, lists)) {
+    checker.report(
+      'cleanup_keep_releases',
+      'Input "cleanup_keep_releases" only protects bundles from deletion: it needs ' +
+        '"cleanup_keep", "cleanup_older_than", "delete_versions" or "delete_all_bundles".'
+    )
+  }
+  if ((given('cleanup_keep_releases') || isTrue('rollback')) && raw.github_token === '') {
+    const input = isTrue('rollback') ? 'rollback' : 'cleanup_keep_releases'
+    checker.report(
+      input,
+      `Input "${input}" reads the release history from GitHub deployments and needs ` +
+        '"github_token" (its default, ${{ github.token }}, is empty outside a workflow).'
+    )
+  }
+  if (isTrue('github_deployment') && raw.github_token === '') {
+    checker.report(
+      'github_deployment',
+      'Input "github_deployment" needs "github_token" to record deployments.'
+    )
+  }
+  if (isTrue('pr_comment') && raw.github_token === '') {
+    checker.report('pr_comment', 'Input "pr_comment" needs "github_token" to write the comment.')
+  }
+  if (isTrue('pr_comment') && !hasChannel && !given('delete_channel')) {
+    checker.report(
+      'pr_comment',
+      'Input "pr_comment" needs "channel" (the preview channel) or "delete_channel" (its teardown).'
+    )
+  }
+  if (given('github_environment') && !hasChannel && !given('delete_channel')) {
+    checker.report(
+      'github_environment',
+      'Input "github_environment" needs "channel" or "delete_channel": the channel whose ' +
+        'releases it holds.'
+    )
+  }
+  for (const name of ['bundle_link', 'bundle_comment'] as const) {
+    if (given(name) && !hasChannel) {
+      checker.report(
+        name,
+        `Input "${name}" is set on the bundle this run puts on "channel" or rolls out: it needs ` +
+          '"channel".'
+      )
+    }
+  }
   if (lists.cleanup_pattern.length > 0 && !given('cleanup_keep') && !given('cleanup_older_than')) {
     checker.report(
       'cleanup_pattern',
@@ -584,8 +929,19 @@ function checkContradictions(checker: InputChecker, lists: ParsedLists): void {
  * Reads every input once, applies the defaults, and validates all of them. Throws one
  * SettingsError listing every problem found (never showing the API key).
  */
-export function readSettings(getInput: InputReader): Settings {
+export function readSettings(
+  getInput: InputReader,
+  options: { variableNames?: readonly string[] } = {}
+): Settings {
   const checker = new InputChecker(readRawInputs(getInput))
+
+  for (const unknown of unknownInputs(options.variableNames ?? [])) {
+    checker.report(
+      'with',
+      `Input "${unknown}" is not an input of this action (did you mean "${nearestInput(unknown)}"?). ` +
+        'Nothing was done: a misspelt input would be ignored, and a dry run could become a real one.'
+    )
+  }
 
   const apiKey = checker.apiKey()
   const appId = checker.appId()
@@ -594,6 +950,23 @@ export function readSettings(getInput: InputReader): Settings {
   const version = checker.name('version', 'one bundle version')
   const promoteFrom = checker.name('promote_from', 'one channel name')
   const channelFields = readChannelFields(checker)
+  const platforms: PlatformSettings = {}
+  for (const name of PLATFORM_INPUTS) {
+    const value = checker.boolean(name)
+    if (value !== undefined) platforms[name] = value
+  }
+  const rolloutPercentage = checker.share('rollout_percentage')
+  const rolloutSteps = checker.steps('rollout_steps')
+  const rolloutPromote = checker.boolean('rollout_promote') ?? false
+  const rolloutAbort = checker.boolean('rollout_abort') ?? false
+  const rolloutPause = checker.boolean('rollout_pause')
+  const bundleLink = checker.link('bundle_link')
+  const bundleComment = checker.text('bundle_comment', MAX_COMMENT_LENGTH)
+  const githubDeployment = checker.boolean('github_deployment') ?? false
+  const githubEnvironment = checker.text('github_environment', 255)
+  const rollback = checker.boolean('rollback') ?? false
+  const cleanupKeepReleases = checker.wholeNumber('cleanup_keep_releases', 1, 100)
+  const prComment = checker.boolean('pr_comment') ?? false
   const devices = checker.list('devices', 'device ids', { lowercase: true })
   const unlinkDevices = checker.list('unlink_devices', 'device ids', { lowercase: true })
   const deleteChannel = checker.name('delete_channel', 'one channel name')
@@ -629,12 +1002,37 @@ export function readSettings(getInput: InputReader): Settings {
     cleanupProtect,
     maxDelete,
     deleteAllBundles: checker.given('delete_all_bundles'),
+    platforms,
+    rollback,
+    github: {
+      token: checker.raw.github_token,
+      deployment: githubDeployment,
+      prComment
+    },
     dryRun,
     concurrency,
     retries,
     timeoutMs
   }
   if (channel !== undefined) settings.channel = channel
+  const environment =
+    githubEnvironment ?? (channel !== undefined ? `capgo/${appId}/${channel}` : undefined)
+  if (environment !== undefined) settings.github.environment = environment
+  if (
+    rolloutPercentage !== undefined ||
+    rolloutSteps !== undefined ||
+    rolloutPromote ||
+    rolloutAbort ||
+    rolloutPause !== undefined
+  ) {
+    settings.rollout = { promote: rolloutPromote, abort: rolloutAbort }
+    if (rolloutPercentage !== undefined) settings.rollout.percentage = rolloutPercentage
+    if (rolloutSteps !== undefined) settings.rollout.steps = rolloutSteps
+    if (rolloutPause !== undefined) settings.rollout.pause = rolloutPause
+  }
+  if (bundleLink !== undefined) settings.bundleLink = bundleLink
+  if (bundleComment !== undefined) settings.bundleComment = bundleComment
+  if (cleanupKeepReleases !== undefined) settings.cleanupKeepReleases = cleanupKeepReleases
   if (version !== undefined) settings.version = version
   if (promoteFrom !== undefined) settings.promoteFrom = promoteFrom
   if (deleteChannel !== undefined) settings.deleteChannel = deleteChannel

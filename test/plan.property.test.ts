@@ -4,7 +4,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Bundle, Channel } from '../src/capgo/types.js'
-import { makePlan, type Inventory, type Plan } from '../src/plan.js'
+import { makePlan, type Inventory, type Plan } from '../src/plan/index.js'
 import type { ChannelFieldSettings, CleanupOrder, Settings } from '../src/settings.js'
 import { APP, DAY, T0, channel, settings as baseSettings } from './helpers/fixtures.js'
 

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest'
 import type { Bundle, Channel } from '../src/capgo/types.js'
-import { makePlan, type Fate, type Plan } from '../src/plan.js'
+import { makePlan, type Fate, type Plan } from '../src/plan/index.js'
 import type { ChannelFieldSettings } from '../src/settings.js'
 import {
   APP,

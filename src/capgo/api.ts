@@ -1,5 +1,7 @@
 import type {
   Bundle,
+  BundleMetadata,
+  BundleToChannel,
   BundleDeleteOutcome,
   Channel,
   ChannelDeleteOutcome,
@@ -7,19 +9,35 @@ import type {
   Device
 } from './types.js'
 
+export interface BundleListing {
+  bundles: Bundle[]
+  warnings: string[]
+}
+
 /**
  * Everything the action asks of Capgo. The pipeline talks only to this interface; the one real
  * implementation is `HttpCapgoApi` (client.ts). Every method throws `CapgoError` on a refusal.
  */
 export interface CapgoApi {
-  /** Every bundle of the app that is not deleted: all pages, de-duplicated by id, newest first. */
-  listBundles(appId: string): Promise<Bundle[]>
+  /**
+   * Every bundle of the app that is not deleted: all pages, de-duplicated by id, newest first.
+   * `warnings` says when the listing may have missed rows (ties in upload time across a page
+   * boundary that did not settle after re-reading).
+   */
+  listBundles(appId: string): Promise<BundleListing>
   /** Every channel of the app: all pages, de-duplicated by id, oldest first. */
   listChannels(appId: string): Promise<Channel[]>
   /** One channel by name, or undefined when there is none. */
   getChannel(appId: string, name: string): Promise<Channel | undefined>
   /** Create or update a channel. Refuses (before sending) an empty `version`. */
   upsertChannel(body: ChannelUpsert): Promise<void>
+  /**
+   * Put an existing bundle on an existing channel by ids (`PUT /bundle`): the narrowest write,
+   * allowed to an uploader key. It sets only the channel's bundle; a rollout is left alone.
+   */
+  setChannelBundle(body: BundleToChannel): Promise<void>
+  /** Set a bundle's link and/or comment (`POST /bundle/metadata`, an uploader key). */
+  setBundleMetadata(body: BundleMetadata): Promise<void>
   /** Delete a channel by name; `not_found` when it was already gone. */
   deleteChannel(appId: string, name: string): Promise<ChannelDeleteOutcome>
   /** Soft-delete one bundle by its version name. Refuses (before sending) an empty version. */

@@ -1,4 +1,4 @@
-// Shapes of Capgo's public REST API, as it really behaves (see shared/capgo-api.md).
+// Shapes of Capgo's public REST API, as it really behaves (see docs/capgo-api.md).
 
 export type DisableAutoUpdate = 'major' | 'minor' | 'patch' | 'version_number' | 'none'
 export const DISABLE_AUTO_UPDATE_VALUES: readonly DisableAutoUpdate[] = [
@@ -27,9 +27,15 @@ export interface Bundle {
   session_key?: string | null
   storage_provider?: string
   user_id?: string | null
+  /** Shown in Capgo's dashboard; set with `POST /bundle/metadata`. */
+  link?: string | null
+  comment?: string | null
 }
 
-/** A row of `GET /channel`. */
+/**
+ * A row of `GET /channel`. Capgo does not return `ios`, `android` or `electron`: a client cannot
+ * know which platforms a channel serves.
+ */
 export interface Channel {
   id: number
   name: string
@@ -37,12 +43,19 @@ export interface Channel {
   updated_at: string
   public: boolean
   version: { id: number; name: string } | null
-  /** A bundle id, or null. */
+  /** The bundle under rollout: a bundle id, or null. */
   rollout_version: number | null
+  rollout_version_info?: { id: number; name: string } | null
+  rollout_id?: string | number | null
+  /** Devices get the rollout bundle only when this is true. */
+  rolloutEnabled?: boolean
+  /** The rollout's share of devices in basis points (0..10000). */
+  rolloutPercentageBps?: number
+  /** ISO time when the rollout was paused (by a user or by Capgo's auto-pause), or null. */
+  rolloutPausedAt?: string | null
+  rolloutPauseReason?: string | null
   disableAutoUpdate: DisableAutoUpdate
   disableAutoUpdateUnderNative: boolean
-  ios: boolean
-  android: boolean
   allow_device_self_set: boolean
   allow_emulator: boolean
   allow_dev: boolean
@@ -59,15 +72,48 @@ export interface ChannelFields {
   disableAutoUpdateUnderNative?: boolean
   ios?: boolean
   android?: boolean
+  electron?: boolean
   allow_device_self_set?: boolean
   allow_emulator?: boolean
   allow_dev?: boolean
 }
 
+/** The rollout fields of `POST /channel` (an existing channel only; an admin key). */
+export interface RolloutFields {
+  /** The bundle to roll out, by name. */
+  rolloutVersion?: string
+  /** 0..10000. */
+  rolloutPercentageBps?: number
+  rolloutEnabled?: boolean
+  /** true pauses, false resumes. */
+  rolloutPaused?: boolean
+  /** The rollout bundle becomes the channel's bundle; the rollout is cleared. */
+  promoteToStable?: boolean
+  /** The rollout is cleared; every device gets the channel's bundle again. */
+  rollback?: boolean
+}
+
 /** Body of `POST /channel` (upsert by name). */
-export interface ChannelUpsert extends ChannelFields {
+export interface ChannelUpsert extends ChannelFields, RolloutFields {
   app_id: string
   channel: string
+}
+
+/** Body of `PUT /bundle`: put an existing bundle on an existing channel, by ids (an uploader key). */
+export interface BundleToChannel {
+  app_id: string
+  /** The bundle's id. */
+  version_id: number
+  /** The channel's id. */
+  channel_id: number
+}
+
+/** Body of `POST /bundle/metadata` (an uploader key). At least one of link and comment. */
+export interface BundleMetadata {
+  app_id: string
+  version_id: number
+  link?: string
+  comment?: string
 }
 
 /** A row of `GET /device`. `channel` is the device's channel override, when it has one. */

@@ -1,7 +1,7 @@
 // Small builders for planner tests: bundles one day apart, channels, settings, inventories.
 
 import type { Bundle, Channel } from '../../src/capgo/types.js'
-import type { Inventory } from '../../src/plan.js'
+import type { Inventory } from '../../src/plan/index.js'
 import type { CleanupSettings, Settings } from '../../src/settings.js'
 
 export const APP = 'com.example.app'

@@ -1,0 +1,357 @@
+// The channel rules: which bundle goes on `channel` (`version`, `promote_from`, `rollback`), its
+// settings and platforms, its rollout, the bundle's link and comment, and the narrowest request
+// that does it (`PUT /bundle` for a bundle change alone, `POST /channel` otherwise). Pure.
+
+import type {
+  Bundle,
+  BundleMetadata,
+  Channel,
+  ChannelFields,
+  ChannelUpsert
+} from '../capgo/types.js'
+import type { ChannelFieldSettings, Settings } from '../settings.js'
+import { planRollout } from './rollout.js'
+import type { ChannelPlan, ChannelSnapshot, Inventory, RolloutSnapshot } from './types.js'
+
+const FIELD_MAP: {
+  setting: keyof ChannelFieldSettings
+  api: keyof ChannelFields
+  snap: keyof ChannelSnapshot
+}[] = [
+  { setting: 'public', api: 'public', snap: 'public' },
+  { setting: 'disableAutoUpdate', api: 'disableAutoUpdate', snap: 'disableAutoUpdate' },
+  {
+    setting: 'disableAutoUpdateUnderNative',
+    api: 'disableAutoUpdateUnderNative',
+    snap: 'disableAutoUpdateUnderNative'
+  },
+  { setting: 'allowDeviceSelfSet', api: 'allow_device_self_set', snap: 'allowDeviceSelfSet' },
+  { setting: 'allowEmulator', api: 'allow_emulator', snap: 'allowEmulator' },
+  { setting: 'allowDev', api: 'allow_dev', snap: 'allowDev' }
+]
+
+/** What Capgo gives a channel created without those fields. */
+export const NEW_CHANNEL_DEFAULTS: ChannelSnapshot = {
+  version: null,
+  versionId: null,
+  public: false,
+  disableAutoUpdate: 'major',
+  disableAutoUpdateUnderNative: true,
+  allowDeviceSelfSet: false,
+  allowEmulator: true,
+  allowDev: true,
+  rollout: null
+}
+
+/** A bundle reference as a channel row gives it; `{id, name}` normally, defensively anything. */
+export interface BundleRef {
+  id: number | undefined
+  name: string | undefined
+}
+
+/**
+ * Reads a channel row's `version` (`{id, name}`, but a bare id, a bare name or `{id}` are read
+ * too), filling what is missing from the bundle list. undefined: no bundle on the channel.
+ */
+export function bundleRefOf(
+  value: unknown,
+  bundlesById?: ReadonlyMap<number, Bundle>
+): BundleRef | undefined {
+  if (value === null || value === undefined) return undefined
+  let id: number | undefined
+  let name: string | undefined
+  if (typeof value === 'number') id = value
+  else if (typeof value === 'string') name = value
+  else if (typeof value === 'object') {
+    const row = value as { id?: unknown; name?: unknown }
+    if (typeof row.id === 'number') id = row.id
+    if (typeof row.name === 'string' && row.name !== '') name = row.name
+  }
+  if (name === undefined && id !== undefined) name = bundlesById?.get(id)?.name
+  return { id, name }
+}
+
+export function rolloutOf(
+  channel: Channel,
+  bundlesById?: ReadonlyMap<number, Bundle>
+): RolloutSnapshot | null {
+  const id = channel.rollout_version
+  if (typeof id !== 'number') return null
+  const info = channel.rollout_version_info
+  const name =
+    info && typeof info.name === 'string' && info.id === id
+      ? info.name
+      : (bundlesById?.get(id)?.name ?? null)
+  return {
+    version: name,
+    versionId: id,
+    percentage: (channel.rolloutPercentageBps ?? 0) / 100,
+    enabled: channel.rolloutEnabled === true,
+    paused: typeof channel.rolloutPausedAt === 'string' && channel.rolloutPausedAt !== '',
+    pauseReason: channel.rolloutPauseReason ?? null
+  }
+}
+
+export function snapshotOf(
+  channel: Channel,
+  bundlesById?: ReadonlyMap<number, Bundle>
+): ChannelSnapshot {
+  const ref = bundleRefOf(channel.version, bundlesById)
+  return {
+    version: ref?.name ?? null,
+    versionId: ref?.id ?? null,
+    public: channel.public,
+    disableAutoUpdate: channel.disableAutoUpdate,
+    disableAutoUpdateUnderNative: channel.disableAutoUpdateUnderNative,
+    allowDeviceSelfSet: channel.allow_device_self_set,
+    allowEmulator: channel.allow_emulator,
+    allowDev: channel.allow_dev,
+    rollout: rolloutOf(channel, bundlesById)
+  }
+}
+
+interface Target {
+  id: number
+  version: string
+  source: NonNullable<ChannelPlan['versionSource']>
+  input: string
+}
+
+export function planChannel(
+  settings: Settings,
+  inventory: Inventory,
+  channels: ReadonlyMap<string, Channel>,
+  bundlesById: ReadonlyMap<number, Bundle>,
+  errors: string[],
+  warnings: string[]
+): ChannelPlan | null {
+  if (settings.channel === undefined) return null
+  const name = settings.channel
+  const current = channels.get(name)
+  const before = current ? snapshotOf(current, bundlesById) : null
+  const after: ChannelSnapshot = { ...(before ?? NEW_CHANNEL_DEFAULTS) }
+  const body: ChannelUpsert = { app_id: settings.appId, channel: name }
+  const changes: string[] = []
+  let settingsChanged = false
+
+  const target = targetBundle(settings, inventory, channels, before, bundlesById, errors)
+  let bundleChange = false
+  if (target !== undefined && settings.rollout === undefined) {
+    if (before === null || target.id !== before.versionId) {
+      after.version = target.version
+      after.versionId = target.id
+      body.version = target.version
+      changes.push('version')
+      bundleChange = true
+    }
+  }
+
+  for (const field of FIELD_MAP) {
+    const wanted = settings.channelFields[field.setting]
+    if (wanted === undefined) continue
+    if (before !== null && before[field.snap] === wanted) continue
+    ;(after as unknown as Record<string, unknown>)[field.snap] = wanted
+    ;(body as unknown as Record<string, unknown>)[field.api] = wanted
+    changes.push(field.api)
+    settingsChanged = true
+  }
+  // Capgo never reports the platforms: a given value is always sent, and is not a change.
+  const platforms = { ...settings.platforms }
+  Object.assign(body, platforms)
+  const sendsPlatforms = Object.keys(platforms).length > 0
+
+  let rolloutPlan: ChannelPlan['rollout'] = null
+  let rolloutTarget: { id: number; version: string } | null = null
+  if (settings.rollout !== undefined) {
+    const decision = planRollout({
+      channel: name,
+      before,
+      target: target ? { id: target.id, version: target.version } : undefined,
+      targetInput: target?.input ?? 'version',
+      rollout: settings.rollout
+    })
+    errors.push(...decision.errors)
+    warnings.push(...decision.warnings)
+    rolloutPlan = {
+      action: decision.action,
+      nextStep: decision.nextStep,
+      replaced: decision.replaced
+    }
+    if (decision.action !== 'none') {
+      Object.assign(body, decision.fields)
+      changes.push('rollout')
+      after.rollout = decision.after
+      if (decision.promoted) {
+        after.versionId = decision.promoted.id
+        after.version = decision.promoted.version
+        changes.push('version')
+      }
+    }
+    const rolled =
+      decision.promoted ??
+      (decision.after && { id: decision.after.versionId, version: decision.after.version })
+    if (rolled && rolled.version !== null)
+      rolloutTarget = { id: rolled.id, version: rolled.version }
+  }
+
+  const exists = current !== undefined
+  let write: ChannelPlan['write'] = null
+  if (!exists) {
+    write = { kind: 'upsert', body }
+  } else if (settingsChanged || sendsPlatforms || changes.includes('rollout')) {
+    write = { kind: 'upsert', body }
+  } else if (bundleChange && target !== undefined) {
+    // A bundle change alone: the narrow route, which an uploader key may call.
+    write = {
+      kind: 'set_bundle',
+      body: { app_id: settings.appId, version_id: target.id, channel_id: current.id }
+    }
+  }
+
+  const bundleTarget = target ? { id: target.id, version: target.version } : rolloutTarget
+  const metadata = planMetadata(settings, bundleTarget, bundlesById, warnings)
+
+  return {
+    name,
+    exists,
+    id: current?.id ?? null,
+    before,
+    after,
+    write,
+    changes: exists ? changes : ['created', ...changes],
+    platforms,
+    ...(target ? { versionSource: target.source } : {}),
+    rollout: rolloutPlan,
+    metadata,
+    target: bundleTarget
+  }
+}
+
+/** The bundle of `version`, `promote_from` or `rollback`, checked to exist. */
+function targetBundle(
+  settings: Settings,
+  inventory: Inventory,
+  channels: ReadonlyMap<string, Channel>,
+  before: ChannelSnapshot | null,
+  bundlesById: ReadonlyMap<number, Bundle>,
+  errors: string[]
+): Target | undefined {
+  if (settings.version !== undefined) {
+    const bundles = inventory.bundles ?? []
+    const found = newestNamed(bundles, settings.version)
+    if (!found) {
+      errors.push(
+        `Bundle "${settings.version}" (version) is not among the ${bundles.length} bundles of ` +
+          `${settings.appId}: it was never uploaded, or it was deleted. Upload it first.`
+      )
+      return undefined
+    }
+    return { id: found.id, version: found.name, source: { kind: 'version' }, input: 'version' }
+  }
+  if (settings.promoteFrom !== undefined) {
+    const source = channels.get(settings.promoteFrom)
+    if (!source) {
+      errors.push(`Channel "${settings.promoteFrom}" (promote_from) does not exist.`)
+      return undefined
+    }
+    const ref = bundleRefOf(source.version, bundlesById)
+    if (ref === undefined) {
+      errors.push(`Channel "${settings.promoteFrom}" (promote_from) has no bundle to promote.`)
+      return undefined
+    }
+    if (ref.id === undefined || ref.name === undefined) {
+      errors.push(
+        `Channel "${settings.promoteFrom}" (promote_from): Capgo did not say which bundle it has ` +
+          '(no id and name); nothing was changed.'
+      )
+      return undefined
+    }
+    return {
+      id: ref.id,
+      version: ref.name,
+      source: { kind: 'promote_from', channel: source.name },
+      input: `promote_from "${source.name}"`
+    }
+  }
+  if (settings.rollback) return rollbackTarget(settings, inventory, before, errors)
+  return undefined
+}
+
+/** The most recent release that differs from the channel's bundle and still exists. */
+function rollbackTarget(
+  settings: Settings,
+  inventory: Inventory,
+  before: ChannelSnapshot | null,
+  errors: string[]
+): Target | undefined {
+  const name = settings.channel!
+  const releases = inventory.releases?.[name]
+  const environment = settings.github.environment ?? `capgo/${settings.appId}/${name}`
+  if (releases === undefined) {
+    errors.push(
+      `rollback: the release history of channel "${name}" was not read from GitHub; nothing ` +
+        'was changed.'
+    )
+    return undefined
+  }
+  const bundles = inventory.bundles ?? []
+  const skipped: string[] = []
+  for (const release of releases) {
+    if (release.version === before?.version) continue
+    const found = newestNamed(bundles, release.version)
+    if (found) {
+      return {
+        id: found.id,
+        version: found.name,
+        source: { kind: 'rollback', deploymentId: release.deploymentId },
+        input: 'rollback'
+      }
+    }
+    skipped.push(release.version)
+  }
+  errors.push(
+    `rollback: the GitHub environment "${environment}" holds no earlier release of channel ` +
+      `"${name}" that differs from its bundle (${before?.version ?? 'none'}) and still exists` +
+      (skipped.length > 0 ? ` (deleted since: ${skipped.join(', ')})` : '') +
+      `; ${releases.length} release(s) read. Nothing was changed.`
+  )
+  return undefined
+}
+
+function newestNamed(bundles: readonly Bundle[], name: string): Bundle | undefined {
+  let found: Bundle | undefined
+  for (const b of bundles) {
+    if (b.deleted || b.name !== name) continue
+    if (found === undefined || Date.parse(b.created_at) > Date.parse(found.created_at)) found = b
+  }
+  return found
+}
+
+/** `POST /bundle/metadata` with only the fields that differ from the bundle's current values. */
+function planMetadata(
+  settings: Settings,
+  target: { id: number; version: string } | null,
+  bundlesById: ReadonlyMap<number, Bundle>,
+  warnings: string[]
+): BundleMetadata | null {
+  if (settings.bundleLink === undefined && settings.bundleComment === undefined) return null
+  if (target === null) {
+    warnings.push(
+      'bundle_link / bundle_comment: this run puts no bundle on the channel and rolls none out; ' +
+        'nothing was set.'
+    )
+    return null
+  }
+  const row = bundlesById.get(target.id)
+  const body: BundleMetadata = { app_id: settings.appId, version_id: target.id }
+  if (settings.bundleLink !== undefined && settings.bundleLink !== (row?.link ?? undefined)) {
+    body.link = settings.bundleLink
+  }
+  if (
+    settings.bundleComment !== undefined &&
+    settings.bundleComment !== (row?.comment ?? undefined)
+  ) {
+    body.comment = settings.bundleComment
+  }
+  return body.link === undefined && body.comment === undefined ? null : body
+}

@@ -1,0 +1,31 @@
+// The device rules: link the named devices to `channel`, unlink the others; skip what is done. Pure.
+
+import type { Settings } from '../settings.js'
+import type { ChannelPlan, DevicePlan, Inventory } from './types.js'
+
+export function planDevices(
+  settings: Settings,
+  inventory: Inventory,
+  channel: ChannelPlan | null,
+  errors: string[]
+): { links: DevicePlan[]; unlinks: DevicePlan[] } {
+  const links = settings.devices.map(deviceId => {
+    const before = inventory.deviceChannels[deviceId]
+    // Relinking a device to its channel is refused by Capgo within 60 s: skip what is done.
+    const action: DevicePlan['action'] = before === channel?.name ? 'already' : 'link'
+    return { deviceId, action, before }
+  })
+  if (links.length > 0 && channel?.after.public) {
+    errors.push(
+      `Devices cannot be linked to "${channel.name}": it is a public (default) channel, and Capgo ` +
+        `refuses device overrides to it. Use a private channel for test devices.`
+    )
+  }
+  const unlinks = settings.unlinkDevices.map(deviceId => {
+    const before = inventory.deviceChannels[deviceId]
+    // Only a device known to have no override is skipped; an unknown state is unlinked (safe).
+    const action: DevicePlan['action'] = before === null ? 'already' : 'unlink'
+    return { deviceId, action, before }
+  })
+  return { links, unlinks }
+}

@@ -1,0 +1,192 @@
+// The rollout rules: start a rollout of a bundle at a share, change its share, advance it through
+// `rollout_steps` (promoting after the last step), promote, abort, pause and resume. Pure.
+
+import type { RolloutFields } from '../capgo/types.js'
+import type { RolloutSettings } from '../settings.js'
+import type { ChannelSnapshot, RolloutAction, RolloutSnapshot } from './types.js'
+
+export interface RolloutInput {
+  channel: string
+  /** The channel as read; null when it does not exist. */
+  before: ChannelSnapshot | null
+  /** The bundle of `version` / `promote_from`, when given and found. */
+  target: { id: number; version: string } | undefined
+  /** Which input named the target, for messages (`version` or `promote_from "beta"`). */
+  targetInput: string
+  rollout: RolloutSettings
+}
+
+export interface RolloutDecision {
+  action: RolloutAction | 'none'
+  /** The rollout fields of the `POST /channel` body; empty when nothing changes. */
+  fields: RolloutFields
+  /** The rollout after the run (null: none). */
+  after: RolloutSnapshot | null
+  /** Set when the rollout bundle becomes the channel's bundle (promote). */
+  promoted?: { id: number; version: string | null }
+  nextStep: number | 'promote' | null
+  /** A rollout of another bundle that this run ends or replaces. */
+  replaced: string | null
+  errors: string[]
+  warnings: string[]
+}
+
+/** Basis points, as Capgo stores a share. */
+export function toBps(percentage: number): number {
+  return Math.round(percentage * 100)
+}
+
+/** The step after `share` in `steps`, or `promote` when `share` is at or past the last one. */
+export function stepAfter(steps: readonly number[], share: number): number | 'promote' {
+  const next = steps.find(step => toBps(step) > toBps(share))
+  return next === undefined ? 'promote' : next
+}
+
+function rolloutName(rollout: RolloutSnapshot): string {
+  return rollout.version ?? `bundle id ${rollout.versionId}`
+}
+
+export function planRollout(input: RolloutInput): RolloutDecision {
+  const { channel, before, target, rollout } = input
+  const decision: RolloutDecision = {
+    action: 'none',
+    fields: {},
+    after: before?.rollout ?? null,
+    nextStep: null,
+    replaced: null,
+    errors: [],
+    warnings: []
+  }
+  const fail = (message: string): RolloutDecision => {
+    decision.errors.push(message)
+    return decision
+  }
+
+  if (before === null) {
+    return fail(
+      `Channel "${channel}" does not exist: a rollout needs an existing channel with a bundle ` +
+        '(the bundle every device outside the rollout keeps). Put a bundle on it first.'
+    )
+  }
+  if (before.version === null) {
+    return fail(
+      `Channel "${channel}" has no bundle: a rollout needs one for the devices outside the ` +
+        'rollout. Put a bundle on it first.'
+    )
+  }
+  const running = before.rollout
+
+  if (rollout.promote || rollout.abort) {
+    const input = rollout.promote ? 'rollout_promote' : 'rollout_abort'
+    if (running === null) {
+      return fail(`No rollout runs on channel "${channel}": nothing to end (${input}).`)
+    }
+    decision.after = null
+    if (rollout.promote) {
+      decision.action = 'promote'
+      decision.fields = { promoteToStable: true }
+      decision.promoted = { id: running.versionId, version: running.version }
+    } else {
+      decision.action = 'abort'
+      decision.fields = { rollback: true }
+      decision.replaced = rolloutName(running)
+    }
+    return decision
+  }
+
+  const steps = rollout.steps
+  const startsTarget = target !== undefined && (running === null || running.versionId !== target.id)
+  if (target !== undefined && target.version === before.version) {
+    return fail(
+      `Bundle "${target.version}" (${input.targetInput}) is already the bundle of channel ` +
+        `"${channel}": there is nothing to roll out.`
+    )
+  }
+
+  if (startsTarget && (rollout.percentage !== undefined || steps !== undefined)) {
+    const share = rollout.percentage ?? steps![0]!
+    if (running !== null) {
+      decision.replaced = rolloutName(running)
+      decision.warnings.push(
+        `The rollout of "${rolloutName(running)}" on channel "${channel}" is replaced by a ` +
+          `rollout of "${target.version}"; "${rolloutName(running)}" is kept (not deleted) by ` +
+          'this run.'
+      )
+    }
+    decision.action = 'start'
+    decision.fields = {
+      rolloutVersion: target.version,
+      rolloutPercentageBps: toBps(share),
+      rolloutEnabled: true,
+      rolloutPaused: rollout.pause ?? false
+    }
+    decision.after = {
+      version: target.version,
+      versionId: target.id,
+      percentage: share,
+      enabled: true,
+      paused: rollout.pause ?? false,
+      pauseReason: null
+    }
+    decision.nextStep = steps ? stepAfter(steps, share) : null
+    return decision
+  }
+
+  if (running === null) {
+    const given =
+      rollout.percentage !== undefined
+        ? 'rollout_percentage'
+        : steps !== undefined
+          ? 'rollout_steps'
+          : 'rollout_pause'
+    return fail(
+      `No rollout runs on channel "${channel}": "${given}" needs one. Start one with "version" ` +
+        `or "promote_from" and "rollout_percentage" or "rollout_steps".`
+    )
+  }
+
+  const after: RolloutSnapshot = { ...running }
+  const fields: RolloutFields = {}
+  if (steps !== undefined) {
+    if (running.paused) {
+      const why = running.pauseReason ? `: "${running.pauseReason}"` : ''
+      return fail(
+        `The rollout of "${rolloutName(running)}" on channel "${channel}" is paused${why}. ` +
+          'rollout_steps does not advance a paused rollout; resume it with "rollout_pause: false" ' +
+          'once the cause is fixed, or end it with "rollout_abort: true".'
+      )
+    }
+    const next = stepAfter(steps, running.percentage)
+    if (next === 'promote') {
+      decision.action = 'promote'
+      decision.fields = { promoteToStable: true }
+      decision.promoted = { id: running.versionId, version: running.version }
+      decision.after = null
+      return decision
+    }
+    decision.action = 'step'
+    fields.rolloutPercentageBps = toBps(next)
+    after.percentage = next
+    if (!running.enabled) {
+      fields.rolloutEnabled = true
+      after.enabled = true
+    }
+    decision.nextStep = stepAfter(steps, next)
+  } else if (
+    rollout.percentage !== undefined &&
+    toBps(rollout.percentage) !== toBps(running.percentage)
+  ) {
+    decision.action = 'set_share'
+    fields.rolloutPercentageBps = toBps(rollout.percentage)
+    after.percentage = rollout.percentage
+  }
+  if (rollout.pause !== undefined && rollout.pause !== running.paused) {
+    if (decision.action === 'none') decision.action = rollout.pause ? 'pause' : 'resume'
+    fields.rolloutPaused = rollout.pause
+    after.paused = rollout.pause
+    if (!rollout.pause) after.pauseReason = null
+  }
+  decision.fields = fields
+  decision.after = after
+  return decision
+}
