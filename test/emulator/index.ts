@@ -1,46 +1,37 @@
-// A faithful emulator of Capgo's public REST API (as shared/capgo-api.md describes it), on node:http.
+// A faithful emulator of Capgo's public REST API (as docs/capgo-api.md describes it), on node:http.
 //
-// Request pipeline: read body -> latency -> faults -> route (404 not_found) -> IP lockout -> key
-// (401) -> rate limit (429) -> params (400 invalid_json_parse_body) -> app_id (400 invalid_app_id) ->
-// app / key scope (400 cannot_access_app) -> handler (role checks, then the route's own rules).
+// Request pipeline: read body -> latency -> faults -> route (404 not_found) -> IP lockout (429) ->
+// key (401, counted as a failed login) -> per-key rate limit (429) -> params (400
+// invalid_json_parse_body) -> required fields of PUT /bundle and POST /bundle/metadata (400
+// missing_required_fields) -> app_id (400 invalid_app_id) -> app / key scope (400
+// cannot_access_app) -> handler (permissions, then the route's own rules).
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { ROUTES, fail, tooMany } from './handlers.js'
-import type { DeviceLimits, Reply } from './handlers.js'
-import { channelRow, newestFirst, prng, seedState } from './state.js'
+import { answerWithFault, sendJson } from './faults.js'
+import { REQUIRED, ROUTES, fail } from './handlers/index.js'
+import type { DeviceLimits, Reply } from './handlers/index.js'
+import { createLimits } from './limits.js'
+import { channelPlatforms, channelRow, newestFirst, prng, seedState, timestamp } from './state.js'
 import type {
   AppState,
   Emulator,
   EmulatorOptions,
   FaultRule,
   KeySpec,
-  LoggedRequest
+  LoggedRequest,
+  StoredChannel
 } from './types.js'
 
 export type * from './types.js'
-export { DISABLE_AUTO_UPDATE } from './types.js'
+export { ADMIN_ROLES, DISABLE_AUTO_UPDATE } from './types.js'
 
 const APP_ID = /^[a-z0-9]+(\.[\w-]+)+$/i
-const LOCKOUT_FAILURES = 20
-const LOCKOUT_MS = 15 * 60_000
-const HTML_502 = '<html><body><h1>502 Bad Gateway</h1></body></html>'
 
 interface ArmedRule {
   rule: FaultRule
   seen: number
   fired: number
-}
-
-function sendJson(res: ServerResponse, reply: Reply): void {
-  if (res.destroyed || res.headersSent) return
-  const body = JSON.stringify(reply.body)
-  res.writeHead(reply.status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    ...reply.headers
-  })
-  res.end(body)
 }
 
 function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
@@ -49,36 +40,48 @@ function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
   return out
 }
 
+const firstHeader = (v: string | string[] | undefined): string | undefined => {
+  const s = Array.isArray(v) ? v[0] : v
+  return s === undefined || s === '' ? undefined : s
+}
+
 /** The key as Capgo reads it: `capgkey` wins over `authorization`. */
 function presentedKey(req: IncomingMessage): string | undefined {
-  const pick = (v: string | string[] | undefined): string | undefined => {
-    const s = Array.isArray(v) ? v[0] : v
-    return s === undefined || s === '' ? undefined : s
-  }
-  return pick(req.headers['capgkey']) ?? pick(req.headers['authorization'])
+  return firstHeader(req.headers['capgkey']) ?? firstHeader(req.headers['authorization'])
+}
+
+/** The client IP as Capgo reads it (utils/rate_limit.ts getClientIP), else the socket's address. */
+function clientIp(req: IncomingMessage): string {
+  return (
+    firstHeader(req.headers['cf-connecting-ip']) ??
+    firstHeader(req.headers['x-forwarded-for'])?.split(',')[0]?.trim() ??
+    firstHeader(req.headers['x-real-ip']) ??
+    req.socket.remoteAddress ??
+    'unknown'
+  )
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const now = options.now ?? Date.now
-  const keys = new Map<string, KeySpec>(
-    Object.entries(options.keys ?? { 'test-admin-key': 'admin' }).map(([k, v]) => [
+  const keys = new Map<string, KeySpec & { id: number }>(
+    Object.entries(options.keys ?? { 'test-admin-key': 'admin' }).map(([k, v], i) => [
       k,
-      typeof v === 'string' ? { role: v } : v
+      { ...(typeof v === 'string' ? { role: v } : v), id: i + 1 }
     ])
   )
   const pagingDefect = options.pagingDefect ?? true
   const latencyMs = options.latencyMs ?? 0
-  const rateLimit = options.rateLimit?.max ?? 2000
+  const maxRows = options.maxRows ?? 1000
   const random = prng(options.seed ?? 1)
+  const tieRandom = options.tieOrder === 'shuffle' ? prng((options.seed ?? 1) ^ 0x5eed) : undefined
   const state = seedState(options.apps ?? [], now())
   const requests: LoggedRequest[] = []
   let faults: ArmedRule[] = (options.faults ?? []).map(rule => ({ rule, seen: 0, fired: 0 }))
   let seq = 0
   let stopped = false
 
-  const failures = new Map<string, { times: number[]; lockedUntil: number }>()
-  const keyHits = new Map<string, number[]>()
-  const limits: DeviceLimits = { ops: new Map(), lastSet: new Map() }
+  const limits = createLimits(options)
+  const deviceLimits: DeviceLimits = { ops: new Map(), lastSet: new Map() }
 
   // Sleeps that stop() cuts short, so nothing keeps the process alive.
   const sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>()
@@ -117,7 +120,25 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return undefined
   }
 
-  /** Auth, rate limit, params, app checks, then the handler. */
+  /** The JSON body (POST, PUT, DELETE) or the query (GET; DELETE without a body). */
+  function readParams(
+    method: string,
+    query: Record<string, string>,
+    rawBody: string
+  ): Record<string, unknown> | undefined {
+    if (method === 'GET') return { ...query }
+    let parsed: unknown
+    try {
+      parsed = rawBody === '' ? undefined : JSON.parse(rawBody)
+    } catch {
+      parsed = undefined
+    }
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>
+    return method === 'DELETE' ? { ...query } : undefined
+  }
+
+  /** Lockout, auth, rate limit, params, app checks, then the handler. */
   function handle(
     req: IncomingMessage,
     method: string,
@@ -126,63 +147,54 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     rawBody: string,
     extraRows: boolean
   ): Reply {
-    const route = ROUTES[path]
-    const handler = route?.[method]
-    if (!handler) return fail(404, 'not_found', `Not found: ${method} ${path}`, {})
+    const handler = ROUTES[path]?.[method]
+    if (!handler) return fail(404, 'not_found', `Not found: ${method} ${path}`)
 
     const t = now()
-    const ip =
-      (req.headers['x-forwarded-for'] as string | undefined)?.split(',')[0]?.trim() ||
-      req.socket.remoteAddress ||
-      'unknown'
-    const fails = failures.get(ip) ?? { times: [], lockedUntil: 0 }
-    failures.set(ip, fails)
-    if (fails.lockedUntil > t)
-      return fail(401, 'too_many_failed_logins', 'Too many failed logins from this IP', {
-        retryAfterSeconds: Math.ceil((fails.lockedUntil - t) / 1000)
-      })
+    const ip = clientIp(req)
+    const locked = limits.lockedOut(ip, t)
+    if (locked) return locked
     const key = presentedKey(req)
-    if (key === undefined) return fail(401, 'no_key_provided', 'No key provided', {})
+    if (key === undefined) {
+      limits.failedLogin(ip, t)
+      return fail(401, 'no_key_provided', 'No key provided')
+    }
     const spec = keys.get(key)
     if (!spec) {
-      fails.times = fails.times.filter(x => t - x < LOCKOUT_MS)
-      fails.times.push(t)
-      if (fails.times.length >= LOCKOUT_FAILURES) {
-        fails.lockedUntil = t + LOCKOUT_MS
-        fails.times = []
-      }
-      return fail(401, 'invalid_apikey', 'Invalid API key', {})
+      limits.failedLogin(ip, t)
+      return fail(401, 'invalid_apikey', 'Invalid apikey')
     }
+    const limited = limits.keyRequest(key, spec.id, t)
+    if (limited) return limited
 
-    const hits = (keyHits.get(key) ?? []).filter(x => t - x < 60_000)
-    keyHits.set(key, hits)
-    if (hits.length >= rateLimit)
-      return tooMany('Too many requests', ((hits[0] ?? t) + 60_000 - t) / 1000)
-    hits.push(t)
-
-    let params: Record<string, unknown>
-    if (method === 'GET') params = { ...query }
-    else {
-      let parsed: unknown
-      try {
-        parsed = rawBody === '' ? undefined : JSON.parse(rawBody)
-      } catch {
-        parsed = undefined
-      }
-      const isObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      if (isObject) params = parsed as Record<string, unknown>
-      else if (method === 'DELETE') params = { ...query }
-      else return fail(400, 'invalid_json_parse_body', 'Cannot parse the JSON body', {})
-    }
+    const params = readParams(method, query, rawBody)
+    if (!params) return fail(400, 'invalid_json_parse_body', 'Invalid JSON body')
+    const required = REQUIRED[`${method} ${path}`]
+    if (required?.some(f => !params[f]))
+      return fail(400, 'missing_required_fields', 'Missing required fields')
 
     const appId = params.app_id
     if (typeof appId !== 'string' || !APP_ID.test(appId))
-      return fail(400, 'invalid_app_id', 'Invalid app_id', { app_id: appId })
+      return fail(400, 'invalid_app_id', 'App ID must be a reverse domain string', {
+        app_id: appId
+      })
     const app: AppState | undefined = state.apps[appId]
     if (!app || (spec.apps !== undefined && !spec.apps.includes(appId)))
-      return fail(400, 'cannot_access_app', 'You cannot access this app', { app_id: appId })
+      return fail(400, 'cannot_access_app', "You can't access this app", { app_id: appId })
 
-    return handler({ state, app, role: spec.role, params, now: t, pagingDefect, extraRows, limits })
+    return handler({
+      state,
+      app,
+      key,
+      role: spec.role,
+      params,
+      now: t,
+      pagingDefect,
+      maxRows,
+      extraRows,
+      limits: deviceLimits,
+      ...(tieRandom ? { random: tieRandom } : {})
+    })
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -217,8 +229,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     await sleep(latencyMs)
     if (stopped) return
 
-    const fault = pickFault({ method, path, query, body: entry.body })
-    if (fault) entry.fault = fault.kind
     const send = (reply: Reply): void => {
       entry.status = reply.status
       sendJson(res, reply)
@@ -227,90 +237,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       try {
         return handle(req, method, path, query, rawBody, extraRows)
       } catch (e) {
-        return fail(500, 'unknown_error', e instanceof Error ? e.message : String(e), {})
+        return fail(500, 'unknown_error', e instanceof Error ? e.message : String(e))
       }
     }
 
-    switch (fault?.kind) {
-      case 'status': {
-        const status = fault.status ?? 500
-        const codes: Record<number, string> = {
-          429: 'too_many_requests',
-          500: 'unknown_error',
-          502: 'bad_gateway',
-          503: 'service_unavailable',
-          504: 'gateway_timeout'
-        }
-        const ra = fault.retryAfterSeconds
-        send(
-          fail(
-            status,
-            codes[status] ?? 'injected_fault',
-            `Injected ${status}`,
-            ra === undefined ? {} : { retryAfterSeconds: ra },
-            ra === undefined ? undefined : { 'retry-after': String(ra) }
-          )
-        )
-        return
-      }
-      case 'html': {
-        entry.status = fault.status ?? 502
-        res.writeHead(entry.status, {
-          'content-type': 'text/html',
-          'content-length': Buffer.byteLength(HTML_502)
-        })
-        res.end(HTML_502)
-        return
-      }
-      case 'drop-before':
-        req.socket.destroy()
-        return
-      case 'drop-after':
-        entry.status = run().status
-        req.socket.destroy()
-        return
-      case 'slow':
-        await sleep(fault.delayMs ?? 1000)
-        if (stopped) return
-        send(run())
-        return
-      case 'truncated': {
-        const reply = run()
-        entry.status = reply.status
-        const body = Buffer.from(JSON.stringify(reply.body))
-        res.writeHead(reply.status, {
-          'content-type': 'application/json; charset=utf-8',
-          'content-length': body.length,
-          ...reply.headers
-        })
-        res.write(body.subarray(0, Math.floor(body.length / 2)), () => req.socket.destroy())
-        return
-      }
-      case 'extra-rows':
-        send(run(method === 'GET' && (path === '/bundle' || path === '/channel')))
-        return
-      case 'echo-key': {
-        const key = presentedKey(req) ?? ''
-        send(
-          fail(
-            500,
-            'unknown_error',
-            `Internal error while checking key ${key}`,
-            { key },
-            { 'x-debug-key': key }
-          )
-        )
-        return
-      }
-      default:
-        send(run())
+    const fault = pickFault({ method, path, query, body: entry.body })
+    if (!fault) {
+      send(run())
+      return
     }
+    entry.fault = fault.kind
+    await answerWithFault(fault, {
+      req,
+      res,
+      entry,
+      run,
+      send,
+      sleep,
+      stopped: () => stopped,
+      key: presentedKey(req) ?? ''
+    })
   }
 
   const sockets = new Set<Socket>()
   const server = createServer((req, res) => {
     onRequest(req, res).catch((e: unknown) => {
-      sendJson(res, fail(500, 'unknown_error', e instanceof Error ? e.message : String(e), {}))
+      sendJson(res, fail(500, 'unknown_error', e instanceof Error ? e.message : String(e)))
     })
   })
   server.on('connection', socket => {
@@ -331,6 +283,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (!app) throw new Error(`emulator: unknown app ${appId}`)
     return app
   }
+  const channelOf = (appId: string, name: string): [AppState, StoredChannel | undefined] => {
+    const app = appOf(appId)
+    return [app, app.channels.find(x => x.name === name)]
+  }
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -341,15 +297,29 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     addFault: rule => void faults.push({ rule, seen: 0, fired: 0 }),
     clearFaults: () => void (faults = []),
     clearLog: () => void (requests.length = 0),
+    stats: () => ({ ...limits.stats }),
     bundles: (appId, opts) =>
       appOf(appId)
         .bundles.filter(b => opts?.includeDeleted || !b.deleted)
         .sort(newestFirst)
         .map(b => ({ ...b })),
     channel: (appId, name) => {
-      const app = appOf(appId)
-      const c = app.channels.find(x => x.name === name)
+      const [app, c] = channelOf(appId, name)
       return c ? channelRow(app, c) : undefined
+    },
+    channelPlatforms: (appId, name) => {
+      const [, c] = channelOf(appId, name)
+      return c ? channelPlatforms(c) : undefined
+    },
+    pauseRollout: (appId, name, reason) => {
+      const [, c] = channelOf(appId, name)
+      if (!c) throw new Error(`emulator: unknown channel ${name} in ${appId}`)
+      const at = new Date(now()).toISOString()
+      c.rolloutPausedAt = at
+      c.rolloutPauseReason = reason
+      c.autoPauseLastTriggeredAt = at
+      c.autoPauseLastCheckedAt = at
+      c.updated_at = timestamp(now())
     },
     deviceOverride: (appId, deviceId) => {
       const app = appOf(appId)

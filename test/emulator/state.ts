@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 import type {
   AppState,
   BundleRow,
+  ChannelPlatforms,
   ChannelRow,
   DeviceRow,
   EmulatorState,
@@ -18,7 +19,7 @@ export function timestamp(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+00:00')
 }
 
-function fakeUuid(seed: string): string {
+export function fakeUuid(seed: string): string {
   const h = createHash('sha256').update(seed).digest('hex')
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`
 }
@@ -44,24 +45,59 @@ export function newBundleRow(
     r2_path: `orgs/${app.owner_org}/apps/${app.app_id}/${name}.zip`,
     session_key: null,
     storage_provider: 'r2',
-    user_id: fakeUuid(`user:${app.owner_org}`)
+    user_id: fakeUuid(`user:${app.owner_org}`),
+    link: null,
+    comment: null
   }
 }
 
-export function newChannel(app: AppState, id: number, name: string, at: string): StoredChannel {
+let rollouts = 0
+
+/** A fresh rollout_id: Capgo draws a new one each time a channel's rollout bundle changes. */
+export function newRolloutId(channelId: number): string {
+  return fakeUuid(`rollout:${channelId}:${++rollouts}`)
+}
+
+/** A channel with the database's defaults. */
+export function newChannel(
+  app: AppState,
+  id: number,
+  name: string,
+  at: string,
+  createdByKey: string | null = null
+): StoredChannel {
   return {
     id,
     name,
     app_id: app.app_id,
     created_at: at,
+    created_by: fakeUuid(`user:${app.owner_org}`),
     updated_at: at,
     public: false,
     version: null,
     rollout_version: null,
+    rollout_id: newRolloutId(id),
+    rolloutEnabled: false,
+    rolloutPercentageBps: 0,
+    rolloutPausedAt: null,
+    rolloutPauseReason: null,
+    rolloutCacheTtlSeconds: 2_592_000,
+    autoPauseEnabled: false,
+    autoPauseWindowMinutes: 60,
+    autoPauseFailureRateBps: null,
+    autoPauseConfidence: 0.95,
+    autoPauseMinAttempts: null,
+    autoPauseMinFailures: null,
+    autoPauseAction: 'pause',
+    autoPauseCooldownMinutes: 60,
+    autoPauseLastTriggeredAt: null,
+    autoPauseLastCheckedAt: null,
     disableAutoUpdate: 'major',
     disableAutoUpdateUnderNative: true,
     ios: true,
     android: true,
+    electron: true,
+    createdByKey,
     allow_device_self_set: false,
     allow_emulator: true,
     allow_dev: true,
@@ -96,13 +132,18 @@ export function oldestFirst(a: { created_at: string; id: number }, b: typeof a):
   return Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id
 }
 
-export function liveBundles(app: AppState): BundleRow[] {
+/**
+ * Live bundles, newest first. Equal created_at: id descending, or, given `random`, in a random
+ * order (Postgres without a tie-breaker gives no fixed order).
+ */
+export function liveBundles(app: AppState, random?: () => number): BundleRow[] {
   // Parse each timestamp once: the sort runs on every page request.
-  return app.bundles
+  const rows = app.bundles
     .filter(b => !b.deleted)
-    .map(b => ({ b, t: Date.parse(b.created_at) }))
-    .sort((x, y) => y.t - x.t || y.b.id - x.b.id)
-    .map(x => x.b)
+    .map(b => ({ b, t: Date.parse(b.created_at), r: random ? random() : 0 }))
+  if (random) rows.sort((x, y) => y.t - x.t || x.r - y.r)
+  else rows.sort((x, y) => y.t - x.t || y.b.id - x.b.id)
+  return rows.map(x => x.b)
 }
 
 /** The newest non-deleted bundle of that name (a scan: no sort needed for one name). */
@@ -119,9 +160,30 @@ export function isLinked(app: AppState, bundleId: number): boolean {
   return app.channels.some(c => c.version === bundleId || c.rollout_version === bundleId)
 }
 
+function bundleRef(app: AppState, id: number | null): { id: number; name: string } | null {
+  const b = id === null ? undefined : app.bundles.find(x => x.id === id)
+  return b ? { id: b.id, name: b.name } : null
+}
+
+/** A channel as GET /channel shows it: no ios/android/electron, bundles as `{id, name}`. */
 export function channelRow(app: AppState, c: StoredChannel): ChannelRow {
-  const b = c.version === null ? undefined : app.bundles.find(x => x.id === c.version)
-  return { ...c, version: b ? { id: b.id, name: b.name } : null }
+  const {
+    ios: _ios,
+    android: _android,
+    electron: _electron,
+    createdByKey: _key,
+    version,
+    ...settings
+  } = c
+  return {
+    ...settings,
+    version: bundleRef(app, version),
+    rollout_version_info: bundleRef(app, c.rollout_version)
+  }
+}
+
+export function channelPlatforms(c: StoredChannel): ChannelPlatforms {
+  return { ios: c.ios, android: c.android, electron: c.electron }
 }
 
 export function deviceRow(app: AppState, d: StoredDevice): DeviceRow {
@@ -161,6 +223,8 @@ export function seedState(apps: SeedApp[], nowMs: number): EmulatorState {
           : timestamp(end - (rows.length - 1 - i) * interval)
       const row = newBundleRow(app, id, r.name, createdAt)
       row.deleted = ('deleted' in r && r.deleted) || false
+      if ('link' in r && r.link !== undefined) row.link = r.link
+      if ('comment' in r && r.comment !== undefined) row.comment = r.comment
       app.bundles.push(row)
     })
 
@@ -211,5 +275,20 @@ export function prng(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1)
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * Capgo's trigger normalize_public_channel_overlap: whenever a public channel is written, every other
+ * public channel of the app sharing one of its platforms becomes non-public.
+ */
+export function normalizePublic(app: AppState, c: StoredChannel, at: string): void {
+  if (!c.public) return
+  for (const other of app.channels) {
+    if (other === c || !other.public) continue
+    if ((c.ios && other.ios) || (c.android && other.android) || (c.electron && other.electron)) {
+      other.public = false
+      other.updated_at = at
+    }
   }
 }

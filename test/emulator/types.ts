@@ -1,4 +1,4 @@
-// Public types of the Capgo emulator (see shared/capgo-api.md for the behaviour it copies).
+// Public types of the Capgo emulator (see docs/capgo-api.md for the behaviour it copies).
 
 export type DisableAutoUpdate = 'major' | 'minor' | 'patch' | 'version_number' | 'none'
 export const DISABLE_AUTO_UPDATE: readonly DisableAutoUpdate[] = [
@@ -12,6 +12,9 @@ export const DISABLE_AUTO_UPDATE: readonly DisableAutoUpdate[] = [
 export type Role =
   'reader' | 'uploader' | 'developer' | 'admin' | 'preview' | 'org_admin' | 'org_super_admin'
 
+/** Roles Capgo treats as `app_admin` on this API. */
+export const ADMIN_ROLES: readonly Role[] = ['admin', 'org_admin', 'org_super_admin']
+
 export interface KeySpec {
   role: Role
   /** The apps this key may touch; undefined = all apps. */
@@ -23,6 +26,8 @@ export interface SeedBundle {
   created_at?: string
   id?: number
   deleted?: boolean
+  link?: string | null
+  comment?: string | null
 }
 
 export interface SeedChannel {
@@ -34,6 +39,13 @@ export interface SeedChannel {
   public?: boolean
   ios?: boolean
   android?: boolean
+  electron?: boolean
+  rolloutEnabled?: boolean
+  /** 0..10000. */
+  rolloutPercentageBps?: number
+  /** ISO time, or null. */
+  rolloutPausedAt?: string | null
+  rolloutPauseReason?: string | null
   disableAutoUpdate?: DisableAutoUpdate
   disableAutoUpdateUnderNative?: boolean
   allow_device_self_set?: boolean
@@ -74,6 +86,11 @@ export type FaultKind =
   | 'truncated'
   | 'extra-rows'
   | 'echo-key'
+  | 'trickle-headers'
+  | 'processing-102'
+  | 'huge-body'
+  | 'error-200'
+  | 'body'
 
 export interface FaultRequest {
   method: string
@@ -87,14 +104,31 @@ export interface FaultRule {
   method?: string
   /** e.g. '/bundle'; undefined = any. */
   path?: string
+  /**
+   * Fires only when this returns true. It runs once per matching request, before the request is
+   * handled, so a test may also use it as a hook to change `emu.state` mid-run (return false to let
+   * the request through untouched).
+   */
   when?: (req: FaultRequest) => boolean
   kind: FaultKind
-  /** For 'status' (429/500/502/503/...; default 500) and 'html' (default 502). */
+  /** For 'status' (default 500), 'html' (default 502) and 'body' (default 200). */
   status?: number
   /** For a 429 'status' fault: sets the Retry-After header and moreInfo.retryAfterSeconds (omitted = no header). */
   retryAfterSeconds?: number
   /** For 'slow': wait this long before answering (then answer normally). Default 1000. */
   delayMs?: number
+  /** For 'trickle-headers' (one byte each) and 'processing-102' (one 102 each). Default 500. */
+  intervalMs?: number
+  /** For 'huge-body': how many bytes the JSON array streams (default 600 MB). */
+  bytes?: number
+  /** For 'error-200': the `error` code of the body (default 'unknown_error'). */
+  code?: string
+  /** For 'error-200': the `message` of the body (default: a generic text). */
+  message?: string
+  /** For 'body': the raw body text, sent as it is. */
+  body?: string
+  /** For 'body': the content-type (default 'application/json; charset=utf-8'). */
+  contentType?: string
   /** Fire at most this many times (default: unlimited). */
   count?: number
   /** Fire on this share (0..1) of matching requests, using a seeded PRNG (option `seed`). */
@@ -113,10 +147,25 @@ export interface EmulatorOptions {
   pagingDefect?: boolean
   /** Added to every request before it is handled. */
   latencyMs?: number
-  /** Per key: `max` requests (default 2000), then 429 until `windowMs` (default 60_000) pass with no request. */
+  /**
+   * Per key, as Capgo counts (docs/capgo-api.md, "Rate limits"): every authenticated request, a
+   * refused one included, adds 1 and sets the reset to now + windowMs; the count is dropped only
+   * after windowMs with no request; a request that brings the count to `max` or more gets 429.
+   * Defaults: max 2000, windowMs 60_000.
+   */
   rateLimit?: { max?: number; windowMs?: number }
+  /**
+   * Failed logins (missing or unknown key) per IP: once `failures` (default 20) are recorded, each
+   * within `windowMs` (default 15 min) of the one before, every request from that IP gets 429 until
+   * windowMs after the last failure.
+   */
+  lockout?: { failures?: number; windowMs?: number }
+  /** Equal created_at: 'stable' (id descending, default) or 'shuffle' (seeded, per request). */
+  tieOrder?: 'stable' | 'shuffle'
+  /** The most rows one list page may hold (PostgREST max_rows). Default 1000. */
+  maxRows?: number
   faults?: FaultRule[]
-  /** PRNG seed for `share` (default 1). */
+  /** PRNG seed for `share` and `tieOrder: 'shuffle'` (default 1). */
   seed?: number
   /** Clock (ms), default Date.now: created_at of new rows, the device rules, rate limit, lockout. */
   now?: () => number
@@ -130,7 +179,7 @@ export interface LoggedRequest {
   /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
   body: unknown
   headers: Record<string, string | undefined>
-  /** The status sent (or, for 'drop-after', the one the handler computed); 0 for 'drop-before'. */
+  /** The status sent (429 included; for 'drop-after', the one the handler computed); 0 when none. */
   status: number
   fault?: FaultKind
   /** now() when the request arrived. */
@@ -154,21 +203,41 @@ export interface BundleRow {
   session_key: string | null
   storage_provider: string
   user_id: string | null
+  link: string | null
+  comment: string | null
 }
 
-interface ChannelCommon {
+export type AutoPauseAction = 'pause' | 'rollback' | 'notify'
+
+/** The columns a channel row shows as they are stored (everything but version and the platforms). */
+export interface ChannelSettings {
   id: number
   name: string
   app_id: string
   created_at: string
+  created_by: string
   updated_at: string
   public: boolean
   /** A bundle id, or null. */
   rollout_version: number | null
+  rollout_id: string
+  rolloutEnabled: boolean
+  rolloutPercentageBps: number
+  rolloutPausedAt: string | null
+  rolloutPauseReason: string | null
+  rolloutCacheTtlSeconds: number
+  autoPauseEnabled: boolean
+  autoPauseWindowMinutes: number
+  autoPauseFailureRateBps: number | null
+  autoPauseConfidence: number
+  autoPauseMinAttempts: number | null
+  autoPauseMinFailures: number | null
+  autoPauseAction: AutoPauseAction
+  autoPauseCooldownMinutes: number
+  autoPauseLastTriggeredAt: string | null
+  autoPauseLastCheckedAt: string | null
   disableAutoUpdate: DisableAutoUpdate
   disableAutoUpdateUnderNative: boolean
-  ios: boolean
-  android: boolean
   allow_device_self_set: boolean
   allow_emulator: boolean
   allow_dev: boolean
@@ -176,14 +245,23 @@ interface ChannelCommon {
   allow_device: boolean
 }
 
-/** A channel as stored: `version` is the linked bundle's id (the DB column), or null. */
-export interface StoredChannel extends ChannelCommon {
-  version: number | null
+export interface ChannelPlatforms {
+  ios: boolean
+  android: boolean
+  electron: boolean
 }
 
-/** A row of GET /channel: `version` is `{id, name}` of the linked bundle, or null. */
-export interface ChannelRow extends ChannelCommon {
+/** A channel as stored: the bundle id in `version`, the platforms, and who created it. */
+export interface StoredChannel extends ChannelSettings, ChannelPlatforms {
+  version: number | null
+  /** The key that created the channel (a `preview` key may manage only its own channels). */
+  createdByKey: string | null
+}
+
+/** A row of GET /channel: no platforms; `version` and `rollout_version_info` are `{id, name}` or null. */
+export interface ChannelRow extends ChannelSettings {
   version: { id: number; name: string } | null
+  rollout_version_info: { id: number; name: string } | null
 }
 
 /** A device as stored (the override lives in AppState.overrides). */
@@ -206,6 +284,13 @@ export interface DeviceRow extends StoredDevice {
   channel: string | null
 }
 
+/** GET /device without device_id. `nextCursor` is left out when there is no next page. */
+export interface DevicePage {
+  data: DeviceRow[]
+  nextCursor?: string
+  hasMore: boolean
+}
+
 export interface AppState {
   app_id: string
   owner_org: string
@@ -226,6 +311,15 @@ export interface EmulatorState {
   nextChannelId: number
 }
 
+export interface EmulatorStats {
+  /** Requests answered 429 by the per-key rate limit. */
+  rateLimited: number
+  /** Requests answered 429 because their IP was locked out. */
+  lockedOut: number
+  /** Requests answered 401 (missing or unknown key). */
+  failedLogins: number
+}
+
 export interface Emulator {
   /** 'http://127.0.0.1:PORT' */
   url: string
@@ -239,10 +333,16 @@ export interface Emulator {
   addFault(rule: FaultRule): void
   clearFaults(): void
   clearLog(): void
+  /** Counters of refusals by the rate limit and the lockout. */
+  stats(): EmulatorStats
   /** Newest first (created_at desc, then id desc). Throws on an unknown app. */
   bundles(appId: string, opts?: { includeDeleted?: boolean }): BundleRow[]
   /** As GET /channel returns it. Throws on an unknown app. */
   channel(appId: string, name: string): ChannelRow | undefined
+  /** The platform flags the API does not show. Throws on an unknown app. */
+  channelPlatforms(appId: string, name: string): ChannelPlatforms | undefined
+  /** What Capgo's auto-pause does: sets rolloutPausedAt (now) and the reason. Throws on an unknown app or channel. */
+  pauseRollout(appId: string, channel: string, reason: string): void
   /** The override's channel name. Throws on an unknown app. */
   deviceOverride(appId: string, deviceId: string): string | undefined
   /** Closes the server and all sockets promptly. */
