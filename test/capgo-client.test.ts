@@ -841,7 +841,7 @@ describe('retries and waits', () => {
 
   it("the emulator's own rate limit: waits its Retry-After (on a fake clock) and goes on", async () => {
     const clock = { t: Date.parse('2026-03-01T00:00:00Z') }
-    const emu = await start({ rateLimit: { max: 2 }, now: () => clock.t, apps: [standardApp()] })
+    const emu = await start({ rateLimit: { max: 3 }, now: () => clock.t, apps: [standardApp()] })
     const { api, waits } = client(emu.url, {
       maxRetryAfterMs: 120_000,
       onSleep: ms => void (clock.t += ms)
@@ -855,7 +855,7 @@ describe('retries and waits', () => {
 
   it("the emulator's own rate limit with a small cap: retried at the cap until the retries run out", async () => {
     const clock = { t: Date.parse('2026-03-01T00:00:00Z') }
-    const emu = await start({ rateLimit: { max: 1 }, now: () => clock.t, apps: [standardApp()] })
+    const emu = await start({ rateLimit: { max: 2 }, now: () => clock.t, apps: [standardApp()] })
     const { api, waits } = client(emu.url, {
       maxRetryAfterMs: 1500,
       retries: 3,
