@@ -1,11 +1,14 @@
-// Carries a plan out against the API, in the order ACTION.md gives: delete_channel; create or
-// update the channel; unlink devices; link devices; delete bundles (explicit, then cleanup) with
-// bounded concurrency; then delete_all_bundles. It decides nothing: every write comes from the plan.
+// Carries a plan out against the API, in the order the README gives: delete_channel; create or
+// update the channel by the narrowest route, then read it back; set the bundle's link and comment;
+// unlink devices; link devices; delete bundles (explicit, then cleanup) with bounded concurrency;
+// then delete_all_bundles. It decides nothing: every write comes from the plan.
 
 import type { CapgoApi } from './capgo/api.js'
 import { CapgoError } from './capgo/errors.js'
-import type { BundleDecision, Plan } from './plan/index.js'
+import type { BundleDecision, Plan } from './plan/types.js'
 import { forEachLimited } from './pool.js'
+import { isPermissionDenied, stepError, type Step } from './roles.js'
+import { channelDifferences } from './verify.js'
 
 export interface FailedBundle {
   version: string
@@ -63,9 +66,12 @@ export async function applyPlan(
 ): Promise<ApplyResult> {
   const result = emptyResult()
   const log = options.log ?? (() => undefined)
+  const app = plan.appId
   try {
     if (plan.deleteChannel?.exists) {
-      const outcome = await api.deleteChannel(plan.appId, plan.deleteChannel.name)
+      const outcome = await step('delete_channel', app, () =>
+        api.deleteChannel(app, plan.deleteChannel!.name)
+      )
       if (outcome === 'not_found') {
         result.warnings.push(`Channel "${plan.deleteChannel.name}" was already gone when deleted.`)
       } else {
@@ -73,45 +79,89 @@ export async function applyPlan(
         log(`Deleted channel "${plan.deleteChannel.name}".`)
       }
     }
-    if (plan.channel?.upsert) {
-      await api.upsertChannel(plan.channel.upsert)
+    const channel = plan.channel
+    if (channel?.write) {
+      const write = channel.write
+      if (write.kind === 'set_bundle') {
+        await step('set_bundle', app, () => api.setChannelBundle(write.body))
+        log(`Put bundle "${channel.after.version}" on channel "${channel.name}" (PUT /bundle).`)
+      } else {
+        const kind = channel.exists ? 'update_channel' : 'create_channel'
+        await step(kind, app, () => api.upsertChannel(write.body))
+        log(`${channel.exists ? 'Updated' : 'Created'} channel "${channel.name}".`)
+      }
       result.channelWritten = true
-      log(`${plan.channel.exists ? 'Updated' : 'Created'} channel "${plan.channel.name}".`)
+      const differences = channelDifferences(channel.after, await api.getChannel(app, channel.name))
+      if (differences.length > 0) {
+        result.fatal =
+          `Channel "${channel.name}" read back after the write is not what this run wrote: ` +
+          `${differences.join('; ')}. Someone else changed the channel meanwhile, or Capgo did ` +
+          'not apply the change. Nothing else was changed.'
+        return result
+      }
+      result.channelVerified = true
+      log(`Channel "${channel.name}" read back: as written.`)
+    }
+    if (channel?.metadata) {
+      const body = channel.metadata
+      await step('bundle_metadata', app, () => api.setBundleMetadata(body))
+      result.metadataWritten = true
+      log(
+        `Set the ${[body.link ? 'link' : '', body.comment ? 'comment' : ''].filter(Boolean).join(' and ')} of bundle "${channel.target?.version}".`
+      )
     }
   } catch (error) {
-    result.fatal = describe(error)
+    result.fatal = error instanceof StepFailure ? error.message : describe(error)
     return result
   }
 
   for (const device of plan.unlinks) {
     if (device.action === 'already') continue
     try {
-      await api.unlinkDevice(plan.appId, device.deviceId)
+      await api.unlinkDevice(app, device.deviceId)
       result.unlinked.push(device.deviceId)
     } catch (error) {
-      if (isKeyRejected(error)) return stop(result, error)
+      if (isKeyRejected(error) || isPermissionDenied(error)) {
+        return stop(result, stepError('unlink_device', app, error))
+      }
       result.failedDevices.push({ deviceId: device.deviceId, error: describe(error) })
     }
   }
   for (const device of plan.links) {
     if (device.action === 'already' || !plan.channel) continue
     try {
-      await api.linkDevice(plan.appId, device.deviceId, plan.channel.name)
+      await api.linkDevice(app, device.deviceId, plan.channel.name)
       result.linked.push(device.deviceId)
     } catch (error) {
-      if (isKeyRejected(error)) return stop(result, error)
+      if (isKeyRejected(error) || isPermissionDenied(error)) {
+        return stop(result, stepError('link_device', app, error))
+      }
       result.failedDevices.push({ deviceId: device.deviceId, error: describe(error) })
     }
   }
 
   for (const phase of plan.deletions) {
+    const count = phase.decisions.length
     log(
-      `Deleting ${phase.decisions.length} bundles (${phase.phase}), ${options.concurrency} at a time.`
+      `Deleting ${count} ${count === 1 ? 'bundle' : 'bundles'}` +
+        `${phase.phase === 'delete_all_bundles' ? ' (delete_all_bundles)' : ''}, ` +
+        `${options.concurrency} at a time.`
     )
-    await deleteBundles(api, plan.appId, phase.decisions, options.concurrency, result)
+    await deleteBundles(api, app, phase.decisions, options.concurrency, result)
     if (result.fatal) break
   }
   return result
+}
+
+/** A step's failure, already said as the user must read it (the role it needs, when refused). */
+class StepFailure extends Error {}
+
+async function step<T>(kind: Step, appId: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action()
+  } catch (error) {
+    throw new StepFailure(stepError(kind, appId, error))
+  }
 }
 
 /** `concurrency` deletions in flight; a failure is recorded and the rest go on; a 401 stops. */
@@ -139,6 +189,8 @@ async function deleteBundles(
           return
         }
         if (isKeyRejected(error)) result.fatal = describe(error)
+        // Every other deletion would be refused the same way: stop, and say which role it needs.
+        if (isPermissionDenied(error)) result.fatal = stepError('delete_bundle', appId, error)
         result.failedBundles.push({ version: decision.version, error: describe(error) })
       }
     },
@@ -151,8 +203,8 @@ function isKeyRejected(error: unknown): boolean {
   return error instanceof CapgoError && error.status === 401
 }
 
-function stop(result: ApplyResult, error: unknown): ApplyResult {
-  result.fatal = describe(error)
+function stop(result: ApplyResult, message: string): ApplyResult {
+  result.fatal = message
   return result
 }
 

@@ -1,20 +1,39 @@
 // The read phase: everything the plan needs, before any write.
 
 import type { CapgoApi } from './capgo/api.js'
-import { devicesToRead, needsBundles, type Inventory } from './plan/index.js'
+import type { GitHubApi } from './github/api.js'
+import { channelsWithHistory, devicesToRead, needsBundles } from './plan/index.js'
+import type { Inventory, Release } from './plan/types.js'
 import { forEachLimited } from './pool.js'
 import type { Settings } from './settings.js'
 
+export interface ReadResult {
+  inventory: Inventory
+  /** Things the plan should know were uncertain (a listing that may have missed rows). */
+  warnings: string[]
+}
+
+/** Deployments read per channel for `rollback`: enough to skip a few deleted bundles. */
+const ROLLBACK_HISTORY = 20
+
 /** Reads the inventory, in parallel where the API allows. */
-export async function readInventory(api: CapgoApi, settings: Settings): Promise<Inventory> {
+export async function readInventory(
+  api: CapgoApi,
+  settings: Settings,
+  github?: GitHubApi
+): Promise<ReadResult> {
   // Channels first, alone: one request proves the key before others go out with it (each failed
   // login counts toward Capgo's lockout of the runner's IP).
   const channels = await api.listChannels(settings.appId)
-  const [bundles, deviceChannels] = await Promise.all([
+  const [listing, deviceChannels, releases] = await Promise.all([
     needsBundles(settings) ? api.listBundles(settings.appId) : Promise.resolve(undefined),
-    readDevices(api, settings)
+    readDevices(api, settings),
+    readReleases(settings, channelsWithHistory(settings, channels), github)
   ])
-  return { channels, deviceChannels, ...(bundles ? { bundles } : {}) }
+  const inventory: Inventory = { channels, deviceChannels }
+  if (listing) inventory.bundles = listing.bundles
+  if (releases) inventory.releases = releases
+  return { inventory, warnings: listing?.warnings ?? [] }
 }
 
 async function readDevices(
@@ -26,6 +45,45 @@ async function readDevices(
     const device = await api.getDevice(settings.appId, id)
     // A row without the field says nothing about the override: undefined, not null.
     result[id] = device === undefined ? null : device.channel
+  })
+  return result
+}
+
+/** The environment of a channel's deployments: `github_environment` for `channel`, else the default. */
+export function environmentOf(settings: Settings, channel: string): string {
+  if (channel === settings.channel && settings.github.environment !== undefined) {
+    return settings.github.environment
+  }
+  return `capgo/${settings.appId}/${channel}`
+}
+
+/**
+ * The release history of each channel that needs it. An unreadable history fails the read phase:
+ * `rollback` and `cleanup_keep_releases` decide what gets changed from it.
+ */
+async function readReleases(
+  settings: Settings,
+  channels: string[],
+  github: GitHubApi | undefined
+): Promise<Record<string, Release[]> | undefined> {
+  if (channels.length === 0) return undefined
+  if (github === undefined) {
+    throw new Error(
+      'The release history is needed (rollback or cleanup_keep_releases) but no GitHub token ' +
+        'was given; nothing was changed.'
+    )
+  }
+  const limit = settings.rollback ? ROLLBACK_HISTORY : (settings.cleanupKeepReleases ?? 0)
+  const result: Record<string, Release[]> = {}
+  await forEachLimited(channels, Math.min(settings.concurrency, 4), async channel => {
+    const records = await github.releaseHistory(environmentOf(settings, channel), limit)
+    result[channel] = records
+      .filter(r => r.succeeded && r.payload.version !== '')
+      .map(r => ({
+        version: r.payload.version,
+        deploymentId: r.deploymentId,
+        createdAt: r.createdAt
+      }))
   })
   return result
 }

@@ -1,130 +1,354 @@
 import * as core from '@actions/core'
+import { randomBytes } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { applyPlan, type ApplyResult } from './apply.js'
 import type { CapgoApi } from './capgo/api.js'
 import { HttpCapgoApi } from './capgo/client.js'
+import type { Channel } from './capgo/types.js'
+import type { GitHubApi } from './github/api.js'
+import { OctokitGitHubApi } from './github/client.js'
 import { readInventory } from './inventory.js'
-import { makePlan, type Plan } from './plan/index.js'
-import {
-  buildOutputs,
-  outcomeOf,
-  planLines,
-  renderSummary,
-  resultErrors,
-  type RunContext
-} from './report.js'
-import { readSettings, type Settings } from './settings.js'
+import { makePlan } from './plan/index.js'
+import type { Inventory, Plan } from './plan/types.js'
+import { tellGitHub, type GitHubEvent } from './publish.js'
+import { buildReport, planLines, type FailedPhase, type RunContext } from './report/index.js'
+import { parseBoolean, readSettings, SettingsError, type Settings } from './settings.js'
+import { logSafe } from './text.js'
 
 export interface RunDependencies {
   /** Replaces the HTTP client (tests). */
   api?: CapgoApi
+  /** Replaces the GitHub client (tests). */
+  github?: GitHubApi
   now?: () => number
 }
 
-/** settings -> read -> plan -> apply -> report. Every failure ends in core.setFailed. */
+export const DRY_RUN_BANNER = 'dry run: nothing will be changed'
+
+/** How often the channels are read again before writing when someone else keeps changing them. */
+const MAX_REPLANS = 2
+
+/** A failure of one phase: what the report says failed. */
+class PhaseFailure extends Error {
+  constructor(
+    readonly phase: FailedPhase,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+/** settings -> read -> plan -> apply -> verify -> tell GitHub -> report. Every run reports. */
 export async function run(deps: RunDependencies = {}): Promise<void> {
-  // Mask the key before anything can print it, even before it is validated.
-  const rawKey = core.getInput('api_key')
-  if (rawKey) core.setSecret(rawKey)
-  if (rawKey.trim() && rawKey.trim() !== rawKey) core.setSecret(rawKey.trim())
-
-  let settings: Settings
-  try {
-    settings = readSettings(name => core.getInput(name))
-  } catch (error) {
-    core.setFailed(messageOf(error))
-    return
+  // Mask the secrets before anything can print them, even before they are validated.
+  for (const name of ['api_key', 'github_token']) {
+    const raw = core.getInput(name)
+    if (raw) core.setSecret(raw)
+    if (raw.trim() && raw.trim() !== raw) core.setSecret(raw.trim())
   }
-
-  const ownClient =
-    deps.api === undefined
-      ? new HttpCapgoApi({
-          baseUrl: settings.apiUrl,
-          apiKey: settings.apiKey,
-          retries: settings.retries,
-          timeoutMs: settings.timeoutMs,
-          listConcurrency: settings.concurrency,
-          onRetry: event =>
-            core.info(
-              `Retrying ${event.route} in ${(event.waitMs / 1000).toFixed(1)} s (attempt ${event.attempt} failed: ${event.reason})`
-            )
-        })
-      : undefined
-  const api = deps.api ?? ownClient!
-  const context: RunContext = {
-    serverUrl: process.env.GITHUB_SERVER_URL,
-    repository: process.env.GITHUB_REPOSITORY,
-    sha: process.env.GITHUB_SHA,
-    runId: process.env.GITHUB_RUN_ID
+  const context = runContext()
+  const given = {
+    appId: core.getInput('app_id').trim(),
+    dryRun: parseBoolean(core.getInput('dry_run').trim()) ?? false
   }
+  if (given.dryRun) core.info(DRY_RUN_BANNER)
+
+  let settings: Settings | undefined
+  let plan: Plan | undefined
+  let result: ApplyResult | undefined
+  let failure: PhaseFailure | undefined
+  const warnings: string[] = []
+  let deploymentId: number | undefined
+  let ownClient: HttpCapgoApi | undefined
 
   try {
-    const inventory = await core.group('Read channels and bundles from Capgo', async () => {
-      const inv = await readInventory(api, settings)
-      core.info(
-        `${inv.channels.length} channels` +
-          (inv.bundles ? `, ${inv.bundles.length} bundles` : '') +
-          (settings.devices.length + settings.unlinkDevices.length > 0
-            ? `, ${settings.devices.length + settings.unlinkDevices.length} devices`
-            : '')
-      )
-      return inv
+    try {
+      settings = readSettings(name => core.getInput(name), {
+        variableNames: Object.keys(process.env)
+      })
+    } catch (error) {
+      throw new PhaseFailure('input', messageOf(error))
+    }
+    const s = settings
+    ownClient = deps.api === undefined ? newCapgoClient(s) : undefined
+    const api = deps.api ?? ownClient!
+    const github = deps.github ?? newGitHubClient(s)
+
+    const read = await core.group('Read channels and bundles from Capgo', async () => {
+      try {
+        const r = await readInventory(api, s, github)
+        const inv = r.inventory
+        core.info(
+          `${inv.channels.length} channels` +
+            (inv.bundles ? `, ${inv.bundles.length} bundles` : '') +
+            (s.devices.length + s.unlinkDevices.length > 0
+              ? `, ${s.devices.length + s.unlinkDevices.length} devices`
+              : '')
+        )
+        return r
+      } catch (error) {
+        throw new PhaseFailure('read', messageOf(error))
+      }
     })
+    warnings.push(...read.warnings)
+    let inventory = read.inventory
 
-    const plan = await core.group('Plan', async () => {
-      const p = makePlan(settings, inventory, (deps.now ?? Date.now)())
+    plan = await core.group('Plan', async () => {
+      const p = makePlan(s, inventory, (deps.now ?? Date.now)())
       for (const line of planLines(p)) core.info(line)
       return p
     })
-
-    if (plan.errors.length > 0 || settings.dryRun) {
-      // A dry run reports what it would do, and fails where the real run would fail.
-      await finish(settings, plan, undefined, plan.errors, plan.warnings, context)
-      if (plan.errors.length > 0) core.setFailed(plan.errors.join('\n'))
-      return
+    if (plan.errors.length > 0) throw new PhaseFailure('plan', plan.errors.join('\n'))
+    if (!s.dryRun) {
+      const applied = await applyAndPublish(api, github, s, inventory, plan, deps, context)
+      plan = applied.plan
+      result = applied.result
+      deploymentId = applied.deploymentId
+      warnings.push(...applied.warnings)
+      if (applied.failure) throw applied.failure
     }
-
-    const result = await core.group('Apply', () =>
-      applyPlan(api, plan, {
-        concurrency: settings.concurrency,
-        log: message => core.info(message)
-      })
-    )
-    const errors = resultErrors(result)
-    await core.group('Report', async () => {
-      await finish(settings, plan, result, errors, [...plan.warnings, ...result.warnings], context)
-    })
-    if (errors.length > 0) core.setFailed(errors.join('\n'))
   } catch (error) {
-    core.setFailed(messageOf(error))
+    failure = error instanceof PhaseFailure ? error : new PhaseFailure('read', messageOf(error))
   } finally {
     ownClient?.dispose()
   }
+
+  const errors = failure ? failure.message.split('\n') : []
+  await report({
+    appId: settings?.appId ?? given.appId,
+    dryRun: settings?.dryRun ?? given.dryRun,
+    ...(settings ? { settings } : {}),
+    ...(plan ? { plan } : {}),
+    ...(result ? { result } : {}),
+    errors,
+    warnings: [...(plan?.warnings ?? []), ...(result?.warnings ?? []), ...warnings],
+    context,
+    ...(failure ? { failedPhase: failure.phase } : {}),
+    ...(deploymentId !== undefined ? { deploymentId } : {})
+  })
+  if (failure) core.setFailed(errors.map(logSafe).join('\n'))
+  if (settings?.dryRun ?? given.dryRun) core.info(DRY_RUN_BANNER)
 }
 
-async function finish(
-  settings: Settings,
-  plan: Plan,
-  result: ApplyResult | undefined,
-  errors: string[],
-  warnings: string[],
+interface Applied {
+  plan: Plan
+  result?: ApplyResult
+  deploymentId?: number
+  warnings: string[]
+  failure?: PhaseFailure
+}
+
+/** Re-check the channels, apply, read back, tell GitHub. A failure is returned with what was done. */
+async function applyAndPublish(
+  api: CapgoApi,
+  github: GitHubApi | undefined,
+  s: Settings,
+  read: Inventory,
+  planned: Plan,
+  deps: RunDependencies,
   context: RunContext
-): Promise<void> {
-  for (const warning of warnings) core.warning(warning)
-  const outcome = outcomeOf(settings, plan, result)
-  const outputs = buildOutputs(outcome, plan, { errors, warnings })
-  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
-  const markdown = renderSummary(settings, plan, outcome, { errors, warnings, context })
-  if (process.env.GITHUB_STEP_SUMMARY) {
-    // A failure to write the summary must not hide the result.
-    await core.summary
-      .addRaw(markdown, true)
-      .write()
-      .catch(error => core.warning(`Could not write the job summary: ${messageOf(error)}`))
-  } else {
-    core.info(markdown)
+): Promise<Applied> {
+  const warnings: string[] = []
+  let inventory = read
+  let plan = planned
+  let result: ApplyResult | undefined
+  let deploymentId: number | undefined
+  try {
+    // Someone else may have moved a channel while the bundle pages were read: plan again with
+    // what is there now, so that the bundle actually replaced is the one protected and reported.
+    for (let replans = 0; writesSomething(plan) && replans < MAX_REPLANS; replans++) {
+      const fresh = await api.listChannels(s.appId)
+      const moved = movedChannels(inventory.channels, fresh)
+      if (moved.length === 0) break
+      warnings.push(
+        `Channel(s) ${moved.map(name => `"${name}"`).join(', ')} changed while this run was ` +
+          'reading; the plan was made again with what is there now.'
+      )
+      inventory = { ...inventory, channels: fresh }
+      const again = makePlan(s, inventory, (deps.now ?? Date.now)())
+      for (const line of planLines(again)) core.info(line)
+      plan = again
+      if (again.errors.length > 0) throw new PhaseFailure('plan', again.errors.join('\n'))
+    }
+
+    const p = plan
+    result = await core.group('Apply', () =>
+      applyPlan(api, p, { concurrency: s.concurrency, log: message => core.info(logSafe(message)) })
+    )
+    const applyErrors = applyFailures(result)
+
+    if (github && (s.github.deployment || s.github.prComment)) {
+      const applied = result
+      const published = await core.group('Tell GitHub', () =>
+        tellGitHub(github, s, p, applied, githubEvent(context), applyErrors.length > 0)
+      )
+      deploymentId = published.deploymentId
+      warnings.push(...published.warnings)
+      for (const notice of published.notices) core.notice(notice)
+      if (deploymentId !== undefined) core.info(`Recorded GitHub deployment ${deploymentId}.`)
+    }
+    if (applyErrors.length > 0) {
+      throw new PhaseFailure(
+        result.fatal?.includes('read back') ? 'verify' : 'apply',
+        applyErrors.join('\n')
+      )
+    }
+  } catch (error) {
+    const failure =
+      error instanceof PhaseFailure ? error : new PhaseFailure('apply', messageOf(error))
+    return { plan, ...(result ? { result } : {}), warnings, failure }
+  }
+  return {
+    plan,
+    ...(result ? { result } : {}),
+    ...(deploymentId !== undefined ? { deploymentId } : {}),
+    warnings
   }
 }
 
+type ReportArgs = Parameters<typeof buildReport>[0]
+
+/** Outputs, the report file and the job summary; a failure to write one hides none of the others. */
+async function report(input: ReportArgs): Promise<void> {
+  const reportFile = path.join(
+    process.env.RUNNER_TEMP || tmpdir(),
+    `capgo-release-report-${process.env.GITHUB_RUN_ID ?? 'local'}-${randomBytes(4).toString('hex')}.json`
+  )
+  let built = buildReport({ ...input, reportFile })
+  try {
+    writeFileSync(reportFile, built.fullReport)
+  } catch (error) {
+    core.warning(`Could not write the report file: ${logSafe(messageOf(error))}`)
+    built = buildReport(input)
+  }
+  for (const warning of input.warnings) core.warning(logSafe(warning))
+  for (const [name, value] of Object.entries(built.outputs)) core.setOutput(name, value)
+  if (process.env.GITHUB_STEP_SUMMARY) {
+    await core.summary
+      .addRaw(built.summary, true)
+      .write()
+      .catch(error => core.warning(`Could not write the job summary: ${logSafe(messageOf(error))}`))
+  } else {
+    core.info(built.summary)
+  }
+}
+
+function newCapgoClient(settings: Settings): HttpCapgoApi {
+  return new HttpCapgoApi({
+    baseUrl: settings.apiUrl,
+    apiKey: settings.apiKey,
+    retries: settings.retries,
+    timeoutMs: settings.timeoutMs,
+    listConcurrency: settings.concurrency,
+    onRetry: event =>
+      core.info(
+        logSafe(
+          `Retrying ${event.route} in ${(event.waitMs / 1000).toFixed(1)} s (attempt ` +
+            `${event.attempt} failed: ${event.reason})`
+        )
+      )
+  })
+}
+
+/** A GitHub client when the run uses GitHub and has a token and a repository. */
+function newGitHubClient(settings: Settings): GitHubApi | undefined {
+  const wanted =
+    settings.github.deployment ||
+    settings.github.prComment ||
+    settings.rollback ||
+    settings.cleanupKeepReleases !== undefined
+  const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/')
+  if (!wanted || settings.github.token === '' || !owner || !repo) return undefined
+  return new OctokitGitHubApi({
+    token: settings.github.token,
+    owner,
+    repo,
+    timeoutMs: settings.timeoutMs
+  })
+}
+
+function writesSomething(plan: Plan): boolean {
+  return plan.channel?.write != null || plan.deletions.length > 0
+}
+
+/** The channels whose bundle or rollout differ between two reads, or that appeared or went. */
+export function movedChannels(before: readonly Channel[], after: readonly Channel[]): string[] {
+  const key = (c: Channel): string =>
+    JSON.stringify([
+      c.id,
+      c.version,
+      c.rollout_version,
+      c.rolloutPercentageBps ?? null,
+      c.rolloutEnabled ?? null,
+      c.rolloutPausedAt ?? null
+    ])
+  const old = new Map(before.map(c => [c.name, key(c)]))
+  const now = new Map(after.map(c => [c.name, key(c)]))
+  const names = new Set([...old.keys(), ...now.keys()])
+  return [...names].filter(name => old.get(name) !== now.get(name)).sort()
+}
+
+function applyFailures(result: ApplyResult): string[] {
+  const errors: string[] = []
+  if (result.fatal) errors.push(result.fatal)
+  for (const d of result.failedDevices) errors.push(`Device "${d.deviceId}": ${d.error}`)
+  const failed = result.failedBundles.length
+  if (failed > 0) {
+    errors.push(
+      `${failed} bundle ${failed === 1 ? 'deletion' : 'deletions'} failed: ` +
+        result.failedBundles.map(f => `"${f.version}" (${f.error})`).join('; ')
+    )
+  }
+  const skipped = result.notAttempted.length
+  if (skipped > 0) {
+    errors.push(
+      `${skipped} ${skipped === 1 ? 'deletion was' : 'deletions were'} not attempted after the ` +
+        'run stopped.'
+    )
+  }
+  return errors
+}
+
+function runContext(): RunContext {
+  const context: RunContext = {}
+  if (process.env.GITHUB_SERVER_URL) context.serverUrl = process.env.GITHUB_SERVER_URL
+  if (process.env.GITHUB_REPOSITORY) context.repository = process.env.GITHUB_REPOSITORY
+  if (process.env.GITHUB_SHA) context.sha = process.env.GITHUB_SHA
+  if (process.env.GITHUB_RUN_ID) context.runId = process.env.GITHUB_RUN_ID
+  return context
+}
+
+function githubEvent(context: RunContext): GitHubEvent {
+  const name = process.env.GITHUB_EVENT_NAME ?? ''
+  const event: GitHubEvent = {
+    name,
+    sha: process.env.GITHUB_SHA ?? '',
+    ref: process.env.GITHUB_REF ?? '',
+    runUrl:
+      context.serverUrl && context.repository && context.runId
+        ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
+        : ''
+  }
+  if (name === 'pull_request' || name === 'pull_request_target') {
+    try {
+      const payload = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH ?? '', 'utf8')) as {
+        pull_request?: { number?: unknown }
+        number?: unknown
+      }
+      const number = payload.pull_request?.number ?? payload.number
+      if (typeof number === 'number') event.pullRequest = number
+    } catch {
+      // No readable event: the comment is skipped with a notice.
+    }
+  }
+  return event
+}
+
 function messageOf(error: unknown): string {
+  if (error instanceof SettingsError) return error.message
   return error instanceof Error ? error.message : String(error)
 }
+
+export type { Inventory }

@@ -1,0 +1,127 @@
+// Tell GitHub what was released: a deployment per change of the channel's bundle or rollout, the
+// environment of a deleted channel marked inactive, and the pull request comment. It runs after
+// the Capgo changes and never fails the release: a refusal is a warning naming the permission to
+// grant (see the README's permissions table).
+
+import { GitHubError, type GitHubApi } from './github/api.js'
+import { commentMarker, renderPreviewComment } from './github/comment.js'
+import { environmentOf } from './inventory.js'
+import type { ApplyResult } from './apply.js'
+import type { Plan } from './plan/types.js'
+import type { Settings } from './settings.js'
+
+export interface GitHubEvent {
+  /** GITHUB_EVENT_NAME */
+  name: string
+  /** The pull request's number, on pull_request events. */
+  pullRequest?: number
+  sha: string
+  ref: string
+  /** The workflow run's page. */
+  runUrl: string
+}
+
+export interface PublishResult {
+  deploymentId?: number
+  commentId?: number
+  warnings: string[]
+  notices: string[]
+}
+
+/** Whether this run's release is worth a deployment: the channel's bundle or rollout changed. */
+export function releaseChanged(plan: Plan, result: ApplyResult): boolean {
+  const changes = plan.channel?.changes ?? []
+  return result.channelWritten && (changes.includes('version') || changes.includes('rollout'))
+}
+
+export async function tellGitHub(
+  github: GitHubApi,
+  settings: Settings,
+  plan: Plan,
+  result: ApplyResult,
+  event: GitHubEvent,
+  failed: boolean
+): Promise<PublishResult> {
+  const published: PublishResult = { warnings: [], notices: [] }
+  const attempt = async (what: string, permission: string, action: () => Promise<void>) => {
+    try {
+      await action()
+    } catch (error) {
+      const needed =
+        error instanceof GitHubError && error.permission ? error.permission : permission
+      const message = error instanceof Error ? error.message : String(error)
+      published.warnings.push(
+        `GitHub: could not ${what}: ${message}. The Capgo release itself is done. If the token ` +
+          `lacks a permission, add \`permissions: ${needed}\` to the job.`
+      )
+    }
+  }
+
+  const channel = plan.channel
+  if (settings.github.deployment && channel && releaseChanged(plan, result)) {
+    const after = channel.after
+    const rollout = after.rollout
+    const description =
+      `${after.version ?? 'no bundle'} on ${channel.name}` +
+      (rollout ? `; ${rollout.version ?? rollout.versionId} to ${rollout.percentage} %` : '')
+    await attempt('record the deployment', 'deployments: write', async () => {
+      published.deploymentId = await github.recordRelease({
+        environment: environmentOf(settings, channel.name),
+        sha: event.sha,
+        ref: event.ref,
+        payload: {
+          app_id: settings.appId,
+          channel: channel.name,
+          version: after.version ?? '',
+          previous_version: channel.before?.version ?? '',
+          rollout_version: rollout?.version ?? '',
+          rollout_percentage: rollout ? String(rollout.percentage) : ''
+        },
+        description: description.slice(0, 140),
+        state: failed ? 'failure' : 'success',
+        logUrl: event.runUrl
+      })
+    })
+  }
+  if (settings.github.deployment && result.deletedChannel) {
+    const deleted = result.deletedChannel
+    await attempt(
+      `mark the environment of "${deleted}" inactive`,
+      'deployments: write',
+      async () => {
+        await github.markEnvironmentInactive(environmentOf(settings, deleted))
+      }
+    )
+  }
+
+  if (settings.github.prComment) {
+    const name = channel?.name ?? plan.deleteChannel?.name
+    if (event.pullRequest === undefined) {
+      published.notices.push(
+        `pr_comment: skipped, this run is a "${event.name}" event, not a pull request.`
+      )
+    } else if (name !== undefined) {
+      const deleted = channel === null && plan.deleteChannel !== null
+      const linked = [
+        ...plan.links.filter(d => d.action === 'already').map(d => d.deviceId),
+        ...result.linked
+      ]
+      const body = renderPreviewComment({
+        appId: settings.appId,
+        channel: name,
+        version: channel?.after.version ?? null,
+        devices: linked,
+        runUrl: event.runUrl,
+        sha: event.sha,
+        deleted
+      })
+      const pr = event.pullRequest
+      await attempt('update the pull request comment', 'pull-requests: write', async () => {
+        published.commentId = (
+          await github.upsertComment(pr, commentMarker(settings.appId, name), body)
+        ).id
+      })
+    }
+  }
+  return published
+}

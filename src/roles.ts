@@ -1,0 +1,63 @@
+// The least Capgo role each step of the action needs, and the message a refusal gets. Capgo
+// answers a missing permission with a 400 that does not say which role was missing (see
+// docs/capgo-api.md, "Keys: roles and permissions"); the action knows which step it was.
+
+import { CapgoError } from './capgo/errors.js'
+
+export type Step =
+  | 'read'
+  | 'set_bundle'
+  | 'bundle_metadata'
+  | 'create_channel'
+  | 'update_channel'
+  | 'delete_channel'
+  | 'link_device'
+  | 'unlink_device'
+  | 'delete_bundle'
+
+/** Capgo's role names, least first. */
+export const ROLES = ['app_reader', 'app_uploader', 'app_developer', 'app_admin'] as const
+export type Role = (typeof ROLES)[number]
+
+export const LEAST_ROLE: Record<Step, Role> = {
+  read: 'app_reader',
+  set_bundle: 'app_uploader',
+  bundle_metadata: 'app_uploader',
+  create_channel: 'app_developer',
+  link_device: 'app_developer',
+  unlink_device: 'app_developer',
+  update_channel: 'app_admin',
+  delete_channel: 'app_admin',
+  delete_bundle: 'app_admin'
+}
+
+const WHAT: Record<Step, string> = {
+  read: 'reading the app',
+  set_bundle: 'putting the bundle on the channel (PUT /bundle)',
+  bundle_metadata: "setting the bundle's link and comment (POST /bundle/metadata)",
+  create_channel: 'creating the channel (POST /channel)',
+  update_channel: "changing the channel's settings or rollout (POST /channel)",
+  delete_channel: 'deleting the channel (DELETE /channel)',
+  link_device: 'linking a device (POST /device)',
+  unlink_device: 'unlinking a device (DELETE /device)',
+  delete_bundle: 'deleting bundles (DELETE /bundle)'
+}
+
+export function isPermissionDenied(error: unknown): boolean {
+  return error instanceof CapgoError && error.permissionDenied === true
+}
+
+/**
+ * A refusal for lack of permission, said as what the user must change. Other errors keep their
+ * own message.
+ */
+export function stepError(step: Step, appId: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  if (!isPermissionDenied(error)) return message
+  const role = LEAST_ROLE[step]
+  return (
+    `The API key may not do this step: ${WHAT[step]} needs the role ${role} (or higher) on ` +
+    `${appId}. Give the key that role in Capgo (Organization settings → API keys), or use a key ` +
+    `that has it. Capgo said: ${message}`
+  )
+}

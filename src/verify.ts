@@ -1,0 +1,56 @@
+// The read-back: after writing a channel, what Capgo holds must be what the plan wrote. Pure: the
+// comparison of the plan's `after` with the channel row read back.
+
+import type { Bundle, Channel } from './capgo/types.js'
+import { snapshotOf } from './plan/channel.js'
+import { toBps } from './plan/rollout.js'
+import type { ChannelSnapshot } from './plan/types.js'
+
+function bundleText(version: string | null, id: number | null): string {
+  if (id === null) return 'no bundle'
+  return version === null ? `bundle id ${id}` : `"${version}" (id ${id})`
+}
+
+/**
+ * The differences between the channel the plan wrote and the one read back: its bundle (by id)
+ * and its rollout (bundle, share, enabled, paused). Empty when they agree.
+ */
+export function channelDifferences(
+  expected: ChannelSnapshot,
+  actual: Channel | undefined,
+  bundlesById?: ReadonlyMap<number, Bundle>
+): string[] {
+  if (actual === undefined) return ['the channel is gone']
+  const found = snapshotOf(actual, bundlesById)
+  const differences: string[] = []
+  if (found.versionId !== expected.versionId) {
+    differences.push(
+      `its bundle is ${bundleText(found.version, found.versionId)}, expected ` +
+        bundleText(expected.version, expected.versionId)
+    )
+  }
+  const want = expected.rollout
+  const got = found.rollout
+  if (want === null && got !== null) {
+    differences.push(`a rollout of ${bundleText(got.version, got.versionId)} is still set`)
+  } else if (want !== null && got === null) {
+    differences.push(`no rollout is set, expected ${bundleText(want.version, want.versionId)}`)
+  } else if (want !== null && got !== null) {
+    if (got.versionId !== want.versionId) {
+      differences.push(
+        `the rollout bundle is ${bundleText(got.version, got.versionId)}, expected ` +
+          bundleText(want.version, want.versionId)
+      )
+    }
+    if (toBps(got.percentage) !== toBps(want.percentage)) {
+      differences.push(`the rollout share is ${got.percentage} %, expected ${want.percentage} %`)
+    }
+    if (got.enabled !== want.enabled) {
+      differences.push(`the rollout is ${got.enabled ? 'enabled' : 'disabled'}, expected otherwise`)
+    }
+    if (got.paused !== want.paused) {
+      differences.push(`the rollout is ${got.paused ? 'paused' : 'running'}, expected otherwise`)
+    }
+  }
+  return differences
+}
