@@ -1,4 +1,5 @@
 // The pull request comment of a preview channel: its hidden marker and its text. Pure: no I/O.
+import { createHash } from 'node:crypto'
 
 /** GitHub refuses a comment body longer than this. */
 export const MAX_COMMENT_LENGTH = 65_536
@@ -7,6 +8,8 @@ const BODY_BUDGET = MAX_COMMENT_LENGTH - 1_024
 /** Longest app id, channel, version or device id shown; longer ones are cut with "…". */
 const MAX_VALUE = 200
 const MAX_HINT = 2_000
+/** A longer (encoded) name is shortened in the marker and made unique again by a hash. */
+const MAX_MARKER_PART = 120
 
 export interface PreviewCommentInput {
   appId: string
@@ -28,7 +31,8 @@ export interface PreviewCommentInput {
 /**
  * The hidden marker by which the action finds its own comment again: one per app and channel.
  * Every character outside `[A-Za-z0-9._-]` is percent-encoded, so a name can neither end the HTML
- * comment (`-->`, `--!>`) nor make two app/channel pairs share a marker (`:` is encoded).
+ * comment (`-->`, `--!>`) nor make two app/channel pairs share a marker (`:` is encoded). A very
+ * long name keeps its start and gains a hash of the whole (`~` never appears otherwise).
  */
 export function commentMarker(appId: string, channel: string): string {
   return `<!-- capgo-release:${markerPart(appId)}:${markerPart(channel)} -->`
@@ -39,11 +43,12 @@ export function renderPreviewComment(input: PreviewCommentInput): string {
   const channel = code(input.channel)
   const head = [commentMarker(input.appId, input.channel)]
   const tail: string[] = []
-  const facts = [`- **App:** ${code(input.appId)}`]
-  if (input.sha !== undefined && input.sha.trim() !== '') {
-    const sha = input.sha.trim()
-    facts.push(`- **Commit:** ${code(/^[0-9a-f]{7,64}$/i.test(sha) ? sha.slice(0, 7) : sha)}`)
-  }
+  const app = `- **App:** ${code(input.appId)}`
+  const sha = input.sha?.trim() ?? ''
+  const commit =
+    sha === ''
+      ? []
+      : [`- **Commit:** ${code(/^[0-9a-f]{7,64}$/i.test(sha) ? sha.slice(0, 7) : sha)}`]
   const run = runLink(input.runUrl)
 
   if (input.deleted) {
@@ -54,7 +59,8 @@ export function renderPreviewComment(input: PreviewCommentInput): string {
         (input.version ? `, and its last bundle was ${code(input.version)}.` : '.') +
         ' Devices that were linked to it no longer get its updates.',
       '',
-      ...facts
+      app,
+      ...commit
     )
     if (run) tail.push('', `Deleted by ${run}.`)
     return head.concat(tail).join('\n') + '\n'
@@ -63,9 +69,10 @@ export function renderPreviewComment(input: PreviewCommentInput): string {
   head.push(
     `### Capgo preview ${channel}`,
     '',
-    ...facts,
+    app,
     `- **Channel:** ${channel}`,
-    `- **Bundle:** ${input.version ? code(input.version) : '_none yet_'}`
+    `- **Bundle:** ${input.version ? code(input.version) : '_none yet_'}`,
+    ...commit
   )
   tail.push(
     '',
@@ -105,12 +112,15 @@ function defaultJoinHint(channel: string): string {
 // ---- escaping --------------------------------------------------------------------------------
 
 function markerPart(value: string): string {
-  return Array.from(new TextEncoder().encode(value), byte => {
+  const encoded = Array.from(new TextEncoder().encode(value), byte => {
     const char = String.fromCharCode(byte)
     return /[A-Za-z0-9._-]/.test(char)
       ? char
       : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
   }).join('')
+  if (encoded.length <= MAX_MARKER_PART) return encoded
+  const hash = createHash('sha256').update(value).digest('hex').slice(0, 16)
+  return `${encoded.slice(0, MAX_MARKER_PART - 17)}~${hash}`
 }
 
 /** Control characters and line breaks become spaces; HTML comment delimiters are broken apart. */
