@@ -121,18 +121,62 @@ describe('auth', () => {
     expectError(await call(emu, 'GET', '/bundle', { ...q, headers: bad }), 401, 'invalid_apikey')
   })
 
-  it('locks an IP out for 15 minutes after 20 failed logins, even with a good key', async () => {
+  // Cap-go/capgo supabase/functions/_backend/utils/rate_limit.ts (isIPRateLimited, recordFailedAuth)
+  // and utils/hono_middleware.ts middlewareKey: the lockout is checked before the key is read.
+  it('locks an IP out after 20 failed logins: 429 too_many_failed_auth_attempts for every key, for 15 minutes', async () => {
     const c = clock()
     const emu = await start({ apps: [basicApp()], now: c.now })
     for (let i = 0; i < 19; i++)
       expectError(await get(emu, '/bundle', {}, 'bad'), 401, 'invalid_apikey')
-    expect((await get(emu, '/bundle')).status).toBe(200)
-    expectError(await get(emu, '/bundle', {}, 'bad'), 401, 'invalid_apikey') // the 20th
-    expectError(await get(emu, '/bundle'), 401, 'too_many_failed_logins')
+    expect((await get(emu, '/bundle')).status).toBe(200) // a good key does not clear the count
+    expectError(await call(emu, 'GET', '/bundle', { key: null }), 401, 'no_key_provided') // the 20th
+    const locked = await get(emu, '/bundle')
+    expectError(locked, 429, 'too_many_requests')
+    expect(locked.body.moreInfo).toEqual({
+      reason: 'too_many_failed_auth_attempts',
+      retryAfterSeconds: 900,
+      rateLimitResetAt: T0 + 900_000
+    })
+    expect(locked.headers.get('retry-after')).toBe('900')
+    expect(locked.headers.get('x-ratelimit-reset')).toBe(String((T0 + 900_000) / 1000))
     c.advance(15 * 60_000 - 1000)
-    expectError(await get(emu, '/bundle'), 401, 'too_many_failed_logins')
+    const still = await get(emu, '/bundle')
+    expectError(still, 429, 'too_many_requests')
+    expect(still.headers.get('retry-after')).toBe('1')
     c.advance(1000)
     expect((await get(emu, '/bundle')).status).toBe(200)
+    expect(emu.stats()).toMatchObject({ lockedOut: 2, failedLogins: 20 })
+    expect(emu.requests.filter(r => r.status === 429)).toHaveLength(2)
+  })
+
+  it('the lockout window restarts at each failure and is per IP; `lockout` sets the numbers', async () => {
+    const c = clock()
+    const emu = await start({
+      apps: [basicApp()],
+      now: c.now,
+      lockout: { failures: 3, windowMs: 60_000 }
+    })
+    const from = (ip: string, key?: string) =>
+      call(emu, 'GET', '/bundle', {
+        key,
+        query: { app_id: APP },
+        headers: { 'x-forwarded-for': ip }
+      })
+    expect((await from('10.0.0.1', 'bad')).status).toBe(401)
+    c.advance(50_000)
+    expect((await from('10.0.0.1', 'bad')).status).toBe(401)
+    c.advance(50_000) // 100 s after the first failure, 50 s after the last one: still counted
+    expect((await from('10.0.0.1', 'bad')).status).toBe(401)
+    expect((await from('10.0.0.1')).status).toBe(429)
+    expect((await from('10.0.0.2')).status).toBe(200) // another IP
+    c.advance(60_000)
+    expect((await from('10.0.0.1')).status).toBe(200)
+    // a full window without a failure drops the count
+    await from('10.0.0.3', 'bad')
+    await from('10.0.0.3', 'bad')
+    c.advance(60_000)
+    await from('10.0.0.3', 'bad')
+    expect((await from('10.0.0.3')).status).toBe(200)
   })
 })
 
@@ -142,64 +186,101 @@ describe('roles and apps', () => {
     u: 'uploader',
     d: 'developer',
     a: 'admin',
+    oa: 'org_admin',
+    osa: 'org_super_admin',
+    p: 'preview',
+    p2: 'preview',
     scoped: { role: 'admin', apps: ['com.other.app'] }
   } as const
   const apps = [basicApp(), { app_id: 'com.other.app', bundles: 1 }]
 
-  it('a read key can only GET', async () => {
+  // Cap-go/capgo supabase/functions/_backend/public/{bundle,channel,device}/*.ts: each route's
+  // checkPermission call and the code it refuses with.
+  it('a reader key may only GET; each refusal has its route code and changes nothing', async () => {
     const emu = await start({ keys, apps })
     expect((await get(emu, '/bundle', {}, 'r')).status).toBe(200)
     expect((await get(emu, '/channel', {}, 'r')).status).toBe(200)
     expect((await get(emu, '/device', {}, 'r')).status).toBe(200)
+    const beta = emu.channel(APP, 'beta')!
+    const b0 = emu.bundles(APP).find(b => b.name === '1.0.0')!
     expectError(
-      await put(emu, '/bundle', { version_id: 1, channel_id: 1 }, 'r'),
+      await put(emu, '/bundle', { version_id: b0.id, channel_id: beta.id }, 'r'),
       400,
       'cannot_access_app'
     )
-    expectError(await del(emu, '/bundle', { version: '1.0.0' }, 'r'), 400, 'cannot_delete_bundle')
-    expectError(await post(emu, '/channel', { channel: 'new' }, 'r'), 400, 'cannot_access_app')
-    expectError(await del(emu, '/channel', { channel: 'beta' }, 'r'), 400, 'cannot_delete_channel')
+    expectError(
+      await post(emu, '/bundle/metadata', { version_id: b0.id, link: 'x' }, 'r'),
+      400,
+      'cannot_update_bundle_metadata'
+    )
+    const delBundle = await del(emu, '/bundle', { version: '1.0.0' }, 'r')
+    expectError(delBundle, 400, 'cannot_delete_bundle')
+    expect(delBundle.body.message).toBe("You can't access this app")
+    const create = await post(emu, '/channel', { channel: 'new' }, 'r')
+    expectError(create, 400, 'cannot_access_app')
+    expect(create.body.message).toBe("You can't access this app")
+    expectError(await del(emu, '/channel', { channel: 'beta' }, 'r'), 400, 'cannot_access_app')
+    // DELETE /channel looks the channel up first
+    expectError(await del(emu, '/channel', { channel: 'nope' }, 'r'), 400, 'cannot_find_channel')
     expectError(
       await post(emu, '/device', { device_id: 'x', channel: 'beta' }, 'r'),
       400,
-      'cannot_access_app'
+      'cannot_access_channel'
     )
+    expectError(await post(emu, '/device', { device_id: 'x' }, 'r'), 400, 'cannot_access_app')
     expectError(await del(emu, '/device', { device_id: 'x' }, 'r'), 400, 'cannot_access_app')
     expect(emu.bundles(APP)).toHaveLength(5)
+    expect(emu.bundles(APP)[4]!.link).toBeNull()
     expect(emu.channel(APP, 'new')).toBeUndefined()
+    expect(emu.channel(APP, 'beta')).toEqual(beta)
+    expect(emu.deviceOverride(APP, 'x')).toBeUndefined()
   })
 
-  it('an upload key can move a bundle onto a channel (PUT /bundle) and nothing else', async () => {
+  // Cap-go/capgo supabase/functions/_backend/public/bundle/set_channel.ts and channel/post.ts
+  it('an uploader key may PUT /bundle and POST /bundle/metadata, but no POST /channel, even version only', async () => {
     const emu = await start({ keys, apps })
     const beta = emu.channel(APP, 'beta')!
     const b = emu.bundles(APP).find(x => x.name === '1.0.0')!
     const ok = await put(emu, '/bundle', { version_id: b.id, channel_id: beta.id }, 'u')
     expect(ok.status).toBe(200)
-    expect(ok.body.status).toBe('ok')
+    expect(ok.body).toEqual({ status: 'success', message: 'Bundle 1.0.0 set to channel beta' })
     expect(emu.channel(APP, 'beta')!.version).toEqual({ id: b.id, name: '1.0.0' })
+    expect(
+      (await post(emu, '/bundle/metadata', { version_id: b.id, comment: 'c' }, 'u')).status
+    ).toBe(200)
+    expectError(
+      await post(emu, '/channel', { channel: 'beta', version: '1.0.1' }, 'u'),
+      400,
+      'cannot_access_app'
+    )
+    expect(emu.channel(APP, 'beta')!.version?.name).toBe('1.0.0')
     expectError(await post(emu, '/channel', { channel: 'new' }, 'u'), 400, 'cannot_access_app')
     expectError(await del(emu, '/bundle', { version: '1.0.1' }, 'u'), 400, 'cannot_delete_bundle')
     expectError(
       await post(emu, '/device', { device_id: 'x', channel: 'beta' }, 'u'),
       400,
-      'cannot_access_app'
+      'cannot_access_channel'
     )
   })
 
-  it('a developer key creates channels and sets overrides but cannot update channels nor delete', async () => {
+  it('a developer key creates channels and sets overrides; updating or deleting a channel needs admin', async () => {
     const emu = await start({ keys, apps })
-    expect((await post(emu, '/channel', { channel: 'dev', version: '1.0.1' }, 'd')).status).toBe(
-      200
-    )
+    const created = await post(emu, '/channel', { channel: 'dev', version: '1.0.1' }, 'd')
+    expect(created.status).toBe(200)
     expect(emu.channel(APP, 'dev')!.version?.name).toBe('1.0.1')
     expectError(
       await post(emu, '/channel', { channel: 'dev', version: '1.0.2' }, 'd'),
       400,
       'cannot_access_app'
     )
-    expect(emu.channel(APP, 'dev')!.version?.name).toBe('1.0.1')
+    expectError(
+      await post(emu, '/channel', { channel: 'dev', allow_dev: false }, 'd'),
+      400,
+      'cannot_access_app'
+    )
+    expect(emu.channel(APP, 'dev')!).toMatchObject({ version: { name: '1.0.1' }, allow_dev: true })
     expectError(await del(emu, '/bundle', { version: '1.0.0' }, 'd'), 400, 'cannot_delete_bundle')
-    expectError(await del(emu, '/channel', { channel: 'dev' }, 'd'), 400, 'cannot_delete_channel')
+    expectError(await del(emu, '/channel', { channel: 'dev' }, 'd'), 400, 'cannot_access_app')
     expect((await post(emu, '/device', { device_id: 'dev1', channel: 'dev' }, 'd')).status).toBe(
       200
     )
@@ -213,17 +294,72 @@ describe('roles and apps', () => {
     )
   })
 
-  it('an admin key can do everything; a key scoped to other apps gets cannot_access_app', async () => {
+  it.each([['a'], ['oa'], ['osa']])(
+    'key %s (admin, org_admin, org_super_admin) may update and delete channels and bundles',
+    async key => {
+      const emu = await start({ keys, apps })
+      expect((await del(emu, '/bundle', { version: '1.0.0' }, key)).status).toBe(200)
+      expect((await post(emu, '/channel', { channel: 'beta', version: '1.0.1' }, key)).status).toBe(
+        200
+      )
+      expect(emu.channel(APP, 'beta')!.version?.name).toBe('1.0.1')
+      expect((await del(emu, '/channel', { channel: 'beta' }, key)).status).toBe(200)
+      expect(emu.channel(APP, 'beta')).toBeUndefined()
+    }
+  )
+
+  it('a key scoped to other apps gets cannot_access_app', async () => {
     const emu = await start({ keys, apps })
-    expect((await del(emu, '/bundle', { version: '1.0.0' }, 'a')).status).toBe(200)
-    expect((await post(emu, '/channel', { channel: 'beta', public: false }, 'a')).status).toBe(200)
-    expect((await del(emu, '/channel', { channel: 'beta' }, 'a')).status).toBe(200)
     expectError(await get(emu, '/bundle', {}, 'scoped'), 400, 'cannot_access_app')
     const other = await call(emu, 'GET', '/bundle', {
       key: 'scoped',
       query: { app_id: 'com.other.app' }
     })
     expect(other.status).toBe(200)
+  })
+
+  // Cap-go/capgo supabase/migrations/20260715213729_app_preview_api_key_role.sql: app_preview holds
+  // app.read, app.read_bundles, app.upload_bundle, app.create_channel; channel_preview (on the
+  // channels it creates) channel.read, channel.promote_bundle, channel.delete.
+  it('a preview key creates a channel, then promotes on it and deletes it, and nothing on other channels', async () => {
+    const emu = await start({ keys, apps })
+    const created = await post(emu, '/channel', { channel: 'pr-1', version: '1.0.1' }, 'p')
+    expect(created.status).toBe(200)
+    const pr = emu.channel(APP, 'pr-1')!
+    expect(created.body).toEqual({ status: 'ok', id: pr.id, public: false })
+    const b2 = emu.bundles(APP).find(b => b.name === '1.0.2')!
+    expect((await put(emu, '/bundle', { version_id: b2.id, channel_id: pr.id }, 'p')).status).toBe(
+      200
+    )
+    expect(emu.channel(APP, 'pr-1')!.version?.name).toBe('1.0.2')
+    const beta = emu.channel(APP, 'beta')!
+    expectError(
+      await put(emu, '/bundle', { version_id: b2.id, channel_id: beta.id }, 'p'),
+      400,
+      'cannot_access_app'
+    )
+    expectError(
+      await put(emu, '/bundle', { version_id: b2.id, channel_id: pr.id }, 'p2'),
+      400,
+      'cannot_access_app'
+    ) // another preview key
+    // channel_preview has no channel.update_settings: no POST on an existing channel, even its own
+    expectError(
+      await post(emu, '/channel', { channel: 'pr-1', version: '1.0.3' }, 'p'),
+      400,
+      'cannot_access_app'
+    )
+    expect(
+      (await post(emu, '/bundle/metadata', { version_id: b2.id, link: 'https://pr/1' }, 'p')).status
+    ).toBe(200)
+    expect((await get(emu, '/bundle', {}, 'p')).status).toBe(200)
+    expectError(await get(emu, '/channel', {}, 'p'), 400, 'cannot_access_app')
+    expectError(await get(emu, '/device', {}, 'p'), 400, 'cannot_access_app')
+    expectError(await del(emu, '/bundle', { version: '1.0.0' }, 'p'), 400, 'cannot_delete_bundle')
+    expectError(await del(emu, '/channel', { channel: 'beta' }, 'p'), 400, 'cannot_access_app')
+    expectError(await del(emu, '/channel', { channel: 'pr-1' }, 'p2'), 400, 'cannot_access_app')
+    expect((await del(emu, '/channel', { channel: 'pr-1' }, 'p')).status).toBe(200)
+    expect(emu.channel(APP, 'pr-1')).toBeUndefined()
   })
 
   it('app_id: bad format 400 invalid_app_id (also when missing); unknown app 400 cannot_access_app', async () => {
@@ -274,26 +410,61 @@ describe('common rules', () => {
     expect((await get(emu, '/bundle/')).status).toBe(200) // a trailing slash is tolerated
   })
 
-  it('rate limits per key in a sliding 60 s window: 429 too_many_requests with Retry-After', async () => {
+  // Cap-go/capgo supabase/functions/_backend/utils/hono_middleware.ts middlewareKey: recordAPIKeyUsage,
+  // then isAPIKeyRateLimited (count >= limit); utils/rate_limit.ts; utils/on_error.ts (headers).
+  it('rate limit: every request counts, a refused one too, and pushes the reset back; count >= max is refused', async () => {
     const c = clock()
     const emu = await start({
       apps: [basicApp()],
-      rateLimit: { max: 3 },
+      rateLimit: { max: 3, windowMs: 60_000 },
       now: c.now,
       keys: { k1: 'reader', k2: 'reader' }
     })
-    for (let i = 0; i < 3; i++) {
-      expect((await get(emu, '/channel', {}, 'k1')).status).toBe(200)
-      c.advance(10_000)
-    }
-    const limited = await get(emu, '/channel', {}, 'k1')
-    expectError(limited, 429, 'too_many_requests')
-    expect(limited.headers.get('retry-after')).toBe('30')
-    expect(limited.body.moreInfo.retryAfterSeconds).toBe(30)
-    expect((await get(emu, '/channel', {}, 'k2')).status).toBe(200) // per key
-    c.advance(30_000) // the first request leaves the window
     expect((await get(emu, '/channel', {}, 'k1')).status).toBe(200)
+    c.advance(10_000)
+    expect((await get(emu, '/channel', {}, 'k1')).status).toBe(200)
+    c.advance(10_000)
+    const limited = await get(emu, '/channel', {}, 'k1') // the 3rd brings the count to max
+    expect(limited.status).toBe(429)
+    expect(limited.body).toEqual({
+      error: 'too_many_requests',
+      message: 'Too many requests',
+      moreInfo: {
+        reason: 'api_key_rate_limit_exceeded',
+        apikey_id: 1,
+        retryAfterSeconds: 60,
+        rateLimitResetAt: T0 + 80_000
+      }
+    })
+    expect(limited.headers.get('retry-after')).toBe('60')
+    expect(limited.headers.get('x-ratelimit-reset')).toBe(String((T0 + 80_000) / 1000))
+    expect((await get(emu, '/channel', {}, 'k2')).status).toBe(200) // per key
+    c.advance(59_000) // a sliding window would let this through: the reset moved with the 429
+    const again = await get(emu, '/channel', {}, 'k1')
+    expect(again.status).toBe(429)
+    expect(again.body.moreInfo.rateLimitResetAt).toBe(T0 + 139_000)
+    c.advance(59_999)
     expect((await get(emu, '/channel', {}, 'k1')).status).toBe(429)
+    c.advance(60_000) // quiet for a whole window: the count is dropped
+    expect((await get(emu, '/channel', {}, 'k1')).status).toBe(200)
+    expect(emu.stats().rateLimited).toBe(3)
+    expect(emu.requests.filter(r => r.status === 429)).toHaveLength(3)
+  })
+
+  it('rate limit defaults: 2000 a key and 60 s, so the 2000th request is refused', async () => {
+    const emu = await start({ apps: [basicApp()], now: () => T0 })
+    for (let batch = 0; batch < 20; batch++) {
+      const n = batch === 19 ? 99 : 100
+      const statuses = await Promise.all(
+        Array.from({ length: n }, () =>
+          get(emu, '/channel', { channel: 'beta' }).then(a => a.status)
+        )
+      )
+      expect(statuses.every(s => s === 200)).toBe(true)
+    }
+    const refused = await get(emu, '/channel')
+    expectError(refused, 429, 'too_many_requests')
+    expect(refused.headers.get('retry-after')).toBe('60')
   })
 })
 
@@ -322,9 +493,12 @@ describe('GET /bundle', () => {
         'r2_path',
         'session_key',
         'storage_provider',
-        'user_id'
+        'user_id',
+        'link',
+        'comment'
       ].sort()
     )
+    expect(a.body[0]).toMatchObject({ link: null, comment: null })
     expect(a.body[0]).toMatchObject({ app_id: APP, deleted: false })
   })
 
@@ -434,14 +608,50 @@ describe('DELETE /bundle', () => {
 })
 
 describe('PUT /bundle', () => {
-  it('moves a bundle onto a channel; unknown bundle or channel is 400', async () => {
+  // Cap-go/capgo supabase/functions/_backend/public/bundle/set_channel.ts
+  it('sets only the channel version and answers success with names; rollout fields stay', async () => {
     const emu = await start({ apps: [basicApp()] })
-    const prod = emu.channel(APP, 'production')!
+    const beta = emu.channel(APP, 'beta')!
     const b0 = emu.bundles(APP).find(b => b.name === '1.0.0')!
-    expect((await put(emu, '/bundle', { version_id: b0.id, channel_id: prod.id })).status).toBe(200)
-    expect(emu.channel(APP, 'production')!.version).toEqual({ id: b0.id, name: '1.0.0' })
+    const a = await put(emu, '/bundle', { version_id: b0.id, channel_id: beta.id })
+    expect(a.status).toBe(200)
+    expect(a.body).toEqual({ status: 'success', message: 'Bundle 1.0.0 set to channel beta' })
+    const after = emu.channel(APP, 'beta')!
+    expect(after.version).toEqual({ id: b0.id, name: '1.0.0' })
+    expect({ ...after, version: beta.version, updated_at: beta.updated_at }).toEqual(beta)
+  })
+
+  it('errors in the backend order: required fields, access, bundle, channel, bad ids', async () => {
+    const emu = await start({
+      keys: { [KEY]: 'admin', r: 'reader' },
+      apps: [basicApp(), { app_id: 'com.other.app', bundles: 1, channels: [{ name: 'x' }] }]
+    })
+    const beta = emu.channel(APP, 'beta')!
+    const b0 = emu.bundles(APP).find(b => b.name === '1.0.0')!
+    // missing_required_fields comes before app_id is even checked
+    const noApp = await call(emu, 'PUT', '/bundle', {
+      body: { version_id: b0.id, channel_id: beta.id }
+    })
+    expectError(noApp, 400, 'missing_required_fields')
+    expectError(await put(emu, '/bundle', { version_id: b0.id }), 400, 'missing_required_fields')
     expectError(
-      await put(emu, '/bundle', { version_id: 999, channel_id: prod.id }),
+      await put(emu, '/bundle', { version_id: 0, channel_id: beta.id }),
+      400,
+      'missing_required_fields'
+    )
+    expectError(
+      await put(emu, '/bundle', { app_id: 'bad', version_id: b0.id, channel_id: beta.id }),
+      400,
+      'invalid_app_id'
+    )
+    // the permission is checked before the bundle and the channel are
+    expectError(
+      await put(emu, '/bundle', { version_id: 999, channel_id: 999 }, 'r'),
+      400,
+      'cannot_access_app'
+    )
+    expectError(
+      await put(emu, '/bundle', { version_id: 999, channel_id: 999 }),
       400,
       'cannot_find_version'
     )
@@ -450,7 +660,52 @@ describe('PUT /bundle', () => {
       400,
       'cannot_find_channel'
     )
-    expectError(await put(emu, '/bundle', { version_id: b0.id }), 400, 'missing_required_fields')
+    const otherChannel = emu.channel('com.other.app', 'x')!
+    expectError(
+      await put(emu, '/bundle', { version_id: b0.id, channel_id: otherChannel.id }),
+      400,
+      'cannot_find_channel'
+    )
+    expect((await del(emu, '/bundle', { version: '1.0.0' })).status).toBe(200)
+    expectError(
+      await put(emu, '/bundle', { version_id: b0.id, channel_id: beta.id }),
+      400,
+      'cannot_find_version'
+    ) // deleted
+    expectError(
+      await put(emu, '/bundle', { version_id: 'abc', channel_id: beta.id }),
+      400,
+      'cannot_set_bundle_to_channel'
+    )
+    expectError(
+      await put(emu, '/bundle', { version_id: b0.id, channel_id: 'abc' }),
+      400,
+      'cannot_set_bundle_to_channel'
+    )
+    expect(emu.channel(APP, 'beta')).toEqual(beta)
+  })
+
+  // Cap-go/capgo supabase/migrations/20260708000000_prod_baseline.sql normalize_public_channel_overlap:
+  // the trigger runs on every write of a public channel, this one included.
+  it('writing a public channel makes the other public channels of shared platforms non-public', async () => {
+    const emu = await start({
+      apps: [
+        {
+          app_id: APP,
+          bundles: 2,
+          channels: [
+            { name: 'a', public: true, android: false, electron: false },
+            { name: 'b', public: true, android: false, electron: false },
+            { name: 'c', public: true, ios: false, electron: false }
+          ]
+        }
+      ]
+    })
+    const b1 = emu.bundles(APP)[0]!
+    const a = emu.channel(APP, 'a')!
+    expect((await put(emu, '/bundle', { version_id: b1.id, channel_id: a.id })).status).toBe(200)
+    const pub = (n: string) => emu.channel(APP, n)!.public
+    expect([pub('a'), pub('b'), pub('c')]).toEqual([true, false, true])
   })
 })
 
@@ -472,7 +727,8 @@ describe('GET /channel', () => {
     expect(past.body).toEqual([])
   })
 
-  it('pages correctly without the defect; rows have the documented shape', async () => {
+  // Cap-go/capgo supabase/functions/_backend/public/channel/get.ts: the selected columns.
+  it('pages correctly without the defect; rows have the documented shape, without platforms', async () => {
     const emu = await start({ pagingDefect: false, apps: [basicApp()] })
     for (let i = 0; i < 60; i++) await post(emu, '/channel', { channel: `c${i}` })
     expect((await get(emu, '/channel', { page: '1' })).body).toHaveLength(12)
@@ -482,14 +738,30 @@ describe('GET /channel', () => {
       name: 'production',
       app_id: APP,
       created_at: expect.any(String),
+      created_by: expect.any(String),
       updated_at: expect.any(String),
       public: true,
       version: { id: expect.any(Number), name: '1.0.4' },
       rollout_version: null,
+      rollout_version_info: null,
+      rollout_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      rolloutEnabled: false,
+      rolloutPercentageBps: 0,
+      rolloutPausedAt: null,
+      rolloutPauseReason: null,
+      rolloutCacheTtlSeconds: 2_592_000,
+      autoPauseEnabled: false,
+      autoPauseWindowMinutes: 60,
+      autoPauseFailureRateBps: null,
+      autoPauseConfidence: 0.95,
+      autoPauseMinAttempts: null,
+      autoPauseMinFailures: null,
+      autoPauseAction: 'pause',
+      autoPauseCooldownMinutes: 60,
+      autoPauseLastTriggeredAt: null,
+      autoPauseLastCheckedAt: null,
       disableAutoUpdate: 'major',
       disableAutoUpdateUnderNative: true,
-      ios: true,
-      android: true,
       allow_device_self_set: false,
       allow_emulator: true,
       allow_dev: true,
@@ -498,6 +770,13 @@ describe('GET /channel', () => {
     })
     const b2 = emu.bundles(APP).find(b => b.name === '1.0.2')!
     expect(rows[1].rollout_version).toBe(b2.id)
+    expect(rows[1].rollout_version_info).toEqual({ id: b2.id, name: '1.0.2' })
+    for (const row of rows)
+      for (const k of ['ios', 'android', 'electron']) expect(row).not.toHaveProperty(k)
+    const one = (await get(emu, '/channel', { channel: 'beta' })).body
+    for (const k of ['ios', 'android', 'electron']) expect(one).not.toHaveProperty(k)
+    expect(emu.channelPlatforms(APP, 'beta')).toEqual({ ios: true, android: true, electron: true })
+    expect(emu.channelPlatforms(APP, 'nope')).toBeUndefined()
   })
 
   it('gets one channel by name; an unknown name is 400 cannot_find_version', async () => {
@@ -514,36 +793,48 @@ describe('POST /channel', () => {
   it('creates with defaults, then updates only the fields sent (and updated_at)', async () => {
     const c = clock()
     const emu = await start({ apps: [basicApp()], now: c.now })
-    expect(
-      (await post(emu, '/channel', { channel: 'qa', version: '1.0.1', ios: false })).body
-    ).toEqual({
+    expect((await post(emu, '/channel', { channel: 'qa', ios: false })).body).toEqual({
       status: 'ok'
     })
     const created = emu.channel(APP, 'qa')!
     expect(created).toMatchObject({
       public: false,
-      version: { name: '1.0.1' },
-      ios: false,
-      android: true,
+      version: null,
       disableAutoUpdate: 'major',
       allow_device_self_set: false
     })
+    expect(emu.channelPlatforms(APP, 'qa')).toEqual({ ios: false, android: true, electron: true })
     c.advance(60_000)
     await post(emu, '/channel', {
       channel: 'qa',
       disableAutoUpdate: 'minor',
-      allow_device_self_set: true
+      allow_device_self_set: true,
+      electron: false
     })
     const updated = emu.channel(APP, 'qa')!
     expect(updated).toMatchObject({
       id: created.id,
-      version: { name: '1.0.1' },
-      ios: false,
+      version: null,
       disableAutoUpdate: 'minor',
       allow_device_self_set: true,
       created_at: created.created_at
     })
+    expect(emu.channelPlatforms(APP, 'qa')).toEqual({ ios: false, android: true, electron: false })
     expect(Date.parse(updated.updated_at) - Date.parse(created.updated_at)).toBe(60_000)
+  })
+
+  // Cap-go/capgo supabase/functions/_backend/public/channel/post.ts createAndPromoteChannelInTransaction
+  it('a channel created with a version answers {status, id, public}', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    const a = await post(emu, '/channel', { channel: 'qa', version: '1.0.1', public: false })
+    const qa = emu.channel(APP, 'qa')!
+    expect(a.body).toEqual({ status: 'ok', id: qa.id, public: false })
+    expect(qa.version?.name).toBe('1.0.1')
+    // an unlinking version on a new channel creates it without a bundle, and answers ok
+    expect((await post(emu, '/channel', { channel: 'qa2', version: 'builtin' })).body).toEqual({
+      status: 'ok'
+    })
+    expect(emu.channel(APP, 'qa2')!.version).toBeNull()
   })
 
   it('unknown version: 400 cannot_find_version on a new channel, 500 on an existing one (no change)', async () => {
@@ -690,8 +981,42 @@ describe('/device', () => {
     ])
       expect(known.body).toHaveProperty(k)
     const all = await get(emu, '/device')
-    expect(all.body.map((d: { device_id: string }) => d.device_id)).toEqual(['known-1', 'abc-123'])
+    expect(all.body).toEqual({ data: expect.any(Array), hasMore: false })
+    expect(all.body.data.map((d: { device_id: string }) => d.device_id)).toEqual([
+      'abc-123',
+      'known-1'
+    ])
     expectError(await get(emu, '/device', { device_id: 'nope' }), 404, 'device_not_found')
+  })
+
+  // Cap-go/capgo supabase/functions/_backend/public/device/get.ts and utils/stats.ts readDevices
+  it('GET /device without device_id pages by cursor (`updated_at|device_id`), 50 by default; `page` is ignored', async () => {
+    const devices = Array.from({ length: 120 }, (_, i) => ({
+      device_id: `dev-${String(i).padStart(3, '0')}`
+    }))
+    const emu = await start({ apps: [basicApp({ devices })] })
+    const first = (await get(emu, '/device')).body
+    expect(first.data).toHaveLength(50)
+    expect(first.hasMore).toBe(true)
+    const last = first.data[49]
+    expect(first.nextCursor).toBe(`${last.updated_at}|dev-049`)
+    expect((await get(emu, '/device', { page: '1' })).body).toEqual(first) // page is ignored
+    const seen: string[] = []
+    let cursor: string | undefined
+    let pages = 0
+    do {
+      const q: Record<string, string> = { limit: '40' }
+      if (cursor) q.cursor = cursor
+      const page = (await get(emu, '/device', q)).body
+      seen.push(...page.data.map((d: { device_id: string }) => d.device_id))
+      cursor = page.nextCursor
+      expect(page.hasMore).toBe(cursor !== undefined)
+      pages++
+    } while (cursor)
+    expect(pages).toBe(3)
+    expect(seen).toEqual(devices.map(d => d.device_id))
+    expectError(await get(emu, '/device', { limit: '0' }), 400, 'invalid_limit')
+    expectError(await get(emu, '/device', { limit: 'x' }), 400, 'invalid_limit')
   })
 
   it('404 channel_not_found, 400 public_channel_override, 400 invalid_version_id; no channel = no-op', async () => {
