@@ -1282,3 +1282,426 @@ describe('request log and lifecycle', () => {
     await expect(get(emu, '/bundle')).rejects.toThrow()
   })
 })
+
+// Cap-go/capgo supabase/functions/_backend/public/channel/post.ts (and the trigger
+// refresh_channel_rollout_id in supabase/migrations/20260715213729_app_preview_api_key_role.sql)
+describe('POST /channel rollouts', () => {
+  const id = (emu: Emulator, name: string): number =>
+    emu.bundles(APP, { includeDeleted: true }).find(b => b.name === name)!.id
+
+  it('sets a rollout (rolloutVersion by name or by id); rollout_id changes only with the rollout bundle', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    const before = emu.channel(APP, 'production')!
+    const a = await post(emu, '/channel', {
+      channel: 'production',
+      rolloutVersion: '1.0.1',
+      rolloutPercentageBps: 2500,
+      rolloutEnabled: true,
+      rolloutCacheTtlSeconds: 60
+    })
+    expect(a.body).toEqual({ status: 'ok' })
+    const after = emu.channel(APP, 'production')!
+    expect(after).toMatchObject({
+      version: { name: '1.0.4' },
+      rollout_version: id(emu, '1.0.1'),
+      rollout_version_info: { id: id(emu, '1.0.1'), name: '1.0.1' },
+      rolloutPercentageBps: 2500,
+      rolloutEnabled: true,
+      rolloutCacheTtlSeconds: 60
+    })
+    expect(after.rollout_id).not.toBe(before.rollout_id)
+    await post(emu, '/channel', { channel: 'production', rolloutPercentageBps: 5000 })
+    expect(emu.channel(APP, 'production')!.rollout_id).toBe(after.rollout_id)
+    await post(emu, '/channel', { channel: 'production', rolloutVersion: id(emu, '1.0.0') })
+    expect(emu.channel(APP, 'production')!.rollout_version_info?.name).toBe('1.0.0')
+    // snake_case spellings are accepted too
+    await post(emu, '/channel', { channel: 'production', rollout_percentage_bps: 700 })
+    expect(emu.channel(APP, 'production')!.rolloutPercentageBps).toBe(700)
+  })
+
+  it('rolloutPercentage (0..100) is rounded to basis points; rolloutPercentageBps wins', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    await post(emu, '/channel', { channel: 'beta', rolloutPercentage: 33.33 })
+    expect(emu.channel(APP, 'beta')!.rolloutPercentageBps).toBe(3333)
+    await post(emu, '/channel', {
+      channel: 'beta',
+      rolloutPercentage: 50,
+      rolloutPercentageBps: 100
+    })
+    expect(emu.channel(APP, 'beta')!.rolloutPercentageBps).toBe(100)
+  })
+
+  it('bad values are 400 invalid_rollout_percentage / invalid_rollout_config and change nothing', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    const before = emu.channel(APP, 'beta')
+    for (const rolloutPercentage of [101, -1, '50', 100.01])
+      expectError(
+        await post(emu, '/channel', { channel: 'beta', version: '1.0.0', rolloutPercentage }),
+        400,
+        'invalid_rollout_percentage'
+      )
+    for (const rolloutPercentageBps of [10_001, -1, 1.5, '10'])
+      expectError(
+        await post(emu, '/channel', { channel: 'beta', version: '1.0.0', rolloutPercentageBps }),
+        400,
+        'invalid_rollout_config'
+      )
+    for (const rolloutCacheTtlSeconds of [59, 31_536_001])
+      expectError(
+        await post(emu, '/channel', { channel: 'beta', rolloutCacheTtlSeconds }),
+        400,
+        'invalid_rollout_config'
+      )
+    expectError(
+      await post(emu, '/channel', { channel: 'beta', autoPauseConfidence: 1 }),
+      400,
+      'invalid_auto_pause_confidence'
+    )
+    expectError(
+      await post(emu, '/channel', { channel: 'beta', autoPauseAction: 'explode' }),
+      400,
+      'invalid_auto_pause_action'
+    )
+    expect(emu.channel(APP, 'beta')).toEqual(before)
+    for (const [rolloutCacheTtlSeconds, bps] of [
+      [60, 0],
+      [31_536_000, 10_000]
+    ])
+      expect(
+        (
+          await post(emu, '/channel', {
+            channel: 'beta',
+            rolloutCacheTtlSeconds,
+            rolloutPercentageBps: bps
+          })
+        ).status
+      ).toBe(200)
+  })
+
+  it('rolloutPaused true sets rolloutPausedAt; false clears it and the reason', async () => {
+    const c = clock()
+    const emu = await start({ apps: [basicApp()], now: c.now })
+    await post(emu, '/channel', {
+      channel: 'beta',
+      rolloutPaused: true,
+      rolloutPauseReason: 'manual'
+    })
+    expect(emu.channel(APP, 'beta')).toMatchObject({
+      rolloutPausedAt: new Date(T0).toISOString(),
+      rolloutPauseReason: 'manual'
+    })
+    await post(emu, '/channel', { channel: 'beta', rolloutPaused: false })
+    expect(emu.channel(APP, 'beta')).toMatchObject({
+      rolloutPausedAt: null,
+      rolloutPauseReason: null
+    })
+  })
+
+  it('promoteToStable: the rollout bundle becomes the version and the rollout is cleared; without one 400 missing_rollout_version', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    await post(emu, '/channel', {
+      channel: 'beta',
+      rolloutEnabled: true,
+      rolloutPercentageBps: 3000,
+      rolloutPaused: true,
+      rolloutPauseReason: 'x'
+    })
+    expect((await post(emu, '/channel', { channel: 'beta', promoteToStable: true })).status).toBe(
+      200
+    )
+    expect(emu.channel(APP, 'beta')).toMatchObject({
+      version: { name: '1.0.2' },
+      rollout_version: null,
+      rollout_version_info: null,
+      rolloutEnabled: false,
+      rolloutPercentageBps: 0,
+      rolloutPausedAt: null,
+      rolloutPauseReason: null
+    })
+    const after = emu.channel(APP, 'beta')
+    expectError(
+      await post(emu, '/channel', { channel: 'beta', promoteToStable: true }),
+      400,
+      'missing_rollout_version'
+    )
+    expect(emu.channel(APP, 'beta')).toEqual(after)
+  })
+
+  it('rollback: true clears the rollout and keeps the version', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    await post(emu, '/channel', {
+      channel: 'beta',
+      rolloutEnabled: true,
+      rolloutPercentageBps: 900
+    })
+    expect((await post(emu, '/channel', { channel: 'beta', rollback: true })).status).toBe(200)
+    expect(emu.channel(APP, 'beta')).toMatchObject({
+      version: { name: '1.0.3' },
+      rollout_version: null,
+      rolloutEnabled: false,
+      rolloutPercentageBps: 0,
+      rolloutPausedAt: null
+    })
+    // the bundle it freed can be deleted now
+    expect((await del(emu, '/bundle', { version: '1.0.2' })).status).toBe(200)
+  })
+
+  it('a rollout needs a stable bundle: 400 missing_stable_version', async () => {
+    const emu = await start({
+      apps: [basicApp({ channels: [{ name: 'beta', version: '1.0.3' }, { name: 'qa' }] })]
+    })
+    const beta = emu.channel(APP, 'beta')
+    expectError(
+      await post(emu, '/channel', { channel: 'qa', rolloutVersion: '1.0.1' }),
+      400,
+      'missing_stable_version'
+    )
+    for (const version of [null, 'unknown'])
+      expectError(
+        await post(emu, '/channel', { channel: 'beta', version, rolloutVersion: '1.0.1' }),
+        400,
+        'missing_stable_version'
+      )
+    expect(emu.channel(APP, 'beta')).toEqual(beta)
+    expect(
+      (await post(emu, '/channel', { channel: 'qa', version: '1.0.0', rolloutVersion: '1.0.1' }))
+        .status
+    ).toBe(200)
+    expect(emu.channel(APP, 'qa')).toMatchObject({
+      version: { name: '1.0.0' },
+      rollout_version_info: { name: '1.0.1' }
+    })
+  })
+
+  it('moving a rollout on a channel that does not exist is 400 cannot_find_channel, and creates nothing', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    for (const body of [
+      { rolloutVersion: '1.0.1' },
+      { promoteToStable: true },
+      { rollback: true },
+      { version: '1.0.3', rolloutVersion: '1.0.1' }
+    ])
+      expectError(
+        await post(emu, '/channel', { channel: 'nope', ...body }),
+        400,
+        'cannot_find_channel'
+      )
+    expect(emu.channel(APP, 'nope')).toBeUndefined()
+  })
+
+  it('an unknown or deleted rolloutVersion on an existing channel is 500 unknown_error and changes nothing', async () => {
+    const emu = await start({
+      apps: [
+        basicApp({
+          bundles: [
+            { name: '1.0.2' },
+            { name: '1.0.3' },
+            { name: 'gone', deleted: true },
+            { name: '1.0.4' }
+          ]
+        })
+      ]
+    })
+    const beta = emu.channel(APP, 'beta')
+    for (const rolloutVersion of ['9.9.9', 'gone', id(emu, 'gone'), 999])
+      expectError(
+        await post(emu, '/channel', { channel: 'beta', rolloutVersion, rolloutPercentageBps: 100 }),
+        500,
+        'unknown_error'
+      )
+    expect(emu.channel(APP, 'beta')).toEqual(beta)
+  })
+
+  it('a new rollout bundle unpauses and clears the reason', async () => {
+    const emu = await start({ apps: [basicApp()] })
+    emu.pauseRollout(APP, 'beta', 'failure rate over 5%')
+    await post(emu, '/channel', { channel: 'beta', rolloutVersion: '1.0.1' })
+    expect(emu.channel(APP, 'beta')).toMatchObject({
+      rollout_version_info: { name: '1.0.1' },
+      rolloutPausedAt: null,
+      rolloutPauseReason: null,
+      autoPauseLastTriggeredAt: null
+    })
+  })
+
+  it('pauseRollout() does what Capgo auto-pause does: rolloutPausedAt and the reason are set', async () => {
+    const c = clock()
+    const emu = await start({ apps: [basicApp()], now: c.now })
+    emu.pauseRollout(APP, 'beta', 'failure rate over 5%')
+    const row = (await get(emu, '/channel', { channel: 'beta' })).body
+    expect(row).toMatchObject({
+      rolloutPausedAt: new Date(T0).toISOString(),
+      rolloutPauseReason: 'failure rate over 5%',
+      autoPauseLastTriggeredAt: new Date(T0).toISOString(),
+      rollout_version_info: { name: '1.0.2' }
+    })
+    expect(() => emu.pauseRollout(APP, 'nope', 'x')).toThrow(/unknown channel/)
+  })
+})
+
+describe('POST /channel platforms', () => {
+  // Cap-go/capgo supabase/functions/_backend/public/channel/post.ts inferredElectron
+  it('public: true with ios different from android sets electron false; an explicit electron wins', async () => {
+    const emu = await start({ apps: [basicApp({ channels: [] })] })
+    await post(emu, '/channel', { channel: 'ios', public: true, ios: true, android: false })
+    expect(emu.channelPlatforms(APP, 'ios')).toEqual({ ios: true, android: false, electron: false })
+    // android not sent: ios (true) still differs from it, as the backend compares the body
+    await post(emu, '/channel', { channel: 'ios2', public: true, ios: true })
+    expect(emu.channelPlatforms(APP, 'ios2')!.electron).toBe(false)
+    await post(emu, '/channel', {
+      channel: 'e',
+      public: true,
+      ios: false,
+      android: true,
+      electron: true
+    })
+    expect(emu.channelPlatforms(APP, 'e')!.electron).toBe(true)
+    await post(emu, '/channel', { channel: 'private', public: false, ios: false })
+    expect(emu.channelPlatforms(APP, 'private')!.electron).toBe(true)
+  })
+
+  it('the public overlap counts electron too', async () => {
+    const emu = await start({
+      apps: [
+        basicApp({
+          channels: [{ name: 'desktop', public: true, ios: false, android: false, electron: true }]
+        })
+      ]
+    })
+    await post(emu, '/channel', {
+      channel: 'd2',
+      public: true,
+      ios: false,
+      android: false,
+      electron: true
+    })
+    expect(emu.channel(APP, 'desktop')!.public).toBe(false)
+    expect(emu.channel(APP, 'd2')!.public).toBe(true)
+  })
+})
+
+// Cap-go/capgo supabase/functions/_backend/public/bundle/update_metadata.ts
+describe('POST /bundle/metadata', () => {
+  it('sets link and comment (each left alone when not sent); seeded values show in GET /bundle', async () => {
+    const emu = await start({
+      apps: [
+        basicApp({
+          bundles: [{ name: '1.0.0', link: 'https://ci/1', comment: 'first' }, { name: '1.0.1' }],
+          channels: []
+        })
+      ]
+    })
+    const rows = (await get(emu, '/bundle')).body
+    expect(rows[1]).toMatchObject({ name: '1.0.0', link: 'https://ci/1', comment: 'first' })
+    const b1 = emu.bundles(APP)[0]!
+    expect(
+      (await post(emu, '/bundle/metadata', { version_id: b1.id, link: 'https://x' })).body
+    ).toEqual({
+      status: 'ok'
+    })
+    expect(emu.bundles(APP)[0]).toMatchObject({ link: 'https://x', comment: null })
+    await post(emu, '/bundle/metadata', { version_id: b1.id, comment: 'hi' })
+    expect(emu.bundles(APP)[0]).toMatchObject({ link: 'https://x', comment: 'hi' })
+  })
+
+  it('errors: missing_required_fields, cannot_update_bundle_metadata, cannot_find_version, no_fields_to_update, in that order', async () => {
+    const emu = await start({ keys: { [KEY]: 'admin', r: 'reader' }, apps: [basicApp()] })
+    const b = emu.bundles(APP)[0]!
+    expectError(await post(emu, '/bundle/metadata', { link: 'x' }), 400, 'missing_required_fields')
+    expectError(
+      await call(emu, 'POST', '/bundle/metadata', { body: { version_id: b.id, link: 'x' } }),
+      400,
+      'missing_required_fields'
+    )
+    expectError(
+      await post(emu, '/bundle/metadata', { version_id: 999 }, 'r'),
+      400,
+      'cannot_update_bundle_metadata'
+    )
+    expectError(
+      await post(emu, '/bundle/metadata', { version_id: 999 }),
+      400,
+      'cannot_find_version'
+    )
+    expectError(
+      await post(emu, '/bundle/metadata', { version_id: b.id }),
+      400,
+      'no_fields_to_update'
+    )
+    expect(emu.bundles(APP)[0]).toMatchObject({ link: null, comment: null })
+  })
+})
+
+describe('GET /bundle ties and page size', () => {
+  const tied = (): SeedApp => ({
+    app_id: APP,
+    bundles: [
+      { name: 'old', created_at: '2024-01-01T00:00:00Z' },
+      ...Array.from({ length: 30 }, (_, i) => ({
+        name: `t${i}`,
+        created_at: '2025-01-01T00:00:00Z'
+      }))
+    ]
+  })
+
+  it("tieOrder 'shuffle' orders equal created_at differently per request (seeded), still newest first", async () => {
+    const orders = async () => {
+      const emu = await start({ tieOrder: 'shuffle', seed: 7, apps: [tied()] })
+      const out: string[][] = []
+      for (let i = 0; i < 4; i++)
+        out.push((await get(emu, '/bundle')).body.map((b: { name: string }) => b.name))
+      return out
+    }
+    const a = await orders()
+    for (const names of a) {
+      expect(names).toHaveLength(31)
+      expect(names[30]).toBe('old')
+      expect(names.slice(0, 30).sort()).toEqual(
+        Array.from({ length: 30 }, (_, i) => `t${i}`).sort()
+      )
+    }
+    expect(new Set(a.map(n => n.join())).size).toBeGreaterThan(1)
+    expect(await orders()).toEqual(a) // the same seed gives the same orders
+    const stable = await start({ apps: [tied()] })
+    const s = (await get(stable, '/bundle')).body.map((b: { name: string }) => b.name)
+    expect(s.slice(0, 3)).toEqual(['t29', 't28', 't27']) // 'stable': id descending
+  })
+
+  it('maxRows caps the rows of one page (PostgREST max_rows)', async () => {
+    const emu = await start({ maxRows: 200, apps: [{ app_id: APP, bundles: 1200 }] })
+    const page = (await get(emu, '/bundle', { page: '3' })).body
+    expect(page).toHaveLength(200)
+    expect(page[0].name).toBe('1.0.1049') // row 150, as without the cap
+  })
+})
+
+describe('seeds', () => {
+  it('channels seed electron and the rollout fields', async () => {
+    const emu = await start({
+      apps: [
+        basicApp({
+          channels: [
+            {
+              name: 'beta',
+              version: '1.0.3',
+              rollout_version: '1.0.2',
+              rolloutEnabled: true,
+              rolloutPercentageBps: 1500,
+              rolloutPausedAt: '2026-01-01T00:00:00.000Z',
+              rolloutPauseReason: 'auto-pause',
+              electron: false
+            }
+          ]
+        })
+      ]
+    })
+    expect((await get(emu, '/channel', { channel: 'beta' })).body).toMatchObject({
+      rollout_version_info: { name: '1.0.2' },
+      rolloutEnabled: true,
+      rolloutPercentageBps: 1500,
+      rolloutPausedAt: '2026-01-01T00:00:00.000Z',
+      rolloutPauseReason: 'auto-pause'
+    })
+    expect(emu.channelPlatforms(APP, 'beta')).toEqual({ ios: true, android: true, electron: false })
+  })
+})
