@@ -1,7 +1,6 @@
 // action.yml is the interface: it must declare exactly what the code reads and writes.
 import { describe, expect, it } from 'vitest'
-import type { Plan } from '../src/plan.js'
-import { buildOutputs, type Outcome } from '../src/report.js'
+import { buildReport } from '../src/report/index.js'
 import { INPUT_DEFAULTS, INPUT_NAMES } from '../src/settings.js'
 import { readActionYaml } from './helpers/action-runner.js'
 
@@ -28,26 +27,14 @@ describe('action.yml', () => {
   })
 
   it('declares exactly the outputs the report sets', () => {
-    const outcome: Outcome = {
-      channel: '',
-      version: '',
-      previousVersion: '',
-      channelCreated: false,
-      channelChanged: false,
-      linkedDevices: [],
-      unlinkedDevices: [],
-      deletedChannel: '',
-      deletedBundles: [],
-      keptCount: undefined,
-      protectedBundles: [],
-      failedBundles: [],
-      alreadyGone: [],
-      failedDevices: [],
-      dryRun: false
-    }
-    const outputs = buildOutputs(outcome, undefined as Plan | undefined, {
-      errors: [],
-      warnings: []
+    // A run that failed on bad input still sets every output (ACTION.md "Every run reports").
+    const { outputs } = buildReport({
+      appId: '',
+      dryRun: false,
+      errors: ['app_id is required'],
+      warnings: [],
+      context: {},
+      failedPhase: 'input'
     })
     expect(Object.keys(outputs).sort()).toEqual(Object.keys(action.outputs).sort())
   })
