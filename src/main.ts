@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { applyPlan, type ApplyResult } from './apply.js'
@@ -116,7 +116,7 @@ export async function run(deps: RunDependencies = {}): Promise<void> {
   }
 
   const errors = failure ? failure.message.split('\n') : []
-  await report({
+  report({
     appId: settings?.appId ?? given.appId,
     dryRun: settings?.dryRun ?? given.dryRun,
     ...(settings ? { settings } : {}),
@@ -211,7 +211,7 @@ async function applyAndPublish(
 type ReportArgs = Parameters<typeof buildReport>[0]
 
 /** Outputs, the report file and the job summary; a failure to write one hides none of the others. */
-async function report(input: ReportArgs): Promise<void> {
+function report(input: ReportArgs): void {
   const reportFile = path.join(
     process.env.RUNNER_TEMP || tmpdir(),
     `capgo-release-report-${process.env.GITHUB_RUN_ID ?? 'local'}-${randomBytes(4).toString('hex')}.json`
@@ -225,11 +225,14 @@ async function report(input: ReportArgs): Promise<void> {
   }
   for (const warning of input.warnings) core.warning(logSafe(warning))
   for (const [name, value] of Object.entries(built.outputs)) core.setOutput(name, value)
-  if (process.env.GITHUB_STEP_SUMMARY) {
-    await core.summary
-      .addRaw(built.summary, true)
-      .write()
-      .catch(error => core.warning(`Could not write the job summary: ${logSafe(messageOf(error))}`))
+  const summaryFile = process.env.GITHUB_STEP_SUMMARY
+  if (summaryFile) {
+    // Appended as core.summary.write() does, but to the file named now (core caches the path).
+    try {
+      appendFileSync(summaryFile, `${built.summary}\n`)
+    } catch (error) {
+      core.warning(`Could not write the job summary: ${logSafe(messageOf(error))}`)
+    }
   } else {
     core.info(built.summary)
   }

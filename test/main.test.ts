@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { CapgoApi } from '../src/capgo/api.js'
 import { CapgoError } from '../src/capgo/errors.js'
 import type { Bundle, Channel, ChannelUpsert } from '../src/capgo/types.js'
+import { GitHubError, type GitHubApi } from '../src/github/api.js'
 import { run } from '../src/main.js'
 import { parseOutputFile } from './helpers/action-runner.js'
 
@@ -34,31 +35,76 @@ function channel(id: number, name: string, version: Bundle | null, isPublic = fa
     rollout_version: null,
     disableAutoUpdate: 'major',
     disableAutoUpdateUnderNative: true,
-    ios: true,
-    android: true,
     allow_device_self_set: false,
     allow_emulator: true,
     allow_dev: true
   }
 }
 
-/** An in-memory Capgo that records every write. */
-function fakeApi(bundles: Bundle[], channels: Channel[], failDeletes: string[] = []) {
+interface FakeOptions {
+  failDeletes?: string[]
+  /** Refuse these writes as Capgo refuses a key without the role. */
+  deny?: ('setChannelBundle' | 'upsertChannel' | 'deleteBundle')[]
+  /** The read-back finds this instead of what was written. */
+  readBack?: (name: string) => Channel | undefined
+  /** The channel list read before writing (the second read) differs from the first. */
+  channelsOnSecondRead?: Channel[]
+}
+
+function denied(route: string): CapgoError {
+  return new CapgoError({
+    status: 400,
+    code: 'cannot_access_app',
+    route,
+    message: `${route}: refused (HTTP 400, cannot_access_app): You can't access this app`
+  })
+}
+
+/** An in-memory Capgo that records every write and keeps its channels up to date. */
+function fakeApi(bundles: Bundle[], channels: Channel[], options: FakeOptions = {}) {
   const writes: string[] = []
+  let channelReads = 0
   const api: CapgoApi = {
-    listBundles: async () => bundles,
-    listChannels: async () => channels,
-    getChannel: async (_app, name) => channels.find(c => c.name === name),
+    listBundles: async () => ({ bundles, warnings: [] }),
+    listChannels: async () => {
+      channelReads++
+      return channelReads > 1 && options.channelsOnSecondRead
+        ? options.channelsOnSecondRead
+        : channels
+    },
+    getChannel: async (_app, name) =>
+      options.readBack ? options.readBack(name) : channels.find(c => c.name === name),
+    setChannelBundle: async body => {
+      if (options.deny?.includes('setChannelBundle')) throw denied('PUT /bundle')
+      writes.push(`put bundle ${body.version_id} on channel ${body.channel_id}`)
+      const c = channels.find(x => x.id === body.channel_id)!
+      const b = bundles.find(x => x.id === body.version_id)!
+      c.version = { id: b.id, name: b.name }
+    },
+    setBundleMetadata: async body => {
+      writes.push(`metadata ${JSON.stringify(body)}`)
+    },
     upsertChannel: async (body: ChannelUpsert) => {
+      if (options.deny?.includes('upsertChannel')) throw denied('POST /channel')
       writes.push(`upsert ${body.channel} ${JSON.stringify(body)}`)
+      let c = channels.find(x => x.name === body.channel)
+      if (!c) {
+        c = channel(100 + channels.length, body.channel, null)
+        channels.push(c)
+      }
+      if (body.version) {
+        const b = bundles.find(x => x.name === body.version)!
+        c.version = { id: b.id, name: b.name }
+      }
     },
     deleteChannel: async (_app, name) => {
       writes.push(`delete channel ${name}`)
       return 'deleted'
     },
     deleteBundle: async (_app, version) => {
+      if (options.deny?.includes('deleteBundle')) throw denied('DELETE /bundle')
       writes.push(`delete bundle ${version}`)
-      if (failDeletes.includes(version)) {
+      if (options.failDeletes?.includes(version)) {
         throw new CapgoError({
           status: 500,
           code: 'unknown_error',
@@ -80,6 +126,30 @@ function fakeApi(bundles: Bundle[], channels: Channel[], failDeletes: string[] =
     }
   }
   return { api, writes }
+}
+
+/** A GitHub that records releases, or refuses them. */
+function fakeGitHub(refuse = false) {
+  const calls: string[] = []
+  const github: GitHubApi = {
+    recordRelease: async input => {
+      if (refuse) {
+        throw new GitHubError({
+          status: 403,
+          kind: 'permission',
+          route: 'POST /repos/{owner}/{repo}/deployments',
+          message: 'Resource not accessible by integration',
+          permission: 'deployments: write'
+        })
+      }
+      calls.push(`deployment ${input.environment} ${input.payload.version} ${input.state}`)
+      return 77
+    },
+    releaseHistory: async () => [],
+    markEnvironmentInactive: async () => 0,
+    upsertComment: async () => ({ id: 1, created: true })
+  }
+  return { github, calls }
 }
 
 let dir: string
@@ -122,7 +192,7 @@ afterEach(() => {
 })
 
 describe('run() with a fake Capgo', () => {
-  it('promotes beta to production with one channel write and reports the rollback target', async () => {
+  it('promotes beta to production by PUT /bundle alone, reads it back and reports the rollback target', async () => {
     const [b1, b2] = [bundle(1, 10), bundle(2, 1)]
     const { api, writes } = fakeApi(
       [b2!, b1!],
@@ -131,15 +201,103 @@ describe('run() with a fake Capgo', () => {
     setInputs({ channel: 'production', promote_from: 'beta' })
     await run({ api, now: () => NOW })
     expect(process.exitCode).toBeUndefined()
-    expect(writes).toEqual([
-      'upsert production {"app_id":"com.example.app","channel":"production","version":"1.0.2"}'
-    ])
+    expect(writes).toEqual(['put bundle 2 on channel 1'])
     expect(outputs()).toMatchObject({
       version: '1.0.2',
       previous_version: '1.0.1',
-      channel_changed: 'true'
+      channel_changed: 'true',
+      error: ''
     })
-    expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('Rollback target')
+    expect(JSON.parse(outputs().report!)).toMatchObject({ channel_verified: true })
+    expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toMatch(/rollback target/i)
+  })
+
+  it('a read-back that differs from what was written fails the step and says what differs', async () => {
+    const [b1, b2] = [bundle(1, 10), bundle(2, 1)]
+    const prod = channel(1, 'production', b1!, true)
+    const { api, writes } = fakeApi([b2!, b1!], [prod, channel(2, 'beta', b2!)], {
+      readBack: () => ({ ...prod, version: { id: 1, name: '1.0.1' } })
+    })
+    setInputs({ channel: 'production', promote_from: 'beta', cleanup_keep: '0' })
+    await run({ api, now: () => NOW })
+    expect(process.exitCode).toBe(1)
+    expect(writes).toEqual(['put bundle 2 on channel 1'])
+    expect(outputs().error).toMatch(/read back.*"1\.0\.1".*expected "1\.0\.2"/)
+    // Nothing after the failed verification: no deletion.
+    expect(writes.some(w => w.startsWith('delete'))).toBe(false)
+  })
+
+  it('a refused write names the step and the least role it needs', async () => {
+    const [b1, b2] = [bundle(1, 10), bundle(2, 1)]
+    const { api } = fakeApi([b2!, b1!], [channel(1, 'production', b1!), channel(2, 'beta', b2!)], {
+      deny: ['setChannelBundle']
+    })
+    setInputs({ channel: 'production', promote_from: 'beta' })
+    await run({ api, now: () => NOW })
+    expect(process.exitCode).toBe(1)
+    expect(outputs().error).toContain('app_uploader')
+    expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('app_uploader')
+  })
+
+  it('a channel moved by someone else before the write is planned again: the real rollback target is protected', async () => {
+    const bundles = [6, 5, 4, 3, 2, 1].map(id => bundle(id, 10 - id))
+    const first = [channel(1, 'production', bundles[0]!), channel(2, 'beta', bundles[0]!)]
+    // Meanwhile production went back to 1.0.2.
+    const moved = [channel(1, 'production', bundles[4]!), channel(2, 'beta', bundles[0]!)]
+    const { api, writes } = fakeApi(bundles, first, { channelsOnSecondRead: moved })
+    setInputs({ channel: 'production', version: '1.0.5', cleanup_keep: '0', max_delete: '10' })
+    await run({ api, now: () => NOW })
+    const out = outputs()
+    expect(out.previous_version).toBe('1.0.2')
+    expect(writes).not.toContain('delete bundle 1.0.2')
+    expect(JSON.parse(out.protected_bundles!)).toContain('1.0.2')
+  })
+
+  it('records a GitHub deployment after a change, and a GitHub refusal is a warning naming the permission', async () => {
+    const [b1, b2] = [bundle(1, 10), bundle(2, 1)]
+    const ok = fakeGitHub()
+    const first = fakeApi([b2!, b1!], [channel(1, 'production', b1!), channel(2, 'beta', b2!)])
+    setInputs({
+      channel: 'production',
+      promote_from: 'beta',
+      github_deployment: 'true',
+      github_token: 'ghs_faketoken'
+    })
+    process.env.GITHUB_REPOSITORY = 'acme/app'
+    await run({ api: first.api, github: ok.github, now: () => NOW })
+    expect(process.exitCode).toBeUndefined()
+    expect(ok.calls).toEqual(['deployment capgo/com.example.app/production 1.0.2 success'])
+    expect(outputs().deployment_id).toBe('77')
+
+    for (const file of ['output', 'summary.md']) writeFileSync(path.join(dir, file), '')
+    const refused = fakeGitHub(true)
+    const second = fakeApi([b2!, b1!], [channel(1, 'production', b1!), channel(2, 'beta', b2!)])
+    await run({ api: second.api, github: refused.github, now: () => NOW })
+    expect(process.exitCode).toBeUndefined()
+    expect(second.writes).toEqual(['put bundle 2 on channel 1'])
+    expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toMatch(/deployments\\?: write/)
+  })
+
+  it('an unknown input fails before any request, names the nearest input, and still reports', async () => {
+    const { api, writes } = fakeApi([bundle(1, 1)], [])
+    let reads = 0
+    const counting: CapgoApi = {
+      ...api,
+      listChannels: async appId => {
+        reads++
+        return api.listChannels(appId)
+      }
+    }
+    setInputs({ cleanup_keep: '20', dryrun: 'true' })
+    await run({ api: counting, now: () => NOW })
+    expect(process.exitCode).toBe(1)
+    expect(reads).toBe(0)
+    expect(writes).toEqual([])
+    const out = outputs()
+    expect(out.error).toContain('"dryrun"')
+    expect(out.error).toContain('did you mean "dry_run"')
+    expect(out.dry_run).toBe('false')
+    expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toMatch(/dryrun/)
   })
 
   it('an impossible plan writes nothing and fails', async () => {
@@ -152,11 +310,9 @@ describe('run() with a fake Capgo', () => {
 
   it('a failed deletion is listed, the others go on, and the step fails at the end', async () => {
     const bundles = [5, 4, 3, 2, 1].map(id => bundle(id, 100 - id))
-    const { api, writes } = fakeApi(
-      bundles,
-      [channel(1, 'production', bundles[0]!, true)],
-      ['1.0.2']
-    )
+    const { api, writes } = fakeApi(bundles, [channel(1, 'production', bundles[0]!, true)], {
+      failDeletes: ['1.0.2']
+    })
     setInputs({ cleanup_keep: '1' })
     await run({ api, now: () => NOW })
     expect(process.exitCode).toBe(1)
