@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startEmulator } from './emulator/index.js'
 import type { Emulator, EmulatorOptions, SeedApp } from './emulator/index.js'
@@ -1238,6 +1239,132 @@ describe('faults', () => {
       return shared
     }
     expect(await run(42)).toEqual(await run(42))
+  })
+})
+
+describe('adversarial faults', () => {
+  /** Raw bytes from a request on a plain socket, for `ms` milliseconds. */
+  async function rawBytes(emu: Emulator, ms: number): Promise<string> {
+    const socket = connect(emu.port, '127.0.0.1')
+    let data = ''
+    socket.on('data', chunk => (data += chunk.toString('latin1')))
+    socket.on('error', () => undefined)
+    socket.write(`GET /bundle?app_id=${APP} HTTP/1.1\r\nhost: x\r\ncapgkey: ${KEY}\r\n\r\n`)
+    await new Promise(resolve => setTimeout(resolve, ms))
+    socket.destroy()
+    return data
+  }
+
+  it("'error-200' answers 200 with an error body, and does not act", async () => {
+    const emu = await start({
+      apps: [basicApp()],
+      faults: [{ kind: 'error-200', method: 'DELETE', code: 'cannot_delete_version', count: 1 }]
+    })
+    const a = await del(emu, '/bundle', { version: '1.0.0' })
+    expect(a.status).toBe(200)
+    expect(a.body).toEqual({ error: 'cannot_delete_version', message: expect.any(String) })
+    expect(emu.bundles(APP).map(b => b.name)).toContain('1.0.0')
+    expect(emu.requests[0]).toMatchObject({ fault: 'error-200', status: 200 })
+  })
+
+  it("'body' answers the rule's status and raw text as they are", async () => {
+    const hostile = JSON.stringify([
+      { id: 1, name: '../../etc/passwd\u0000<script>', app_id: APP, created_at: 'not a date' }
+    ])
+    const emu = await start({
+      apps: [basicApp()],
+      faults: [
+        { kind: 'body', path: '/bundle', body: hostile },
+        { kind: 'body', status: 418, body: 'teapot', contentType: 'text/plain' }
+      ]
+    })
+    const res = await fetch(`${emu.url}/bundle?app_id=${APP}`, { headers: { capgkey: KEY } })
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe(hostile)
+    const tea = await get(emu, '/channel')
+    expect([tea.status, tea.body, tea.headers.get('content-type')]).toEqual([
+      418,
+      'teapot',
+      'text/plain'
+    ])
+    expect(emu.requests.map(r => r.status)).toEqual([200, 418])
+  })
+
+  it("'huge-body' streams a JSON array of exactly `bytes` bytes, made as it is read", async () => {
+    const emu = await start({
+      apps: [basicApp()],
+      faults: [{ kind: 'huge-body', bytes: 2_000_003, count: 1 }]
+    })
+    const res = await fetch(`${emu.url}/bundle?app_id=${APP}`, { headers: { capgkey: KEY } })
+    expect(res.headers.get('content-length')).toBe('2000003')
+    const text = await res.text()
+    expect(text.length).toBe(2_000_003)
+    const rows = JSON.parse(text) as { id: number }[]
+    expect(rows.length).toBeGreaterThan(10_000)
+    expect(rows[5]).toEqual({ id: 5, name: '0.0.5', deleted: false })
+    // 600 MB by default: read 5 MB of it, give up; memory stays small and the server goes on
+    emu.addFault({ kind: 'huge-body', count: 1 })
+    const heap = process.memoryUsage().rss
+    const big = await fetch(`${emu.url}/bundle?app_id=${APP}`, { headers: { capgkey: KEY } })
+    expect(big.headers.get('content-length')).toBe(String(600 * 1024 * 1024))
+    const reader = big.body!.getReader()
+    let got = 0
+    while (got < 5_000_000) got += (await reader.read()).value?.length ?? 0
+    await reader.cancel()
+    expect(process.memoryUsage().rss - heap).toBeLessThan(200 * 1024 * 1024)
+    expect((await get(emu, '/bundle')).status).toBe(200)
+  })
+
+  it("'trickle-headers' writes the head one byte every intervalMs and never ends it", async () => {
+    const emu = await start({
+      apps: [basicApp()],
+      faults: [{ kind: 'trickle-headers', intervalMs: 20 }]
+    })
+    const data = await rawBytes(emu, 300)
+    expect(data.length).toBeGreaterThan(4)
+    expect(data.length).toBeLessThan(25)
+    expect('HTTP/1.1 200 OK\r\n'.startsWith(data.slice(0, 15))).toBe(true)
+    expect(data).not.toContain('\r\n\r\n')
+    await expect(
+      fetch(`${emu.url}/bundle?app_id=${APP}`, {
+        headers: { capgkey: KEY },
+        signal: AbortSignal.timeout(200)
+      })
+    ).rejects.toThrow()
+    expect(emu.requests[0]!.fault).toBe('trickle-headers')
+  })
+
+  it("'processing-102' sends 102 Processing every intervalMs and never a final answer", async () => {
+    const emu = await start({
+      apps: [basicApp()],
+      faults: [{ kind: 'processing-102', intervalMs: 20 }]
+    })
+    const data = await rawBytes(emu, 200)
+    const informational = data.split('HTTP/1.1 102 Processing\r\n\r\n')
+    expect(informational.length - 1).toBeGreaterThan(3)
+    expect(informational.every(rest => rest === '')).toBe(true) // nothing else was sent
+    expect(emu.requests[0]).toMatchObject({ fault: 'processing-102', status: 102 })
+    const t = performance.now()
+    await emu.stop() // ends the endless answer
+    expect(performance.now() - t).toBeLessThan(1000)
+  })
+
+  it("'when' may change state mid-run (a hook) and let the request through", async () => {
+    const emu = await start({ apps: [{ app_id: APP, bundles: 120 }], pagingDefect: false })
+    emu.addFault({
+      kind: 'status',
+      when: r => {
+        // Another client deletes the newest bundle between page 0 and page 1.
+        if (r.query.page === '1')
+          emu.state.apps[APP]!.bundles.find(b => b.name === '1.0.119')!.deleted = true
+        return false
+      }
+    })
+    const p0 = (await get(emu, '/bundle', { page: '0' })).body
+    const p1 = (await get(emu, '/bundle', { page: '1' })).body
+    expect(p0[49].name).toBe('1.0.70')
+    expect(p1[0].name).toBe('1.0.68') // 1.0.69 moved to page 0's range: skipped
+    expect(emu.requests.every(r => r.fault === undefined)).toBe(true)
   })
 })
 
