@@ -123,12 +123,17 @@ export class OctokitGitHubApi implements GitHubApi {
     // Retries are ours, on every request (each page of a listing too): see `retrying`.
     this.octokit.hook.wrap('request', (request, endpoint) =>
       this.retrying(
-        async () =>
-          request({
-            ...endpoint,
-            // Octokit logs deprecations to the console unless given a logger.
-            request: { ...endpoint.request, log: this.octokit.log, signal: this.timeoutSignal() }
-          }),
+        async () => {
+          // Octokit's hooks hand the same options object down the chain: it is changed in place.
+          // Each attempt gets its own timeout; Octokit logs deprecations to the console unless
+          // given a logger.
+          endpoint.request = {
+            ...endpoint.request,
+            log: this.octokit.log,
+            signal: AbortSignal.timeout(this.timeoutMs)
+          }
+          return request(endpoint)
+        },
         `${endpoint.method} ${this.routeOf(endpoint.url)}`
       )
     )
@@ -498,10 +503,6 @@ export class OctokitGitHubApi implements GitHubApi {
   private routeOf(url: string): string {
     const path = /^https?:\/\//i.test(url) ? new URL(url).pathname : url
     return this.clean(path.split('?')[0] ?? path, 120)
-  }
-
-  private timeoutSignal(): AbortSignal {
-    return AbortSignal.timeout(this.timeoutMs)
   }
 
   private backoff(attempt: number): number {
