@@ -610,7 +610,11 @@ class InputChecker {
 
   /** Ascending shares, each above 0 and at most 100 (`5,25,50,100`). */
   steps(input: InputName): number[] | undefined {
-    const items = parseList(this.raw[input])
+    // Not parseList: it drops duplicates, and `5,5,50` must be refused, not read as `5,50`.
+    const items = this.raw[input]
+      .split(/\r\n|[\r\n,]/)
+      .map(item => item.trim())
+      .filter(item => item !== '')
     if (items.length === 0) return undefined
     const shares = items.map(parseShare)
     const bad = items.filter((_, i) => shares[i] === undefined || shares[i] === 0)

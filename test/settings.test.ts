@@ -1,8 +1,14 @@
 import { redact } from '../src/capgo/errors.js'
 import { describe, expect, it } from 'vitest'
 import {
+  INPUT_DEFAULTS,
   INPUT_NAMES,
   SettingsError,
+  editDistance,
+  inputVariable,
+  nearestInput,
+  parseShare,
+  unknownInputs,
   isLoopbackHost,
   parseApiUrl,
   parseBoolean,
@@ -48,18 +54,27 @@ const DEFAULTS = {
   cleanupProtect: [],
   maxDelete: 100,
   deleteAllBundles: false,
+  platforms: {},
+  rollback: false,
+  github: { token: '', deployment: false, prComment: false },
   dryRun: false,
   concurrency: 4,
   retries: 3,
   timeoutMs: 30_000
 } satisfies Settings
 
+/** The GitHub settings of a run on `channel` without GitHub inputs: the default environment. */
+function githubOn(channel: string, extra: Partial<Settings['github']> = {}): Settings['github'] {
+  return { ...DEFAULTS.github, environment: `capgo/${APP}/${channel}`, ...extra }
+}
+
 describe('the examples of ACTION.md', () => {
   it('promote on tag push: channel production, promote_from beta', () => {
     expect(settingsOf({ channel: 'production', promote_from: 'beta' })).toEqual({
       ...DEFAULTS,
       channel: 'production',
-      promoteFrom: 'beta'
+      promoteFrom: 'beta',
+      github: githubOn('production')
     })
   })
 
@@ -77,7 +92,8 @@ describe('the examples of ACTION.md', () => {
       ...DEFAULTS,
       channel: 'pr-42',
       version: '1.4.2-pr.42',
-      devices: ['abc-1', 'def-2']
+      devices: ['abc-1', 'def-2'],
+      github: githubOn('pr-42')
     })
   })
 
@@ -109,7 +125,11 @@ describe('the examples of ACTION.md', () => {
 
 describe('defaults and reading', () => {
   it('applies the defaults of ACTION.md to empty inputs', () => {
-    expect(settingsOf({ channel: 'beta' })).toEqual({ ...DEFAULTS, channel: 'beta' })
+    expect(settingsOf({ channel: 'beta' })).toEqual({
+      ...DEFAULTS,
+      channel: 'beta',
+      github: githubOn('beta')
+    })
   })
 
   it('reads every input of the contract exactly once, and nothing else', () => {
@@ -146,7 +166,6 @@ describe('defaults and reading', () => {
       public: 'True',
       disable_auto_update: 'version_number',
       disable_auto_update_under_native: 'FALSE',
-      ios: 'true',
       allow_device_self_set: 'false',
       allow_emulator: 'TRUE',
       allow_dev: 'False'
@@ -155,12 +174,18 @@ describe('defaults and reading', () => {
       public: true,
       disableAutoUpdate: 'version_number',
       disableAutoUpdateUnderNative: false,
-      ios: true,
       allowDeviceSelfSet: false,
       allowEmulator: true,
       allowDev: false
     })
-    expect(Object.keys(settings.channelFields)).not.toContain('android')
+    expect(settings.platforms).toEqual({})
+  })
+
+  it('reads ios, android and electron as platforms, apart from the channel fields', () => {
+    const settings = settingsOf({ channel: 'beta', ios: 'true', electron: 'False' })
+    expect(settings.platforms).toEqual({ ios: true, electron: false })
+    expect(settings.channelFields).toEqual({})
+    expect(settingsOf({ channel: 'beta', android: 'TRUE' }).platforms).toEqual({ android: true })
   })
 
   it('accepts every disable_auto_update value', () => {
@@ -561,5 +586,531 @@ describe('bad inputs', () => {
     ]) {
       expect(message).toContain(`"${input}"`)
     }
+  })
+})
+
+// ---- the inputs of this round: rollouts, bundle link/comment, GitHub, unknown inputs ---------
+
+const TOKEN = 'ghs_TOKEN_0123456789'
+
+describe('the examples of the README: staged rollouts, releases, previews', () => {
+  it('a staged rollout starts on tag push: promote_from beta with rollout_steps', () => {
+    const settings = settingsOf({
+      channel: 'production',
+      promote_from: 'beta',
+      rollout_steps: '5,25,50,100'
+    })
+    expect(settings).toEqual({
+      ...DEFAULTS,
+      channel: 'production',
+      promoteFrom: 'beta',
+      rollout: { steps: [5, 25, 50, 100], promote: false, abort: false },
+      github: githubOn('production')
+    })
+  })
+
+  it('a schedule advances it with rollout_steps alone', () => {
+    expect(settingsOf({ channel: 'production', rollout_steps: '5,25,50,100' }).rollout).toEqual({
+      steps: [5, 25, 50, 100],
+      promote: false,
+      abort: false
+    })
+  })
+
+  it('a manual workflow aborts it', () => {
+    expect(settingsOf({ channel: 'production', rollout_abort: 'true' }).rollout).toEqual({
+      promote: false,
+      abort: true
+    })
+  })
+
+  it('another one rolls back, with the token of the workflow', () => {
+    const settings = settingsOf({ channel: 'production', rollback: 'true', github_token: TOKEN })
+    expect(settings).toEqual({
+      ...DEFAULTS,
+      channel: 'production',
+      rollback: true,
+      github: githubOn('production', { token: TOKEN })
+    })
+  })
+
+  it('a scheduled cleanup keeps the last 3 releases of each channel', () => {
+    expect(
+      settingsOf({
+        cleanup_keep: '20',
+        cleanup_older_than: '30d',
+        cleanup_keep_releases: '3',
+        github_token: TOKEN
+      })
+    ).toEqual({
+      ...DEFAULTS,
+      cleanup: { keep: 20, olderThanMs: 30 * 86_400_000, olderThanText: '30d', order: 'created' },
+      cleanupKeepReleases: 3,
+      github: { ...DEFAULTS.github, token: TOKEN }
+    })
+  })
+
+  it('a pull request preview with its comment, opened and closed', () => {
+    const open = settingsOf({
+      channel: 'pr-42',
+      version: '1.4.2-pr.42',
+      devices: 'abc-1',
+      pr_comment: 'true',
+      github_token: TOKEN
+    })
+    expect(open.github).toEqual(githubOn('pr-42', { token: TOKEN, prComment: true }))
+    const close = settingsOf({
+      delete_channel: 'pr-42',
+      delete_versions: '1.4.2-pr.42',
+      pr_comment: 'true',
+      github_token: TOKEN
+    })
+    expect(close).toEqual({
+      ...DEFAULTS,
+      deleteChannel: 'pr-42',
+      deleteVersions: ['1.4.2-pr.42'],
+      github: { ...DEFAULTS.github, token: TOKEN, prComment: true }
+    })
+  })
+})
+
+describe('reading the new inputs', () => {
+  it('reads every one of them', () => {
+    const settings = settingsOf({
+      channel: 'production',
+      promote_from: 'beta',
+      rollout_percentage: '12.5',
+      rollout_pause: 'true',
+      electron: 'true',
+      bundle_link: 'https://github.com/o/r/commit/abc123',
+      bundle_comment: 'Release 1.4.0, with the fix for #12',
+      github_token: ` ${TOKEN}\n`,
+      github_deployment: 'True',
+      github_environment: 'production-app',
+      cleanup_keep: '20',
+      cleanup_keep_releases: '3',
+      pr_comment: 'TRUE'
+    })
+    expect(settings).toMatchObject({
+      platforms: { electron: true },
+      rollout: { percentage: 12.5, pause: true, promote: false, abort: false },
+      bundleLink: 'https://github.com/o/r/commit/abc123',
+      bundleComment: 'Release 1.4.0, with the fix for #12',
+      cleanupKeepReleases: 3,
+      rollback: false,
+      github: {
+        token: TOKEN,
+        deployment: true,
+        environment: 'production-app',
+        prComment: true
+      }
+    })
+  })
+
+  it('github_token has no default of its own: the runner fills ${{ github.token }}', () => {
+    expect(settingsOf({ channel: 'b' }).github.token).toBe('')
+    expect(Object.keys(INPUT_DEFAULTS)).not.toContain('github_token')
+    expect(INPUT_DEFAULTS).toMatchObject({ github_deployment: 'false', pr_comment: 'false' })
+  })
+
+  it('github_environment defaults to capgo/<app_id>/<channel>, and to nothing without channel', () => {
+    expect(settingsOf({ channel: 'beta' }).github.environment).toBe(`capgo/${APP}/beta`)
+    expect(settingsOf({ cleanup_keep: '3' }).github.environment).toBeUndefined()
+  })
+
+  it.each([
+    [{ rollout_percentage: '0' }, { percentage: 0, promote: false, abort: false }],
+    [{ rollout_percentage: '100' }, { percentage: 100, promote: false, abort: false }],
+    [{ rollout_percentage: '33.33' }, { percentage: 33.33, promote: false, abort: false }],
+    [
+      { rollout_steps: '0.5, 12.25\n100' },
+      { steps: [0.5, 12.25, 100], promote: false, abort: false }
+    ],
+    [{ rollout_promote: 'true' }, { promote: true, abort: false }],
+    [{ rollout_pause: 'false' }, { pause: false, promote: false, abort: false }],
+    [{ rollout_promote: 'false' }, undefined],
+    [{ rollout_abort: 'FALSE' }, undefined],
+    [{}, undefined]
+  ])('rollout inputs %j read as %j', (values, rollout) => {
+    expect(settingsOf({ channel: 'production', ...values }).rollout).toEqual(rollout)
+  })
+})
+
+describe('shares and steps', () => {
+  it.each([
+    ['0', 0],
+    ['5', 5],
+    ['100', 100],
+    ['12.5', 12.5],
+    ['0.01', 0.01],
+    ['99.99', 99.99],
+    ['100.00', 100],
+    ['007', 7]
+  ])('parseShare accepts %j as %d', (text, value) => {
+    expect(parseShare(text)).toBe(value)
+  })
+
+  it.each([
+    '',
+    '-1',
+    '100.01',
+    '101',
+    '1000',
+    '12.345',
+    '.5',
+    '5.',
+    '5%',
+    '1e1',
+    ' 5',
+    'half',
+    '0x10'
+  ])('parseShare refuses %j (0..100, two decimals at most)', text => {
+    expect(parseShare(text)).toBeUndefined()
+  })
+
+  it.each(['101', '12.345', '-5', 'ten', '50%'])(
+    'rollout_percentage %j is bad input naming the input and the value',
+    value => {
+      const error = errorOf({ channel: 'production', rollout_percentage: value })
+      expect(error.input).toBe('rollout_percentage')
+      expect(error.message).toContain('"rollout_percentage"')
+      expect(error.message).toContain(JSON.stringify(value))
+    }
+  )
+
+  it.each([
+    ['5,5,50', 'a share twice'],
+    ['50,25', 'descending'],
+    ['5,50,25,100', 'down in the middle'],
+    ['0,5,100', 'a step of 0'],
+    ['5,101', 'above 100'],
+    ['5,abc', 'not a number'],
+    ['5,12.345', 'three decimals']
+  ])('rollout_steps %j is bad input (%s): ascending strictly, each above 0', value => {
+    const error = errorOf({ channel: 'production', rollout_steps: value })
+    expect(error.input).toBe('rollout_steps')
+    expect(error.problems).toHaveLength(1)
+  })
+
+  it('a single step is a valid list', () => {
+    expect(settingsOf({ channel: 'production', rollout_steps: '100' }).rollout?.steps).toEqual([
+      100
+    ])
+  })
+})
+
+/**
+ * The contradictions of the README's "One run", step 1, and the project's own. Each row: the
+ * inputs that contradict, the input the problem is reported on, the inputs the message names, and
+ * a change that removes the contradiction (which must then read fine, so that the row fails for
+ * this rule and no other).
+ */
+const CONTRADICTIONS: {
+  name: string
+  values: Record<string, string>
+  input: string
+  names: string[]
+  fix: Record<string, string>
+}[] = [
+  ...(
+    [
+      ['rollout_percentage', '5'],
+      ['rollout_steps', '5,50'],
+      ['rollout_pause', 'true']
+    ] as const
+  ).map(([input, value]) => ({
+    name: `${input} without channel`,
+    values: { channel: '', cleanup_keep: '3', [input]: value },
+    input,
+    names: [input, 'channel'],
+    fix: { channel: 'production' }
+  })),
+  ...(['rollout_promote', 'rollout_abort'] as const).map(input => ({
+    name: `${input} without channel`,
+    values: { channel: '', cleanup_keep: '3', [input]: 'true' },
+    input,
+    names: [input, 'channel'],
+    fix: { channel: 'production' }
+  })),
+  {
+    name: 'rollout_pause false (resume) without channel',
+    values: { channel: '', cleanup_keep: '3', rollout_pause: 'false' },
+    input: 'rollout_pause',
+    names: ['rollout_pause', 'channel'],
+    fix: { channel: 'production' }
+  },
+  {
+    name: 'rollout_percentage with rollout_steps',
+    values: { rollout_percentage: '10', rollout_steps: '5,50' },
+    input: 'rollout_percentage',
+    names: ['rollout_percentage', 'rollout_steps'],
+    fix: { rollout_steps: '' }
+  },
+  {
+    name: 'rollout_promote with rollout_abort',
+    values: { rollout_promote: 'true', rollout_abort: 'true' },
+    input: 'rollout_abort',
+    names: ['rollout_abort', 'rollout_promote'],
+    fix: { rollout_promote: 'false' }
+  },
+  ...(['rollout_promote', 'rollout_abort'] as const).flatMap(ender =>
+    (
+      [
+        ['version', '1.0.0'],
+        ['promote_from', 'beta'],
+        ['rollout_percentage', '50'],
+        ['rollout_steps', '5,50'],
+        ['rollout_pause', 'true']
+      ] as const
+    ).map(([other, value]) => ({
+      name: `${ender} with ${other}`,
+      values: { [ender]: 'true', [other]: value },
+      input: ender,
+      names: [ender, other],
+      fix: { [ender]: '' }
+    }))
+  ),
+  ...(
+    [
+      ['version', '1.0.0'],
+      ['promote_from', 'beta'],
+      ['rollout_percentage', '50'],
+      ['rollout_steps', '5,50'],
+      ['rollout_promote', 'true'],
+      ['rollout_abort', 'true'],
+      ['rollout_pause', 'true']
+    ] as const
+  ).map(([other, value]) => ({
+    name: `rollback with ${other}`,
+    values: { rollback: 'true', github_token: TOKEN, [other]: value },
+    input: 'rollback',
+    names: ['rollback', other],
+    fix: { rollback: 'false' }
+  })),
+  {
+    name: 'rollback without github_token',
+    values: { rollback: 'true' },
+    input: 'rollback',
+    names: ['rollback', 'github_token'],
+    fix: { github_token: TOKEN }
+  },
+  {
+    name: 'rollback without channel',
+    values: { channel: '', cleanup_keep: '3', rollback: 'true', github_token: TOKEN },
+    input: 'rollback',
+    names: ['rollback', 'channel'],
+    fix: { channel: 'production' }
+  },
+  {
+    name: 'cleanup_keep_releases without github_token',
+    values: { cleanup_keep: '5', cleanup_keep_releases: '3' },
+    input: 'cleanup_keep_releases',
+    names: ['cleanup_keep_releases', 'github_token'],
+    fix: { github_token: TOKEN }
+  },
+  {
+    name: 'cleanup_keep_releases without any deletion',
+    values: { cleanup_keep_releases: '3', github_token: TOKEN },
+    input: 'cleanup_keep_releases',
+    names: [
+      'cleanup_keep_releases',
+      'cleanup_keep',
+      'cleanup_older_than',
+      'delete_versions',
+      'delete_all_bundles'
+    ],
+    fix: { delete_versions: '1.0.0' }
+  },
+  {
+    name: 'rollout_pause with rollout_steps',
+    values: { rollout_pause: 'true', rollout_steps: '5,50' },
+    input: 'rollout_pause',
+    names: ['rollout_pause', 'rollout_steps'],
+    fix: { rollout_pause: '' }
+  },
+  ...(['bundle_link', 'bundle_comment'] as const).map(input => ({
+    name: `${input} without channel`,
+    values: {
+      channel: '',
+      cleanup_keep: '3',
+      [input]: input === 'bundle_link' ? 'https://example.com/c/1' : 'a comment'
+    },
+    input,
+    names: [input, 'channel'],
+    fix: { channel: 'production' }
+  })),
+  {
+    name: 'pr_comment without channel or delete_channel',
+    values: { channel: '', cleanup_keep: '3', pr_comment: 'true', github_token: TOKEN },
+    input: 'pr_comment',
+    names: ['pr_comment', 'channel', 'delete_channel'],
+    fix: { delete_channel: 'pr-42' }
+  },
+  {
+    name: 'pr_comment without github_token',
+    values: { pr_comment: 'true' },
+    input: 'pr_comment',
+    names: ['pr_comment', 'github_token'],
+    fix: { github_token: TOKEN }
+  },
+  {
+    name: 'github_deployment without github_token',
+    values: { github_deployment: 'true' },
+    input: 'github_deployment',
+    names: ['github_deployment', 'github_token'],
+    fix: { github_token: TOKEN }
+  },
+  ...(['ios', 'android', 'electron'] as const).map(input => ({
+    name: `${input} without channel`,
+    values: { channel: '', cleanup_keep: '3', [input]: 'true' },
+    input,
+    names: [input, 'channel'],
+    fix: { channel: 'production' }
+  }))
+]
+
+describe('contradictions are bad input, naming the inputs', () => {
+  it.each(CONTRADICTIONS)('$name', ({ values, input, names, fix }) => {
+    const base = { channel: 'production', ...values }
+    const error = errorOf(base)
+    expect(error.problems.map(p => p.input)).toEqual([input])
+    for (const name of names) expect(error.message).toContain(`"${name}"`)
+    expect(error.message).not.toContain(TOKEN)
+    // Without the contradiction, the same inputs are fine.
+    expect(() => settingsOf({ ...base, ...fix })).not.toThrow()
+  })
+
+  it('rollout_promote false is no rollout input: it goes with version', () => {
+    expect(
+      settingsOf({ channel: 'production', version: '1.0.0', rollout_promote: 'false' }).rollout
+    ).toBeUndefined()
+  })
+
+  it('platforms are checked only as given: one false platform is fine, all three false is not', () => {
+    expect(settingsOf({ channel: 'b', ios: 'false' }).platforms).toEqual({ ios: false })
+    expect(
+      settingsOf({ channel: 'b', ios: 'false', android: 'false', electron: 'true' }).platforms
+    ).toEqual({ ios: false, android: false, electron: true })
+    expect(errorOf({ channel: 'b', ios: 'false', android: 'false', electron: 'false' }).input).toBe(
+      'ios'
+    )
+  })
+
+  it.each([
+    ['cleanup_keep_releases', '0'],
+    ['cleanup_keep_releases', '101'],
+    ['cleanup_keep_releases', 'three'],
+    ['rollback', 'yes'],
+    ['rollout_promote', '1'],
+    ['rollout_abort', 'on'],
+    ['rollout_pause', 'paused'],
+    ['electron', 'yes'],
+    ['github_deployment', 'on'],
+    ['pr_comment', 'y'],
+    ['bundle_link', 'not a url'],
+    ['bundle_link', 'ftp://example.com/x'],
+    ['bundle_link', `https://example.com/${'x'.repeat(2048)}`],
+    ['bundle_comment', 'c'.repeat(1001)],
+    ['github_environment', 'e'.repeat(256)]
+  ])('%s %j is bad input', (input, value) => {
+    const error = errorOf({
+      channel: 'production',
+      cleanup_keep: '5',
+      github_token: TOKEN,
+      [input]: value
+    })
+    expect(error.problems.map(p => p.input)).toEqual([input])
+  })
+
+  it('never shows the GitHub token, even echoed in another input', () => {
+    const error = errorOf({ channel: `${TOKEN} x`, github_token: TOKEN })
+    expect(error.input).toBe('channel')
+    expect(error.message).not.toContain(TOKEN)
+    expect(error.message).toContain('***')
+  })
+})
+
+describe('unknown inputs are refused, naming the nearest declared one', () => {
+  const declared = INPUT_NAMES.map(inputVariable)
+  const withUnknown = (key: string): SettingsError => {
+    try {
+      readSettings(inputsOf({ api_key: KEY, app_id: APP, channel: 'beta' }), {
+        variableNames: ['PATH', 'GITHUB_TOKEN', ...declared, inputVariable(key)]
+      })
+    } catch (error) {
+      if (error instanceof SettingsError) return error
+      throw error
+    }
+    throw new Error(`expected ${key} to be refused`)
+  }
+
+  it.each([
+    ['dryrun', 'dry_run'],
+    ['dryRun', 'dry_run'],
+    ['dry-run', 'dry_run'],
+    ['cleanup-keep', 'cleanup_keep'],
+    ['channnel', 'channel'],
+    ['chanel', 'channel'],
+    ['promote-from', 'promote_from'],
+    ['api_kye', 'api_key'],
+    ['apikey', 'api_key'],
+    ['delete_version', 'delete_versions'],
+    ['rollout_step', 'rollout_steps'],
+    ['rollout-percentage', 'rollout_percentage'],
+    ['electorn', 'electron'],
+    ['maxdelete', 'max_delete'],
+    ['github-token', 'github_token'],
+    ['clean_keep_releases', 'cleanup_keep_releases']
+  ])('%j: did you mean %j?', (key, nearest) => {
+    expect(nearestInput(key)).toBe(nearest)
+    const error = withUnknown(key)
+    expect(error.problems).toHaveLength(1)
+    expect(error.message).toContain(`"${inputVariable(key).slice('INPUT_'.length).toLowerCase()}"`)
+    expect(error.message).toContain(`did you mean "${nearest}"`)
+  })
+
+  it('a key that differs only in case or spaces is the same input to the runner', () => {
+    expect(inputVariable('Dry Run')).toBe(inputVariable('dry_run'))
+    expect(unknownInputs([inputVariable('Cleanup Older Than'), inputVariable('DRY_RUN')])).toEqual(
+      []
+    )
+  })
+
+  it('a typo of dry_run does not let the run go on as a real one', () => {
+    expect(() =>
+      readSettings(inputsOf({ api_key: KEY, app_id: APP, channel: 'beta' }), {
+        variableNames: ['INPUT_DRYRUN']
+      })
+    ).toThrow(SettingsError)
+  })
+
+  it('every declared input, and variables that are not inputs, are accepted', () => {
+    expect(unknownInputs([...declared, 'PATH', 'RUNNER_TEMP', 'GITHUB_INPUT_X'])).toEqual([])
+    expect(
+      readSettings(inputsOf({ api_key: KEY, app_id: APP, channel: 'beta' }), {
+        variableNames: [...declared, 'PATH']
+      }).channel
+    ).toBe('beta')
+  })
+
+  it('unknownInputs lists every unknown key, lowercased and sorted', () => {
+    expect(unknownInputs(['INPUT_ZETA', 'INPUT_DRY_RUN', 'INPUT_DRYRUN', 'INPUT_ALPHA-1'])).toEqual(
+      ['alpha-1', 'dryrun', 'zeta']
+    )
+  })
+
+  it.each([
+    ['', '', 0],
+    ['', 'abc', 3],
+    ['abc', '', 3],
+    ['abc', 'abc', 0],
+    ['api_kye', 'api_key', 1],
+    ['kitten', 'sitting', 3],
+    ['channnel', 'channel', 1],
+    ['ab', 'ba', 1],
+    ['abcd', 'badc', 2]
+  ])('editDistance(%j, %j) = %d', (a, b, distance) => {
+    expect(editDistance(a, b)).toBe(distance)
+    expect(editDistance(b, a)).toBe(distance)
   })
 })

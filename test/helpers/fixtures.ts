@@ -1,7 +1,7 @@
 // Small builders for planner tests: bundles one day apart, channels, settings, inventories.
 
 import type { Bundle, Channel } from '../../src/capgo/types.js'
-import type { Inventory } from '../../src/plan/index.js'
+import type { Inventory, Release } from '../../src/plan/index.js'
 import type { CleanupSettings, Settings } from '../../src/settings.js'
 
 export const APP = 'com.example.app'
@@ -33,7 +33,11 @@ export function series(count: number): Bundle[] {
 
 let nextChannelId = 1000
 
-/** A channel row as `GET /channel` returns it, with Capgo's defaults for a new channel. */
+/**
+ * A channel row as `GET /channel` returns it today (docs/capgo-api.md, "Channels"), with Capgo's
+ * defaults for a new channel: no `ios`/`android`/`electron` (Capgo never reports them), and the
+ * rollout fields of a channel without a rollout.
+ */
 export function channel(
   name: string,
   version: Bundle | null = null,
@@ -48,10 +52,14 @@ export function channel(
     public: false,
     version: version ? { id: version.id, name: version.name } : null,
     rollout_version: null,
+    rollout_version_info: null,
+    rollout_id: null,
+    rolloutEnabled: false,
+    rolloutPercentageBps: 0,
+    rolloutPausedAt: null,
+    rolloutPauseReason: null,
     disableAutoUpdate: 'major',
     disableAutoUpdateUnderNative: true,
-    ios: true,
-    android: true,
     allow_device_self_set: false,
     allow_emulator: true,
     allow_dev: true,
@@ -61,13 +69,37 @@ export function channel(
   }
 }
 
-/** Settings with the defaults of ACTION.md and nothing to do; override what a test needs. */
+/**
+ * The rollout fields of a channel row on which `bundle` is rolled out to `percentage` % of the
+ * devices, as Capgo reports them (the share in basis points, the pause as a time and a reason).
+ */
+export function rollout(
+  rolled: Bundle,
+  percentage: number,
+  options: { enabled?: boolean; pausedReason?: string | null; paused?: boolean } = {}
+): Partial<Channel> {
+  const paused = options.paused ?? options.pausedReason !== undefined
+  return {
+    rollout_version: rolled.id,
+    rollout_version_info: { id: rolled.id, name: rolled.name },
+    rollout_id: `rollout-${rolled.id}`,
+    rolloutEnabled: options.enabled ?? true,
+    rolloutPercentageBps: Math.round(percentage * 100),
+    rolloutPausedAt: paused ? new Date(T0).toISOString() : null,
+    rolloutPauseReason: paused ? (options.pausedReason ?? null) : null
+  }
+}
+
+/** Settings with the defaults of the README and nothing to do; override what a test needs. */
 export function settings(overrides: Partial<Settings> = {}): Settings {
   return {
     apiKey: 'sk_test_key',
     appId: APP,
     apiUrl: 'https://api.capgo.app',
     channelFields: {},
+    platforms: {},
+    rollback: false,
+    github: { token: '', deployment: false, prComment: false },
     devices: [],
     unlinkDevices: [],
     deleteVersions: [],
@@ -101,9 +133,22 @@ export function cleanup(options: {
 export function inventory(
   bundleRows: Bundle[] | undefined,
   channels: Channel[] = [],
-  deviceChannels: Inventory['deviceChannels'] = {}
+  deviceChannels: Inventory['deviceChannels'] = {},
+  releases?: Inventory['releases']
 ): Inventory {
-  return bundleRows === undefined
-    ? { channels, deviceChannels }
-    : { channels, bundles: bundleRows, deviceChannels }
+  const result: Inventory =
+    bundleRows === undefined
+      ? { channels, deviceChannels }
+      : { channels, bundles: bundleRows, deviceChannels }
+  if (releases !== undefined) result.releases = releases
+  return result
+}
+
+/** Releases of a channel, newest first, as read from its GitHub deployments. */
+export function releases(...versions: string[]): Release[] {
+  return versions.map((version, i) => ({
+    version,
+    deploymentId: 9000 - i,
+    createdAt: new Date(T0 + (versions.length - i) * DAY).toISOString()
+  }))
 }
