@@ -3,13 +3,13 @@
 // step's log.
 
 import { runAction, type ActionRun } from '../test/helpers/action-runner.js'
-import { startEmulator, type Emulator, type SeedBundle } from '../test/emulator/index.js'
+import { startEmulator, type Emulator } from '../test/emulator/index.js'
+import { SAMPLE_APP_ID, SAMPLE_DESCRIPTION, sampleApp } from '../test/emulator/sample.js'
 import { alignColumns, countByRoute, formatCounts, ms, requireDist } from './lib/common.js'
 import { markdownToText } from './lib/markdown.js'
 
-const APP_ID = 'com.demo.app'
+const APP_ID = SAMPLE_APP_ID
 const DEMO_KEY = 'demo-key-d3m0-c4pg0-0000-not-a-real-key'
-const DAY = 86_400_000
 const SHOW_LOG = process.argv.includes('--log')
 
 interface Step {
@@ -37,31 +37,10 @@ const STEPS: Step[] = [
   }
 ]
 
-/** 120 bundles 1.0.0 .. 1.11.9, one every 1.5 days, the newest uploaded two hours ago. */
-function demoBundles(): SeedBundle[] {
-  const bundles: SeedBundle[] = []
-  for (let minor = 0; minor < 12; minor++) {
-    for (let patch = 0; patch < 10; patch++) bundles.push({ name: `1.${minor}.${patch}` })
-  }
-  return bundles
-}
-
 async function startDemoEmulator(): Promise<Emulator> {
   return startEmulator({
     keys: { [DEMO_KEY]: 'admin' },
-    apps: [
-      {
-        app_id: APP_ID,
-        bundles: demoBundles(),
-        bundleIntervalMs: 1.5 * DAY,
-        bundleEnd: new Date(Date.now() - 2 * 3_600_000),
-        channels: [
-          { name: 'production', version: '1.9.4', public: true },
-          { name: 'beta', version: '1.11.9' },
-          { name: 'qa' }
-        ]
-      }
-    ]
+    apps: [sampleApp()]
   })
 }
 
@@ -136,11 +115,7 @@ async function main(): Promise<number> {
   const emulator = await startDemoEmulator()
   const unexpected: string[] = []
   try {
-    console.log(
-      `Capgo emulator on ${emulator.url}: app ${APP_ID} with 120 bundles (1.0.0 .. 1.11.9, ` +
-        `one every 1.5 days); channels production (public, 1.9.4), beta (1.11.9), qa (private, ` +
-        `no bundle).`
-    )
+    console.log(`Capgo emulator on ${emulator.url}: ${SAMPLE_DESCRIPTION}.`)
     for (const [index, step] of STEPS.entries()) {
       const inputs = {
         api_key: DEMO_KEY,

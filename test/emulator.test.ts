@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process'
 import { connect } from 'node:net'
+import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startEmulator } from './emulator/index.js'
 import type { Emulator, EmulatorOptions, SeedApp } from './emulator/index.js'
+import { SAMPLE_APP_ID, sampleApp } from './emulator/sample.js'
 
 const KEY = 'test-admin-key'
 const APP = 'com.demo.app'
@@ -1830,5 +1833,62 @@ describe('seeds', () => {
       rolloutPauseReason: 'auto-pause'
     })
     expect(emu.channelPlatforms(APP, 'beta')).toEqual({ ios: true, android: true, electron: false })
+  })
+})
+
+describe('npm run emulator (test/emulator/cli.ts)', () => {
+  const cli = (args: string[]) =>
+    spawnSync(path.join('node_modules', '.bin', 'tsx'), ['test/emulator/cli.ts', ...args], {
+      encoding: 'utf8',
+      timeout: 30_000
+    })
+
+  it('--help lists the flags and one key per role', () => {
+    const r = cli(['--help'])
+    expect(r.status).toBe(0)
+    for (const flag of [
+      '--port',
+      '--apps',
+      '--latency',
+      '--no-paging-defect',
+      '--rate-limit',
+      '--tie-order',
+      '--key KEY:ROLE[:apps]'
+    ])
+      expect(r.stdout).toContain(flag)
+    for (const [key, role] of [
+      ['reader-key', 'reader'],
+      ['uploader-key', 'uploader'],
+      ['developer-key', 'developer'],
+      ['admin-key', 'admin'],
+      ['preview-key', 'preview']
+    ])
+      expect(r.stdout).toMatch(new RegExp(`${key}\\s+${role}\\n`))
+  }, 30_000)
+
+  it('a port in use: one clear line and exit code 2, no stack trace', async () => {
+    const busy = await start()
+    const r = cli(['--port', String(busy.port)])
+    expect(r.status).toBe(2)
+    expect(r.stderr.trim()).toBe(`port ${busy.port} is in use: choose another with --port`)
+  }, 30_000)
+
+  it('an unknown flag or role: exit code 2', () => {
+    expect(cli(['--nope']).status).toBe(2)
+    expect(cli(['--key', 'k:read']).status).toBe(2)
+  }, 30_000)
+})
+
+describe('the sample app (test/emulator/sample.ts), shared with npm run demo', () => {
+  it('has 120 bundles and the production, beta and qa channels', async () => {
+    const emu = await start({ apps: [sampleApp(T0)] })
+    expect(emu.bundles(SAMPLE_APP_ID)).toHaveLength(120)
+    expect(emu.bundles(SAMPLE_APP_ID)[0]!.name).toBe('1.11.9')
+    expect(emu.channel(SAMPLE_APP_ID, 'production')).toMatchObject({
+      public: true,
+      version: { name: '1.9.4' }
+    })
+    expect(emu.channel(SAMPLE_APP_ID, 'beta')!.version?.name).toBe('1.11.9')
+    expect(emu.channel(SAMPLE_APP_ID, 'qa')).toMatchObject({ public: false, version: null })
   })
 })

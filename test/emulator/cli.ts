@@ -1,29 +1,67 @@
-// Runs the Capgo emulator until SIGINT/SIGTERM.
+// Runs the Capgo emulator until SIGINT/SIGTERM, serving the demo's sample app (test/emulator/sample.ts).
 //
-//   npx tsx test/emulator/cli.ts --port 8787 [--apps com.demo.app[,com.other.app]] [--bundles 120]
-//     [--latency 20] [--no-paging-defect] [--rate-limit 2000] [--key KEY:ROLE[:app1,app2]]...
-//
-// Each app gets N bundles (1.0.0 .. 1.0.N-1, one an hour up to now) and, when it has bundles, a
-// public `production` channel on the newest one. Without --key the key is `test-admin-key` (admin).
+//   npm run emulator -- [--port 8787] [--apps com.demo.app[,com.other.app]] [--latency 20]
+//     [--no-paging-defect] [--rate-limit 2000] [--tie-order stable|shuffle] [--key KEY:ROLE[:apps]]...
 import { startEmulator } from './index.js'
 import type { KeySpec, Role } from './index.js'
+import { SAMPLE_APP_ID, sampleApp } from './sample.js'
 
-const ROLES: readonly Role[] = ['reader', 'uploader', 'developer', 'admin', 'preview']
+const ROLES: readonly Role[] = [
+  'reader',
+  'uploader',
+  'developer',
+  'admin',
+  'preview',
+  'org_admin',
+  'org_super_admin'
+]
+
+/** One key per role, used when no --key is given. */
+const DEFAULT_KEYS: Record<string, KeySpec> = {
+  'reader-key': { role: 'reader' },
+  'uploader-key': { role: 'uploader' },
+  'developer-key': { role: 'developer' },
+  'admin-key': { role: 'admin' },
+  'preview-key': { role: 'preview' }
+}
+
+const HELP = `Capgo emulator: Capgo's public API as docs/capgo-api.md describes it, on 127.0.0.1.
+
+usage: npm run emulator -- [flags]
+
+flags:
+  --port N               port to listen on (default 8787; 0 = any free port)
+  --apps A,B             app ids, each seeded with the sample app (default ${SAMPLE_APP_ID})
+  --latency MS           delay added to every request (default 0)
+  --no-paging-defect     page P holds 50 rows (Capgo's real pages can hold up to 1000)
+  --rate-limit N         a key's request count that is answered 429, as Capgo counts
+                         (default 2000 within 60 s of quiet; every request counts)
+  --tie-order MODE       stable | shuffle: order of bundles with equal created_at (default stable)
+  --key KEY:ROLE[:apps]  add a key (repeatable; replaces the default keys); apps (a,b)
+                         limits the key to those app ids; ROLE is one of
+                         ${ROLES.join(', ')}
+  -h, --help             this text
+
+default keys (when no --key is given):
+${Object.entries(DEFAULT_KEYS)
+  .map(([key, spec]) => `  ${key.padEnd(15)} ${spec.role}`)
+  .join('\n')}
+
+sample app: 120 bundles 1.0.0 .. 1.11.9 (one every 1.5 days); channels production (public,
+1.9.4), beta (1.11.9), qa (private, no bundle).`
 
 function usage(message: string): never {
-  console.error(`${message}
-usage: tsx test/emulator/cli.ts [--port N] [--apps a.b.c,...] [--bundles N] [--latency MS]
-       [--no-paging-defect] [--rate-limit N] [--key KEY:ROLE[:app1,app2]]...`)
+  console.error(`${message}\nrun with --help for the flags`)
   process.exit(2)
 }
 
 function parseArgs(argv: string[]) {
   let port = 8787
-  let apps = ['com.demo.app']
-  let bundles = 120
+  let apps = [SAMPLE_APP_ID]
   let latencyMs = 0
   let pagingDefect = true
   let rateLimitMax = 2000
+  let tieOrder: 'stable' | 'shuffle' = 'stable'
   const keys: Record<string, KeySpec> = {}
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? ''
@@ -44,15 +82,13 @@ function parseArgs(argv: string[]) {
     switch (flag) {
       case '--port':
         port = num()
+        if (port > 65535) usage(`--port: not a port: ${port}`)
         break
       case '--apps':
         apps = value()
           .split(',')
           .map(s => s.trim())
           .filter(Boolean)
-        break
-      case '--bundles':
-        bundles = num()
         break
       case '--latency':
         latencyMs = num()
@@ -63,6 +99,12 @@ function parseArgs(argv: string[]) {
       case '--no-paging-defect':
         pagingDefect = false
         break
+      case '--tie-order': {
+        const v = value()
+        if (v !== 'stable' && v !== 'shuffle') usage('--tie-order wants stable or shuffle')
+        tieOrder = v
+        break
+      }
       case '--key': {
         const [key, role, scope] = value().split(':')
         if (!key || !ROLES.includes(role as Role))
@@ -72,38 +114,52 @@ function parseArgs(argv: string[]) {
       }
       case '--help':
       case '-h':
-        usage('Capgo emulator')
+        console.log(HELP)
+        process.exit(0)
         break
       default:
         usage(`unknown argument: ${arg}`)
     }
   }
-  if (Object.keys(keys).length === 0) keys['test-admin-key'] = { role: 'admin' }
-  return { port, apps, bundles, latencyMs, pagingDefect, rateLimitMax, keys }
+  return {
+    port,
+    apps,
+    latencyMs,
+    pagingDefect,
+    rateLimitMax,
+    tieOrder,
+    keys: Object.keys(keys).length === 0 ? DEFAULT_KEYS : keys
+  }
 }
 
 const args = parseArgs(process.argv.slice(2))
+const now = Date.now()
 const emulator = await startEmulator({
   port: args.port,
   keys: args.keys,
   latencyMs: args.latencyMs,
   pagingDefect: args.pagingDefect,
   rateLimit: { max: args.rateLimitMax },
-  apps: args.apps.map(app_id => ({
-    app_id,
-    bundles: args.bundles,
-    channels:
-      args.bundles > 0
-        ? [{ name: 'production', public: true, version: `1.0.${args.bundles - 1}` }]
-        : []
-  }))
+  tieOrder: args.tieOrder,
+  apps: args.apps.map(appId => sampleApp(now, appId))
+}).catch((e: unknown) => {
+  const code = (e as { code?: string }).code
+  if (code === 'EADDRINUSE')
+    console.error(`port ${args.port} is in use: choose another with --port`)
+  else if (code === 'EACCES')
+    console.error(`port ${args.port} needs privileges: choose another with --port`)
+  else console.error(`cannot start the emulator: ${e instanceof Error ? e.message : String(e)}`)
+  process.exit(2)
 })
 
 console.log(`Capgo emulator listening on ${emulator.url}`)
-console.log(`apps: ${args.apps.join(', ')} (${args.bundles} bundles each)`)
+console.log(`apps: ${args.apps.join(', ')} (the sample app: 120 bundles, production, beta, qa)`)
 for (const [key, spec] of Object.entries(args.keys))
   console.log(`key: ${key} (${spec.role}${spec.apps ? `, apps ${spec.apps.join(',')}` : ''})`)
-console.log(`paging defect: ${args.pagingDefect ? 'on' : 'off'}, latency: ${args.latencyMs} ms`)
+console.log(
+  `paging defect: ${args.pagingDefect ? 'on' : 'off'}, latency: ${args.latencyMs} ms, ` +
+    `rate limit: ${args.rateLimitMax}/key, tie order: ${args.tieOrder}`
+)
 
 let stopping = false
 const shutdown = (signal: string): void => {
