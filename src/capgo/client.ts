@@ -1,11 +1,23 @@
 import { HttpClient } from '@actions/http-client'
 import type { IncomingHttpHeaders } from 'node:http'
 import { USER_AGENT } from '../version.js'
-import type { CapgoApi } from './api.js'
+import type { BundleListing, CapgoApi } from './api.js'
 import { CapgoError, redact } from './errors.js'
+import { sendOnce, type AttemptResult } from './http.js'
+import { END_OF_LISTING, readListing, type Listing } from './listing.js'
+import {
+  LOCKOUT_REASON,
+  RATE_LIMIT_MARGIN_MS,
+  RateLimitGate,
+  askedWaitMs,
+  formatDuration,
+  withinCap
+} from './ratelimit.js'
 import type {
   Bundle,
   BundleDeleteOutcome,
+  BundleMetadata,
+  BundleToChannel,
   CapgoErrorBody,
   Channel,
   ChannelDeleteOutcome,
@@ -13,10 +25,13 @@ import type {
   Device
 } from './types.js'
 
-/** Capgo serves 50 rows a page; anything past the first 50 of a page is the paging defect. */
-export const PAGE_SIZE = 50
-/** A bound on pages, so a server that never ends a listing cannot keep the step running. */
-const MAX_PAGES = 20_000
+export { PAGE_SIZE, MAX_PAGES } from './listing.js'
+export { RATE_LIMIT_MARGIN_MS } from './ratelimit.js'
+
+/** Extra full listings of bundles when upload times tie across a page boundary. */
+export const MAX_EXTRA_LISTINGS = 3
+/** Default cap on one answer's body. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 export interface RetryEvent {
   route: string
@@ -32,27 +47,41 @@ export interface HttpCapgoApiOptions {
   apiKey: string
   /** Retries after 429, 5xx, a timeout or a dropped connection (not counting the first try). */
   retries?: number
-  /** Per-attempt timeout. */
+  /** Bounds each attempt, from the first byte sent to the last byte read. */
   timeoutMs?: number
   /** First backoff step for 5xx and network errors; doubles each retry, with jitter. */
   backoffBaseMs?: number
   backoffMaxMs?: number
-  /** The longest a 429's Retry-After is honoured; longer asks are cut to this. */
-  maxRetryAfterMs?: number
   /**
-   * Pages of a listing fetched at once after the first full page (default 1: one after another).
-   * Up to this many minus one requests may go past the end of the list.
+   * The longest pause after a 429 (default 60 s). When Capgo asks for longer, the request fails
+   * and the client stops, rather than send requests that would only push the limit back.
+   */
+  maxRetryAfterMs?: number
+  /** An answer larger than this fails with `response_too_large` (default 64 MiB). */
+  maxResponseBytes?: number
+  /**
+   * Pages of a listing fetched at once on a server that pages by 50 (default 1: one after
+   * another). Up to this many minus one requests may go past the end of the list.
    */
   listConcurrency?: number
   userAgent?: string
   sleep?: (ms: number) => Promise<void>
+  /** The clock for absolute reset times (X-RateLimit-Reset); default Date.now. */
+  now?: () => number
   random?: () => number
   onRetry?: (event: RetryEvent) => void
+}
+
+/** What a successful answer must look like; anything else is `invalid_response`. */
+interface Shape {
+  check: (value: unknown) => boolean
+  what: string
 }
 
 interface CallOptions<T> {
   query?: Record<string, string>
   body?: unknown
+  expect?: Shape
   /**
    * Turns a final 4xx into a result. `ambiguous` is true when an earlier attempt may have been
    * carried out by the server although its answer was lost (timeout, dropped connection, 5xx).
@@ -60,29 +89,23 @@ interface CallOptions<T> {
   recover?: (error: CapgoError, ambiguous: boolean) => Promise<T | undefined> | T | undefined
 }
 
-interface Answer {
-  status: number
-  headers: IncomingHttpHeaders
-  text: string
+type Verdict =
+  | { kind: 'ok'; value: unknown }
+  | { kind: 'final'; error: CapgoError; stopsClient?: boolean }
+  | {
+      kind: 'retry'
+      error: CapgoError
+      mayHaveActed: boolean
+      /** A 429: how long every request of the client must wait before the next is sent. */
+      pauseMs?: number
+    }
+
+/** `{"status":"ok"}` or `{"status":"success", ...}`: the answer of every write. */
+const WRITE_OK: Shape = {
+  check: value => isObject(value) && (value.status === 'ok' || value.status === 'success'),
+  what: 'a write answered without "status": "ok"'
 }
-
-type AttemptResult =
-  | { kind: 'answer'; answer: Answer }
-  | { kind: 'network'; code: 'network_error' | 'timeout'; detail: string }
-
-const defaultSleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
-
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_SOCKET'
-])
+const A_LIST: Shape = { check: Array.isArray, what: 'a page that is not a list' }
 
 /** The one real `CapgoApi`: Capgo's REST API over `@actions/http-client`. */
 export class HttpCapgoApi implements CapgoApi {
@@ -94,12 +117,20 @@ export class HttpCapgoApi implements CapgoApi {
   private readonly backoffBaseMs: number
   private readonly backoffMaxMs: number
   private readonly maxRetryAfterMs: number
+  private readonly maxResponseBytes: number
   private readonly sleep: (ms: number) => Promise<void>
+  private readonly now: () => number
   private readonly random: () => number
   private readonly onRetry: ((event: RetryEvent) => void) | undefined
   private readonly listConcurrency: number
-  /** Set by the first 401: every later call fails at once, so a bad key is not tried again. */
-  private keyRejected: CapgoError | undefined
+  private readonly gate: RateLimitGate
+  /** Waits of the default sleep, ended early by dispose() so no timer holds the process. */
+  private readonly pendingSleeps = new Map<NodeJS.Timeout, () => void>()
+  /**
+   * Set by a 401, Capgo's IP lockout, or a rate-limit pause longer than allowed: every later call
+   * fails at once with this reason, so nothing more is sent that could only make it worse.
+   */
+  private stopped: { error: CapgoError; why: string } | undefined
   private disposed = false
 
   constructor(options: HttpCapgoApiOptions) {
@@ -110,36 +141,64 @@ export class HttpCapgoApi implements CapgoApi {
     this.backoffBaseMs = options.backoffBaseMs ?? 1000
     this.backoffMaxMs = options.backoffMaxMs ?? 30_000
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000
-    this.sleep = options.sleep ?? defaultSleep
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+    this.sleep = options.sleep ?? (ms => this.defaultSleep(ms))
+    this.now = options.now ?? Date.now
     this.random = options.random ?? Math.random
     this.onRetry = options.onRetry
     this.listConcurrency = Math.max(1, Math.floor(options.listConcurrency ?? 1))
+    this.gate = new RateLimitGate(this.sleep, this.now)
     this.http = new HttpClient(options.userAgent ?? USER_AGENT, [], {
       // Retries are ours (they know which writes are safe to repeat); redirects are refused so the
       // key is never sent to a host the user did not name.
       allowRetries: false,
       allowRedirects: false,
       keepAlive: true,
+      // The idle timeout; sendOnce adds the deadline for the whole attempt.
       socketTimeout: this.timeoutMs
     })
   }
 
-  /** Close kept-alive connections. */
+  /** Close kept-alive connections and end every wait. */
   dispose(): void {
     this.disposed = true
+    for (const [timer, wake] of this.pendingSleeps) {
+      clearTimeout(timer)
+      wake()
+    }
+    this.pendingSleeps.clear()
     this.http.dispose()
   }
 
   // ---- bundles -----------------------------------------------------------------------------
 
-  async listBundles(appId: string): Promise<Bundle[]> {
-    const rows = await this.listAll<Bundle>('/bundle', appId, 'cannot_get_bundle')
-    for (const row of rows) {
-      if (typeof row.name !== 'string' || typeof row.created_at !== 'string') {
-        throw this.invalidResponse('GET /bundle', `a bundle row without a name or created_at`)
+  async listBundles(appId: string): Promise<BundleListing> {
+    const first = await this.readBundles(appId)
+    if (!first.tieAtBoundary) return { bundles: first.rows, warnings: [] }
+    // Capgo orders by created_at alone: rows with an equal upload time on both sides of a page
+    // boundary come in any order, so one may be skipped and another read twice. Read again and
+    // keep every bundle seen, until two listings in a row agree.
+    const union = new Map(first.rows.map(row => [row.id, row]))
+    let previous = new Set(union.keys())
+    for (let extra = 1; extra <= MAX_EXTRA_LISTINGS; extra++) {
+      const again = await this.readBundles(appId)
+      const ids = new Set<number>()
+      for (const row of again.rows) {
+        ids.add(row.id)
+        if (!union.has(row.id)) union.set(row.id, row)
       }
+      if (sameSet(ids, previous)) return { bundles: newestFirst(union, first.rows), warnings: [] }
+      previous = ids
     }
-    return rows
+    return {
+      bundles: newestFirst(union, first.rows),
+      warnings: [
+        `The bundle list of ${appId} may be incomplete: bundles with the same upload time ` +
+          `(created_at) straddle Capgo's page boundaries, and Capgo returns them in no fixed ` +
+          `order, so ${MAX_EXTRA_LISTINGS + 1} listings gave different sets. Every bundle seen is ` +
+          `kept (none is deleted for having been missed), but counts may be off.`
+      ]
+    }
   }
 
   async deleteBundle(appId: string, version: string): Promise<BundleDeleteOutcome> {
@@ -149,6 +208,7 @@ export class HttpCapgoApi implements CapgoApi {
     }
     const result = await this.call<unknown>('DELETE', '/bundle', {
       body: { app_id: appId, version },
+      expect: WRITE_OK,
       recover: (error, ambiguous) =>
         ambiguous && error.code === 'cannot_delete_version' ? 'deleted_on_retry' : undefined
     })
@@ -162,19 +222,60 @@ export class HttpCapgoApi implements CapgoApi {
         'refused to delete all bundles: the confirmation must equal the app id'
       )
     }
-    await this.call('DELETE', '/bundle', { body: { app_id: appId } })
+    await this.call('DELETE', '/bundle', { body: { app_id: appId }, expect: WRITE_OK })
+  }
+
+  async setChannelBundle(body: BundleToChannel): Promise<void> {
+    const route = 'PUT /bundle'
+    if (!isId(body.version_id) || !isId(body.channel_id)) {
+      throw refused(route, 'refused: version_id and channel_id must be ids (positive integers)')
+    }
+    // Setting the same bundle again changes nothing: safe to retry after a lost answer.
+    await this.call('PUT', '/bundle', {
+      body: { app_id: body.app_id, version_id: body.version_id, channel_id: body.channel_id },
+      expect: WRITE_OK
+    })
+  }
+
+  async setBundleMetadata(body: BundleMetadata): Promise<void> {
+    const route = 'POST /bundle/metadata'
+    if (!isId(body.version_id)) throw refused(route, 'refused: version_id must be a bundle id')
+    const hasLink = typeof body.link === 'string'
+    const hasComment = typeof body.comment === 'string'
+    if (!hasLink && !hasComment) {
+      throw refused(route, 'refused: neither a link nor a comment to set')
+    }
+    await this.call('POST', '/bundle/metadata', {
+      body: {
+        app_id: body.app_id,
+        version_id: body.version_id,
+        ...(hasLink ? { link: body.link } : {}),
+        ...(hasComment ? { comment: body.comment } : {})
+      },
+      expect: WRITE_OK
+    })
   }
 
   // ---- channels ----------------------------------------------------------------------------
 
   async listChannels(appId: string): Promise<Channel[]> {
-    const rows = await this.listAll<Channel>('/channel', appId, undefined)
-    for (const row of rows) {
-      if (typeof row.name !== 'string') {
-        throw this.invalidResponse('GET /channel', 'a channel row without a name')
-      }
-    }
-    return rows
+    const route = 'GET /channel'
+    const listing = await readListing<Channel>({
+      fetchPage: page => this.fetchPage('/channel', appId, page, undefined),
+      concurrency: this.listConcurrency,
+      checkRow: row => {
+        if (!isObject(row) || typeof row.id !== 'number') {
+          throw this.invalidResponse(route, 'a row without a numeric id')
+        }
+        if (typeof row.name !== 'string') {
+          throw this.invalidResponse(route, 'a channel row without a name')
+        }
+        return row as unknown as Channel
+      },
+      notAList: () => this.invalidResponse(route, A_LIST.what),
+      tooLong: () => this.invalidResponse(route, 'a listing that never ends')
+    })
+    return listing.rows
   }
 
   async getChannel(appId: string, name: string): Promise<Channel | undefined> {
@@ -188,28 +289,25 @@ export class HttpCapgoApi implements CapgoApi {
   }
 
   async upsertChannel(body: ChannelUpsert): Promise<void> {
-    if ('version' in body) {
-      const version: unknown = body.version
+    const route = 'POST /channel'
+    if ('version' in body && !isBundleName(body.version)) {
       // null, "", "unknown" and "builtin" unlink the channel's bundle: never by accident.
-      if (
-        typeof version !== 'string' ||
-        version.trim() === '' ||
-        version === 'unknown' ||
-        version === 'builtin'
-      ) {
-        throw refused('POST /channel', 'refused to send an empty version, which would unlink it')
-      }
+      throw refused(route, 'refused to send an empty version, which would unlink it')
+    }
+    if ('rolloutVersion' in body && !isBundleName(body.rolloutVersion)) {
+      throw refused(route, 'refused to send an empty rolloutVersion')
     }
     if (typeof body.channel !== 'string' || body.channel.trim() === '') {
-      throw refused('POST /channel', 'refused to send an empty channel name')
+      throw refused(route, 'refused to send an empty channel name')
     }
-    await this.call('POST', '/channel', { body })
+    await this.call('POST', '/channel', { body, expect: WRITE_OK })
   }
 
   async deleteChannel(appId: string, name: string): Promise<ChannelDeleteOutcome> {
     if (name.trim() === '') throw refused('DELETE /channel', 'refused: empty channel name')
     const result = await this.call<ChannelDeleteOutcome>('DELETE', '/channel', {
       body: { app_id: appId, channel: name },
+      expect: WRITE_OK,
       recover: (error, ambiguous) => {
         if (error.code !== 'cannot_find_channel') return undefined
         // Gone after a lost answer: our own earlier attempt deleted it.
@@ -238,6 +336,7 @@ export class HttpCapgoApi implements CapgoApi {
     // Deliberately no version_id: Capgo answers 400 invalid_version_id to it.
     await this.call('POST', '/device', {
       body: { app_id: appId, device_id: deviceId, channel },
+      expect: WRITE_OK,
       recover: async (error, ambiguous) => {
         // Capgo refuses the same link twice within 60 s (429). After a lost answer that means
         // our first attempt worked: check instead of waiting.
@@ -250,10 +349,47 @@ export class HttpCapgoApi implements CapgoApi {
 
   async unlinkDevice(appId: string, deviceId: string): Promise<void> {
     if (deviceId.trim() === '') throw refused('DELETE /device', 'refused: empty device id')
-    await this.call('DELETE', '/device', { body: { app_id: appId, device_id: deviceId } })
+    await this.call('DELETE', '/device', {
+      body: { app_id: appId, device_id: deviceId },
+      expect: WRITE_OK
+    })
   }
 
-  // ---- the core: one request with retries --------------------------------------------------
+  // ---- listings and single objects ---------------------------------------------------------
+
+  private readBundles(appId: string): Promise<Listing<Bundle>> {
+    const route = 'GET /bundle'
+    return readListing<Bundle>({
+      fetchPage: page => this.fetchPage('/bundle', appId, page, 'cannot_get_bundle'),
+      concurrency: this.listConcurrency,
+      checkRow: row => {
+        if (!isObject(row) || typeof row.id !== 'number') {
+          throw this.invalidResponse(route, 'a row without a numeric id')
+        }
+        if (typeof row.name !== 'string' || typeof row.created_at !== 'string') {
+          throw this.invalidResponse(route, 'a bundle row without a name or created_at')
+        }
+        return row as unknown as Bundle
+      },
+      notAList: () => this.invalidResponse(route, A_LIST.what),
+      tooLong: () => this.invalidResponse(route, 'a listing that never ends'),
+      orderField: 'created_at'
+    })
+  }
+
+  private fetchPage(
+    path: string,
+    appId: string,
+    page: number,
+    endCode: string | undefined
+  ): Promise<unknown> {
+    return this.call<unknown>('GET', path, {
+      query: { app_id: appId, page: String(page) },
+      expect: A_LIST,
+      recover: error =>
+        endCode !== undefined && error.code === endCode ? END_OF_LISTING : undefined
+    })
+  }
 
   /** One object by a query, or undefined when Capgo answers `notFoundCode`. */
   private async getOne<T extends object>(
@@ -265,55 +401,17 @@ export class HttpCapgoApi implements CapgoApi {
     const NOT_FOUND = Symbol('not found')
     const result = await this.call<unknown>('GET', path, {
       query,
+      expect: {
+        check: value => isObject(value) && typeof value[nameField] === 'string',
+        what: `an object without a ${nameField}`
+      },
       recover: error => (error.code === notFoundCode ? NOT_FOUND : undefined)
     })
     if (result === NOT_FOUND) return undefined
-    if (!isObject(result) || typeof result[nameField] !== 'string') {
-      throw this.invalidResponse(`GET ${path}`, `an object without a ${nameField}`)
-    }
     return result as T
   }
 
-  private async listAll<T extends { id: number }>(
-    path: string,
-    appId: string,
-    endCode: string | undefined
-  ): Promise<T[]> {
-    const route = `GET ${path}`
-    const END = Symbol('end')
-    const byId = new Set<number>()
-    const rows: T[] = []
-    const fetchPage = (page: number): Promise<unknown[] | typeof END> =>
-      this.call<unknown[] | typeof END>('GET', path, {
-        query: { app_id: appId, page: String(page) },
-        recover: error => (endCode !== undefined && error.code === endCode ? END : undefined)
-      })
-    // The first page alone (most apps fit in it); then `listConcurrency` pages at a time. Pages
-    // are taken in order, and the first short or missing page ends the list.
-    let window = 1
-    for (let page = 0; page < MAX_PAGES; page += window, window = this.listConcurrency) {
-      const pages = Array.from({ length: Math.min(window, MAX_PAGES - page) }, (_, i) => page + i)
-      // A failure past the end of the list (a page never needed) does not fail the listing.
-      for (const settled of await Promise.allSettled(pages.map(fetchPage))) {
-        if (settled.status === 'rejected') throw settled.reason
-        const result = settled.value
-        if (result === END) return rows
-        if (!Array.isArray(result)) throw this.invalidResponse(route, 'a page that is not a list')
-        // Capgo's paging defect answers page >= 1 with up to 1000 rows from the right offset:
-        // only the first 50 belong to this page.
-        for (const row of result.slice(0, PAGE_SIZE)) {
-          if (!isObject(row) || typeof row.id !== 'number') {
-            throw this.invalidResponse(route, 'a row without a numeric id')
-          }
-          if (byId.has(row.id)) continue
-          byId.add(row.id)
-          rows.push(row as unknown as T)
-        }
-        if (result.length < PAGE_SIZE) return rows
-      }
-    }
-    throw this.invalidResponse(route, `more than ${MAX_PAGES} pages`)
-  }
+  // ---- the core: one request with retries --------------------------------------------------
 
   private async call<T>(method: string, path: string, options: CallOptions<T>): Promise<T> {
     const route = `${method} ${path}`
@@ -329,34 +427,74 @@ export class HttpCapgoApi implements CapgoApi {
     let ambiguous = false
     for (let attempt = 1; ; attempt++) {
       this.checkUsable(route)
-      const result = await this.attempt(method, url, data, headers)
-      const failure = this.classify(route, result, attempt)
-      if (failure.kind === 'ok') return failure.value as T
-      if (failure.error.status === 401) this.keyRejected = failure.error
-      if (options.recover && failure.error.status !== undefined) {
-        const recovered = await options.recover(failure.error, ambiguous)
+      // After a 429 every request waits here, before it is sent: one sent while limited would
+      // push Capgo's reset back.
+      await this.gate.pass()
+      this.checkUsable(route)
+      const result = await sendOnce(this.http, {
+        method,
+        url,
+        data,
+        headers,
+        timeoutMs: this.timeoutMs,
+        maxResponseBytes: this.maxResponseBytes
+      })
+      const verdict = this.classify(route, url, result, attempt)
+      if (verdict.kind === 'ok') {
+        if (options.expect && !options.expect.check(verdict.value)) {
+          throw this.invalidResponse(route, options.expect.what, attempt)
+        }
+        return verdict.value as T
+      }
+      if (options.recover && verdict.error.status !== undefined) {
+        const recovered = await options.recover(verdict.error, ambiguous)
         if (recovered !== undefined) return recovered
       }
-      if (failure.kind === 'final') throw failure.error
-      // No retry once the key was rejected elsewhere or the client closed (the run is ending).
+      if (verdict.kind === 'final' && verdict.stopsClient) this.stop(verdict.error)
+      if (verdict.kind === 'final') throw verdict.error
+      if (verdict.pauseMs !== undefined) {
+        this.gate.close(this.now() + verdict.pauseMs + RATE_LIMIT_MARGIN_MS)
+      }
+      // No retry once the client was stopped elsewhere or closed (the run is ending).
       this.checkUsable(route)
       // Retryable. A write whose answer was lost may have been carried out.
-      if (failure.mayHaveActed) ambiguous = true
-      if (attempt > this.retries) throw withAttempts(failure.error, attempt)
-      const waitMs = failure.retryAfterMs ?? this.backoff(attempt)
-      this.onRetry?.({ route, attempt, waitMs, reason: failure.error.message })
+      if (verdict.mayHaveActed) ambiguous = true
+      if (attempt > this.retries) throw withAttempts(verdict.error, attempt)
+      if (verdict.pauseMs !== undefined) {
+        // The 429 counts as an attempt; the wait is the gate's, at the top of the loop.
+        this.onRetry?.({
+          route,
+          attempt,
+          waitMs: this.gate.remainingMs(),
+          reason: verdict.error.message
+        })
+        continue
+      }
+      const waitMs = this.backoff(attempt)
+      this.onRetry?.({ route, attempt, waitMs, reason: verdict.error.message })
       await this.sleep(waitMs)
     }
   }
 
+  private stop(error: CapgoError): void {
+    if (this.stopped) return
+    const why =
+      error.code === 'ip_locked_out'
+        ? error.message.replace(/^[^:]*: /, '')
+        : error.status === 401
+          ? 'the API key was rejected by another request; check the api_key secret'
+          : `another request was told to wait longer than allowed: ${error.message.replace(/^[^:]*: /, '')}`
+    this.stopped = { error, why }
+  }
+
   private checkUsable(route: string): void {
-    if (this.keyRejected) {
+    if (this.stopped) {
       throw new CapgoError({
-        status: 401,
-        code: this.keyRejected.code,
+        status: this.stopped.error.status,
+        code: this.stopped.error.code,
         route,
         attempts: 0,
-        message: `${route}: stopped: the API key was rejected by another request; check the api_key secret`
+        message: `${route}: stopped: ${this.stopped.why}`
       })
     }
     if (this.disposed) {
@@ -370,36 +508,16 @@ export class HttpCapgoApi implements CapgoApi {
     }
   }
 
-  private classify(
-    route: string,
-    result: AttemptResult,
-    attempt: number
-  ):
-    | { kind: 'ok'; value: unknown }
-    | { kind: 'final'; error: CapgoError }
-    | { kind: 'retry'; error: CapgoError; mayHaveActed: boolean; retryAfterMs?: number } {
-    if (result.kind === 'network') {
-      const what =
-        result.code === 'timeout'
-          ? `no answer within ${this.timeoutMs} ms`
-          : 'the connection was dropped'
-      return {
-        kind: 'retry',
-        mayHaveActed: true,
-        error: new CapgoError({
-          status: undefined,
-          code: result.code,
-          route,
-          attempts: attempt,
-          message: `${route}: ${what} (${this.clean(result.detail)})`
-        })
-      }
-    }
+  private classify(route: string, url: URL, result: AttemptResult, attempt: number): Verdict {
+    if (result.kind === 'failed') return this.classifyFailure(route, url, result, attempt)
     const { status, headers, text } = result.answer
     const parsed = parseJson(text)
     const isHtml = /^\s*</.test(text) || String(headers['content-type'] ?? '').includes('html')
+    const body: Partial<CapgoErrorBody> = parsed.ok && isObject(parsed.value) ? parsed.value : {}
+    // Any answer naming an error is one, whatever its status: `200 {"error": ...}` did not succeed.
+    const named = typeof body.error === 'string'
 
-    if (status >= 200 && status < 300) {
+    if (status >= 200 && status < 300 && !named) {
       if (parsed.ok) return { kind: 'ok', value: parsed.value }
       // A 2xx with a body cut short: the server acted, the answer is unusable. Try again.
       return {
@@ -415,8 +533,7 @@ export class HttpCapgoApi implements CapgoApi {
       }
     }
 
-    const body: Partial<CapgoErrorBody> = parsed.ok && isObject(parsed.value) ? parsed.value : {}
-    const code = typeof body.error === 'string' ? this.clean(body.error, 80) : `http_${status}`
+    const code = named ? this.clean(body.error as string, 80) : `http_${status}`
     const serverMessage =
       typeof body.message === 'string'
         ? this.clean(body.message)
@@ -426,10 +543,10 @@ export class HttpCapgoApi implements CapgoApi {
             ? undefined
             : this.clean(text)
     // Every answer error carries the same facts; only the lead of its message differs.
-    const answerError = (lead: string): CapgoError =>
+    const answerError = (lead: string, errorCode = code): CapgoError =>
       new CapgoError({
         status,
-        code,
+        code: errorCode,
         route,
         attempts: attempt,
         serverMessage,
@@ -441,6 +558,7 @@ export class HttpCapgoApi implements CapgoApi {
     if (status === 401) {
       return {
         kind: 'final',
+        stopsClient: true,
         error: answerError(
           'the API key was rejected; check the api_key secret (the raw key, no "Bearer ")'
         )
@@ -459,91 +577,146 @@ export class HttpCapgoApi implements CapgoApi {
         })
       }
     }
-    if (status === 429) {
-      return {
-        kind: 'retry',
-        mayHaveActed: false,
-        retryAfterMs: this.retryAfter(headers, body),
-        error: answerError('rate limited')
-      }
-    }
+    if (status === 429) return this.classifyRateLimit(route, headers, body, attempt, serverMessage)
     if (status >= 500) {
       return { kind: 'retry', mayHaveActed: true, error: answerError('server error') }
     }
     return { kind: 'final', error: answerError('refused') }
   }
 
-  private async attempt(
-    method: string,
-    url: string,
-    data: string | null,
-    headers: Record<string, string>
-  ): Promise<AttemptResult> {
-    let timer: NodeJS.Timeout | undefined
-    try {
-      const response = await this.http.request(method, url, data, headers)
-      // socketTimeout covers a silent socket; this also covers a body that trickles in forever,
-      // and a connection closed half-way through the body.
-      const body = await new Promise<string>((resolve, reject) => {
-        const chunks: Buffer[] = []
-        const message = response.message
-        let done = false
-        const fail = (error: Error & { code?: string }): void => {
-          if (done) return
-          done = true
-          reject(error)
-        }
-        timer = setTimeout(() => {
-          fail(Object.assign(new Error('body not received in time'), { code: 'TIMEOUT' }))
-          message.destroy()
-        }, this.timeoutMs)
-        message.on('data', (chunk: Buffer) => chunks.push(chunk))
-        message.on('end', () => {
-          if (done) return
-          done = true
-          resolve(Buffer.concat(chunks).toString('utf8'))
-        })
-        message.on('error', error => fail(error))
-        message.on('aborted', () => fail(new Error('answer cut short (aborted)')))
-        message.on('close', () => {
-          if (!message.complete) fail(new Error('answer cut short (connection closed)'))
-        })
+  private classifyFailure(
+    route: string,
+    url: URL,
+    result: Extract<AttemptResult, { kind: 'failed' }>,
+    attempt: number
+  ): Verdict {
+    const error = (code: string, what: string): CapgoError =>
+      new CapgoError({
+        status: undefined,
+        code,
+        route,
+        attempts: attempt,
+        message: `${route}: ${this.clean(what, 400)}`
       })
-      // A body shorter than its content-length is an answer cut short.
-      const declared = Number(response.message.headers['content-length'])
-      if (Number.isFinite(declared) && Buffer.byteLength(body) < declared) {
-        return { kind: 'network', code: 'network_error', detail: 'answer cut short' }
-      }
-      return {
-        kind: 'answer',
-        answer: {
-          status: response.message.statusCode ?? 0,
-          headers: response.message.headers,
-          text: body
+    const detail = this.clean(result.detail, 200)
+    switch (result.failure) {
+      case 'timeout':
+        return {
+          kind: 'retry',
+          mayHaveActed: true,
+          error: error('timeout', `no complete answer within ${seconds(this.timeoutMs)} s`)
         }
-      }
-    } catch (error) {
-      const err = error as { code?: string; message?: string }
-      const message = err.message ?? String(error)
-      if (err.code === 'TIMEOUT' || /timeout/i.test(message)) {
-        return { kind: 'network', code: 'timeout', detail: message }
-      }
-      if (
-        (err.code && NETWORK_ERROR_CODES.has(err.code)) ||
-        /socket hang up|aborted|ECONN|premature close/i.test(message)
-      ) {
-        return { kind: 'network', code: 'network_error', detail: message }
-      }
-      return { kind: 'network', code: 'network_error', detail: message }
-    } finally {
-      if (timer) clearTimeout(timer)
+      case 'refused':
+        // Nothing reached a server: nothing was done.
+        return {
+          kind: 'retry',
+          mayHaveActed: false,
+          error: error(
+            'network_error',
+            `connection refused by ${url.host} (is api_url right? nothing is listening there)`
+          )
+        }
+      case 'host_not_found':
+        return {
+          kind: 'final',
+          error: error(
+            'host_not_found',
+            `the host ${url.hostname} was not found (DNS); check api_url`
+          )
+        }
+      case 'dns_temporary':
+        return {
+          kind: 'retry',
+          mayHaveActed: false,
+          error: error(
+            'network_error',
+            `the host ${url.hostname} could not be resolved just now (temporary DNS failure)`
+          )
+        }
+      case 'too_large':
+        return {
+          kind: 'final',
+          error: error(
+            'response_too_large',
+            `the answer is larger than ${this.maxResponseBytes} bytes (${detail}); not read further`
+          )
+        }
+      case 'dropped':
+        return {
+          kind: 'retry',
+          mayHaveActed: true,
+          error: error('network_error', `the connection was dropped (${detail})`)
+        }
+      default:
+        return {
+          kind: 'retry',
+          mayHaveActed: true,
+          error: error('network_error', `network error (${detail})`)
+        }
     }
   }
 
-  private url(path: string, query?: Record<string, string>): string {
+  private classifyRateLimit(
+    route: string,
+    headers: IncomingHttpHeaders,
+    body: Partial<CapgoErrorBody>,
+    attempt: number,
+    serverMessage: string | undefined
+  ): Verdict {
+    const moreInfo = isObject(body.moreInfo) ? body.moreInfo : undefined
+    const asked = askedWaitMs(headers, moreInfo, this.now())
+    const code = typeof body.error === 'string' ? this.clean(body.error, 80) : 'http_429'
+    const make = (errorCode: string, message: string): CapgoError =>
+      new CapgoError({
+        status: 429,
+        code: errorCode,
+        route,
+        attempts: attempt,
+        serverMessage,
+        message
+      })
+
+    if (moreInfo?.reason === LOCKOUT_REASON || body.error === LOCKOUT_REASON) {
+      const duration = asked === undefined ? 'up to 15 min' : `another ${formatDuration(asked)}`
+      return {
+        kind: 'final',
+        stopsClient: true,
+        error: make(
+          'ip_locked_out',
+          `${route}: the runner's IP address is locked out by Capgo after too many failed logins ` +
+            `(missing or wrong API keys) for ${duration}; every request from it is refused until ` +
+            `then. Check the api_key secret, and re-run after that time (HTTP 429, ${LOCKOUT_REASON})`
+        )
+      }
+    }
+    if (asked !== undefined && !withinCap(asked, this.maxRetryAfterMs)) {
+      return {
+        kind: 'final',
+        stopsClient: true,
+        error: make(
+          code,
+          `${route}: rate limited: Capgo asks for a pause of ${formatDuration(asked)}, longer than ` +
+            `the ${formatDuration(this.maxRetryAfterMs)} this run waits; stopped rather than send ` +
+            `requests that would push the limit back (HTTP 429, ${code})`
+        )
+      }
+    }
+    const waitMs = Math.min(asked ?? this.backoff(attempt), this.maxRetryAfterMs + 1000)
+    return {
+      kind: 'retry',
+      mayHaveActed: false,
+      pauseMs: waitMs,
+      error: make(
+        code,
+        `${route}: rate limited (HTTP 429${code === 'http_429' ? '' : `, ${code}`}); every request waits ${formatDuration(waitMs)}`
+      )
+    }
+  }
+
+  private url(path: string, query?: Record<string, string>): URL {
     const url = new URL(this.baseUrl + path)
     for (const [key, value] of Object.entries(query ?? {})) url.searchParams.set(key, value)
-    return url.toString()
+    return url
   }
 
   private backoff(attempt: number): number {
@@ -552,22 +725,30 @@ export class HttpCapgoApi implements CapgoApi {
     return Math.min(this.backoffMaxMs, Math.round(step * (0.5 + this.random())))
   }
 
-  private retryAfter(headers: IncomingHttpHeaders, body: Partial<CapgoErrorBody>): number {
-    const seconds =
-      retryAfterSeconds(headers['retry-after']) ?? retryAfterSeconds(moreInfoWait(body))
-    if (seconds === undefined) return Math.min(this.backoffBaseMs, this.maxRetryAfterMs)
-    return Math.min(Math.ceil(seconds * 1000), this.maxRetryAfterMs)
+  private defaultSleep(ms: number): Promise<void> {
+    if (this.disposed) return Promise.resolve()
+    return new Promise(resolve => {
+      const timer = setTimeout(() => {
+        this.pendingSleeps.delete(timer)
+        resolve()
+      }, ms)
+      this.pendingSleeps.set(timer, resolve)
+    })
   }
 
   private clean(text: string, max?: number): string {
-    return redact(text.replace(/\s+/g, ' ').trim(), [this.apiKey], max)
+    // Redact before the whitespace is folded and the text shortened.
+    const redacted = redact(text, [this.apiKey], Number.MAX_SAFE_INTEGER)
+    const folded = redacted.replace(/\s+/g, ' ').trim()
+    return redact(folded, [this.apiKey], max)
   }
 
-  private invalidResponse(route: string, what: string): CapgoError {
+  private invalidResponse(route: string, what: string, attempts = 1): CapgoError {
     return new CapgoError({
       status: undefined,
       code: 'invalid_response',
       route,
+      attempts,
       message: `${route}: unexpected answer from Capgo: ${what}`
     })
   }
@@ -594,18 +775,44 @@ function withAttempts(error: CapgoError, attempts: number): CapgoError {
   })
 }
 
-/** Retry-After as seconds (a number) or an HTTP date; undefined when absent or unreadable. */
-function retryAfterSeconds(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined
-  if (typeof value !== 'string' || value.trim() === '') return undefined
-  const text = value.trim()
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text)
-  const date = Date.parse(text)
-  return Number.isFinite(date) ? Math.max(0, (date - Date.now()) / 1000) : undefined
+/** A bundle name that cannot unlink: not null, "", "unknown" or "builtin". */
+function isBundleName(value: unknown): boolean {
+  return (
+    typeof value === 'string' &&
+    value.trim() !== '' &&
+    value.trim() !== 'unknown' &&
+    value.trim() !== 'builtin'
+  )
 }
 
-function moreInfoWait(body: Partial<CapgoErrorBody>): unknown {
-  return isObject(body.moreInfo) ? body.moreInfo.retryAfterSeconds : undefined
+function isId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0
+}
+
+function seconds(ms: number): string {
+  return String(Math.round(ms) / 1000)
+}
+
+function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
+  if (a.size !== b.size) return false
+  for (const id of a) if (!b.has(id)) return false
+  return true
+}
+
+/**
+ * The union of listings, newest first. The first listing is in Capgo's order already; rows found
+ * only by a re-read are placed by their upload time (a stable sort keeps the rest as it was).
+ */
+function newestFirst(union: Map<number, Bundle>, first: readonly Bundle[]): Bundle[] {
+  if (union.size === first.length) return [...first]
+  const keyed = [...union.values()].map(row => ({ row, time: timeOf(row.created_at) }))
+  keyed.sort((a, b) => b.time - a.time)
+  return keyed.map(entry => entry.row)
+}
+
+function timeOf(text: string): number {
+  const time = Date.parse(text)
+  return Number.isFinite(time) ? time : Number.NEGATIVE_INFINITY
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {

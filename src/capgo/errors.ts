@@ -1,4 +1,16 @@
 /**
+ * Capgo's codes for "this key may not do that" (docs/capgo-api.md, "Keys: roles and permissions").
+ * Capgo answers them with a 400, like any other refusal, and does not say which role is missing.
+ */
+export const PERMISSION_DENIED_CODES: ReadonlySet<string> = new Set([
+  'cannot_access_app',
+  'cannot_delete_bundle',
+  'cannot_promote_bundle',
+  'cannot_update_bundle_metadata',
+  'cannot_delete_channel'
+])
+
+/**
  * The one error the API module throws. It carries what a user needs to act (HTTP status, Capgo's
  * error code, the route) and never the API key: every text that came from the server is redacted
  * before it is stored here.
@@ -8,7 +20,8 @@ export class CapgoError extends Error {
   /** HTTP status, or undefined when no answer came (network error, timeout) or the client refused. */
   readonly status: number | undefined
   /** Capgo's error code (`cannot_delete_version`, ...) or one of ours: `network_error`, `timeout`,
-   * `invalid_response`, `redirect_refused`, `refused_by_client`. */
+   * `host_not_found`, `invalid_response`, `response_too_large`, `redirect_refused`,
+   * `refused_by_client`, `ip_locked_out`, `rate_limit_too_long`, `cancelled`. */
   readonly code: string
   /** e.g. `DELETE /bundle` */
   readonly route: string
@@ -16,6 +29,12 @@ export class CapgoError extends Error {
   readonly serverMessage: string | undefined
   /** How many attempts were made before this error was final. */
   readonly attempts: number
+  /**
+   * True when Capgo refused because the key's role does not allow this call (`cannot_access_app`,
+   * `cannot_delete_bundle`, ...: `PERMISSION_DENIED_CODES`). The caller knows which role the step
+   * needs; Capgo's answer does not say.
+   */
+  readonly permissionDenied: boolean
 
   constructor(init: {
     status: number | undefined
@@ -24,6 +43,7 @@ export class CapgoError extends Error {
     message: string
     serverMessage?: string
     attempts?: number
+    permissionDenied?: boolean
   }) {
     super(init.message)
     this.status = init.status
@@ -31,24 +51,86 @@ export class CapgoError extends Error {
     this.route = init.route
     this.serverMessage = init.serverMessage
     this.attempts = init.attempts ?? 1
+    this.permissionDenied = init.permissionDenied ?? PERMISSION_DENIED_CODES.has(init.code)
   }
 }
 
 const MAX_SERVER_TEXT = 300
+/** Longer texts are cut before they are searched, so a huge error page costs little. */
+const SEARCHED_CHARS = 64 * 1024
+/** Encoded forms are searched only for secrets this long: shorter ones would match by chance. */
+const MIN_ENCODED_SECRET = 6
 
-/** Replace every occurrence of each secret in `text` with `***`, and shorten the result. */
+/** One case-insensitive pattern per secret, built once (the same key is redacted many times). */
+const patterns = new Map<string, { pattern: RegExp; longest: number }>()
+
+/**
+ * Replace every occurrence of each secret in `text` with `***`, and shorten the result to `max`
+ * characters. Besides the secret itself, in any letter case, it finds the forms a server may echo:
+ * URL-encoded, JSON-escaped, hex, and base64 (standard and URL-safe, padded or not, and inside a
+ * longer base64 text such as a Basic authorization header).
+ */
 export function redact(text: string, secrets: readonly string[], max = MAX_SERVER_TEXT): string {
-  let out = text
-  for (const secret of secrets) {
-    if (secret.length > 0) out = out.split(secret).join('***')
-  }
-  // A key could also come back URL-encoded or JSON-escaped.
+  const cut = text.length > SEARCHED_CHARS
+  let out = cut ? text.slice(0, SEARCHED_CHARS) : text
+  let longest = 0
   for (const secret of secrets) {
     if (secret.length === 0) continue
-    const encoded = encodeURIComponent(secret)
-    if (encoded !== secret) out = out.split(encoded).join('***')
-    const json = JSON.stringify(secret).slice(1, -1)
-    if (json !== secret) out = out.split(json).join('***')
+    const entry = patternFor(secret)
+    longest = Math.max(longest, entry.longest)
+    out = out.replace(entry.pattern, '***')
   }
+  // A secret that straddled the cut left its beginning at the end: drop that tail.
+  if (cut) out = `${out.slice(0, Math.max(0, out.length - longest))}…`
   return out.length > max ? `${out.slice(0, max)}…` : out
+}
+
+function patternFor(secret: string): { pattern: RegExp; longest: number } {
+  let entry = patterns.get(secret)
+  if (!entry) {
+    const forms = [...new Set(secretForms(secret))].filter(form => form.length > 0)
+    forms.sort((a, b) => b.length - a.length)
+    entry = {
+      pattern: new RegExp(forms.map(escapeRegExp).join('|'), 'gi'),
+      longest: forms[0]?.length ?? 0
+    }
+    patterns.set(secret, entry)
+  }
+  return entry
+}
+
+/** The secret and the forms a server may send it back in. */
+function secretForms(secret: string): string[] {
+  const forms = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]
+  if (secret.length < MIN_ENCODED_SECRET) return forms
+  const bytes = Buffer.from(secret, 'utf8')
+  forms.push(bytes.toString('hex'))
+  for (const base64 of base64Forms(bytes)) {
+    forms.push(base64, base64.replace(/\+/g, '-').replace(/\//g, '_'))
+  }
+  return forms
+}
+
+/**
+ * The base64 characters that depend only on the secret's bytes, for each of the 3 positions the
+ * secret may start at inside a longer encoded text. The padded form is covered: it starts with the
+ * unpadded one.
+ */
+function base64Forms(bytes: Buffer): string[] {
+  const forms: string[] = []
+  for (let offset = 0; offset < 3; offset++) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes])
+      .toString('base64')
+      .replace(/=+$/, '')
+    // Characters that mix bits of the prefix, or of whatever follows the secret, are left out.
+    const first = [0, 2, 3][offset] ?? 0
+    const total = offset + bytes.length
+    const last = Math.floor(total / 3) * 4 + (total % 3)
+    forms.push(encoded.slice(first, last))
+  }
+  return forms
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
