@@ -120,7 +120,7 @@ function plan(more: Partial<Plan> = {}): Plan {
 function decision(
   version: string,
   fate: BundleDecision['fate'],
-  reason = fate,
+  reason: string = fate,
   createdAt = '2026-01-02T03:04:05Z'
 ): BundleDecision {
   return {
