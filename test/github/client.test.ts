@@ -239,7 +239,7 @@ describe('releaseHistory', () => {
   })
 
   it('reads a payload stored as a JSON string, and every page of statuses', async () => {
-    const many = Array.from({ length: 130 }, () => 'pending' as const)
+    const many = Array.from({ length: 130 }, () => ({ state: 'pending' as const }))
     const emu = await start({
       deployments: [
         {
@@ -253,6 +253,11 @@ describe('releaseHistory', () => {
     const { api } = client(emu)
     const history = await api.releaseHistory(ENV, 5)
     expect(history.map(r => [r.payload.version, r.state])).toEqual([['9.9.9', 'pending']])
+    // The success is the oldest of 131 statuses: on the second page.
+    const statusPages = emu.requests.filter(
+      r => r.path === '/repos/octo-org/octo-app/deployments/1/statuses'
+    )
+    expect(statusPages.map(r => r.query.page ?? '1')).toEqual(['1', '2'])
   })
 })
 
