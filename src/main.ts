@@ -13,7 +13,13 @@ import { readInventory } from './inventory.js'
 import { makePlan } from './plan/index.js'
 import type { Inventory, Plan } from './plan/types.js'
 import { tellGitHub, type GitHubEvent } from './publish.js'
-import { buildReport, planLines, type FailedPhase, type RunContext } from './report/index.js'
+import {
+  buildReport,
+  dryRunBanner,
+  planLines,
+  type FailedPhase,
+  type RunContext
+} from './report/index.js'
 import { parseBoolean, readSettings, SettingsError, type Settings } from './settings.js'
 import { logSafe } from './text.js'
 
@@ -25,7 +31,7 @@ export interface RunDependencies {
   now?: () => number
 }
 
-export const DRY_RUN_BANNER = 'dry run: nothing will be changed'
+export const DRY_RUN_BANNER = dryRunBanner()
 
 /** How often the channels are read again before writing when someone else keeps changing them. */
 const MAX_REPLANS = 2
