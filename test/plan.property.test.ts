@@ -5,8 +5,13 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Bundle, Channel } from '../src/capgo/types.js'
 import { makePlan, type Inventory, type Plan } from '../src/plan/index.js'
-import type { ChannelFieldSettings, CleanupOrder, Settings } from '../src/settings.js'
-import { APP, DAY, T0, channel, settings as baseSettings } from './helpers/fixtures.js'
+import type {
+  ChannelFieldSettings,
+  CleanupOrder,
+  PlatformSettings,
+  Settings
+} from '../src/settings.js'
+import { APP, DAY, T0, applyWrite, channel, settings as baseSettings } from './helpers/fixtures.js'
 
 const NOW = T0 + 90 * DAY
 const NUM_RUNS = 200
@@ -113,6 +118,12 @@ function expectedProtected(s: Settings, inv: Inventory): Set<number> {
     if (c.rollout_version !== null) ids.add(c.rollout_version)
     if (c.name !== s.channel && c.version) ids.add(c.version.id)
   }
+  if (s.cleanupKeepReleases !== undefined) {
+    // The last N releases of every channel whose history was read, by version name.
+    for (const history of Object.values(inv.releases ?? {})) {
+      for (const release of history.slice(0, s.cleanupKeepReleases)) protectName(release.version)
+    }
+  }
   for (const b of rows) if (s.cleanupProtect.some(g => globMatches(g, b.name))) ids.add(b.id)
   const live = new Set(rows.map(b => b.id))
   return new Set([...ids].filter(id => live.has(id)))
@@ -193,19 +204,20 @@ const channelSeeds = fc.array(
   { maxLength: 6 }
 )
 
-const fields: fc.Arbitrary<ChannelFieldSettings> = fc
-  .record(
-    {
-      public: fc.boolean(),
-      disableAutoUpdate: fc.constantFrom('major', 'minor', 'patch', 'version_number', 'none'),
-      ios: fc.boolean(),
-      android: fc.boolean(),
-      allowDev: fc.boolean()
-    },
-    { requiredKeys: [] }
-  )
-  // Both false is refused by the settings reader.
-  .filter(f => !(f.ios === false && f.android === false))
+const fields: fc.Arbitrary<ChannelFieldSettings> = fc.record(
+  {
+    public: fc.boolean(),
+    disableAutoUpdate: fc.constantFrom('major', 'minor', 'patch', 'version_number', 'none'),
+    allowDev: fc.boolean()
+  },
+  { requiredKeys: [] }
+)
+
+/** Capgo never reports them: the planner sends what is given, whatever the values. */
+const platforms: fc.Arbitrary<PlatformSettings> = fc.record(
+  { ios: fc.boolean(), android: fc.boolean(), electron: fc.boolean() },
+  { requiredKeys: [] }
+)
 
 const rawSettings = fc.record({
   cleanup: fc.option(
@@ -233,14 +245,25 @@ const rawSettings = fc.record({
         { arbitrary: fc.constantFrom('unknownVersion', 'promoteMissing'), weight: 1 }
       ),
       pick: fc.nat(),
-      fields
+      fields,
+      platforms
     }),
     { nil: undefined }
   ),
   deleteChannel: fc.option(fc.nat(), { nil: undefined }),
   deleteVersions: fc.oneof(fc.constant<number[]>([]), fc.array(fc.nat(), { maxLength: 5 })),
   deleteMissing: fc.boolean(),
-  deleteAll: fc.boolean()
+  deleteAll: fc.boolean(),
+  keepReleases: fc.option(
+    fc.record({
+      n: fc.integer({ min: 1, max: 3 }),
+      // Per channel, picks of bundles (newest release first); a name not uploaded now and then.
+      histories: fc.array(fc.array(fc.oneof(fc.nat(), fc.constant(-1)), { maxLength: 5 }), {
+        maxLength: 6
+      })
+    }),
+    { nil: undefined, freq: 3 }
+  )
 })
 
 interface World {
@@ -287,6 +310,7 @@ function settingsOf(raw: RawSettings, rows: Bundle[], channels: Channel[]): Sett
     const name = names[c.target % (names.length + 1)] ?? 'new-channel'
     s.channel = name
     s.channelFields = c.fields
+    s.platforms = c.platforms
     const others = names.filter(n => n !== name)
     if (c.mode === 'version') s.version = rows[c.pick % Math.max(rows.length, 1)]?.name ?? 'none'
     if (c.mode === 'unknownVersion') s.version = 'never-uploaded'
@@ -306,10 +330,23 @@ const worlds: fc.Arbitrary<World> = fc
   .record({ rows: bundleRows, seeds: channelSeeds, raw: rawSettings })
   .map(({ rows, seeds, raw }) => {
     const channels = channelsOf(seeds, rows)
-    return {
-      settings: settingsOf(raw, rows, channels),
-      inventory: { channels, bundles: rows, deviceChannels: {} }
+    const inventory: Inventory = { channels, bundles: rows, deviceChannels: {} }
+    const settings = settingsOf(raw, rows, channels)
+    if (raw.keepReleases) {
+      settings.cleanupKeepReleases = raw.keepReleases.n
+      inventory.releases = Object.fromEntries(
+        channels.map((c, i) => [
+          c.name,
+          (raw.keepReleases!.histories[i] ?? []).map((pick, k) => ({
+            version:
+              pick < 0 || rows.length === 0 ? 'never-uploaded' : rows[pick % rows.length]!.name,
+            deploymentId: 100 * i + k,
+            createdAt: new Date(NOW - k * DAY).toISOString()
+          }))
+        ])
+      )
     }
+    return { settings, inventory }
   })
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -575,7 +612,7 @@ describe('planner properties', () => {
     )
   })
 
-  it('a re-run against the state after the plan deletes nothing and sends no upsert (channel bundle unchanged)', () => {
+  it('a re-run against the state after the plan deletes nothing and writes nothing but the platforms', () => {
     check(
       fc.property(worlds, w => {
         const first = plan(w)
@@ -590,29 +627,33 @@ describe('planner properties', () => {
         if (first.channel?.changes.includes('version') && first.channel.before?.version) return
         const gone = new Set(deletionsOf(first).map(d => d.id))
         const rows = (w.inventory.bundles ?? []).filter(b => !gone.has(b.id))
-        let channels = w.inventory.channels.filter(c => c.name !== w.settings.deleteChannel)
-        const cp = first.channel
-        if (cp?.upsert) {
-          const v = cp.after.version === null ? null : rows.find(b => b.name === cp.after.version)!
-          const existing = channels.find(c => c.name === cp.name)
-          const row: Channel = {
-            ...(existing ?? channel(cp.name, null, { id: 999 })),
-            version: v ? { id: v.id, name: v.name } : (existing?.version ?? null),
-            public: cp.after.public,
-            disableAutoUpdate: cp.after.disableAutoUpdate,
-            ios: cp.after.ios,
-            android: cp.after.android,
-            allow_dev: cp.after.allowDev
-          }
-          channels = [...channels.filter(c => c.name !== cp.name), row]
-        }
+        const channels = applyWrite(
+          w.inventory.channels.filter(c => c.name !== w.settings.deleteChannel),
+          rows,
+          first.channel?.write
+        )
         const second = plan({
           settings: w.settings,
-          inventory: { channels, bundles: rows, deviceChannels: {} }
+          inventory: {
+            channels,
+            bundles: rows,
+            deviceChannels: {},
+            ...(w.inventory.releases ? { releases: w.inventory.releases } : {})
+          }
         })
         expect(deletionsOf(second)).toEqual([])
         expect(second.errors).toEqual([])
-        if (second.channel) expect(second.channel.upsert).toBeNull()
+        if (!second.channel) return
+        expect(second.channel.changes).toEqual([])
+        // The one exception to "a re-run sends nothing": the platforms given, sent again alone.
+        if (Object.keys(w.settings.platforms).length === 0) {
+          expect(second.channel.write).toBeNull()
+        } else {
+          expect(second.channel.write).toEqual({
+            kind: 'upsert',
+            body: { app_id: APP, channel: second.channel.name, ...w.settings.platforms }
+          })
+        }
       })
     )
   })

@@ -2,17 +2,20 @@
 
 import { describe, expect, it } from 'vitest'
 import type { Bundle, Channel } from '../src/capgo/types.js'
-import { makePlan, type Fate, type Plan } from '../src/plan/index.js'
-import type { ChannelFieldSettings } from '../src/settings.js'
+import { makePlan, snapshotOf, type Fate, type Plan } from '../src/plan/index.js'
+import type { ChannelFieldSettings, Settings } from '../src/settings.js'
 import {
   APP,
   DAY,
   T0,
+  applyWrite,
   bundle,
   bundles,
   channel,
   cleanup,
   inventory,
+  releases,
+  rollout,
   series,
   settings
 } from './helpers/fixtures.js'
@@ -434,8 +437,12 @@ describe('delete_versions', () => {
     )
     expect(plan.errors).toEqual([])
     expect(plan.warnings).toHaveLength(2)
-    expect(plan.warnings[0]).toContain('"9.9.9" (delete_versions) does not exist')
-    expect(plan.warnings[1]).toContain('"1.0.2" (delete_versions) does not exist')
+    expect(plan.warnings[0]).toContain(
+      '"9.9.9" (delete_versions) was not found (never uploaded, or already deleted)'
+    )
+    expect(plan.warnings[1]).toContain(
+      '"1.0.2" (delete_versions) was not found (never uploaded, or already deleted)'
+    )
     expect(deleted(plan)).toEqual(['1.0.1'])
     expect(fates(plan)).toEqual({ '1.0.0': 'keep', '1.0.1': 'delete' })
     expect(reasonOf(plan, '1.0.0')).toContain('not selected for deletion')
@@ -718,40 +725,14 @@ describe('bundles read, decisions and keptCount', () => {
 
 // ---- the channel -----------------------------------------------------------------------------
 
-/** The channel rows after the plan's upsert, as Capgo would store them. */
-function afterUpsert(plan: Plan, channels: Channel[], rows: Bundle[]): Channel[] {
-  const target = plan.channel
-  if (!target?.upsert) return channels
-  const a = target.after
-  const version = a.version === null ? null : rows.find(b => b.name === a.version)!
-  const row: Partial<Channel> = {
-    public: a.public,
-    disableAutoUpdate: a.disableAutoUpdate,
-    disableAutoUpdateUnderNative: a.disableAutoUpdateUnderNative,
-    ios: a.ios,
-    android: a.android,
-    allow_device_self_set: a.allowDeviceSelfSet,
-    allow_emulator: a.allowEmulator,
-    allow_dev: a.allowDev
-  }
-  const existing = channels.find(c => c.name === target.name)
-  const updated = existing
-    ? {
-        ...existing,
-        ...row,
-        version: version ? { id: version.id, name: version.name } : existing.version
-      }
-    : channel(target.name, version, row)
-  return [...channels.filter(c => c.name !== target.name), updated]
-}
-
-describe('channel: create or update, sending only the fields given', () => {
-  it('creates a missing channel with every given field, defaults or not', () => {
+describe('channel: create or update by the narrowest route, sending only what changes', () => {
+  it('creates a missing channel with every given field, defaults or not (POST /channel)', () => {
     const plan = makePlan(
       settings({
         channel: 'pr-42',
         version: '1.0.1',
-        channelFields: { ios: true, disableAutoUpdate: 'major', allowDev: false }
+        channelFields: { disableAutoUpdate: 'major', allowDev: false },
+        platforms: { ios: true }
       }),
       inventory(series(3)),
       NOW
@@ -759,34 +740,78 @@ describe('channel: create or update, sending only the fields given', () => {
     expect(plan.channel).toMatchObject({
       name: 'pr-42',
       exists: false,
+      id: null,
       before: null,
-      versionSource: { kind: 'version' }
+      versionSource: { kind: 'version' },
+      target: { id: 2, version: '1.0.1' }
     })
-    expect(plan.channel?.upsert).toEqual({
-      app_id: APP,
-      channel: 'pr-42',
-      version: '1.0.1',
-      ios: true,
-      disableAutoUpdate: 'major',
-      allow_dev: false
+    expect(plan.channel?.write).toEqual({
+      kind: 'upsert',
+      body: {
+        app_id: APP,
+        channel: 'pr-42',
+        version: '1.0.1',
+        ios: true,
+        disableAutoUpdate: 'major',
+        allow_dev: false
+      }
     })
-    expect(plan.channel?.changes).toEqual([
-      'created',
-      'version',
-      'disableAutoUpdate',
-      'ios',
-      'allow_dev'
-    ])
-    expect(plan.channel?.after).toMatchObject({ version: '1.0.1', ios: true, allowDev: false })
+    // The platforms are sent but are no change: Capgo never reports them.
+    expect(plan.channel?.changes).toEqual(['created', 'version', 'disableAutoUpdate', 'allow_dev'])
+    expect(plan.channel?.after).toMatchObject({ version: '1.0.1', versionId: 2, allowDev: false })
     expect(plan.errors).toEqual([])
   })
 
   it('creates a missing channel with no field: only app_id and channel', () => {
     const plan = makePlan(settings({ channel: 'pr-42' }), inventory(undefined), NOW)
-    expect(plan.channel?.upsert).toEqual({ app_id: APP, channel: 'pr-42' })
+    expect(plan.channel?.write).toEqual({ kind: 'upsert', body: { app_id: APP, channel: 'pr-42' } })
     expect(plan.channel?.changes).toEqual(['created'])
     expect(plan.channel?.after.version).toBeNull()
   })
+
+  it('a bundle change alone on an existing channel goes by PUT /bundle, by ids', () => {
+    const rows = series(3)
+    const production = channel('production', rows[0]!)
+    const plan = makePlan(
+      settings({ channel: 'production', version: '1.0.2' }),
+      inventory(rows, [production]),
+      NOW
+    )
+    expect(plan.channel?.write).toEqual({
+      kind: 'set_bundle',
+      body: { app_id: APP, version_id: rows[2]!.id, channel_id: production.id }
+    })
+    expect(plan.channel?.changes).toEqual(['version'])
+    expect(plan.channel?.before).toMatchObject({ version: '1.0.0', versionId: rows[0]!.id })
+    expect(plan.channel?.after).toMatchObject({ version: '1.0.2', versionId: rows[2]!.id })
+  })
+
+  it.each<{ name: string; extra: Partial<Settings>; body: Record<string, unknown> }>([
+    {
+      name: 'a setting',
+      extra: { channelFields: { allowEmulator: false } },
+      body: { version: '1.0.2', allow_emulator: false }
+    },
+    {
+      name: 'a platform',
+      extra: { platforms: { android: true } },
+      body: { version: '1.0.2', android: true }
+    }
+  ])(
+    'a bundle change with $name goes by POST /channel, with the bundle by name',
+    ({ extra, body }) => {
+      const rows = series(3)
+      const plan = makePlan(
+        settings({ channel: 'production', version: '1.0.2', ...extra }),
+        inventory(rows, [channel('production', rows[0]!)]),
+        NOW
+      )
+      expect(plan.channel?.write).toEqual({
+        kind: 'upsert',
+        body: { app_id: APP, channel: 'production', ...body }
+      })
+    }
+  )
 
   it('updates an existing channel with the changed fields only', () => {
     const rows = series(3)
@@ -794,17 +819,15 @@ describe('channel: create or update, sending only the fields given', () => {
       settings({
         channel: 'production',
         version: '1.0.0',
-        channelFields: { public: true, ios: true, allowDev: false, allowDeviceSelfSet: false }
+        channelFields: { public: true, allowDev: false, allowDeviceSelfSet: false }
       }),
       inventory(rows, [channel('production', rows[0]!)]),
       NOW
     )
     expect(plan.channel?.exists).toBe(true)
-    expect(plan.channel?.upsert).toEqual({
-      app_id: APP,
-      channel: 'production',
-      public: true,
-      allow_dev: false
+    expect(plan.channel?.write).toEqual({
+      kind: 'upsert',
+      body: { app_id: APP, channel: 'production', public: true, allow_dev: false }
     })
     expect(plan.channel?.changes).toEqual(['public', 'allow_dev'])
     expect(plan.channel?.before?.version).toBe('1.0.0')
@@ -815,8 +838,6 @@ describe('channel: create or update, sending only the fields given', () => {
     { field: 'public', api: 'public', value: true },
     { field: 'disableAutoUpdate', api: 'disableAutoUpdate', value: 'none' },
     { field: 'disableAutoUpdateUnderNative', api: 'disableAutoUpdateUnderNative', value: false },
-    { field: 'ios', api: 'ios', value: false },
-    { field: 'android', api: 'android', value: false },
     { field: 'allowDeviceSelfSet', api: 'allow_device_self_set', value: true },
     { field: 'allowEmulator', api: 'allow_emulator', value: false },
     { field: 'allowDev', api: 'allow_dev', value: false }
@@ -826,18 +847,45 @@ describe('channel: create or update, sending only the fields given', () => {
       inventory(undefined, [channel('beta')]),
       NOW
     )
-    expect(plan.channel?.upsert).toEqual({ app_id: APP, channel: 'beta', [api]: value })
+    expect(plan.channel?.write).toEqual({
+      kind: 'upsert',
+      body: { app_id: APP, channel: 'beta', [api]: value }
+    })
     expect(plan.channel?.changes).toEqual([api])
   })
 
-  it('an existing channel already as asked: no upsert', () => {
+  it.each<{ platforms: Settings['platforms'] }>([
+    { platforms: { ios: true } },
+    { platforms: { android: false } },
+    { platforms: { electron: true } },
+    { platforms: { ios: false, android: false, electron: true } }
+  ])(
+    'platforms $platforms are always sent, never read from the channel, never a change',
+    ({ platforms }) => {
+      const rows = series(2)
+      const plan = makePlan(
+        settings({ channel: 'beta', version: '1.0.1', platforms }),
+        inventory(rows, [channel('beta', rows[1]!)]),
+        NOW
+      )
+      expect(plan.errors).toEqual([])
+      expect(plan.channel?.write).toEqual({
+        kind: 'upsert',
+        body: { app_id: APP, channel: 'beta', ...platforms }
+      })
+      expect(plan.channel?.changes).toEqual([])
+      expect(plan.channel?.platforms).toEqual(platforms)
+    }
+  )
+
+  it('an existing channel already as asked, no platform given: no write', () => {
     const rows = series(2)
     const plan = makePlan(
-      settings({ channel: 'beta', version: '1.0.1', channelFields: { public: false, ios: true } }),
+      settings({ channel: 'beta', version: '1.0.1', channelFields: { public: false } }),
       inventory(rows, [channel('beta', rows[1]!)]),
       NOW
     )
-    expect(plan.channel?.upsert).toBeNull()
+    expect(plan.channel?.write).toBeNull()
     expect(plan.channel?.changes).toEqual([])
   })
 
@@ -852,7 +900,7 @@ describe('channel: create or update, sending only the fields given', () => {
     )
     expect(plan.errors).toHaveLength(1)
     expect(plan.errors[0]).toContain('Bundle "9.9.9" (version) is not among')
-    expect(plan.channel?.upsert).toBeNull()
+    expect(plan.channel?.write).toBeNull()
   })
 
   it('promote_from a channel that does not exist fails', () => {
@@ -873,58 +921,393 @@ describe('channel: create or update, sending only the fields given', () => {
     expect(plan.errors).toEqual(['Channel "beta" (promote_from) has no bundle to promote.'])
   })
 
-  it('promote_from puts the source channel bundle on channel', () => {
+  it('promote_from puts the source channel bundle on channel, by PUT /bundle', () => {
     const rows = series(2)
+    const production = channel('production', rows[0]!)
     const plan = makePlan(
       settings({ channel: 'production', promoteFrom: 'beta' }),
-      inventory(undefined, [channel('production', rows[0]!), channel('beta', rows[1]!)]),
+      inventory(undefined, [production, channel('beta', rows[1]!)]),
       NOW
     )
     expect(plan.errors).toEqual([])
-    expect(plan.channel?.upsert).toEqual({ app_id: APP, channel: 'production', version: '1.0.1' })
+    expect(plan.channel?.write).toEqual({
+      kind: 'set_bundle',
+      body: { app_id: APP, version_id: rows[1]!.id, channel_id: production.id }
+    })
     expect(plan.channel?.before?.version).toBe('1.0.0')
+    expect(plan.channel?.versionSource).toEqual({ kind: 'promote_from', channel: 'beta' })
   })
 
-  it('a channel that would serve neither iOS nor Android fails', () => {
+  it.each<{ name: string; version: unknown }>([
+    { name: '{id, name}', version: { id: 2, name: '1.0.1' } },
+    { name: '{id} (name from the bundle list)', version: { id: 2 } },
+    { name: 'a bare id (name from the bundle list)', version: 2 }
+  ])('promote_from reads the source bundle given as $name', ({ version }) => {
+    const rows = series(2)
+    const production = channel('production', rows[0]!)
+    const beta = { ...channel('beta'), version } as unknown as Channel
     const plan = makePlan(
-      settings({ channel: 'beta', channelFields: { android: false } }),
-      inventory(undefined, [channel('beta', null, { ios: false })]),
+      settings({ channel: 'production', promoteFrom: 'beta', bundleComment: 'c' }),
+      inventory(rows, [production, beta]),
       NOW
     )
-    expect(plan.errors[0]).toContain('neither iOS nor Android')
+    expect(plan.errors).toEqual([])
+    expect(plan.channel?.target).toEqual({ id: 2, version: '1.0.1' })
+    expect(plan.channel?.write).toEqual({
+      kind: 'set_bundle',
+      body: { app_id: APP, version_id: 2, channel_id: production.id }
+    })
   })
 
-  it.each<{ name: string; channels: (rows: Bundle[]) => Channel[]; extra: object }>([
+  it('promote_from a channel whose bundle Capgo does not identify fails', () => {
+    const beta = { ...channel('beta'), version: {} } as unknown as Channel
+    const plan = makePlan(
+      settings({ channel: 'production', promoteFrom: 'beta' }),
+      inventory(undefined, [channel('production'), beta]),
+      NOW
+    )
+    expect(plan.errors).toHaveLength(1)
+    expect(plan.errors[0]).toContain('"beta" (promote_from)')
+    expect(plan.channel?.write).toBeNull()
+  })
+
+  it.each<{ name: string; channels: (rows: Bundle[]) => Channel[]; extra: Partial<Settings> }>([
     {
       name: 'a new channel with a version and fields',
       channels: () => [],
       extra: { version: '1.0.1', channelFields: { public: true, disableAutoUpdate: 'minor' } }
     },
     {
-      name: 'an existing channel moved to another bundle',
+      name: 'an existing channel moved to another bundle, with a setting',
       channels: rows => [channel('production', rows[0]!)],
       extra: { version: '1.0.2', channelFields: { allowEmulator: false } }
     },
     {
+      name: 'an existing channel moved to another bundle alone',
+      channels: rows => [channel('production', rows[0]!)],
+      extra: { version: '1.0.2' }
+    },
+    {
       name: 'a promotion',
       channels: rows => [channel('production', rows[0]!), channel('beta', rows[2]!)],
-      extra: { promoteFrom: 'beta', channelFields: { ios: false } }
+      extra: { promoteFrom: 'beta' }
     }
   ])(
-    'idempotent: the same inputs against the state after the change send nothing ($name)',
+    'idempotent: the same inputs against the state after the write send nothing ($name)',
     ({ channels, extra }) => {
       const rows = series(3)
       const s = settings({ channel: 'production', ...extra })
-      const first = makePlan(s, inventory(rows, channels(rows)), NOW)
+      const before = channels(rows)
+      const first = makePlan(s, inventory(rows, before), NOW)
       expect(first.errors).toEqual([])
-      expect(first.channel?.upsert).not.toBeNull()
-      const second = makePlan(s, inventory(rows, afterUpsert(first, channels(rows), rows)), NOW)
+      expect(first.channel?.write).not.toBeNull()
+      const state = applyWrite(before, rows, first.channel?.write)
+      const second = makePlan(s, inventory(rows, state), NOW)
       expect(second.errors).toEqual([])
-      expect(second.channel?.upsert).toBeNull()
+      expect(second.channel?.write).toBeNull()
       expect(second.channel?.changes).toEqual([])
       expect(second.channel?.after).toEqual(first.channel?.after)
     }
   )
+
+  it.each<{ name: string; version: unknown; bundlesRead: boolean }>([
+    { name: 'a bare name', version: '1.0.1', bundlesRead: true },
+    { name: 'a bare name, bundles not read', version: '1.0.1', bundlesRead: false },
+    { name: 'a bare id', version: 2, bundlesRead: true },
+    { name: '{id} without name', version: { id: 2 }, bundlesRead: true }
+  ])(
+    'a channel whose bundle Capgo gives as $name is already as asked',
+    ({ version, bundlesRead }) => {
+      const rows = series(2)
+      const production = { ...channel('production'), version } as unknown as Channel
+      const plan = makePlan(
+        settings({ channel: 'production', promoteFrom: 'beta' }),
+        inventory(bundlesRead ? rows : undefined, [production, channel('beta', rows[1]!)]),
+        NOW
+      )
+      expect(plan.errors).toEqual([])
+      expect(plan.channel?.write).toBeNull()
+      expect(plan.channel?.changes).toEqual([])
+    }
+  )
+
+  it('a re-run with platforms writes them again, and nothing else; it changes nothing', () => {
+    const rows = series(3)
+    const s = settings({ channel: 'production', version: '1.0.2', platforms: { ios: false } })
+    const channels = [channel('production', rows[0]!)]
+    const first = makePlan(s, inventory(rows, channels), NOW)
+    expect(first.channel?.changes).toEqual(['version'])
+    const second = makePlan(
+      s,
+      inventory(rows, applyWrite(channels, rows, first.channel?.write)),
+      NOW
+    )
+    expect(second.channel?.write).toEqual({
+      kind: 'upsert',
+      body: { app_id: APP, channel: 'production', ios: false }
+    })
+    expect(second.channel?.changes).toEqual([])
+  })
+})
+
+describe('snapshotOf: a channel row as Capgo gives it', () => {
+  const rows = series(3)
+  const byId = new Map(rows.map(b => [b.id, b]))
+
+  it.each<{
+    name: string
+    version: unknown
+    expected: { version: string | null; versionId: number | null }
+  }>([
+    {
+      name: '{id, name}',
+      version: { id: 2, name: '1.0.1' },
+      expected: { version: '1.0.1', versionId: 2 }
+    },
+    { name: 'a bare id', version: 3, expected: { version: '1.0.2', versionId: 3 } },
+    { name: 'a bare name', version: '1.0.0', expected: { version: '1.0.0', versionId: 1 } },
+    {
+      name: 'a bare name the bundle list lacks',
+      version: '9.9.9',
+      expected: { version: '9.9.9', versionId: null }
+    },
+    { name: '{id} without name', version: { id: 1 }, expected: { version: '1.0.0', versionId: 1 } },
+    {
+      name: 'an id the bundle list lacks',
+      version: 77,
+      expected: { version: null, versionId: 77 }
+    },
+    { name: 'null', version: null, expected: { version: null, versionId: null } }
+  ])('version as $name', ({ version, expected }) => {
+    const row = { ...channel('beta'), version } as unknown as Channel
+    expect(snapshotOf(row, byId)).toMatchObject(expected)
+  })
+
+  it('reads the settings the row has', () => {
+    const row = channel('beta', rows[0]!, {
+      public: true,
+      disableAutoUpdate: 'patch',
+      disableAutoUpdateUnderNative: false,
+      allow_device_self_set: true,
+      allow_emulator: false,
+      allow_dev: false
+    })
+    expect(snapshotOf(row, byId)).toEqual({
+      version: '1.0.0',
+      versionId: 1,
+      public: true,
+      disableAutoUpdate: 'patch',
+      disableAutoUpdateUnderNative: false,
+      allowDeviceSelfSet: true,
+      allowEmulator: false,
+      allowDev: false,
+      rollout: null
+    })
+  })
+
+  it.each<{ name: string; extra: Partial<Channel>; rollout: unknown }>([
+    {
+      name: 'a running rollout',
+      extra: rollout(rows[2]!, 25),
+      rollout: {
+        version: '1.0.2',
+        versionId: 3,
+        percentage: 25,
+        enabled: true,
+        paused: false,
+        pauseReason: null
+      }
+    },
+    {
+      name: 'a share in basis points',
+      extra: rollout(rows[2]!, 12.34),
+      rollout: { percentage: 12.34 }
+    },
+    {
+      name: 'a rollout not enabled',
+      extra: rollout(rows[2]!, 5, { enabled: false }),
+      rollout: { enabled: false, paused: false }
+    },
+    {
+      name: 'a rollout paused by Capgo, with its reason',
+      extra: rollout(rows[2]!, 50, { pausedReason: 'failure rate 12% above 5%' }),
+      rollout: { paused: true, pauseReason: 'failure rate 12% above 5%' }
+    },
+    {
+      name: 'rollout_version without rollout_version_info (name from the bundle list)',
+      extra: { rollout_version: 2, rolloutPercentageBps: 1000, rolloutEnabled: true },
+      rollout: { version: '1.0.1', versionId: 2, percentage: 10 }
+    },
+    {
+      name: 'rollout_version unknown to the bundle list',
+      extra: { rollout_version: 88, rolloutPercentageBps: 500 },
+      rollout: { version: null, versionId: 88, percentage: 5, enabled: false }
+    },
+    {
+      name: 'no rollout_version',
+      extra: { rolloutPercentageBps: 5000, rolloutEnabled: true },
+      rollout: null
+    }
+  ])('rollout: $name', ({ extra, rollout: expected }) => {
+    const snapshot = snapshotOf(channel('production', rows[0]!, extra), byId)
+    if (expected === null) expect(snapshot.rollout).toBeNull()
+    else expect(snapshot.rollout).toMatchObject(expected as object)
+  })
+})
+
+describe('rollback: the most recent earlier release that still exists', () => {
+  const rollbackOf = (history: string[], current: number, deleted: string[] = []) => {
+    const rows = series(5).map(b => (deleted.includes(b.name) ? { ...b, deleted: true } : b))
+    const production = channel('production', rows[current]!)
+    return {
+      production,
+      rows,
+      plan: makePlan(
+        settings({
+          channel: 'production',
+          rollback: true,
+          github: { token: 't', deployment: false, prComment: false }
+        }),
+        inventory(rows, [production], {}, { production: releases(...history) }),
+        NOW
+      )
+    }
+  }
+
+  it('puts back the release before the current one, by PUT /bundle', () => {
+    const { plan, production, rows } = rollbackOf(['1.0.4', '1.0.3', '1.0.2'], 4)
+    expect(plan.errors).toEqual([])
+    expect(plan.channel?.write).toEqual({
+      kind: 'set_bundle',
+      body: { app_id: APP, version_id: rows[3]!.id, channel_id: production.id }
+    })
+    expect(plan.channel?.versionSource).toEqual({
+      kind: 'rollback',
+      deploymentId: releases('1.0.4', '1.0.3')[1]!.deploymentId
+    })
+    expect(plan.channel?.after.version).toBe('1.0.3')
+  })
+
+  it.each([
+    {
+      name: 'skips releases of the current bundle',
+      history: ['1.0.4', '1.0.4', '1.0.1'],
+      current: 4,
+      deleted: [],
+      to: '1.0.1'
+    },
+    {
+      name: 'skips deleted bundles',
+      history: ['1.0.4', '1.0.3', '1.0.2'],
+      current: 4,
+      deleted: ['1.0.3'],
+      to: '1.0.2'
+    },
+    {
+      name: 'the newest release when the channel moved since',
+      history: ['1.0.3', '1.0.2'],
+      current: 0,
+      deleted: [],
+      to: '1.0.3'
+    }
+  ])('$name', ({ history, current, deleted, to }) => {
+    const { plan } = rollbackOf(history, current, deleted)
+    expect(plan.errors).toEqual([])
+    expect(plan.channel?.target?.version).toBe(to)
+  })
+
+  it.each([
+    { name: 'no earlier release', history: ['1.0.4'], deleted: [] as string[] },
+    {
+      name: 'every earlier one deleted',
+      history: ['1.0.4', '1.0.3', '1.0.1'],
+      deleted: ['1.0.3', '1.0.1']
+    },
+    { name: 'no release at all', history: [], deleted: [] }
+  ])('fails before any write: $name', ({ history, deleted }) => {
+    const { plan } = rollbackOf(history, 4, deleted)
+    expect(plan.errors).toHaveLength(1)
+    expect(plan.errors[0]).toContain('rollback')
+    for (const gone of deleted) expect(plan.errors[0]).toContain(gone)
+    expect(plan.channel?.write).toBeNull()
+  })
+
+  it('fails when the release history was not read', () => {
+    const rows = series(2)
+    const plan = makePlan(
+      settings({ channel: 'production', rollback: true }),
+      inventory(rows, [channel('production', rows[1]!)]),
+      NOW
+    )
+    expect(plan.errors).toHaveLength(1)
+    expect(plan.channel?.write).toBeNull()
+  })
+})
+
+describe('bundle_link and bundle_comment: POST /bundle/metadata with what differs', () => {
+  const withMeta = (b: Bundle, link: string | null, comment: string | null): Bundle => ({
+    ...b,
+    link,
+    comment
+  })
+
+  it.each([
+    { name: 'both new', link: null, comment: null, body: { link: 'L', comment: 'C' } },
+    { name: 'the link already set', link: 'L', comment: null, body: { comment: 'C' } },
+    { name: 'the comment already set', link: 'old', comment: 'C', body: { link: 'L' } },
+    { name: 'both already set', link: 'L', comment: 'C', body: null }
+  ])('$name', ({ link, comment, body }) => {
+    const rows = series(3)
+    rows[2] = withMeta(rows[2]!, link, comment)
+    const plan = makePlan(
+      settings({ channel: 'production', version: '1.0.2', bundleLink: 'L', bundleComment: 'C' }),
+      inventory(rows, [channel('production', rows[0]!)]),
+      NOW
+    )
+    expect(plan.channel?.metadata).toEqual(
+      body === null ? null : { app_id: APP, version_id: 3, ...body }
+    )
+  })
+
+  it('only the input given is compared and sent', () => {
+    const rows = series(2)
+    rows[1] = withMeta(rows[1]!, null, 'kept')
+    const plan = makePlan(
+      settings({ channel: 'production', version: '1.0.1', bundleLink: 'L' }),
+      inventory(rows, [channel('production', rows[1]!)]),
+      NOW
+    )
+    expect(plan.channel?.metadata).toEqual({ app_id: APP, version_id: 2, link: 'L' })
+    // The bundle is already on the channel: the metadata is the only write.
+    expect(plan.channel?.write).toBeNull()
+  })
+
+  it('goes on the bundle this run rolls out', () => {
+    const rows = series(3)
+    const plan = makePlan(
+      settings({
+        channel: 'production',
+        version: '1.0.2',
+        rollout: { percentage: 10, promote: false, abort: false },
+        bundleComment: 'C'
+      }),
+      inventory(rows, [channel('production', rows[0]!)]),
+      NOW
+    )
+    expect(plan.channel?.metadata).toEqual({ app_id: APP, version_id: 3, comment: 'C' })
+  })
+
+  it('without a bundle to put on the channel: a warning, nothing sent', () => {
+    const rows = series(2)
+    const plan = makePlan(
+      settings({ channel: 'production', channelFields: { public: true }, bundleLink: 'L' }),
+      inventory(rows, [channel('production', rows[0]!)]),
+      NOW
+    )
+    expect(plan.channel?.metadata).toBeNull()
+    expect(plan.warnings).toHaveLength(1)
+    expect(plan.warnings[0]).toContain('bundle_link')
+  })
 })
 
 // ---- devices ---------------------------------------------------------------------------------
@@ -1019,5 +1402,211 @@ describe('delete_channel', () => {
     const plan = makePlan(settings({ channel: 'beta' }), inventory(undefined), NOW)
     expect(plan.deleteChannel).toBeNull()
     expect(plan.channel?.name).toBe('beta')
+  })
+})
+
+// ---- the safety rules of rollouts, releases and rows Capgo gives in part ---------------------
+
+describe('safety rules: rollouts, releases, and bundles by id and by name', () => {
+  const keepNone = { cleanup: cleanup({ keep: 0 }) }
+
+  it.each<{
+    rule: string
+    row: (rows: Bundle[]) => Partial<Channel>
+    extra: Partial<Settings>
+    kept: string
+    reason: string
+  }>([
+    {
+      rule: 'the bundle under rollout after the run',
+      row: () => ({}),
+      extra: { version: '1.0.3', rollout: { percentage: 10, promote: false, abort: false } },
+      kept: '1.0.3',
+      reason: 'rollout bundle of channel "production"'
+    },
+    {
+      rule: 'the rollout this run ends (rollout_abort)',
+      row: rows => rollout(rows[3]!, 20),
+      extra: { rollout: { promote: false, abort: true } },
+      kept: '1.0.3',
+      reason: 'rollout ended or replaced on channel "production" by this run'
+    },
+    {
+      rule: 'the rollout this run replaces',
+      row: rows => rollout(rows[2]!, 20),
+      extra: { version: '1.0.3', rollout: { percentage: 5, promote: false, abort: false } },
+      kept: '1.0.2',
+      reason: 'rollout ended or replaced on channel "production" by this run'
+    },
+    {
+      rule: 'the previous stable bundle of a promotion (previous_version)',
+      row: rows => rollout(rows[3]!, 50),
+      extra: { rollout: { promote: true, abort: false } },
+      kept: '1.0.1',
+      reason: 'rollback target of channel "production"'
+    },
+    {
+      rule: 'the promoted bundle',
+      row: rows => rollout(rows[3]!, 50),
+      extra: { rollout: { promote: true, abort: false } },
+      kept: '1.0.3',
+      reason: 'put on channel "production" by this run'
+    },
+    {
+      rule: 'the bundle a last step promotes, and the previous stable one',
+      row: rows => rollout(rows[3]!, 100),
+      extra: { rollout: { steps: [50, 100], promote: false, abort: false } },
+      kept: '1.0.1',
+      reason: 'rollback target of channel "production"'
+    }
+  ])('never deleted by the same run: $rule', ({ row, extra, kept, reason }) => {
+    const rows = series(5)
+    const plan = makePlan(
+      settings({ channel: 'production', ...keepNone, ...extra }),
+      inventory(rows, [channel('production', rows[1]!, row(rows))]),
+      NOW
+    )
+    expect(plan.errors).toEqual([])
+    expect(fates(plan)[kept]).toBe('protected')
+    expect(reasonOf(plan, kept)).toBe(reason)
+    // Without this run's rollout change, the same bundle is not protected by this rule.
+    const quiet = makePlan(
+      settings({ ...keepNone }),
+      inventory(rows, [channel('production', rows[1]!)]),
+      NOW
+    )
+    if (kept !== '1.0.1') expect(fates(quiet)[kept]).toBe('delete')
+  })
+
+  it.each<{ name: string; version: unknown }>([
+    { name: 'a bare id', version: 3 },
+    { name: '{id} without name', version: { id: 3 } },
+    { name: 'a bare name', version: '1.0.2' },
+    { name: '{name} without id', version: { name: '1.0.2' } }
+  ])('a channel row whose bundle is $name still protects it', ({ version }) => {
+    const rows = series(4)
+    const beta = { ...channel('beta'), version } as unknown as Channel
+    const plan = makePlan(settings(keepNone), inventory(rows, [beta]), NOW)
+    expect(plan.errors).toEqual([])
+    expect(fates(plan)).toEqual(seriesFates('delete', 'delete', 'protected', 'delete'))
+    expect(reasonOf(plan, '1.0.2')).toBe('on channel "beta"')
+  })
+
+  it('a rollout given by id alone (no rollout_version_info) still protects its bundle', () => {
+    const rows = series(3)
+    const plan = makePlan(
+      settings(keepNone),
+      inventory(rows, [channel('beta', rows[2]!, { rollout_version: rows[0]!.id })]),
+      NOW
+    )
+    expect(fates(plan)).toEqual(seriesFates('protected', 'delete', 'protected'))
+  })
+
+  it.each<{ name: string; version: unknown }>([
+    { name: '{}', version: {} },
+    { name: '{name: ""}', version: { name: '' } },
+    { name: '{id: "3"} (not a number)', version: { id: '3' } }
+  ])(
+    'a channel row whose bundle has neither id nor name ($name) fails the plan before any deletion',
+    ({ version }) => {
+      const rows = series(3)
+      const odd = { ...channel('odd'), version } as unknown as Channel
+      const plan = makePlan(
+        settings({ ...keepNone, deleteVersions: ['1.0.0'] }),
+        inventory(rows, [odd]),
+        NOW
+      )
+      expect(plan.errors).toHaveLength(1)
+      expect(plan.errors[0]).toContain('Channel "odd"')
+      // The same inventory without that row plans fine.
+      const fine = makePlan(
+        settings({ ...keepNone, deleteVersions: ['1.0.0'] }),
+        inventory(rows, []),
+        NOW
+      )
+      expect(fine.errors).toEqual([])
+    }
+  )
+
+  it('cleanup_keep_releases N protects the last N releases of every channel, naming each', () => {
+    const rows = series(8)
+    const plan = makePlan(
+      settings({ ...keepNone, cleanupKeepReleases: 2 }),
+      inventory(
+        rows,
+        [channel('production', rows[7]!), channel('beta')],
+        {},
+        {
+          production: releases('1.0.6', '1.0.5', '1.0.4'),
+          beta: releases('1.0.2', '1.0.1', '1.0.0')
+        }
+      ),
+      NOW
+    )
+    expect(plan.errors).toEqual([])
+    expect(fates(plan)).toEqual(
+      seriesFates(
+        'delete',
+        'protected',
+        'protected',
+        'delete',
+        'delete',
+        'protected',
+        'protected',
+        'protected'
+      )
+    )
+    expect(reasonOf(plan, '1.0.6')).toBe('release 1 of channel "production"')
+    expect(reasonOf(plan, '1.0.5')).toBe('release 2 of channel "production"')
+    expect(reasonOf(plan, '1.0.2')).toBe('release 1 of channel "beta"')
+    expect(reasonOf(plan, '1.0.1')).toBe('release 2 of channel "beta"')
+    expect(plan.protectedVersions).toEqual(
+      expect.arrayContaining(['1.0.6', '1.0.5', '1.0.2', '1.0.1'])
+    )
+  })
+
+  it('cleanup_keep_releases also guards delete_versions', () => {
+    const rows = series(3)
+    const plan = makePlan(
+      settings({ deleteVersions: ['1.0.1'], cleanupKeepReleases: 1 }),
+      inventory(rows, [channel('production', rows[2]!)], {}, { production: releases('1.0.1') }),
+      NOW
+    )
+    expect(plan.errors).toEqual([
+      'Bundle "1.0.1" (delete_versions) is protected and cannot be deleted: release 1 of channel "production".'
+    ])
+  })
+
+  it('cleanup_keep_releases without the release history fails before any deletion', () => {
+    const rows = series(3)
+    const plan = makePlan(
+      settings({ ...keepNone, cleanupKeepReleases: 1 }),
+      inventory(rows, [channel('production', rows[2]!)]),
+      NOW
+    )
+    expect(plan.errors).toHaveLength(1)
+    expect(plan.errors[0]).toContain('cleanup_keep_releases')
+  })
+
+  it('wouldDelete lists the deletions even when max_delete fails the plan', () => {
+    const plan = makePlan(
+      settings({ cleanup: cleanup({ keep: 1 }), maxDelete: 2 }),
+      inventory(series(5)),
+      NOW
+    )
+    expect(plan.errors).toHaveLength(1)
+    expect(plan.errors[0]).toContain('max_delete')
+    expect(plan.wouldDelete).toEqual(['1.0.0', '1.0.1', '1.0.2', '1.0.3'])
+  })
+
+  it('wouldDelete is what the plan deletes when it passes', () => {
+    const plan = makePlan(
+      settings({ deleteVersions: ['1.0.3'], cleanup: cleanup({ keep: 2 }) }),
+      inventory(series(5)),
+      NOW
+    )
+    expect(plan.errors).toEqual([])
+    expect(plan.wouldDelete).toEqual(deleted(plan))
+    expect(plan.wouldDelete).toEqual(['1.0.3', '1.0.0', '1.0.1'])
   })
 })

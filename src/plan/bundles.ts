@@ -195,6 +195,13 @@ function protectionReasons(
     }
   }
   if (settings.cleanupKeepReleases !== undefined) {
+    // The history decides what is kept: without it, nothing may be deleted (README, GitHub).
+    if (inventory.releases === undefined && inventory.channels.length > 0) {
+      errors.push(
+        'cleanup_keep_releases: the release history of the channels was not read from GitHub; ' +
+          'nothing is deleted without it.'
+      )
+    }
     for (const [name, releases] of Object.entries(inventory.releases ?? {})) {
       releases.slice(0, settings.cleanupKeepReleases).forEach((release, index) => {
         protectName(release.version, `release ${index + 1} of channel "${name}"`)

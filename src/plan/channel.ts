@@ -68,6 +68,13 @@ export function bundleRefOf(
     if (typeof row.name === 'string' && row.name !== '') name = row.name
   }
   if (name === undefined && id !== undefined) name = bundlesById?.get(id)?.name
+  // A bare name: the id from the bundle list (names are never reused), so that the row compares
+  // with a bundle by id like any other.
+  if (id === undefined && name !== undefined && bundlesById !== undefined) {
+    for (const bundle of bundlesById.values()) {
+      if (bundle.name === name && !bundle.deleted) id = bundle.id
+    }
+  }
   return { id, name }
 }
 
@@ -137,7 +144,13 @@ export function planChannel(
   const target = targetBundle(settings, inventory, channels, before, bundlesById, errors)
   let bundleChange = false
   if (target !== undefined && settings.rollout === undefined) {
-    if (before === null || target.id !== before.versionId) {
+    // By id; by name when Capgo gave only the name and the bundle list was not read.
+    const same =
+      before !== null &&
+      (before.versionId !== null
+        ? target.id === before.versionId
+        : before.version !== null && target.version === before.version)
+    if (!same) {
       after.version = target.version
       after.versionId = target.id
       body.version = target.version

@@ -1,7 +1,7 @@
 // Small builders for planner tests: bundles one day apart, channels, settings, inventories.
 
 import type { Bundle, Channel } from '../../src/capgo/types.js'
-import type { Inventory, Release } from '../../src/plan/index.js'
+import type { ChannelWrite, Inventory, Release } from '../../src/plan/index.js'
 import type { CleanupSettings, Settings } from '../../src/settings.js'
 
 export const APP = 'com.example.app'
@@ -151,4 +151,77 @@ export function releases(...versions: string[]): Release[] {
     deploymentId: 9000 - i,
     createdAt: new Date(T0 + (versions.length - i) * DAY).toISOString()
   }))
+}
+
+/**
+ * The channel rows after Capgo carries out a plan's write (docs/capgo-api.md): a model of the
+ * server, written from the API's description and not from the planner, so that a test can run the
+ * plan a second time against the state it left. `ios`/`android`/`electron` are stored by Capgo but
+ * never reported, so they leave no trace in a row.
+ */
+export function applyWrite(
+  channels: readonly Channel[],
+  rows: readonly Bundle[],
+  write: ChannelWrite | null | undefined,
+  at: number = T0
+): Channel[] {
+  if (!write) return [...channels]
+  const live = rows.filter(b => !b.deleted)
+  const ref = (b: Bundle | undefined): { id: number; name: string } => {
+    if (!b) throw new Error('the write names a bundle that does not exist')
+    return { id: b.id, name: b.name }
+  }
+  if (write.kind === 'set_bundle') {
+    if (!channels.some(c => c.id === write.body.channel_id)) throw new Error('cannot_find_channel')
+    return channels.map(c =>
+      c.id === write.body.channel_id
+        ? { ...c, version: ref(live.find(b => b.id === write.body.version_id)) }
+        : c
+    )
+  }
+  const body = write.body
+  const byName = (name: string): Bundle | undefined =>
+    live.filter(b => b.name === name).sort((a, b) => b.id - a.id)[0]
+  const existing = channels.find(c => c.name === body.channel)
+  const row: Channel = existing ? { ...existing } : channel(body.channel, null)
+  if (body.version !== undefined) row.version = ref(byName(body.version))
+  if (body.public !== undefined) row.public = body.public
+  if (body.disableAutoUpdate !== undefined) row.disableAutoUpdate = body.disableAutoUpdate
+  if (body.disableAutoUpdateUnderNative !== undefined)
+    row.disableAutoUpdateUnderNative = body.disableAutoUpdateUnderNative
+  if (body.allow_device_self_set !== undefined)
+    row.allow_device_self_set = body.allow_device_self_set
+  if (body.allow_emulator !== undefined) row.allow_emulator = body.allow_emulator
+  if (body.allow_dev !== undefined) row.allow_dev = body.allow_dev
+  const cleared: Partial<Channel> = {
+    rollout_version: null,
+    rollout_version_info: null,
+    rollout_id: null,
+    rolloutEnabled: false,
+    rolloutPercentageBps: 0,
+    rolloutPausedAt: null,
+    rolloutPauseReason: null
+  }
+  if (body.promoteToStable === true) {
+    if (row.rollout_version === null) throw new Error('missing_rollout_version')
+    row.version = ref(live.find(b => b.id === row.rollout_version))
+    Object.assign(row, cleared)
+  } else if (body.rollback === true) {
+    Object.assign(row, cleared)
+  } else {
+    if (body.rolloutVersion !== undefined) {
+      if (row.version === null) throw new Error('missing_stable_version')
+      const rolled = ref(byName(body.rolloutVersion))
+      row.rollout_version = rolled.id
+      row.rollout_version_info = rolled
+    }
+    if (body.rolloutPercentageBps !== undefined)
+      row.rolloutPercentageBps = body.rolloutPercentageBps
+    if (body.rolloutEnabled !== undefined) row.rolloutEnabled = body.rolloutEnabled
+    if (body.rolloutPaused !== undefined) {
+      row.rolloutPausedAt = body.rolloutPaused ? new Date(at).toISOString() : null
+      if (!body.rolloutPaused) row.rolloutPauseReason = null
+    }
+  }
+  return [...channels.filter(c => c.name !== body.channel), row]
 }
