@@ -1,5 +1,6 @@
 // The Capgo API module (src/capgo/) against the emulator: every route, every error code, listing
 // with and without Capgo's paging defect, retries and their waits, redaction of the key, the guards.
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -7,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { HttpCapgoApi, PAGE_SIZE, RATE_LIMIT_MARGIN_MS } from '../src/capgo/client.js'
 import type { HttpCapgoApiOptions, RetryEvent } from '../src/capgo/client.js'
-import { CapgoError } from '../src/capgo/errors.js'
+import { CapgoError, redact } from '../src/capgo/errors.js'
 import type { Bundle, ChannelUpsert } from '../src/capgo/types.js'
 import { ACTION_NAME, USER_AGENT } from '../src/version.js'
 import { startEmulator } from './emulator/index.js'
@@ -1566,5 +1567,546 @@ describe('guards: refused before anything is sent', () => {
     expect((await failure(api.linkDevice(APP, 'dev-plain', ' '))).code).toBe('refused_by_client')
     expect((await failure(api.unlinkDevice(APP, ''))).code).toBe('refused_by_client')
     expect(emu.requests).toEqual([])
+  })
+})
+
+// ---- the revised API: PUT /bundle, POST /bundle/metadata, rollouts, roles ----------------------
+
+const UPLOADER_KEY = 'cgk_uploader_77aa'
+const READER_KEY = 'cgk_reader_12bc'
+
+describe('PUT /bundle, POST /bundle/metadata, rollout fields, permissions', () => {
+  async function startRoles(): Promise<Emulator> {
+    const emu = await startEmulator({
+      keys: {
+        [KEY]: 'admin',
+        [DEV_KEY]: 'developer',
+        [UPLOADER_KEY]: 'uploader',
+        [READER_KEY]: 'reader'
+      },
+      apps: [standardApp()]
+    })
+    cleanups.push(() => emu.stop())
+    return emu
+  }
+
+  it('setChannelBundle sends PUT /bundle with numeric ids, and an uploader key moves the bundle', async () => {
+    const emu = await startRoles()
+    const { api } = client(emu.url, { apiKey: UPLOADER_KEY })
+    const bundle = emu.bundles(APP).find(b => b.name === '1.0.1')
+    const channel = emu.channel(APP, 'production')
+    await api.setChannelBundle({
+      app_id: APP,
+      version_id: bundle?.id ?? 0,
+      channel_id: channel?.id ?? 0
+    })
+    expect(emu.channel(APP, 'production')?.version?.name).toBe('1.0.1')
+    // The rollout is left alone.
+    expect(emu.channel(APP, 'production')?.rollout_version).toBe(channel?.rollout_version)
+    expect(hits(emu, 'PUT', '/bundle').map(r => r.body)).toEqual([
+      { app_id: APP, version_id: bundle?.id, channel_id: channel?.id }
+    ])
+  })
+
+  it.each([0, -1, 1.5, Number.NaN])(
+    'setChannelBundle with version_id %s is refused before sending',
+    async id => {
+      const emu = await startRoles()
+      const { api } = client(emu.url)
+      const error = await failure(
+        api.setChannelBundle({ app_id: APP, version_id: id, channel_id: 1 })
+      )
+      expect(error.code).toBe('refused_by_client')
+      expect(emu.requests.length).toBe(0)
+    }
+  )
+
+  it('setChannelBundle with a reader key: a permission refusal, sent once', async () => {
+    const emu = await startRoles()
+    const { api } = client(emu.url, { apiKey: READER_KEY })
+    const bundle = emu.bundles(APP)[0]
+    const channel = emu.channel(APP, 'qa')
+    const error = await failure(
+      api.setChannelBundle({
+        app_id: APP,
+        version_id: bundle?.id ?? 0,
+        channel_id: channel?.id ?? 0
+      }),
+      READER_KEY
+    )
+    expect(error.status).toBe(400)
+    expect(error.permissionDenied).toBe(true)
+    expect(emu.requests.length).toBe(1)
+  })
+
+  it('setBundleMetadata sets link and comment with an uploader key', async () => {
+    const emu = await startRoles()
+    const { api } = client(emu.url, { apiKey: UPLOADER_KEY })
+    const bundle = emu.bundles(APP)[0]
+    await api.setBundleMetadata({
+      app_id: APP,
+      version_id: bundle?.id ?? 0,
+      link: 'https://github.com/o/r/commit/abc',
+      comment: 'built by CI'
+    })
+    const row = emu.bundles(APP).find(b => b.id === bundle?.id)
+    expect([row?.link, row?.comment]).toEqual(['https://github.com/o/r/commit/abc', 'built by CI'])
+    await api.setBundleMetadata({
+      app_id: APP,
+      version_id: bundle?.id ?? 0,
+      comment: 'only a comment'
+    })
+    expect(hits(emu, 'POST', '/bundle/metadata')[1]?.body).toEqual({
+      app_id: APP,
+      version_id: bundle?.id,
+      comment: 'only a comment'
+    })
+  })
+
+  it('setBundleMetadata with neither link nor comment is refused before sending', async () => {
+    const emu = await startRoles()
+    const { api } = client(emu.url)
+    const error = await failure(api.setBundleMetadata({ app_id: APP, version_id: 3 }))
+    expect(error.code).toBe('refused_by_client')
+    expect(emu.requests.length).toBe(0)
+  })
+
+  it.each(['', '  ', null, undefined])(
+    'upsertChannel with rolloutVersion %j is refused before sending',
+    async rollout => {
+      const emu = await startRoles()
+      const { api } = client(emu.url)
+      const body = {
+        app_id: APP,
+        channel: 'production',
+        rolloutVersion: rollout
+      } as unknown as ChannelUpsert
+      const error = await failure(api.upsertChannel(body))
+      expect(error.code).toBe('refused_by_client')
+      expect(emu.requests.length).toBe(0)
+    }
+  )
+
+  it('upsertChannel sends the rollout fields as given', async () => {
+    const emu = await startRoles()
+    const { api } = client(emu.url)
+    await api.upsertChannel({
+      app_id: APP,
+      channel: 'production',
+      rolloutVersion: '1.0.5',
+      rolloutPercentageBps: 2500,
+      rolloutEnabled: true
+    })
+    const row = emu.channel(APP, 'production')
+    expect(row?.rollout_version_info?.name).toBe('1.0.5')
+    expect([row?.rolloutPercentageBps, row?.rolloutEnabled]).toEqual([2500, true])
+  })
+
+  it.each([
+    [
+      'a reader deleting a bundle',
+      READER_KEY,
+      (api: HttpCapgoApi) => api.deleteBundle(APP, '1.0.0')
+    ],
+    [
+      'an uploader deleting a channel',
+      UPLOADER_KEY,
+      (api: HttpCapgoApi) => api.deleteChannel(APP, 'qa')
+    ],
+    [
+      'a developer changing an existing channel',
+      DEV_KEY,
+      (api: HttpCapgoApi) => api.upsertChannel({ app_id: APP, channel: 'qa', allow_dev: false })
+    ]
+  ] as const)('permissionDenied is true for %s', async (_label, key, call) => {
+    const emu = await startRoles()
+    const { api } = client(emu.url, { apiKey: key })
+    const error = await failure(call(api), key)
+    expect(error.status).toBe(400)
+    expect(error.permissionDenied).toBe(true)
+    expect(emu.requests.length).toBe(1)
+  })
+
+  it('permissionDenied is false for other refusals, and true for each documented code', async () => {
+    const emu = await startRoles()
+    const { api } = client(emu.url)
+    const error = await failure(api.deleteBundle(APP, '9.9.9'))
+    expect([error.code, error.permissionDenied]).toEqual(['cannot_delete_version', false])
+    for (const code of [
+      'cannot_access_app',
+      'cannot_delete_bundle',
+      'cannot_promote_bundle',
+      'cannot_update_bundle_metadata',
+      'cannot_delete_channel'
+    ]) {
+      expect(
+        new CapgoError({ status: 400, code, route: 'X /y', message: 'm' }).permissionDenied
+      ).toBe(true)
+    }
+  })
+})
+
+// ---- the rate-limit gate and the lockout --------------------------------------------------------
+
+describe('rate limit: one gate for every request', () => {
+  it('after a 429 no request reaches the server before the reset; at most `concurrency` 429s a block', async () => {
+    const windowMs = 1000
+    const emu = await start({ rateLimit: { max: 25, windowMs }, apps: [standardApp()] })
+    const concurrency = 4
+    const { api } = client(emu.url, { sleep: ms => pause(ms), retries: 6 })
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < 60) {
+        next++
+        await api.getChannel(APP, 'qa')
+      }
+    }
+    await Promise.all(Array.from({ length: concurrency }, worker))
+    const log = emu.requests
+    const blocks: LoggedRequest[][] = []
+    for (const [i, req] of log.entries()) {
+      if (req.status !== 429) continue
+      if (log[i - 1]?.status === 429) blocks[blocks.length - 1]?.push(req)
+      else blocks.push([req])
+    }
+    expect(blocks.length).toBeGreaterThanOrEqual(2)
+    for (const block of blocks) {
+      expect(block.length).toBeLessThanOrEqual(concurrency)
+      const last = block[block.length - 1] as LoggedRequest
+      const after = log[log.indexOf(last) + 1]
+      // Each 429 pushed the reset to its own arrival + windowMs: the next request comes after.
+      if (after) expect(after.at).toBeGreaterThanOrEqual(last.at + windowMs)
+    }
+    expect(log.filter(r => r.status === 200).length).toBe(60)
+  }, 30_000)
+
+  it('requests started while the gate is closed wait before they are sent', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'status', status: 429, retryAfterSeconds: 1, count: 1 })
+    const { api } = client(emu.url, { sleep: ms => pause(ms) })
+    const first = api.getChannel(APP, 'qa')
+    // Let the 429 arrive and close the gate, then start three more.
+    while (emu.requests.length === 0) await pause(5)
+    await pause(50)
+    const more = [api.getChannel(APP, 'qa'), api.listChannels(APP), api.getDevice(APP, 'dev-known')]
+    await Promise.all([first, ...more])
+    const [limited, ...rest] = emu.requests
+    expect(limited?.status).toBe(429)
+    for (const req of rest) expect(req.at).toBeGreaterThanOrEqual((limited?.at ?? 0) + 1000)
+    expect(rest.length).toBe(4)
+  })
+})
+
+describe('IP lockout (429 too_many_failed_auth_attempts)', () => {
+  it('is not retried, says the IP is locked out and for how long, and stops the client', async () => {
+    const emu = await start({ lockout: { failures: 3 }, apps: [standardApp()] })
+    for (let i = 0; i < 3; i++) {
+      const { api } = client(emu.url, { apiKey: WRONG_KEY })
+      await failure(api.listChannels(APP), WRONG_KEY)
+    }
+    emu.clearLog()
+    const { api, waits, events } = client(emu.url, { retries: 5 })
+    const error = await failure(api.listChannels(APP))
+    expect([error.status, error.code, error.attempts]).toEqual([429, 'ip_locked_out', 1])
+    expect(error.message).toMatch(/IP address is locked out by Capgo after too many failed logins/)
+    expect(error.message).toMatch(/15 min/)
+    expect(error.message).toMatch(/api_key/)
+    expect(waits).toEqual([])
+    expect(events).toEqual([])
+    const later = await failure(api.deleteBundle(APP, '1.0.0'))
+    expect([later.code, later.attempts]).toEqual(['ip_locked_out', 0])
+    expect(later.message).toMatch(/locked out/)
+    expect(emu.requests.length).toBe(1)
+  })
+})
+
+// ---- hostile answers ----------------------------------------------------------------------------
+
+describe('a deadline for the whole attempt', () => {
+  it.each(['trickle-headers', 'processing-102'] as const)(
+    '%s: gives up at the deadline, then retries',
+    async kind => {
+      const emu = await start({ apps: [standardApp()] })
+      emu.addFault({ kind, intervalMs: 50, path: '/channel', count: 1 })
+      const { api, waits, events } = client(emu.url, { timeoutMs: 400 })
+      expect((await api.listChannels(APP)).length).toBe(3)
+      expect(emu.requests.map(r => r.fault)).toEqual([kind, undefined])
+      expect(waits).toEqual([5])
+      expect(events[0]?.reason).toContain('no complete answer within 0.4 s')
+    }
+  )
+
+  it.each(['trickle-headers', 'processing-102'] as const)(
+    '%s on every attempt: a CapgoError timeout',
+    async kind => {
+      const emu = await start({ apps: [standardApp()] })
+      emu.addFault({ kind, intervalMs: 50 })
+      const { api } = client(emu.url, { timeoutMs: 300, retries: 1 })
+      const error = await failure(api.listChannels(APP))
+      expect([error.code, error.status, error.attempts]).toEqual(['timeout', undefined, 2])
+      expect(emu.requests.length).toBe(2)
+    }
+  )
+  it('at the deadline the connection is closed, so a trickling server stops holding a socket', async () => {
+    let closed = false
+    const server = createServer((req, res) => {
+      req.socket.on('close', () => (closed = true))
+      const head = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n'
+      let i = 0
+      const timer = setInterval(() => {
+        if (i < head.length) req.socket.write(head[i++] ?? '')
+      }, 50)
+      req.socket.on('close', () => clearInterval(timer))
+      void res
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise<void>(resolve => server.close(() => resolve())))
+    const { api } = client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+      timeoutMs: 300,
+      retries: 0
+    })
+    const error = await failure(api.listChannels(APP))
+    expect(error.code).toBe('timeout')
+    for (let i = 0; i < 100 && !closed; i++) await pause(20)
+    expect(closed).toBe(true)
+  })
+})
+
+describe('an answer naming an error is a failure, whatever its status', () => {
+  it('200 {"error":"cannot_delete_linked_version"} on DELETE /bundle is a refusal, not a deletion', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'error-200', code: 'cannot_delete_linked_version', method: 'DELETE' })
+    const { api } = client(emu.url)
+    const error = await failure(api.deleteBundle(APP, '1.0.0'))
+    expect([error.status, error.code, error.attempts]).toEqual([
+      200,
+      'cannot_delete_linked_version',
+      1
+    ])
+    expect(emu.requests.length).toBe(1)
+  })
+
+  it('200 {"error": ...} on a list page fails the listing', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'error-200', code: 'unknown_error', path: '/channel' })
+    const { api } = client(emu.url)
+    const error = await failure(api.listChannels(APP))
+    expect([error.status, error.code]).toEqual([200, 'unknown_error'])
+  })
+
+  it.each([
+    [
+      'a write answered with another status',
+      'DELETE',
+      '/channel',
+      '{"status":"maybe"}',
+      (api: HttpCapgoApi) => api.deleteChannel(APP, 'qa')
+    ],
+    [
+      'a write answered with a list',
+      'PUT',
+      '/bundle',
+      '[]',
+      (api: HttpCapgoApi) => api.setChannelBundle({ app_id: APP, version_id: 1, channel_id: 1 })
+    ],
+    [
+      'a list page that is an object',
+      'GET',
+      '/channel',
+      '{"rows":[]}',
+      (api: HttpCapgoApi) => api.listChannels(APP)
+    ],
+    [
+      'a bundle page that is a string',
+      'GET',
+      '/bundle',
+      '"none"',
+      (api: HttpCapgoApi) => api.listBundles(APP)
+    ],
+    [
+      'getChannel answered with a list',
+      'GET',
+      '/channel',
+      '[]',
+      (api: HttpCapgoApi) => api.getChannel(APP, 'qa')
+    ],
+    [
+      'getDevice without device_id',
+      'GET',
+      '/device',
+      '{"id":1}',
+      (api: HttpCapgoApi) => api.getDevice(APP, 'dev-known')
+    ]
+  ] as const)('%s is invalid_response, not a success', async (_label, method, path, body, call) => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'body', method, path, body })
+    const { api } = client(emu.url)
+    const error = await failure(call(api))
+    expect(error.code).toBe('invalid_response')
+    expect(emu.requests.length).toBe(1)
+  })
+
+  it('PUT /bundle answered {"status":"success"} (as Capgo does) is a success', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({
+      kind: 'body',
+      method: 'PUT',
+      path: '/bundle',
+      body: '{"status":"success","message":"Bundle 1 set to channel 2"}'
+    })
+    const { api } = client(emu.url)
+    await api.setChannelBundle({ app_id: APP, version_id: 1, channel_id: 1 })
+    expect(emu.requests.length).toBe(1)
+  })
+})
+
+describe('a cap on the size of an answer', () => {
+  it('a 600 MB answer fails with response_too_large at the cap, not retried', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'huge-body', path: '/bundle' })
+    const { api, waits } = client(emu.url, { maxResponseBytes: 1024 * 1024, timeoutMs: 20_000 })
+    const error = await failure(api.listBundles(APP))
+    expect([error.code, error.status, error.attempts]).toEqual(['response_too_large', undefined, 1])
+    expect(error.message).toContain('1048576 bytes')
+    expect(waits).toEqual([])
+    expect(emu.requests.length).toBe(1)
+  })
+
+  it('the default cap is 64 MiB', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'huge-body', path: '/bundle' })
+    const { api } = client(emu.url, { timeoutMs: 30_000 })
+    const error = await failure(api.listBundles(APP))
+    expect(error.code).toBe('response_too_large')
+    expect(error.message).toContain(String(64 * 1024 * 1024))
+  }, 40_000)
+
+  it('a declared content-length over the cap fails before the body is read', async () => {
+    const tiny = await tinyServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': 10_000_000 })
+      res.write('[')
+    })
+    const { api } = client(tiny.url, { maxResponseBytes: 1000 })
+    const error = await failure(api.listChannels(APP))
+    expect(error.code).toBe('response_too_large')
+    expect(error.message).toContain('declares 10000000 bytes')
+  })
+})
+
+describe('the key, however it is encoded, never appears', () => {
+  const forms = (secret: string): Record<string, string> => {
+    const bytes = Buffer.from(secret)
+    return {
+      upper: secret.toUpperCase(),
+      lower: secret.toLowerCase(),
+      base64: bytes.toString('base64'),
+      base64NoPad: bytes.toString('base64').replace(/=+$/, ''),
+      base64url: bytes.toString('base64url'),
+      base64urlPadded: bytes.toString('base64').replace(/\+/g, '-').replace(/\//g, '_'),
+      hex: bytes.toString('hex'),
+      HEX: bytes.toString('hex').toUpperCase(),
+      basicAuth: Buffer.from(`user:${secret}`).toString('base64'),
+      basicAuth2: Buffer.from(`us:${secret}`).toString('base64'),
+      url: encodeURIComponent(secret),
+      json: JSON.stringify(secret).slice(1, -1)
+    }
+  }
+
+  it.each(Object.keys(forms(KEY)))('redact() removes the %s form', form => {
+    const encoded = forms(KEY)[form] as string
+    const out = redact(`before ${encoded} after`, [KEY])
+    expect(out).not.toContain(encoded)
+    expect(out).toContain('***')
+    expect(out.startsWith('before ')).toBe(true)
+  })
+
+  it('redact() leaves text without the key alone and is cheap on a huge text', () => {
+    expect(redact('nothing secret here', [KEY])).toBe('nothing secret here')
+    const huge = `${'x'.repeat(5_000_000)}${KEY}`
+    const out = redact(huge, [KEY])
+    expect(out.length).toBeLessThanOrEqual(301)
+  })
+
+  it('a key cut at the end of the searched part of a huge text leaves no prefix', () => {
+    const text = `${' '.repeat(64 * 1024 - 10)}${KEY}${'y'.repeat(100)}`
+    const out = redact(text, [KEY], Number.MAX_SAFE_INTEGER)
+    expect(out).not.toContain(KEY.slice(0, 10))
+  })
+
+  it('a server echoing every form of the key: none is in the error', async () => {
+    const all = Object.values(forms(KEY))
+    const tiny = await tinyServer((_req, res) =>
+      json(res, 400, { error: 'bad_key', message: all.join(' | ') })
+    )
+    const { api } = client(tiny.url)
+    const error = await failure(api.listChannels(APP))
+    for (const text of [error.message, error.serverMessage ?? '', JSON.stringify(error)]) {
+      for (const encoded of all) expect(text).not.toContain(encoded)
+    }
+  })
+})
+
+// ---- where the server is, and honest network errors ---------------------------------------------
+
+function ipv6Loopback(): boolean {
+  // Checked once, at load: some CI machines have no ::1.
+  try {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        "require('net').createServer().listen(0,'::1',function(){this.close();console.log('ok')}).on('error',()=>console.log('no'))"
+      ],
+      { encoding: 'utf8' }
+    )
+    return out.trim() === 'ok'
+  } catch {
+    return false
+  }
+}
+const HAS_IPV6 = ipv6Loopback()
+
+describe('addresses and network errors', () => {
+  it.skipIf(!HAS_IPV6)(
+    'api_url http://[::1]:PORT connects to the IPv6 loopback (skipped when ::1 cannot be bound here)',
+    async () => {
+      const requests: string[] = []
+      const server = createServer((req, res) => {
+        requests.push(`${req.method} ${req.url}`)
+        json(res, 200, [])
+      })
+      await new Promise<void>(resolve => server.listen(0, '::1', resolve))
+      cleanups.push(() => new Promise<void>(resolve => server.close(() => resolve())))
+      const port = (server.address() as AddressInfo).port
+      const { api } = client(`http://[::1]:${port}`)
+      expect(await api.listChannels(APP)).toEqual([])
+      expect(requests).toEqual([`GET /channel?app_id=${APP}&page=0`])
+    }
+  )
+
+  it('a host that does not exist (.invalid) is host_not_found, not retried', async () => {
+    const { api, waits } = client('http://nonexistent.invalid', { retries: 3 })
+    const error = await failure(api.listChannels(APP))
+    expect([error.code, error.status, error.attempts]).toEqual(['host_not_found', undefined, 1])
+    expect(error.message).toContain('the host nonexistent.invalid was not found (DNS)')
+    expect(waits).toEqual([])
+  })
+
+  it('a refused connection names the address and says nothing listens there', async () => {
+    const url = await closedPortUrl()
+    const { api } = client(url, { retries: 0 })
+    const error = await failure(api.listChannels(APP))
+    expect(error.message).toContain(
+      `connection refused by ${new URL(url).host} (is api_url right? nothing is listening there)`
+    )
+  })
+
+  it('a dropped connection says so', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'drop-before' })
+    const { api } = client(emu.url, { retries: 0 })
+    const error = await failure(api.listChannels(APP))
+    expect(error.code).toBe('network_error')
+    expect(error.message).toContain('the connection was dropped')
   })
 })
