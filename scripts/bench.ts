@@ -7,8 +7,17 @@
 // 2. The planner alone (makePlan) on 100,000 bundles: time and memory, in a child process started
 //    with --expose-gc so that heap figures are taken after a collection.
 //
-// Targets (from the issue): ratio <= 1.3 at the default concurrency (4); requests = list pages +
-// deletions + a small constant; the planner under one second for 100,000 bundles.
+// 3. Listing at the floor: a dry-run cleanup of 10,000 (paging defect on and off) and 100,000
+//    bundles through dist/: GET /bundle requests, bytes read against the rows' own bytes, wall
+//    time, the action's peak memory.
+// 4. A cleanup of 2,500 bundles against Capgo's rate limit (scaled window): wall time against the
+//    bound the limit sets, and the 429s.
+// 5. The cold start of dist/ (Octokit included).
+//
+// Targets: ratio <= 1.3 at the default concurrency (4); requests = list pages + deletions + a
+// small constant; the planner under one second for 100,000 bundles; 10,000 bundles listed in at
+// most 15 requests and 1.5 times the rows' bytes; a 100,000-bundle dry run under 10 s and 500 MB;
+// a cold start within 200 ms.
 
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -64,7 +73,7 @@ async function runEndToEnd(concurrency: number): Promise<EndToEnd> {
   const emulator = await startEmulator({
     keys: { [KEY]: 'admin' },
     latencyMs: LATENCY_MS,
-    rateLimitPerMinute: 1e6,
+    rateLimit: { max: 1e9 },
     pagingDefect: true,
     apps: [
       {
@@ -208,8 +217,6 @@ function syntheticInventory(): { bundles: Bundle[]; channels: Channel[]; now: nu
       rollout_version: rollout,
       disableAutoUpdate: 'major',
       disableAutoUpdateUnderNative: true,
-      ios: true,
-      android: true,
       allow_device_self_set: false,
       allow_emulator: true,
       allow_dev: true
@@ -224,6 +231,9 @@ function plannerSettings(order: CleanupOrder): Settings {
     appId: APP_ID,
     apiUrl: 'https://api.capgo.app',
     channelFields: {},
+    platforms: {},
+    rollback: false,
+    github: { token: '', deployment: false, prComment: false },
     devices: [],
     unlinkDevices: [],
     deleteVersions: [],
@@ -343,6 +353,149 @@ async function measurePlanner(): Promise<PlannerReport> {
   }
 }
 
+// ---- 3. listing at the floor, and a dry-run cleanup of a big app -----------------------------
+
+const PROBE = fileURLToPath(new URL('./lib/rss-probe.mjs', import.meta.url))
+const LISTING_TARGET_REQUESTS = 15
+const LISTING_TARGET_BYTES_RATIO = 1.5
+const BIG_DRY_RUN_TARGET_MS = 10_000
+const BIG_DRY_RUN_TARGET_MB = 500
+
+interface Listing {
+  bundles: number
+  pagingDefect: boolean
+  code: number | null
+  requests: number
+  /** Bytes of the GET /bundle answers. */
+  bytesRead: number
+  /** Bytes of the rows themselves, each once (as JSON). */
+  rowBytes: number
+  wallMs: number
+  peakRssMb: number | undefined
+  deletedCount: string
+}
+
+function peakRssMb(stderr: string): number | undefined {
+  const match = /RSS_PEAK_KB=(\d+)/.exec(stderr)
+  return match ? Number(match[1]) / 1024 : undefined
+}
+
+/** A dry-run cleanup of an app of `bundles` bundles: the listing is most of its work. */
+async function runListing(bundles: number, pagingDefect: boolean): Promise<Listing> {
+  const emulator = await startEmulator({
+    keys: { [KEY]: 'admin' },
+    latencyMs: LATENCY_MS,
+    rateLimit: { max: 1e9 },
+    pagingDefect,
+    apps: [
+      {
+        app_id: APP_ID,
+        bundles,
+        bundleIntervalMs: 60_000,
+        channels: [{ name: 'production', version: `1.0.${bundles - 1}`, public: true }]
+      }
+    ]
+  })
+  try {
+    const rowBytes = emulator
+      .bundles(APP_ID)
+      .reduce((n, row) => n + Buffer.byteLength(JSON.stringify(row)) + 1, 1)
+    const started = performance.now()
+    const run = await runAction(
+      {
+        api_key: KEY,
+        app_id: APP_ID,
+        api_url: emulator.url,
+        cleanup_keep: String(KEEP),
+        max_delete: String(bundles),
+        dry_run: 'true'
+      },
+      { timeoutMs: 300_000, env: { NODE_OPTIONS: `--import=${PROBE}` } }
+    )
+    const wallMs = performance.now() - started
+    const pages = emulator.requests.filter(r => r.method === 'GET' && r.path === '/bundle')
+    return {
+      bundles,
+      pagingDefect,
+      code: run.code,
+      requests: pages.length,
+      bytesRead: pages.reduce((n, r) => n + (r.responseBytes ?? 0), 0),
+      rowBytes,
+      wallMs,
+      peakRssMb: peakRssMb(run.stderr),
+      deletedCount: run.outputs.deleted_count ?? ''
+    }
+  } finally {
+    await emulator.stop()
+  }
+}
+
+// ---- 4. a cleanup against Capgo's real rate limit ---------------------------------------------
+
+const LIMITED_BUNDLES = 2500
+const LIMIT = { max: 500, windowMs: 2000 }
+
+interface Limited {
+  code: number | null
+  wallMs: number
+  boundMs: number
+  requests: number
+  refused: number
+  deleted: number
+  planned: string
+  remaining: number
+}
+
+async function runRateLimited(): Promise<Limited> {
+  const emulator = await startEmulator({
+    keys: { [KEY]: 'admin' },
+    latencyMs: LATENCY_MS,
+    rateLimit: LIMIT,
+    apps: [
+      {
+        app_id: APP_ID,
+        bundles: LIMITED_BUNDLES,
+        channels: [{ name: 'production', version: `1.0.${LIMITED_BUNDLES - 1}`, public: true }]
+      }
+    ]
+  })
+  try {
+    const started = performance.now()
+    const run = await runAction(
+      {
+        api_key: KEY,
+        app_id: APP_ID,
+        api_url: emulator.url,
+        cleanup_keep: '10',
+        max_delete: String(LIMITED_BUNDLES),
+        concurrency: String(DEFAULT_CONCURRENCY)
+      },
+      { timeoutMs: 600_000 }
+    )
+    const wallMs = performance.now() - started
+    const requests = emulator.requests.length
+    const refused = emulator.requests.filter(r => r.status === 429).length
+    const accepted = requests - refused
+    // Each block of `max` requests is followed by a quiet window; the requests themselves take
+    // their round trips, `concurrency` at a time.
+    const boundMs =
+      Math.floor(accepted / LIMIT.max) * LIMIT.windowMs +
+      Math.ceil(accepted / DEFAULT_CONCURRENCY) * LATENCY_MS
+    return {
+      code: run.code,
+      wallMs,
+      boundMs,
+      requests,
+      refused,
+      deleted: emulator.requests.filter(r => r.method === 'DELETE' && r.status === 200).length,
+      planned: run.outputs.deleted_count ?? '',
+      remaining: emulator.bundles(APP_ID).length
+    }
+  } finally {
+    await emulator.stop()
+  }
+}
+
 // ---- the report ------------------------------------------------------------------------------
 
 const mbText = (v: number | undefined): string => (v === undefined ? 'n/a' : `${v.toFixed(1)} MB`)
@@ -390,6 +543,33 @@ async function main(): Promise<void> {
     }
   }
 
+  console.log('\nListing at the floor (a dry-run cleanup through dist/):')
+  const listings: Listing[] = []
+  for (const [bundles, defect] of [
+    [10_000, true],
+    [10_000, false],
+    [100_000, true]
+  ] as const) {
+    const l = await runListing(bundles, defect)
+    listings.push(l)
+    console.log(
+      `  ${bundles} bundles, paging defect ${defect ? 'on' : 'off'}: ${l.requests} GET /bundle, ` +
+        `${(l.bytesRead / l.rowBytes).toFixed(2)} × the rows' bytes, ${ms(l.wallMs)}, peak ` +
+        `${mbText(l.peakRssMb)}, exit ${l.code}`
+    )
+  }
+
+  console.log(
+    `\nCleanup of ${LIMITED_BUNDLES} bundles against the rate limit (${LIMIT.max} requests, then ` +
+      `quiet for ${LIMIT.windowMs} ms), concurrency ${DEFAULT_CONCURRENCY}:`
+  )
+  const limited = await runRateLimited()
+  console.log(
+    `  ${ms(limited.wallMs)} (bound ${ms(limited.boundMs)}), ${limited.requests} requests of ` +
+      `which ${limited.refused} refused with 429, ${limited.deleted} deleted (planned ` +
+      `${limited.planned}), ${limited.remaining} left, exit ${limited.code}`
+  )
+
   console.log(
     `\nThe planner alone: ${PLANNER_BUNDLES} bundles, ${PLANNER_CHANNELS} channels, ` +
       `cleanup_keep ${KEEP} + cleanup_older_than 30d (best of 3 after a warm-up)...`
@@ -433,7 +613,33 @@ async function main(): Promise<void> {
   const extraMax = Math.max(...runs.map(r => r.total - r.listPages - r.deletions))
   const plannerWorst = Math.max(...planner.figures.map(f => f.bestMs))
   const allOk = runs.every(r => r.code === 0 && r.unexpectedStatuses === 0)
+  const ten = listings.find(l => l.bundles === 10_000 && l.pagingDefect)
+  const big = listings.find(l => l.bundles === 100_000)
+  const listingRows = listings.map(l => [
+    l.bundles.toLocaleString('en'),
+    l.pagingDefect ? 'on' : 'off',
+    String(l.requests),
+    `${(l.bytesRead / 1024 / 1024).toFixed(1)} MB`,
+    `${(l.rowBytes / 1024 / 1024).toFixed(1)} MB`,
+    (l.bytesRead / l.rowBytes).toFixed(2),
+    ms(l.wallMs),
+    mbText(l.peakRssMb)
+  ])
   const verdicts = [
+    `${passMiss(startMs <= 200)} cold start of dist/ (Node 24 loading it, Octokit included): ` +
+      `${ms(startMs)} (target <= 200 ms)`,
+    `${passMiss(ten !== undefined && ten.requests <= LISTING_TARGET_REQUESTS && ten.bytesRead / ten.rowBytes <= LISTING_TARGET_BYTES_RATIO)} ` +
+      `10,000 bundles listed in ${ten?.requests} requests and ` +
+      `${ten ? (ten.bytesRead / ten.rowBytes).toFixed(2) : '?'} × the rows' bytes (targets <= ` +
+      `${LISTING_TARGET_REQUESTS} and <= ${LISTING_TARGET_BYTES_RATIO})`,
+    `${passMiss(big !== undefined && big.code === 0 && big.wallMs < BIG_DRY_RUN_TARGET_MS && (big.peakRssMb ?? Infinity) < BIG_DRY_RUN_TARGET_MB)} ` +
+      `100,000-bundle dry-run cleanup end to end: ${big ? ms(big.wallMs) : '?'}, peak ` +
+      `${mbText(big?.peakRssMb)} (targets < ${ms(BIG_DRY_RUN_TARGET_MS)} and < ` +
+      `${BIG_DRY_RUN_TARGET_MB} MB)`,
+    `${passMiss(limited.code === 0 && String(limited.deleted) === limited.planned)} rate-limited ` +
+      `cleanup of ${LIMITED_BUNDLES}: deleted exactly its plan (${limited.deleted}), ` +
+      `${ms(limited.wallMs)} against a bound of ${ms(limited.boundMs)} ` +
+      `(ratio ${(limited.wallMs / limited.boundMs).toFixed(2)}), ${limited.refused} 429s`,
     `${passMiss(ratioDefault <= RATIO_TARGET)} ratio at concurrency ${DEFAULT_CONCURRENCY}: ` +
       `${ratioDefault.toFixed(2)} (target <= ${RATIO_TARGET}; ` +
       `${atDefault ? actionOnly(atDefault).toFixed(2) : '?'} without the process start and ` +
@@ -471,6 +677,24 @@ async function main(): Promise<void> {
         'ratio − overheads'
       ],
       e2eRows
+    ),
+    '',
+    `Listing at the floor: a dry-run cleanup (\`cleanup_keep: ${KEEP}\`) through dist/, ` +
+      `${LATENCY_MS} ms per request; bytes read are the GET /bundle answers, against the rows' ` +
+      `own JSON once each; peak is the action process's resident memory.`,
+    '',
+    ...markdownTable(
+      [
+        'bundles',
+        'paging defect',
+        'GET /bundle',
+        'bytes read',
+        "rows' bytes",
+        'ratio',
+        'wall',
+        'peak memory'
+      ],
+      listingRows
     ),
     '',
     `The planner alone (\`makePlan\`, ${planner.node}): ${PLANNER_BUNDLES.toLocaleString('en')} ` +

@@ -6,8 +6,9 @@ import type { FaultRule, LoggedRequest } from './types.js'
 
 const HTML_502 = '<html><body><h1>502 Bad Gateway</h1></body></html>'
 
-export function sendJson(res: ServerResponse, reply: Reply): void {
-  if (res.destroyed || res.headersSent) return
+/** Sends a reply; returns the body's size in bytes (0 when nothing was sent). */
+export function sendJson(res: ServerResponse, reply: Reply): number {
+  if (res.destroyed || res.headersSent) return 0
   const body = JSON.stringify(reply.body)
   res.writeHead(reply.status, {
     'content-type': 'application/json; charset=utf-8',
@@ -15,6 +16,7 @@ export function sendJson(res: ServerResponse, reply: Reply): void {
     ...reply.headers
   })
   res.end(body)
+  return Buffer.byteLength(body)
 }
 
 export interface FaultIo {

@@ -231,7 +231,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     const send = (reply: Reply): void => {
       entry.status = reply.status
-      sendJson(res, reply)
+      entry.responseBytes = sendJson(res, reply)
     }
     const run = (extraRows = false): Reply => {
       try {

@@ -184,6 +184,8 @@ export interface LoggedRequest {
   fault?: FaultKind
   /** now() when the request arrived. */
   at: number
+  /** Bytes of the JSON body sent (ordinary answers; not set for faults that write their own). */
+  responseBytes?: number
 }
 
 /** A row of GET /bundle (stored as is; soft-deleted rows stay with deleted=true). */
