@@ -1,7 +1,7 @@
 // The bundle rules: which bundles are protected and why (the safety rules), explicit deletions,
 // the retention cleanup, and delete-all. Every bundle gets a fate and a reason. Pure.
 
-import type { Bundle, Channel } from '../capgo/types.js'
+import type { Bundle } from '../capgo/types.js'
 import { compareSemver, compileGlobs, parseSemver, type SemVer } from '../match.js'
 import type { Settings } from '../settings.js'
 import { bundleRefOf } from './channel.js'

@@ -145,6 +145,16 @@ export function planRollout(input: RolloutInput): RolloutDecision {
     )
   }
 
+  if (startsTarget) {
+    // `rollout_pause` alone with `version`/`promote_from`: it would pause another bundle's rollout.
+    return fail(
+      `The rollout on channel "${channel}" is of "${rolloutName(running)}", not of ` +
+        `"${target.version}" (${input.targetInput}): "rollout_pause" pauses or resumes the ` +
+        `running rollout. To roll out "${target.version}", give "rollout_percentage" or ` +
+        '"rollout_steps".'
+    )
+  }
+
   const after: RolloutSnapshot = { ...running }
   const fields: RolloutFields = {}
   if (steps !== undefined) {

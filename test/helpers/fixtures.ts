@@ -219,8 +219,9 @@ export function applyWrite(
       row.rolloutPercentageBps = body.rolloutPercentageBps
     if (body.rolloutEnabled !== undefined) row.rolloutEnabled = body.rolloutEnabled
     if (body.rolloutPaused !== undefined) {
+      // A pause asked through the API has no reason of Capgo's own (no auto-pause).
       row.rolloutPausedAt = body.rolloutPaused ? new Date(at).toISOString() : null
-      if (!body.rolloutPaused) row.rolloutPauseReason = null
+      row.rolloutPauseReason = null
     }
   }
   return [...channels.filter(c => c.name !== body.channel), row]
