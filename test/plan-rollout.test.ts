@@ -445,7 +445,6 @@ describe('stepAfter and toBps', () => {
 
 /** A share with at most two decimals, 0..100, as settings reads it. */
 const share = fc.integer({ min: 0, max: 10000 }).map(bps => bps / 100)
-const positiveShare = fc.integer({ min: 1, max: 10000 }).map(bps => bps / 100)
 /** Ascending steps, each > 0, as settings reads them. */
 const steps = fc
   .uniqueArray(fc.integer({ min: 1, max: 10000 }), { minLength: 1, maxLength: 6 })
