@@ -1,24 +1,16 @@
 import { HttpClient } from '@actions/http-client'
-import type { IncomingHttpHeaders } from 'node:http'
 import { USER_AGENT } from '../version.js'
 import type { BundleListing, CapgoApi } from './api.js'
 import { CapgoError, redact } from './errors.js'
-import { sendOnce, type AttemptResult } from './http.js'
+import { classify, isObject, type ClassifyContext } from './classify.js'
+import { sendOnce } from './http.js'
 import { END_OF_LISTING, readListing, type Listing } from './listing.js'
-import {
-  LOCKOUT_REASON,
-  RATE_LIMIT_MARGIN_MS,
-  RateLimitGate,
-  askedWaitMs,
-  formatDuration,
-  withinCap
-} from './ratelimit.js'
+import { RATE_LIMIT_MARGIN_MS, RateLimitGate } from './ratelimit.js'
 import type {
   Bundle,
   BundleDeleteOutcome,
   BundleMetadata,
   BundleToChannel,
-  CapgoErrorBody,
   Channel,
   ChannelDeleteOutcome,
   ChannelUpsert,
@@ -89,17 +81,6 @@ interface CallOptions<T> {
   recover?: (error: CapgoError, ambiguous: boolean) => Promise<T | undefined> | T | undefined
 }
 
-type Verdict =
-  | { kind: 'ok'; value: unknown }
-  | { kind: 'final'; error: CapgoError; stopsClient?: boolean }
-  | {
-      kind: 'retry'
-      error: CapgoError
-      mayHaveActed: boolean
-      /** A 429: how long every request of the client must wait before the next is sent. */
-      pauseMs?: number
-    }
-
 /** `{"status":"ok"}` or `{"status":"success", ...}`: the answer of every write. */
 const WRITE_OK: Shape = {
   check: value => isObject(value) && (value.status === 'ok' || value.status === 'success'),
@@ -124,6 +105,7 @@ export class HttpCapgoApi implements CapgoApi {
   private readonly onRetry: ((event: RetryEvent) => void) | undefined
   private readonly listConcurrency: number
   private readonly gate: RateLimitGate
+  private readonly classifyContext: ClassifyContext
   /** Waits of the default sleep, ended early by dispose() so no timer holds the process. */
   private readonly pendingSleeps = new Map<NodeJS.Timeout, () => void>()
   /**
@@ -148,6 +130,14 @@ export class HttpCapgoApi implements CapgoApi {
     this.onRetry = options.onRetry
     this.listConcurrency = Math.max(1, Math.floor(options.listConcurrency ?? 1))
     this.gate = new RateLimitGate(this.sleep, this.now)
+    this.classifyContext = {
+      timeoutMs: this.timeoutMs,
+      maxResponseBytes: this.maxResponseBytes,
+      maxRetryAfterMs: this.maxRetryAfterMs,
+      now: this.now,
+      backoff: attempt => this.backoff(attempt),
+      clean: (text, max) => this.clean(text, max)
+    }
     this.http = new HttpClient(options.userAgent ?? USER_AGENT, [], {
       // Retries are ours (they know which writes are safe to repeat); redirects are refused so the
       // key is never sent to a host the user did not name.
@@ -439,7 +429,7 @@ export class HttpCapgoApi implements CapgoApi {
         timeoutMs: this.timeoutMs,
         maxResponseBytes: this.maxResponseBytes
       })
-      const verdict = this.classify(route, url, result, attempt)
+      const verdict = classify(this.classifyContext, route, url, result, attempt)
       if (verdict.kind === 'ok') {
         if (options.expect && !options.expect.check(verdict.value)) {
           throw this.invalidResponse(route, options.expect.what, attempt)
@@ -505,211 +495,6 @@ export class HttpCapgoApi implements CapgoApi {
         attempts: 0,
         message: `${route}: cancelled: the run is ending`
       })
-    }
-  }
-
-  private classify(route: string, url: URL, result: AttemptResult, attempt: number): Verdict {
-    if (result.kind === 'failed') return this.classifyFailure(route, url, result, attempt)
-    const { status, headers, text } = result.answer
-    const parsed = parseJson(text)
-    const isHtml = /^\s*</.test(text) || String(headers['content-type'] ?? '').includes('html')
-    const body: Partial<CapgoErrorBody> = parsed.ok && isObject(parsed.value) ? parsed.value : {}
-    // Any answer naming an error is one, whatever its status: `200 {"error": ...}` did not succeed.
-    const named = typeof body.error === 'string'
-
-    if (status >= 200 && status < 300 && !named) {
-      if (parsed.ok) return { kind: 'ok', value: parsed.value }
-      // A 2xx with a body cut short: the server acted, the answer is unusable. Try again.
-      return {
-        kind: 'retry',
-        mayHaveActed: true,
-        error: new CapgoError({
-          status,
-          code: 'invalid_response',
-          route,
-          attempts: attempt,
-          message: `${route}: HTTP ${status} with a body that is not valid JSON (cut short?)`
-        })
-      }
-    }
-
-    const code = named ? this.clean(body.error as string, 80) : `http_${status}`
-    const serverMessage =
-      typeof body.message === 'string'
-        ? this.clean(body.message)
-        : isHtml
-          ? 'an HTML page (a proxy or gateway error page?)'
-          : text.trim() === ''
-            ? undefined
-            : this.clean(text)
-    // Every answer error carries the same facts; only the lead of its message differs.
-    const answerError = (lead: string, errorCode = code): CapgoError =>
-      new CapgoError({
-        status,
-        code: errorCode,
-        route,
-        attempts: attempt,
-        serverMessage,
-        message:
-          `${route}: ${lead} (HTTP ${status}${code === `http_${status}` ? '' : `, ${code}`})` +
-          (serverMessage ? `: ${serverMessage}` : '')
-      })
-
-    if (status === 401) {
-      return {
-        kind: 'final',
-        stopsClient: true,
-        error: answerError(
-          'the API key was rejected; check the api_key secret (the raw key, no "Bearer ")'
-        )
-      }
-    }
-    if (status >= 300 && status < 400) {
-      const location = this.clean(String(headers.location ?? ''), 120)
-      return {
-        kind: 'final',
-        error: new CapgoError({
-          status,
-          code: 'redirect_refused',
-          route,
-          attempts: attempt,
-          message: `${route}: HTTP ${status} redirect${location ? ` to ${location}` : ''} not followed, so the API key is not sent elsewhere; set api_url to the final address`
-        })
-      }
-    }
-    if (status === 429) return this.classifyRateLimit(route, headers, body, attempt, serverMessage)
-    if (status >= 500) {
-      return { kind: 'retry', mayHaveActed: true, error: answerError('server error') }
-    }
-    return { kind: 'final', error: answerError('refused') }
-  }
-
-  private classifyFailure(
-    route: string,
-    url: URL,
-    result: Extract<AttemptResult, { kind: 'failed' }>,
-    attempt: number
-  ): Verdict {
-    const error = (code: string, what: string): CapgoError =>
-      new CapgoError({
-        status: undefined,
-        code,
-        route,
-        attempts: attempt,
-        message: `${route}: ${this.clean(what, 400)}`
-      })
-    const detail = this.clean(result.detail, 200)
-    switch (result.failure) {
-      case 'timeout':
-        return {
-          kind: 'retry',
-          mayHaveActed: true,
-          error: error('timeout', `no complete answer within ${seconds(this.timeoutMs)} s`)
-        }
-      case 'refused':
-        // Nothing reached a server: nothing was done.
-        return {
-          kind: 'retry',
-          mayHaveActed: false,
-          error: error(
-            'network_error',
-            `connection refused by ${url.host} (is api_url right? nothing is listening there)`
-          )
-        }
-      case 'host_not_found':
-        return {
-          kind: 'final',
-          error: error(
-            'host_not_found',
-            `the host ${url.hostname} was not found (DNS); check api_url`
-          )
-        }
-      case 'dns_temporary':
-        return {
-          kind: 'retry',
-          mayHaveActed: false,
-          error: error(
-            'network_error',
-            `the host ${url.hostname} could not be resolved just now (temporary DNS failure)`
-          )
-        }
-      case 'too_large':
-        return {
-          kind: 'final',
-          error: error(
-            'response_too_large',
-            `the answer is larger than ${this.maxResponseBytes} bytes (${detail}); not read further`
-          )
-        }
-      case 'dropped':
-        return {
-          kind: 'retry',
-          mayHaveActed: true,
-          error: error('network_error', `the connection was dropped (${detail})`)
-        }
-      default:
-        return {
-          kind: 'retry',
-          mayHaveActed: true,
-          error: error('network_error', `network error (${detail})`)
-        }
-    }
-  }
-
-  private classifyRateLimit(
-    route: string,
-    headers: IncomingHttpHeaders,
-    body: Partial<CapgoErrorBody>,
-    attempt: number,
-    serverMessage: string | undefined
-  ): Verdict {
-    const moreInfo = isObject(body.moreInfo) ? body.moreInfo : undefined
-    const asked = askedWaitMs(headers, moreInfo, this.now())
-    const code = typeof body.error === 'string' ? this.clean(body.error, 80) : 'http_429'
-    const make = (errorCode: string, message: string): CapgoError =>
-      new CapgoError({
-        status: 429,
-        code: errorCode,
-        route,
-        attempts: attempt,
-        serverMessage,
-        message
-      })
-
-    if (moreInfo?.reason === LOCKOUT_REASON || body.error === LOCKOUT_REASON) {
-      const duration = asked === undefined ? 'up to 15 min' : `another ${formatDuration(asked)}`
-      return {
-        kind: 'final',
-        stopsClient: true,
-        error: make(
-          'ip_locked_out',
-          `${route}: the runner's IP address is locked out by Capgo after too many failed logins ` +
-            `(missing or wrong API keys) for ${duration}; every request from it is refused until ` +
-            `then. Check the api_key secret, and re-run after that time (HTTP 429, ${LOCKOUT_REASON})`
-        )
-      }
-    }
-    if (asked !== undefined && !withinCap(asked, this.maxRetryAfterMs)) {
-      return {
-        kind: 'final',
-        stopsClient: true,
-        error: make(
-          code,
-          `${route}: rate limited: Capgo asks for a pause of ${formatDuration(asked)}, longer than ` +
-            `the ${formatDuration(this.maxRetryAfterMs)} this run waits; stopped rather than send ` +
-            `requests that would push the limit back (HTTP 429, ${code})`
-        )
-      }
-    }
-    const waitMs = Math.min(asked ?? this.backoff(attempt), this.maxRetryAfterMs + 1000)
-    return {
-      kind: 'retry',
-      mayHaveActed: false,
-      pauseMs: waitMs,
-      error: make(
-        code,
-        `${route}: rate limited (HTTP 429${code === 'http_429' ? '' : `, ${code}`}); every request waits ${formatDuration(waitMs)}`
-      )
     }
   }
 
@@ -789,10 +574,6 @@ function isId(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0
 }
 
-function seconds(ms: number): string {
-  return String(Math.round(ms) / 1000)
-}
-
 function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
   if (a.size !== b.size) return false
   for (const id of a) if (!b.has(id)) return false
@@ -813,16 +594,4 @@ function newestFirst(union: Map<number, Bundle>, first: readonly Bundle[]): Bund
 function timeOf(text: string): number {
   const time = Date.parse(text)
   return Number.isFinite(time) ? time : Number.NEGATIVE_INFINITY
-}
-
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown }
-  } catch {
-    return { ok: false }
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
