@@ -94,7 +94,9 @@ describe('calls of this action', () => {
         'promote-on-tag.yml',
         'scheduled-cleanup.yml',
         'pr-preview.yml',
-        'many-apps.yml'
+        'many-apps.yml',
+        'staged-rollout.yml',
+        'rollback.yml'
       ])
     )
     expect(WORKFLOWS.map(f => path.basename(f))).toEqual(
@@ -118,6 +120,25 @@ describe('calls of this action', () => {
     expect(calls.length).toBeGreaterThan(0)
     expect(calls.flatMap(problemsOf)).toEqual([])
   })
+
+  for (const file of EXAMPLES) {
+    it(`${file}: the comment at the top names the key role and the GitHub permissions`, () => {
+      const text = readFileSync(path.join(ROOT, file), 'utf8')
+      const head = (/^(?:#.*\n)+/.exec(text)?.[0] ?? '').replace(/\n#\s?/g, ' ')
+      expect(head, 'a "Capgo key role: app_..." line').toMatch(
+        /Capgo key role: `?app_(reader|uploader|developer|admin|preview)\b/
+      )
+      expect(head, 'a "GitHub permissions: ..." line').toMatch(/GitHub permissions: /)
+      const doc = load(file) as { permissions?: unknown }
+      const granted = Object.entries(
+        typeof doc.permissions === 'object' && doc.permissions !== null ? doc.permissions : {}
+      ).filter(([, level]) => level === 'write' || level === 'read')
+      for (const [scope, level] of granted) {
+        if (scope === 'contents') continue
+        expect(head, `the comment names ${scope}: ${level}`).toContain(`${scope}: ${level}`)
+      }
+    })
+  }
 
   it('examples call the published action by its major tag', () => {
     for (const file of EXAMPLES) {

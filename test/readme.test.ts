@@ -164,6 +164,46 @@ describe('README content', () => {
       expect(roles).toContain(role)
   })
 
+  it('names the GitHub permission each GitHub feature needs', () => {
+    const history = section('Release history')
+    const rows = tableCells(history).slice(1)
+    const permissionOf = (input: string): string | undefined =>
+      rows.find(cells => cells.some(cell => cell.includes(`\`${input}`)))?.at(-1)
+    expect(permissionOf('github_deployment')).toBe('`deployments: write`')
+    expect(permissionOf('rollback')).toBe('`deployments: read`')
+    expect(permissionOf('cleanup_keep_releases')).toBe('`deployments: read`')
+    expect(permissionOf('pr_comment')).toBe('`pull-requests: write`')
+    expect(history).toContain('capgo/<app_id>/<channel>')
+  })
+
+  it('has a staged-rollout section: start, advance on a schedule, promote, pause, abort', () => {
+    const rollouts = section('Staged rollouts')
+    for (const word of [
+      'rollout_steps',
+      'schedule',
+      'promotes',
+      'pause reason',
+      'rollout_abort',
+      'rollback'
+    ])
+      expect(rollouts).toContain(word)
+    expect(blocks.has('example:staged-rollout.yml')).toBe(true)
+    expect(blocks.has('example:rollback.yml')).toBe(true)
+  })
+
+  it('says which role each kind of change needs, and that a refusal names it', () => {
+    const roles = section('API key roles')
+    const rows = tableCells(roles).slice(1)
+    const roleOf = (feature: RegExp): string | undefined =>
+      rows.find(cells => feature.test(cells[0] ?? ''))?.at(-1)
+    expect(roleOf(/^A dry run/)).toBe('`app_reader`')
+    expect(roleOf(/existing channel, or promote/)).toBe('`app_uploader`')
+    expect(roleOf(/^Create a channel/)).toBe('`app_developer`')
+    expect(roleOf(/rollout/)).toBe('`app_admin`')
+    expect(roles).toContain('app_preview')
+    expect(roles).toContain('PUT /bundle')
+  })
+
   it('explains every error code in the troubleshooting table', () => {
     const table = section('Troubleshooting')
     const codes = [
@@ -192,7 +232,15 @@ describe('README content', () => {
     expect(section('Running it locally')).toContain('npm run local')
     expect(section('Running it locally')).toContain('.env.example')
     expect(section('Releasing')).toContain('scripts/release.sh')
-    for (const word of ['dry_run', 'max_delete', 'cleanup_protect', 'previous_version']) {
+    for (const word of [
+      'dry_run',
+      'max_delete',
+      'cleanup_protect',
+      'previous_version',
+      'cleanup_keep_releases',
+      'reads it back',
+      '429'
+    ]) {
       expect(section('Safety')).toContain(word)
     }
   })
