@@ -99,6 +99,11 @@ function expectPlanDoneExcept(
   expect(leaks(result)).toEqual([])
 }
 
+/** The waits (seconds) of "Retrying ... in N s" lines. */
+function waitsOf(lines: readonly string[]): number[] {
+  return lines.map(line => Number(/ in (\d+(?:\.\d+)?) s /.exec(line)?.[1] ?? NaN))
+}
+
 /** A clear failure before any write. */
 function expectFailedBeforeWriting(
   expect: ExpectStatic,
@@ -124,7 +129,12 @@ describe.concurrent('429 Too Many Requests', () => {
     ])
     expectPlanDone(expect, c)
     const lines = retryLines(c.result, 'DELETE /bundle')
-    expect(lines.map(l => /in (\d+\.\d) s/.exec(l)?.[1])).toEqual(['1.0', '2.0', '3.0'])
+    // Each wait is the Retry-After asked, plus a small margin (never less, never a backoff).
+    expect(waitsOf(lines), lines.join('\n')).toHaveLength(3)
+    waitsOf(lines).forEach((wait, i) => {
+      expect(wait).toBeGreaterThanOrEqual(i + 1)
+      expect(wait).toBeLessThan(i + 1.5)
+    })
     expect(lines.join('\n')).toMatch(/rate limited/)
     // The waits were really made: 1 + 2 + 3 s at least (a correctness check, not a benchmark).
     expect(c.result.elapsedMs).toBeGreaterThanOrEqual(6000)
@@ -171,7 +181,10 @@ describe.concurrent('429 Too Many Requests', () => {
       }
     ])
     expectPlanDone(expect, c)
-    expect(retryLines(c.result, 'GET /bundle')[0]).toMatch(/in 2\.0 s/)
+    const waits = waitsOf(retryLines(c.result, 'GET /bundle'))
+    expect(waits).toHaveLength(1)
+    expect(waits[0]).toBeGreaterThanOrEqual(2)
+    expect(waits[0]).toBeLessThan(2.5)
     expect(c.result.elapsedMs).toBeGreaterThanOrEqual(2000)
   })
 
@@ -219,11 +232,11 @@ describe.concurrent('5xx streaks', () => {
     expect(retryLines(c.result, 'GET /bundle')).toHaveLength(2)
   })
 
-  it("503 streak of 2 = retries 2 on POST /channel (promotion beta → production) → success; production on beta's bundle", async ({
+  it("503 streak of 2 = retries 2 on PUT /bundle (promotion beta → production) → success; production on beta's bundle", async ({
     expect
   }) => {
     const emu = await emulator(standardApp(), {
-      faults: [{ method: 'POST', path: '/channel', kind: 'status', status: 503, count: 2 }]
+      faults: [{ method: 'PUT', path: '/bundle', kind: 'status', status: 503, count: 2 }]
     })
     const result = await run(emu, { channel: 'production', promote_from: 'beta', retries: '2' })
     expect(result.code, why(result)).toBe(0)
@@ -231,7 +244,8 @@ describe.concurrent('5xx streaks', () => {
     expect(result.outputs.version).toBe('1.0.25')
     expect(result.outputs.previous_version).toBe('1.0.29')
     expect(result.outputs.channel_changed).toBe('true')
-    expect(requestsOf(emu, 'POST', '/channel').map(r => r.status)).toEqual([503, 503, 200])
+    expect(requestsOf(emu, 'PUT', '/bundle').map(r => r.status)).toEqual([503, 503, 200])
+    expect(requestsOf(emu, 'POST', '/channel')).toEqual([])
     expectSafe(expect, emu, [])
     expect(leaks(result)).toEqual([])
   })
@@ -277,11 +291,11 @@ describe.concurrent('5xx streaks', () => {
     )
   })
 
-  it('502 streak of 3 > retries 1 on POST /channel in a promotion with cleanup → failure naming POST /channel; production unchanged; nothing deleted (the deletions depend on the channel step)', async ({
+  it('502 streak of 3 > retries 1 on PUT /bundle in a promotion with cleanup → failure naming PUT /bundle; production unchanged; nothing deleted (the deletions depend on the channel step)', async ({
     expect
   }) => {
     const emu = await emulator(standardApp(), {
-      faults: [{ method: 'POST', path: '/channel', kind: 'status', status: 502, count: 3 }]
+      faults: [{ method: 'PUT', path: '/bundle', kind: 'status', status: 502, count: 3 }]
     })
     const result = await run(emu, {
       channel: 'production',
@@ -290,9 +304,13 @@ describe.concurrent('5xx streaks', () => {
       retries: '1'
     })
     expect(result.code, why(result)).toBe(1)
-    expect(errorText(result)).toMatch(/POST \/channel.*HTTP 502/)
+    expect(errorText(result)).toMatch(/PUT \/bundle.*HTTP 502.*gave up after 2 attempts/)
     expect(emu.channel(APP, 'production')?.version?.name).toBe('1.0.29')
-    expect(writeLog(emu).every(w => w.startsWith('POST /channel'))).toBe(true)
+    expect(writeLog(emu, { outcome: true })).toEqual([
+      `PUT /bundle ${JSON.stringify({ app_id: APP, version_id: 26, channel_id: 1 })} -> 502 [status]`,
+      `PUT /bundle ${JSON.stringify({ app_id: APP, version_id: 26, channel_id: 1 })} -> 502 [status]`
+    ])
+    expect(result.summary).toMatch(/Nothing was changed/i)
     expect(deletedNames(emu)).toEqual([])
     expectSafe(expect, emu, [])
     expect(leaks(result)).toEqual([])
@@ -477,7 +495,7 @@ describe.concurrent('answers slower than the timeout', () => {
       { timeout: '1' }
     )
     expectPlanDone(expect, c)
-    expect(retryLines(c.result, 'GET /bundle')[0]).toMatch(/no answer within 1000 ms/)
+    expect(retryLines(c.result, 'GET /bundle')[0]).toMatch(/no complete answer within 1 s/)
   })
 
   it('DELETE of 1.0.6 answering after 2.5 s with timeout 1 s (the server still acts) → retried; gone or deleted by the retry, it counts as done: success, deleted once', async ({
@@ -490,7 +508,7 @@ describe.concurrent('answers slower than the timeout', () => {
     expect(deletesOf(c.emu, '1.0.6').filter(r => r.status === 200)).toHaveLength(1)
   })
 
-  it('GET /channel slower than timeout 3 times > retries 1 → clear failure ("no answer within 500 ms ... gave up after 2 attempts"), no write', async ({
+  it('GET /channel slower than timeout 3 times > retries 1 → clear failure ("no complete answer within 0.5 s ... gave up after 2 attempts"), no write', async ({
     expect
   }) => {
     const emu = await emulator(standardApp(), {
@@ -501,7 +519,7 @@ describe.concurrent('answers slower than the timeout', () => {
       expect,
       emu,
       result,
-      /GET \/channel: no answer within 500 ms.*gave up after 2 attempts/
+      /GET \/channel: no complete answer within 0\.5 s.*gave up after 2 attempts/
     )
   })
 })
@@ -540,16 +558,20 @@ describe.concurrent('truncated JSON bodies', () => {
     expect(deletesOf(c.emu, '1.0.7').map(r => r.fault ?? r.status)).toEqual(['truncated', 400])
   })
 
-  it('POST /channel answered with a cut-short body → retried → success; production moved once', async ({
+  it('PUT /bundle answered with a cut-short body → retried (setting the same bundle again is harmless) → success; production moved', async ({
     expect
   }) => {
     const emu = await emulator(standardApp(), {
-      faults: [{ method: 'POST', path: '/channel', kind: 'truncated', count: 1 }]
+      faults: [{ method: 'PUT', path: '/bundle', kind: 'truncated', count: 1 }]
     })
     const result = await run(emu, { channel: 'production', version: '1.0.28' })
     expect(result.code, why(result)).toBe(0)
     expect(emu.channel(APP, 'production')?.version?.name).toBe('1.0.28')
     expect(result.outputs.previous_version).toBe('1.0.29')
+    expect(requestsOf(emu, 'PUT', '/bundle').map(r => r.fault ?? r.status)).toEqual([
+      'truncated',
+      200
+    ])
     expectSafe(expect, emu, [])
   })
 

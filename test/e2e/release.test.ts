@@ -37,7 +37,7 @@ function releaseApp(extra: Partial<AppSeed> = {}): AppSeed {
 const PROMOTE = { channel: 'production', promote_from: 'beta' }
 
 describe('promote', () => {
-  it('puts beta’s bundle on production with one POST /channel, and reports before → after', async () => {
+  it('puts beta’s bundle on production with one PUT /bundle (ids), reads it back, and reports before → after', async () => {
     const emu = await emulator(releaseApp())
     const result = await run(emu, PROMOTE)
 
@@ -64,19 +64,27 @@ describe('promote', () => {
     expect(rep.plan!.channel!.before!.version).toBe('1.0.100')
     expect(rep.plan!.channel!.after.version).toBe('1.0.119')
 
-    // Exactly one write: the version and nothing else.
+    // Exactly one write, by the narrowest route: bundle 1.0.119 (id 120) on production (id 1).
     expect(writeLog(emu)).toEqual([
-      `POST /channel ${JSON.stringify({ app_id: APP, channel: 'production', version: '1.0.119' })}`
+      `PUT /bundle ${JSON.stringify({ app_id: APP, version_id: 120, channel_id: 1 })}`
     ])
+    expect(requestsOf(emu, 'POST', '/channel')).toEqual([])
     // Promotion reads channels only: no bundle listing.
     expect(requestsOf(emu, 'GET', '/bundle')).toEqual([])
+    // After the write, the channel is read back by name.
+    const put = requestsOf(emu, 'PUT', '/bundle')[0]!
+    const readBack = requestsOf(emu, 'GET', '/channel').filter(
+      r => r.query.channel === 'production' && r.seq > put.seq
+    )
+    expect(readBack).toHaveLength(1)
+    expect(readBack[0]!.query).toEqual({ app_id: APP, channel: 'production' })
 
     const production = emu.channel(APP, 'production')!
     expect(production.version?.name).toBe('1.0.119')
     expect(production.public).toBe(true)
     expect(emu.channel(APP, 'beta')!.version?.name).toBe('1.0.119')
 
-    expect(result.summary).toContain('Channel `production`: changed')
+    expect(result.summary).toContain('Channel `production`: changed, verified')
     expect(result.summary).toContain('| bundle | `1.0.100` | **`1.0.119`** |')
     expect(result.summary).toContain('Promoted from channel `beta`')
     expect(result.summary).toContain('Rollback target: `1.0.100`')
@@ -165,13 +173,13 @@ describe('channel flags', () => {
     allow_emulator: 'false',
     disable_auto_update: 'minor',
     public: 'true',
-    // Already so: must not be sent.
+    // Already so: must not be sent (android is a platform: always sent, Capgo never reports it).
     android: 'true',
     allow_dev: 'true',
     disable_auto_update_under_native: 'true'
   }
 
-  it('sends only the changed fields; the server makes the overlapping public channel private', async () => {
+  it('sends only the changed fields and the given platforms; the server makes the overlapping public channel private; a re-run sends only the platforms', async () => {
     const emu = await emulator(flagsApp())
     const result = await run(emu, FLAGS)
 
@@ -193,13 +201,18 @@ describe('channel flags', () => {
       public: true,
       disableAutoUpdate: 'minor',
       ios: false,
+      android: true,
       allow_emulator: false
     })
 
-    expect(emu.channel(APP, 'staging')).toMatchObject({
-      public: true,
+    // Capgo's rule: `public: true` with ios different from android turns electron off.
+    expect(emu.channelPlatforms(APP, 'staging')).toEqual({
       ios: false,
       android: true,
+      electron: false
+    })
+    expect(emu.channel(APP, 'staging')).toMatchObject({
+      public: true,
       allow_emulator: false,
       allow_dev: true,
       disableAutoUpdate: 'minor',
@@ -212,17 +225,33 @@ describe('channel flags', () => {
     expect(emu.channel(APP, 'prod-ios')!.public).toBe(true)
 
     expect(result.summary).toContain('| public | false | **true** |')
-    expect(result.summary).toContain('| ios | true | **false** |')
+    expect(result.summary).toContain(
+      '| ios | not reported | set to false (Capgo does not report it) |'
+    )
+    expect(result.summary).toContain(
+      '| android | not reported | set to true (Capgo does not report it) |'
+    )
     expect(result.summary).toContain('| disable_auto_update | `major` | **`minor`** |')
     expect(result.summary).toContain('| allow_emulator | true | **false** |')
-    expect(result.summary).not.toMatch(/\| android \|/)
+    expect(result.summary).not.toMatch(/\| allow_dev \|/)
+    expect(result.summary).not.toMatch(/\| electron \|/)
     expectNoLeak(result)
 
+    // A re-run: the settings are as asked; the platforms (never reported) are sent again, alone,
+    // and do not count as a change.
     emu.clearLog()
     const again = await run(emu, FLAGS)
     expect(again.code, again.stdout).toBe(0)
     expect(again.outputs.channel_changed).toBe('false')
-    expect(writeLog(emu)).toEqual([])
+    expect(writeLog(emu)).toEqual([
+      `POST /channel ${JSON.stringify({ app_id: APP, channel: 'staging', ios: false, android: true })}`
+    ])
+    expect(emu.channelPlatforms(APP, 'staging')).toEqual({
+      ios: false,
+      android: true,
+      electron: false
+    })
+    expect(again.summary).toContain('Channel `staging`: platforms sent')
   })
 })
 

@@ -1,5 +1,6 @@
 // Re-runs, through the built action: each example use of ACTION.md run twice in a row — the second
-// run succeeds and changes nothing (no write at all, channel_changed=false, deleted_count=0) — and
+// run succeeds and changes nothing (no write at all, channel_changed=false, deleted_count=0; the one
+// exception: `ios`/`android`/`electron`, which Capgo never reports, are sent again) — and
 // a run killed in the middle of a cleanup, then run again, finishes the plan and deletes nothing
 // beyond it.
 
@@ -67,6 +68,45 @@ describe.concurrent('the examples of ACTION.md, each run twice', () => {
     expect(second.outputs.channel).toBe('production')
     expect(second.outputs.version).toBe('1.0.25')
     expect(emu.channel(APP, 'production')?.version?.name).toBe('1.0.25')
+  })
+
+  it('promotion with platforms (ios true, android false): 1st moves production and sends the platforms in one POST /channel; 2nd sends the platforms again (Capgo never reports them), alone, with channel_changed false', async ({
+    expect
+  }) => {
+    const emu = await emulator(standardApp())
+    const inputs = { channel: 'production', promote_from: 'beta', ios: 'true', android: 'false' }
+    const first = await run(emu, inputs)
+    expect(first.code, why(first)).toBe(0)
+    expect(first.outputs.channel_changed).toBe('true')
+    // The platforms make it a POST /channel (the version by name, never empty).
+    expect(writeLog(emu)).toEqual([
+      `POST /channel ${JSON.stringify({ app_id: APP, channel: 'production', version: '1.0.25', ios: true, android: false })}`
+    ])
+    expect(emu.channel(APP, 'production')?.version?.name).toBe('1.0.25')
+    expect(emu.channelPlatforms(APP, 'production')).toMatchObject({ ios: true, android: false })
+
+    // Someone turns Android back on in the dashboard; the re-run puts the given values back.
+    emu.state.apps[APP]!.channels.find(c => c.name === 'production')!.android = true
+    emu.clearLog()
+    const second = await run(emu, inputs)
+    expect(second.code, why(second)).toBe(0)
+    expect(writeLog(emu)).toEqual([
+      `POST /channel ${JSON.stringify({ app_id: APP, channel: 'production', ios: true, android: false })}`
+    ])
+    expect(emu.channelPlatforms(APP, 'production')).toMatchObject({ ios: true, android: false })
+    expect(second.outputs.channel_changed).toBe('false')
+    expect(second.outputs.channel_created).toBe('false')
+    expect(second.outputs.version).toBe('1.0.25')
+    expect(second.outputs.previous_version).toBe('1.0.25')
+    expect(second.outputs.deleted_count).toBe('0')
+    expect(second.summary).toContain(
+      '| ios | not reported | set to true (Capgo does not report it) |'
+    )
+    expect(second.summary).toContain(
+      '| android | not reported | set to false (Capgo does not report it) |'
+    )
+    expect(second.summary).not.toContain('already as asked')
+    expect(leaks(second)).toEqual([])
   })
 
   it("preview open (channel pr-42, version 1.0.20, devices dev-a and dev-b): 1st creates and links; 2nd (within Capgo's 60-s relink window) sends nothing and succeeds", async ({

@@ -33,6 +33,13 @@ export interface ActionRun {
   /** `::error::`/`::warning::` annotation lines from stdout. */
   errors: string[]
   warnings: string[]
+  /** The run's RUNNER_TEMP (deleted once the run is over; only for comparing paths). */
+  runnerTemp: string
+  /**
+   * The text of the file the `report_file` output names, read before the run's temp dir is
+   * deleted; undefined when the output is not set or the file does not exist.
+   */
+  reportFileText: string | undefined
 }
 
 export interface RunOptions {
@@ -40,6 +47,11 @@ export interface RunOptions {
   timeoutMs?: number
   /** Kill the process with SIGKILL once stdout contains this text (a run killed mid-way). */
   killWhen?: (stdout: string) => boolean
+  /**
+   * `with:` keys passed as the runner passes them (`INPUT_<NAME>`) without checking that
+   * action.yml declares them: a misspelt input, as a workflow author may write it.
+   */
+  undeclaredInputs?: Record<string, string>
 }
 
 /** The runner's name for an input's variable: `INPUT_` + upper case, spaces as underscores. */
@@ -117,19 +129,33 @@ export async function runAction(
     GITHUB_REF: 'refs/heads/main',
     GITHUB_RUN_ID: '4242',
     GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_API_URL: 'https://api.github.com'
+    // A closed loopback port: no test may reach beyond 127.0.0.1 (a test that needs GitHub sets
+    // its own emulator's URL).
+    GITHUB_API_URL: 'http://127.0.0.1:9'
   }
-  // Declared defaults first, then the step's `with:` — as the runner fills INPUT_*.
+  // Declared defaults first, then the step's `with:` — as the runner fills INPUT_*. A default
+  // that is an expression (`${{ github.token }}`) is substituted by GitHub's runner; we have no
+  // token, so it is empty unless the test sets the input.
   for (const [name, spec] of Object.entries(action.inputs)) {
-    if (spec.default !== undefined) env[inputVariable(name)] = String(spec.default)
+    if (spec.default === undefined) continue
+    const text = String(spec.default)
+    env[inputVariable(name)] = /\$\{\{.*\}\}/.test(text) ? '' : text
   }
   for (const [name, value] of Object.entries(inputs)) env[inputVariable(name)] = value
+  for (const [name, value] of Object.entries(options.undeclaredInputs ?? {})) {
+    env[inputVariable(name)] = value
+  }
   Object.assign(env, options.env ?? {})
 
   try {
     const { code, signal, stdout, stderr } = await spawnNode(env, dir, options)
     const outputs = parseOutputFile(readFileSync(files.output, 'utf8'))
     const summary = readFileSync(files.summary, 'utf8')
+    const reportFile = outputs.report_file
+    const reportFileText =
+      reportFile !== undefined && reportFile !== '' && existsSync(reportFile)
+        ? readFileSync(reportFile, 'utf8')
+        : undefined
     const annotations = (kind: string): string[] =>
       stdout
         .split('\n')
@@ -143,7 +169,9 @@ export async function runAction(
       outputs,
       summary,
       errors: annotations('error'),
-      warnings: annotations('warning')
+      warnings: annotations('warning'),
+      runnerTemp: dir,
+      reportFileText
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
