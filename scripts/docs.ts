@@ -8,6 +8,8 @@
 //   <!-- inputs:start --> ... <!-- inputs:end -->
 //   <!-- outputs:start --> ... <!-- outputs:end -->
 //   <!-- example:promote-on-tag.yml:start --> ... <!-- example:promote-on-tag.yml:end -->
+// Every examples/*.yml file gets its own block: a new example needs its marker pair in the README
+// (this script refuses to run without it, and refuses a marker whose file is gone).
 // Everything else in the README is written by hand. test/readme.test.ts checks the same blocks.
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
