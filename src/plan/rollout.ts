@@ -182,13 +182,18 @@ export function planRollout(input: RolloutInput): RolloutDecision {
       after.enabled = true
     }
     decision.nextStep = stepAfter(steps, next)
-  } else if (
-    rollout.percentage !== undefined &&
-    toBps(rollout.percentage) !== toBps(running.percentage)
-  ) {
-    decision.action = 'set_share'
-    fields.rolloutPercentageBps = toBps(rollout.percentage)
-    after.percentage = rollout.percentage
+  } else if (rollout.percentage !== undefined) {
+    // A share asked for is a share devices get: a rollout that is set but not enabled (Capgo's
+    // default, or turned off in its dashboard) is enabled, as `rollout_steps` does.
+    if (toBps(rollout.percentage) !== toBps(running.percentage)) {
+      fields.rolloutPercentageBps = toBps(rollout.percentage)
+      after.percentage = rollout.percentage
+    }
+    if (!running.enabled) {
+      fields.rolloutEnabled = true
+      after.enabled = true
+    }
+    if (Object.keys(fields).length > 0) decision.action = 'set_share'
   }
   if (rollout.pause !== undefined && rollout.pause !== running.paused) {
     if (decision.action === 'none') decision.action = rollout.pause ? 'pause' : 'resume'
