@@ -1,13 +1,25 @@
 // Bad input, through the built action: every invalid form of each input and every contradiction of
-// ACTION.md ("Validate every input before the first request"). For each row: the step fails
-// (exit 1), one ::error:: names the input, the emulator's request log is empty (not even a read),
-// and the key is visible nowhere. The emulator is a live target on purpose: a row whose input slipped
+// the README's rules ("Validate every input before the first request"). For each row: the step
+// fails (exit 1), one ::error:: names the input, the emulator's request log is empty (not even a
+// read), and the key is visible nowhere. The run still reports: the `error` output names the input,
+// `dry_run` is set, the report and its file say the same, and the job summary says what failed and
+// that nothing was changed. The emulator is a live target on purpose: a row whose input slipped
 // through validation would show up in its log.
 //
 // The rows run concurrently (vitest's maxConcurrency, 5 by default): each spawns its own Node.
 
 import { describe, it } from 'vitest'
-import { APP, KEY, emulator, leaks, run, stopEmulators, why } from './shared.js'
+import {
+  APP,
+  KEY,
+  emulator,
+  expectFailureReported,
+  json,
+  leaks,
+  run,
+  stopEmulators,
+  why
+} from './shared.js'
 
 stopEmulators()
 
@@ -22,6 +34,8 @@ interface Row {
   mentions?: RegExp
   /** How many problems the message lists (default 1: this row tests exactly one thing). */
   problems?: number
+  /** The `dry_run` output (default false). */
+  dryRun?: boolean
 }
 
 /** A valid piece of work, so that a row's only problem is its own. */
@@ -282,6 +296,12 @@ const ROWS: Row[] = [
   { label: 'max_delete negative', inputs: { ...WORK, max_delete: '-1' }, names: 'max_delete' },
   { label: 'max_delete a word', inputs: { ...WORK, max_delete: 'all' }, names: 'max_delete' },
   { label: 'dry_run not a boolean', inputs: { ...WORK, dry_run: 'maybe' }, names: 'dry_run' },
+  {
+    label: 'a bad input in a dry run',
+    inputs: { ...WORK, dry_run: 'true', max_delete: 'many' },
+    names: 'max_delete',
+    dryRun: true
+  },
   // ---- tuning
   {
     label: 'concurrency 0',
@@ -344,7 +364,18 @@ const ROWS: Row[] = [
     label: 'ios and android both false',
     inputs: { channel: 'beta', ios: 'false', android: 'false' },
     names: 'android',
-    mentions: /no platform/
+    mentions: /serve neither iOS nor Android/
+  },
+  {
+    label: 'ios, android and electron all false',
+    inputs: { channel: 'beta', ios: 'false', android: 'false', electron: 'false' },
+    names: 'electron',
+    mentions: /serve no platform/
+  },
+  {
+    label: 'electron not a boolean',
+    inputs: { channel: 'beta', electron: 'no' },
+    names: 'electron'
   },
   {
     label: 'delete_channel equal to channel',
@@ -410,8 +441,19 @@ describe('bad input fails before any request', () => {
       expect(message.split('\n')).toHaveLength(row.problems ?? 1)
       // Refused before the first request: the emulator saw nothing, not even a read.
       expect(emu.requests).toEqual([])
-      // No output is written by a run that did not start.
-      expect(result.outputs).toEqual({})
+      // Yet the run reports: the error names the input; nothing was changed.
+      const quoted = new RegExp(`"${row.names}"`)
+      expectFailureReported(expect, result, { error: quoted, dryRun: row.dryRun ?? false })
+      if (row.mentions) expect(result.outputs.error).toMatch(row.mentions)
+      expect(result.outputs).toMatchObject({
+        channel_changed: 'false',
+        channel_created: 'false',
+        deleted_channel: '',
+        deleted_count: '0',
+        kept_count: ''
+      })
+      expect(json(result, 'deleted_bundles')).toEqual([])
+      if (row.dryRun) expect(result.summary).toMatch(/Nothing was changed \(dry run\)/)
       expect(leaks(result)).toEqual([])
       // Promptly: no connection attempt, no retry wait.
       expect(result.elapsedMs).toBeLessThan(15_000)

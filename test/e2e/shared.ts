@@ -380,6 +380,53 @@ export function retryLines(result: ActionRun, route?: string): string[] {
   return result.stdout.split('\n').filter(line => line.startsWith(`Retrying ${route ?? ''}`))
 }
 
+// ---- every run reports ---------------------------------------------------------------------
+
+/** The job summary as a reader sees it: markdown escapes (`\\(`) and HTML entities undone. */
+export function summaryText(result: ActionRun): string {
+  return result.summary
+    .replace(/\\([\\`*~[\]!|$:@{}()_#>+=.-])/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+}
+
+/**
+ * A failed run that still reported (the README's "every run reports"): exit 1; the `error` output
+ * says why (`error`) and is what the `report` and the report file say; `dry_run` is set; the
+ * `report_file` is a file under the run's RUNNER_TEMP holding the whole report; the job summary
+ * says the step failed, what failed, and — unless `changed` — that nothing was changed.
+ */
+export function expectFailureReported(
+  expect: ExpectStatic,
+  result: ActionRun,
+  { error, dryRun = false, changed = false }: { error: RegExp; dryRun?: boolean; changed?: boolean }
+): void {
+  expect(result.code, why(result)).toBe(1)
+  const message = result.outputs.error
+  expect(message, why(result)).toBeDefined()
+  expect(message).toMatch(error)
+  expect(result.outputs.dry_run).toBe(String(dryRun))
+  const rep = report(result)
+  expect(rep.errors.join('\n')).toMatch(error)
+  expect(rep.dry_run).toBe(dryRun)
+  // The report file: under RUNNER_TEMP, written, the whole report (the same errors).
+  const file = result.outputs.report_file ?? ''
+  expect(file.startsWith(`${result.runnerTemp}/`), file).toBe(true)
+  expect(result.reportFileText, `report file ${file} was not written`).toBeDefined()
+  const full = JSON.parse(result.reportFileText!) as Report
+  expect(full.errors).toEqual(rep.errors)
+  expect(full.dry_run).toBe(dryRun)
+  // The job summary: failed, why, and what was changed.
+  const summary = summaryText(result)
+  expect(summary).toMatch(/failed/)
+  expect(summary).toMatch(error)
+  if (changed) expect(summary).not.toMatch(/Nothing was changed/)
+  else expect(summary).toMatch(/Nothing was changed/)
+  // The step's error annotation says the same.
+  expect(errorText(result)).toMatch(error)
+}
+
 // ---- the key --------------------------------------------------------------------------------
 
 /** Places where the key is visible (stdout except ::add-mask::, stderr, outputs, summary). */
