@@ -1892,3 +1892,24 @@ describe('the sample app (test/emulator/sample.ts), shared with npm run demo', (
     expect(emu.channel(SAMPLE_APP_ID, 'qa')).toMatchObject({ public: false, version: null })
   })
 })
+
+describe('listening and logging', () => {
+  it('listens on ::1 when asked, and logs the size of each answer it sends', async () => {
+    const emu = await startEmulator({
+      host: '::1',
+      keys: { k: 'reader' },
+      apps: [{ app_id: 'com.ipv6.app', bundles: 3 }]
+    })
+    try {
+      expect(emu.url).toBe(`http://[::1]:${emu.port}`)
+      const answer = await fetch(`${emu.url}/bundle?app_id=com.ipv6.app&page=0`, {
+        headers: { capgkey: 'k' }
+      })
+      const text = await answer.text()
+      expect(JSON.parse(text)).toHaveLength(3)
+      expect(emu.requests[0]?.responseBytes).toBe(Buffer.byteLength(text))
+    } finally {
+      await emu.stop()
+    }
+  })
+})

@@ -30,15 +30,30 @@ const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8
 }
 
 /** What the action needs: the toolkit's core (inputs, outputs, masking, summary) and its HTTP client. */
-const DIRECT = ['@actions/core', '@actions/http-client']
+const DIRECT = ['@actions/core', '@actions/github', '@actions/http-client']
 /** Their own dependencies, as the lockfile resolves them today. */
 const TREE = [
   '@actions/core',
   '@actions/exec',
+  '@actions/github',
   '@actions/http-client',
   '@actions/io',
+  '@octokit/auth-token',
+  '@octokit/core',
+  '@octokit/endpoint',
+  '@octokit/graphql',
+  '@octokit/openapi-types',
+  '@octokit/plugin-paginate-rest',
+  '@octokit/plugin-rest-endpoint-methods',
+  '@octokit/request',
+  '@octokit/request-error',
+  '@octokit/types',
+  'before-after-hook',
+  'content-type',
+  'json-with-bigint',
   'tunnel',
-  'undici'
+  'undici',
+  'universal-user-agent'
 ]
 
 /** Production packages of the lockfile, by name. */

@@ -146,3 +146,14 @@ describe('the key echoed back encoded', () => {
     }
   }, 60_000)
 })
+
+describe('an IPv6 loopback api_url', () => {
+  it('http://[::1]:PORT reaches the emulator listening on ::1 and promotes', async () => {
+    const emu = await emulator(standardApp(), { host: '::1' })
+    expect(emu.url).toMatch(/^http:\/\/\[::1\]:\d+$/)
+    const result = await run(emu, { channel: 'production', promote_from: 'beta' })
+    expect(result.code, why(result)).toBe(0)
+    expect(result.outputs.channel_changed).toBe('true')
+    expect(emu.requests.some(r => r.method === 'PUT' && r.path === '/bundle')).toBe(true)
+  })
+})

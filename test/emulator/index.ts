@@ -271,7 +271,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
       server.off('error', reject)
       resolve()
     })
@@ -289,7 +289,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${(options.host ?? '127.0.0.1').includes(':') ? `[${options.host}]` : (options.host ?? '127.0.0.1')}:${port}`,
     port,
     state,
     requests,

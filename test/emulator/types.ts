@@ -140,6 +140,8 @@ export interface FaultRule {
 export interface EmulatorOptions {
   /** Default 0 = a random free port; always binds 127.0.0.1. */
   port?: number
+  /** A loopback address to listen on: `127.0.0.1` (default) or `::1` (IPv6). */
+  host?: '127.0.0.1' | '::1'
   /** Default `{ 'test-admin-key': 'admin' }`. */
   keys?: Record<string, Role | KeySpec>
   apps?: SeedApp[]
