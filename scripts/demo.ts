@@ -114,6 +114,7 @@ async function main(): Promise<number> {
   requireDist()
   const emulator = await startDemoEmulator()
   const unexpected: string[] = []
+  const runs: ActionRun[] = []
   try {
     console.log(`Capgo emulator on ${emulator.url}: ${SAMPLE_DESCRIPTION}.`)
     for (const [index, step] of STEPS.entries()) {
@@ -127,6 +128,9 @@ async function main(): Promise<number> {
       const started = performance.now()
       const run = await runAction(inputs)
       printRun(run, performance.now() - started)
+      runs.push(run)
+      const note = rollbackTargetNote(runs)
+      if (note) console.log(`\n  ${note}`)
       if (run.code !== step.expectedCode) {
         unexpected.push(`step ${index + 1} exited with ${run.code}, expected ${step.expectedCode}`)
       }
@@ -145,6 +149,24 @@ async function main(): Promise<number> {
       (unexpected.length === 0 ? 'All steps ended as expected.' : unexpected.join('; ') + '.')
   )
   return unexpected.length === 0 ? 0 : 1
+}
+
+/**
+ * A cleanup that would delete the rollback target of the promotion made earlier: once the
+ * channel has moved on, nothing but a protection rule keeps that bundle. Say so, and how.
+ */
+function rollbackTargetNote(runs: ActionRun[]): string | undefined {
+  const target = runs[0]?.outputs.previous_version
+  const last = runs.at(-1)
+  if (!target || runs.length < 2 || !last) return undefined
+  const deleted = JSON.parse(last.outputs.deleted_bundles ?? '[]') as string[]
+  if (!deleted.includes(target)) return undefined
+  return (
+    `Note: this cleanup would delete ${target}, production's rollback target from step 1 (no ` +
+    `channel uses it any more). Keep it with \`cleanup_protect: ${target}\`, or record releases ` +
+    'with `github_deployment: true` and add `cleanup_keep_releases: 3` to the cleanup, which ' +
+    "protects the bundles of each channel's last three releases."
+  )
 }
 
 /** The key anywhere but the runner's own `::add-mask::` line. */
