@@ -108,20 +108,6 @@ describe('planRollout: what each rollout input does', () => {
       nextStep: null
     },
     {
-      rule: 'a start with rollout_pause true starts it paused',
-      given: { percentage: 0.5, pause: true },
-      rollout: null,
-      target: NEW,
-      action: 'start',
-      fields: {
-        rolloutVersion: '2.0.0',
-        rolloutPercentageBps: 50,
-        rolloutEnabled: true,
-        rolloutPaused: true
-      },
-      after: running(NEW, 0.5, { paused: true })
-    },
-    {
       rule: 'version with rollout_steps starts at the first step when that bundle is not under rollout',
       given: { steps: STEPS },
       rollout: null,
@@ -396,6 +382,14 @@ describe('planRollout: what fails before any write', () => {
       before: channelWith(running(OLD, 5)),
       target: STABLE,
       says: ['is already the bundle']
+    },
+    {
+      // Capgo unpauses a rollout when its bundle changes, in the same write: it would run at once.
+      rule: 'a start with rollout_pause true (Capgo starts every new rollout unpaused)',
+      given: { percentage: 0.5, pause: true },
+      before: channelWith(null),
+      target: NEW,
+      says: ['"rollout_pause: true"', '"2.0.0"', 'unpaused']
     },
     {
       rule: 'rollout_pause with version, while another bundle is under rollout',

@@ -105,6 +105,15 @@ export function planRollout(input: RolloutInput): RolloutDecision {
 
   if (startsTarget && (rollout.percentage !== undefined || steps !== undefined)) {
     const share = rollout.percentage ?? steps![0]!
+    if (rollout.pause === true) {
+      // Capgo unpauses a rollout whenever its bundle changes (docs/capgo-api.md, "Rollouts"), in
+      // the same write: a start sent paused would reach devices at once.
+      return fail(
+        `"rollout_pause: true" cannot start a rollout of "${target.version}" on channel ` +
+          `"${channel}": Capgo starts every new rollout unpaused. Start it with a small share ` +
+          '(or "rollout_percentage: 0") and no "rollout_pause", then pause it in another run.'
+      )
+    }
     if (running !== null) {
       decision.replaced = rolloutName(running)
       decision.warnings.push(

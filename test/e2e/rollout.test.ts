@@ -591,6 +591,13 @@ const REFUSED: RefusedRow[] = [
     mentions: ['"1.0.8"', 'promote_from "hotfix"', 'already the bundle of channel "production"']
   },
   {
+    // Capgo unpauses a rollout whenever its bundle changes, in the same write: sent as one POST,
+    // the "paused" start would reach devices at once (and fail the read-back).
+    label: 'a start with rollout_pause true',
+    inputs: { ...START, rollout_pause: 'true' },
+    mentions: ['"rollout_pause: true"', '"1.0.11"', 'unpaused']
+  },
+  {
     label: 'an unknown version',
     inputs: { channel: 'production', version: '9.9.9', rollout_percentage: '10' },
     mentions: ['"9.9.9"']
