@@ -492,6 +492,45 @@ describe('a staged rollout, run after run', () => {
   })
 })
 
+describe('the staged-rollout example’s check (a dry run with channel alone)', () => {
+  it('reports the running rollout and writes nothing; reports none between releases', async () => {
+    const emu = await emulator(rolloutApp(runningRollout('1.0.10', 2500)))
+    const check = await run(emu, { channel: 'production', dry_run: 'true' })
+    expect(check.code, why(check)).toBe(0)
+    expect(writes(emu)).toEqual([])
+    expect(rolloutOutputs(check)).toEqual({
+      version: '1.0.8',
+      previous_version: '1.0.8',
+      rollout_version: '1.0.10',
+      rollout_percentage: '25',
+      rollout_paused: 'false',
+      channel_changed: 'false'
+    })
+    expect(check.outputs.dry_run).toBe('true')
+
+    const idle = await emulator(rolloutApp())
+    const none = await run(idle, { channel: 'production', dry_run: 'true' })
+    expect(none.code, why(none)).toBe(0)
+    expect(writes(idle)).toEqual([])
+    expect(none.outputs).toMatchObject({ rollout_version: '', rollout_percentage: '' })
+  })
+
+  it('a dry run of a start says what it would do and writes nothing', async () => {
+    const emu = await emulator(rolloutApp())
+    const result = await run(emu, { ...START, dry_run: 'true' })
+    expect(result.code, why(result)).toBe(0)
+    expect(writes(emu)).toEqual([])
+    expect(channelState(emu)).toEqual(noRollout('1.0.8'))
+    expect(rolloutOutputs(result)).toMatchObject({
+      rollout_version: '1.0.11',
+      rollout_percentage: '10',
+      channel_changed: 'true'
+    })
+    expect(result.summary).toContain('### Rollout: start (planned)')
+    expect(result.summary).toContain('Dry run: nothing was changed')
+  })
+})
+
 // ---- 5. a rollout Capgo paused ----------------------------------------------------------------
 
 describe('a rollout Capgo paused', () => {
@@ -596,6 +635,23 @@ const REFUSED: RefusedRow[] = [
     label: 'a start with rollout_pause true',
     inputs: { ...START, rollout_pause: 'true' },
     mentions: ['"rollout_pause: true"', '"1.0.11"', 'unpaused']
+  },
+  {
+    label: 'delete_versions of the rollout bundle the run replaces',
+    running: true,
+    inputs: {
+      channel: 'production',
+      version: '1.0.9',
+      rollout_percentage: '10',
+      delete_versions: '1.0.10'
+    },
+    mentions: ['"1.0.10"', 'protected', 'rollout ended or replaced']
+  },
+  {
+    label: 'delete_versions of the bundle a promotion replaces (previous_version)',
+    running: true,
+    inputs: { channel: 'production', rollout_promote: 'true', delete_versions: '1.0.8' },
+    mentions: ['"1.0.8"', 'protected', 'rollback target']
   },
   {
     label: 'an unknown version',
