@@ -169,12 +169,39 @@ const REPORT_LIST_BUDGETS: Record<string, number> = {
   warnings: 12 * 1024
 }
 
-/** Clips every string deeper than the top level: messages, reasons and pause reasons. */
-function clipStrings(value: unknown): unknown {
-  if (typeof value === 'string') return clip(value, MESSAGE_CHARS)
-  if (Array.isArray(value)) return value.map(clipStrings)
+/**
+ * Fields and lists whose strings are names (a bundle, a channel, a device, the app, the file):
+ * never clipped, since a clipped name names nothing that exists (a script would act on it). A
+ * list whose budget cannot hold a name whole is cut before it, and says so in truncated_lists.
+ */
+const NAME_FIELDS = new Set([
+  'app_id',
+  'channel',
+  'name',
+  'version',
+  'previous_version',
+  'rollout_version',
+  'deleted_channel',
+  'device_id',
+  'before',
+  'replaced',
+  'report_file',
+  'linked_devices',
+  'unlinked_devices',
+  'deleted_bundles',
+  'already_gone',
+  'not_attempted',
+  'protected_bundles'
+])
+
+/** Clips the strings that are texts (messages, reasons, pause reasons); names are kept whole. */
+function clipStrings(value: unknown, key?: string): unknown {
+  if (typeof value === 'string') {
+    return key !== undefined && NAME_FIELDS.has(key) ? value : clip(value, MESSAGE_CHARS)
+  }
+  if (Array.isArray(value)) return value.map(item => clipStrings(item, key))
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clipStrings(v)]))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clipStrings(v, k)]))
   }
   return value
 }

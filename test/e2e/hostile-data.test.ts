@@ -26,6 +26,7 @@ import {
   sorted,
   stopEmulators,
   v,
+  type Report,
   why,
   type TimedRun
 } from './shared.js'
@@ -468,6 +469,45 @@ describe('a cleanup of 30,000+ bundles (dry run)', () => {
     expect(full.protected_bundles).toHaveLength(protectedCount)
     expect(emu.writes()).toEqual([])
   }, 180_000)
+})
+
+describe('a bundle name longer than an output', () => {
+  it('is never clipped into a name that does not exist: the lists are cut before it, and say so', async () => {
+    const long = `9.${'L'.repeat(300_000)}`
+    const emu = await emulator({
+      bundles: ['1.0.0', long, '1.0.2', '1.0.3'].map(name => ({ name }))
+    })
+    const result = await run(emu, { cleanup_keep: '1' })
+    expect(result.code, why(result)).toBe(0)
+    const real = new Set(['1.0.0', long, '1.0.2', '1.0.3'])
+    expect(liveNames(emu)).toEqual(new Set(['1.0.3']))
+    expect(result.outputs.deleted_count).toBe('3')
+
+    for (const [name, value] of Object.entries(result.outputs)) {
+      expect(bytes(value), name).toBeLessThanOrEqual(256 * 1024)
+    }
+    // Every name an output or the report gives is a bundle's whole name.
+    const listed = json<string[]>(result, 'deleted_bundles')
+    for (const name of listed) expect(real.has(name), name.slice(0, 40)).toBe(true)
+    const cut = report(result) as unknown as Report & {
+      truncated: boolean
+      truncated_lists?: Record<string, { shown: number; total: number | null }>
+    }
+    const named = [
+      ...cut.deleted_bundles,
+      ...cut.protected_bundles,
+      ...(cut.plan?.bundles ?? []).map(b => b.version)
+    ]
+    for (const name of named) expect(real.has(name), name.slice(0, 40)).toBe(true)
+    // What was left out is said.
+    expect(cut.truncated).toBe(true)
+    expect(cut.deleted_bundles.length).toBeLessThan(3)
+    expect(cut.truncated_lists?.deleted_bundles?.total).toBe(3)
+    expect(cut.truncated_lists?.['plan.bundles']?.total).toBe(3)
+    // The report file has the name whole.
+    const full = JSON.parse(result.reportFileText!) as Report
+    expect(sorted(full.deleted_bundles)).toEqual(sorted(['1.0.0', long, '1.0.2']))
+  })
 })
 
 // ---- 6. globs and versions --------------------------------------------------------------------
