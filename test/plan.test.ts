@@ -1492,6 +1492,21 @@ describe('safety rules: rollouts, releases, and bundles by id and by name', () =
     expect(reasonOf(plan, '1.0.2')).toBe('on channel "beta"')
   })
 
+  it('by id AND by name: a row whose id and name disagree protects both bundles', () => {
+    const rows = series(5)
+    const odd = {
+      ...channel('beta'),
+      version: { id: rows[3]!.id, name: '1.0.1' },
+      rollout_version: 77,
+      rollout_version_info: { id: 77, name: '1.0.0' }
+    } as unknown as Channel
+    const plan = makePlan(settings(keepNone), inventory(rows, [odd]), NOW)
+    expect(plan.errors).toEqual([])
+    expect(fates(plan)).toEqual(
+      seriesFates('protected', 'protected', 'delete', 'protected', 'delete')
+    )
+  })
+
   it('a rollout given by id alone (no rollout_version_info) still protects its bundle', () => {
     const rows = series(3)
     const plan = makePlan(
