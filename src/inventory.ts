@@ -49,9 +49,13 @@ async function readDevices(
   return result
 }
 
-/** The environment of a channel's deployments: `github_environment` for `channel`, else the default. */
+/**
+ * The environment of a channel's deployments: `github_environment` for `channel` (or, in a run
+ * without `channel`, for `delete_channel`), else the default.
+ */
 export function environmentOf(settings: Settings, channel: string): string {
-  if (channel === settings.channel && settings.github.environment !== undefined) {
+  const own = settings.channel ?? settings.deleteChannel
+  if (channel === own && settings.github.environment !== undefined) {
     return settings.github.environment
   }
   return `capgo/${settings.appId}/${channel}`

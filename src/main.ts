@@ -204,7 +204,14 @@ async function applyAndPublish(
   } catch (error) {
     const failure =
       error instanceof PhaseFailure ? error : new PhaseFailure('apply', messageOf(error))
-    return { plan, ...(result ? { result } : {}), warnings, failure }
+    // A failed run may still have recorded its release (a deployment with a failure status).
+    return {
+      plan,
+      ...(result ? { result } : {}),
+      ...(deploymentId !== undefined ? { deploymentId } : {}),
+      warnings,
+      failure
+    }
   }
   return {
     plan,
@@ -274,6 +281,8 @@ function newGitHubClient(settings: Settings): GitHubApi | undefined {
     token: settings.github.token,
     owner,
     repo,
+    // The `retries` input applies to GitHub's 5xx, timeouts and dropped connections too.
+    retries: settings.retries,
     timeoutMs: settings.timeoutMs
   })
 }
