@@ -5,7 +5,8 @@
 
 import type { CapgoApi } from './capgo/api.js'
 import { CapgoError } from './capgo/errors.js'
-import type { BundleDecision, Plan } from './plan/types.js'
+import { snapshotOf } from './plan/channel.js'
+import type { BundleDecision, ChannelSnapshot, Plan } from './plan/types.js'
 import { forEachLimited } from './pool.js'
 import { isPermissionDenied, stepError, type Step } from './roles.js'
 import { channelDifferences } from './verify.js'
@@ -23,6 +24,8 @@ export interface ApplyResult {
   channelVerified: boolean
   /** `POST /bundle/metadata` was sent and accepted (bundle_link / bundle_comment). */
   metadataWritten: boolean
+  /** The channel as read back when it differed from what the plan wrote (null: it was gone). */
+  readBack?: ChannelSnapshot | null
   linked: string[]
   unlinked: string[]
   failedDevices: { deviceId: string; error: string }[]
@@ -91,8 +94,10 @@ export async function applyPlan(
         log(`${channel.exists ? 'Updated' : 'Created'} channel "${channel.name}".`)
       }
       result.channelWritten = true
-      const differences = channelDifferences(channel.after, await api.getChannel(app, channel.name))
+      const found = await api.getChannel(app, channel.name)
+      const differences = channelDifferences(channel.after, found)
       if (differences.length > 0) {
+        result.readBack = found ? snapshotOf(found) : null
         result.fatal =
           `Channel "${channel.name}" read back after the write is not what this run wrote: ` +
           `${differences.join('; ')}. Someone else changed the channel meanwhile, or Capgo did ` +

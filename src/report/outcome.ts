@@ -64,7 +64,14 @@ export function outcomeOf(input: ReportInput): Outcome {
   const ch = plan?.channel ?? null
   const channelWritten = planned ? ch?.write != null : (result?.channelWritten ?? false)
   // A channel already as asked is, after the run, what the plan says it is.
-  const channelAfter = ch ? (channelWritten || ch.write === null ? ch.after : ch.before) : null
+  // After a read-back that differed, the channel is what Capgo holds, not what the plan wrote.
+  const channelAfter = !ch
+    ? null
+    : result?.readBack !== undefined
+      ? result.readBack
+      : channelWritten || ch.write === null
+        ? ch.after
+        : ch.before
 
   const plannedDeletions = plan?.deletions.flatMap(p => p.decisions.map(d => d.version)) ?? []
   // In plan order, whatever order the concurrent deletions finished in.
@@ -120,7 +127,11 @@ export function outcomeOf(input: ReportInput): Outcome {
     notAttempted: result?.notAttempted ?? [],
     failedBundles: result?.failedBundles ?? [],
     keptCount: plan?.bundlesRead ? bundlesBefore - removed : undefined,
-    protectedBundles: plan?.protectedVersions ?? [],
+    // As the output promises: the bundles a cleanup or a delete-all spared.
+    protectedBundles:
+      input.settings?.cleanup !== undefined || input.settings?.deleteAllBundles === true
+        ? (plan?.protectedVersions ?? [])
+        : [],
     writes: {
       deletedChannel: result?.deletedChannel ?? '',
       channel: result?.channelWritten ?? false,

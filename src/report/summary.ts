@@ -123,6 +123,8 @@ function rolloutCell(rollout: RolloutSnapshot | null | undefined): string {
 
 function channelStatus(ch: ChannelPlan, outcome: Outcome): string {
   const would = outcome.planned
+  // A plan that cannot be carried out changes nothing; "already as asked" would mislead.
+  if (outcome.failedPhase === 'plan') return 'not changed (the plan failed)'
   if (ch.write === null) return 'already as asked: unchanged'
   if (!ch.exists) {
     if (!outcome.channelCreated) return 'not created'

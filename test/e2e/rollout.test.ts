@@ -246,6 +246,8 @@ describe('start a rollout', () => {
     expectFailedWith(result, 'read back', 'share is 5 %, expected 10 %')
     expect(writes(emu)).toEqual([channelPost(startFields('1.0.11', 1000))])
     expect(rolloutReport(result).channel_verified).toBe(false)
+    // The outputs say what Capgo holds after the failed read-back, not what the plan wrote.
+    expect(result.outputs.rollout_percentage).toBe('5')
   })
 })
 
