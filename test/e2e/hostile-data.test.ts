@@ -184,6 +184,52 @@ describe('bundle and channel names that are workflow commands', () => {
   })
 })
 
+describe('a rollout paused with a hostile reason', () => {
+  const REASON = 'crash\n::error title=Capgo::paused\r# Heading <img src=x onerror=alert(4)>'
+
+  it.each([
+    ['dry run', 'true'],
+    ['real run', 'false']
+  ])(
+    '%s resuming it: the reason is shown in the log and the summary, never obeyed or rendered',
+    async (_label, dryRun) => {
+      const emu = await emulator({
+        bundles: 10,
+        channels: [
+          {
+            name: 'production',
+            version: '1.0.8',
+            rollout_version: '1.0.9',
+            rolloutEnabled: true,
+            rolloutPercentageBps: 1000,
+            rolloutPausedAt: new Date(Date.now() - HOUR).toISOString(),
+            rolloutPauseReason: REASON
+          }
+        ]
+      })
+      const result = await run(emu, {
+        channel: 'production',
+        rollout_pause: 'false',
+        dry_run: dryRun
+      })
+      expect(result.code, why(result)).toBe(0)
+      // The reason reached the log, shown.
+      expect(result.stdout).toContain('crash\\n::error title=Capgo::paused\\r# Heading')
+      expectNoInjectedCommand(result)
+      expect(result.summary.includes('\r'), 'a raw CR in the summary').toBe(false)
+      const html = render(result.summary)
+      expect(html).toContain('Heading')
+      expect(html).not.toMatch(/<img/i)
+      for (const [, level, heading] of html.matchAll(/<h([1-6])[^>]*>([\s\S]*?)<\/h\1>/g)) {
+        expect(`h${level} ${heading}`, html).toMatch(
+          /^h\d (Capgo release|Channel|Rollout|Warnings)/
+        )
+      }
+      if (dryRun === 'false') expect(emu.channel(APP, 'production')?.rolloutPausedAt).toBeNull()
+    }
+  )
+})
+
 // ---- 2. the job summary -----------------------------------------------------------------------
 
 const MD_BUNDLE = 'a\r# Heading <img src=x onerror=alert(1)>'
