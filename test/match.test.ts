@@ -94,18 +94,15 @@ describe('globs: * is any run of characters, ? is one, all else literal, whole n
     expect(matches(glob, name)).toBe(expected)
   })
 
-  it('takes linear time where a backtracking regex would blow up', () => {
+  // No timing assertion (performance is the benchmark's): a backtracking matcher never returns
+  // on these inputs (years at 60 characters), so the test's own timeout is what fails it.
+  it('answers where a backtracking regex would never return', { timeout: 10_000 }, () => {
     const glob = '*a*a*a*a*a*a*a*a*b'
-    // A backtracking regex takes over a second here already (and years at 60 characters).
-    let start = performance.now()
     expect(matches(glob, 'a'.repeat(35))).toBe(false)
-    expect(performance.now() - start).toBeLessThan(200)
-    start = performance.now()
     expect(matches(glob, 'a'.repeat(60))).toBe(false)
     expect(matches(glob, 'a'.repeat(60) + 'b')).toBe(true)
     expect(matches(glob, `${'a'.repeat(5000)}b${'a'.repeat(5000)}`)).toBe(false)
     expect(matches('*?*?*?*?*?*?*?*?*?*?x', '?'.repeat(10_000))).toBe(false)
-    expect(performance.now() - start).toBeLessThan(1000)
   })
 
   it('compileGlobs returns the first glob that matches, or undefined', () => {
