@@ -351,6 +351,46 @@ describe('rollback: the previous release, from the deployment history', () => {
     expectNoTokenLeak(result)
   })
 
+  it('with github_environment, the history is read from that environment and the rollback recorded there; a second rollback goes back again', async () => {
+    const emu = await emulator(rollbackApp())
+    const custom = 'Production (Capgo)'
+    const gh = await github({
+      deployments: [
+        ...releases('production', ['1.0.20', '1.0.29'], { environment: custom }),
+        // The default environment says otherwise: it must not be read.
+        ...releases('production', ['1.0.24', '1.0.29'])
+      ]
+    })
+    const inputs = {
+      channel: 'production',
+      rollback: 'true',
+      github_deployment: 'true',
+      github_environment: custom
+    }
+    const first = await runWithGitHub(emu, gh, inputs)
+    expect(first.code, why(first)).toBe(0)
+    expect(channelVersion(emu, 'production')).toBe('1.0.20')
+    expect([
+      ...new Set(githubRequests(gh, 'GET', /\/deployments$/).map(r => r.query.environment))
+    ]).toEqual([custom])
+    expect(gh.deployments(custom)[0]!.payload).toMatchObject({
+      version: '1.0.20',
+      previous_version: '1.0.29'
+    })
+    expect(gh.deployments(envOf('production'))).toHaveLength(2)
+
+    // The rollback is now the newest release: rolling back again puts 1.0.29 back.
+    const second = await runWithGitHub(emu, gh, inputs)
+    expect(second.code, why(second)).toBe(0)
+    expect(channelVersion(emu, 'production')).toBe('1.0.29')
+    expect(gh.deployments(custom).map(d => (d.payload as { version: string }).version)).toEqual([
+      '1.0.29',
+      '1.0.20',
+      '1.0.29',
+      '1.0.20'
+    ])
+  })
+
   it('without github_deployment, the rollback writes nothing to GitHub', async () => {
     const emu = await emulator(rollbackApp())
     const gh = await github({ deployments: history() })
@@ -592,6 +632,8 @@ describe('pr_comment: one comment per app and channel on the pull request', () =
     expect(marked[0]!.body).toMatch(/preview `pr-42` is gone/)
     expect(marked[0]!.body).toContain(`(${RUN_URL})`)
     expect(marked[0]!.body).not.toContain('qa-iphone-15')
+    // Without github_deployment, only the comment routes were used.
+    expect(gh.requests.filter(r => !r.path.includes('/issues/'))).toEqual([])
   })
 
   it('on a push event, the comment is skipped with a notice and GitHub is not called', async () => {
