@@ -167,25 +167,25 @@ export class HttpCapgoApi implements CapgoApi {
     if (!first.tieAtBoundary) return { bundles: first.rows, warnings: [] }
     // Capgo orders by created_at alone: rows with an equal upload time on both sides of a page
     // boundary come in any order, so one may be skipped and another read twice. Read again and
-    // keep every bundle seen, until two listings in a row agree.
+    // keep every bundle seen, until a listing finds none that the earlier ones missed. (Waiting
+    // for two listings to agree would never end: the tied rows come in a new order each time.)
     const union = new Map(first.rows.map(row => [row.id, row]))
-    let previous = new Set(union.keys())
     for (let extra = 1; extra <= MAX_EXTRA_LISTINGS; extra++) {
       const again = await this.readBundles(appId)
-      const ids = new Set<number>()
+      let found = 0
       for (const row of again.rows) {
-        ids.add(row.id)
-        if (!union.has(row.id)) union.set(row.id, row)
+        if (union.has(row.id)) continue
+        union.set(row.id, row)
+        found++
       }
-      if (sameSet(ids, previous)) return { bundles: newestFirst(union, first.rows), warnings: [] }
-      previous = ids
+      if (found === 0) return { bundles: newestFirst(union, first.rows), warnings: [] }
     }
     return {
       bundles: newestFirst(union, first.rows),
       warnings: [
         `The bundle list of ${appId} may be incomplete: bundles with the same upload time ` +
           `(created_at) straddle Capgo's page boundaries, and Capgo returns them in no fixed ` +
-          `order, so ${MAX_EXTRA_LISTINGS + 1} listings gave different sets. Every bundle seen is ` +
+          `order, and each of ${MAX_EXTRA_LISTINGS + 1} listings found bundles the others missed. Every bundle seen is ` +
           `kept (none is deleted for having been missed), but counts may be off.`
       ]
     }
@@ -572,12 +572,6 @@ function isBundleName(value: unknown): boolean {
 
 function isId(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0
-}
-
-function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
-  if (a.size !== b.size) return false
-  for (const id of a) if (!b.has(id)) return false
-  return true
 }
 
 /**
