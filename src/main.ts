@@ -99,7 +99,7 @@ export async function run(deps: RunDependencies = {}): Promise<void> {
       }
     })
     warnings.push(...read.warnings)
-    let inventory = read.inventory
+    const inventory = read.inventory
 
     plan = await core.group('Plan', async () => {
       const p = makePlan(s, inventory, (deps.now ?? Date.now)())
