@@ -1,6 +1,849 @@
 import './sourcemap-register.cjs';import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 9659:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+var __awaiter = (this && this.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.HttpClient = exports.HttpClientResponse = exports.HttpClientError = exports.MediaTypes = exports.Headers = exports.HttpCodes = void 0;
+exports.getProxyUrl = getProxyUrl;
+exports.isHttps = isHttps;
+const http = __importStar(__nccwpck_require__(8611));
+const https = __importStar(__nccwpck_require__(5692));
+const pm = __importStar(__nccwpck_require__(3335));
+const tunnel = __importStar(__nccwpck_require__(770));
+const undici_1 = __nccwpck_require__(6752);
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (exports.HttpCodes = HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (exports.Headers = Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (exports.MediaTypes = MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+exports.HttpClientError = HttpClientError;
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+exports.HttpClientResponse = HttpClientResponse;
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+            return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+    }
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? https : http;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+        }
+        return lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new undici_1.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return __awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+exports.HttpClient = HttpClient;
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 3335:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getProxyUrl = getProxyUrl;
+exports.checkBypass = checkBypass;
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
+        }
+    }
+    else {
+        return undefined;
+    }
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
+    }
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+
+/***/ }),
+
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -12,7 +855,6 @@ module.exports = __nccwpck_require__(218);
 /***/ 218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 var net = __nccwpck_require__(9278);
@@ -276,7 +1118,7 @@ if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
 } else {
   debug = function() {};
 }
-__webpack_unused_export__ = debug; // for test
+exports.debug = debug; // for test
 
 
 /***/ }),
@@ -284,7 +1126,6 @@ __webpack_unused_export__ = debug; // for test
 /***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 const Client = __nccwpck_require__(3701)
@@ -312,29 +1153,29 @@ const createRedirectInterceptor = __nccwpck_require__(5092)
 
 Object.assign(Dispatcher.prototype, api)
 
-__webpack_unused_export__ = Dispatcher
-__webpack_unused_export__ = Client
-__webpack_unused_export__ = Pool
-__webpack_unused_export__ = BalancedPool
-__webpack_unused_export__ = Agent
-module.exports.kT = ProxyAgent
-__webpack_unused_export__ = EnvHttpProxyAgent
-__webpack_unused_export__ = RetryAgent
-__webpack_unused_export__ = RetryHandler
+module.exports.Dispatcher = Dispatcher
+module.exports.Client = Client
+module.exports.Pool = Pool
+module.exports.BalancedPool = BalancedPool
+module.exports.Agent = Agent
+module.exports.ProxyAgent = ProxyAgent
+module.exports.EnvHttpProxyAgent = EnvHttpProxyAgent
+module.exports.RetryAgent = RetryAgent
+module.exports.RetryHandler = RetryHandler
 
-__webpack_unused_export__ = DecoratorHandler
-__webpack_unused_export__ = RedirectHandler
-__webpack_unused_export__ = createRedirectInterceptor
-__webpack_unused_export__ = {
+module.exports.DecoratorHandler = DecoratorHandler
+module.exports.RedirectHandler = RedirectHandler
+module.exports.createRedirectInterceptor = createRedirectInterceptor
+module.exports.interceptors = {
   redirect: __nccwpck_require__(1514),
   retry: __nccwpck_require__(2026),
   dump: __nccwpck_require__(8060),
   dns: __nccwpck_require__(379)
 }
 
-__webpack_unused_export__ = buildConnector
-__webpack_unused_export__ = errors
-__webpack_unused_export__ = {
+module.exports.buildConnector = buildConnector
+module.exports.errors = errors
+module.exports.util = {
   parseHeaders: util.parseHeaders,
   headerNameToString: util.headerNameToString
 }
@@ -388,11 +1229,11 @@ function makeDispatcher (fn) {
   }
 }
 
-__webpack_unused_export__ = setGlobalDispatcher
-__webpack_unused_export__ = getGlobalDispatcher
+module.exports.setGlobalDispatcher = setGlobalDispatcher
+module.exports.getGlobalDispatcher = getGlobalDispatcher
 
 const fetchImpl = (__nccwpck_require__(4398).fetch)
-__webpack_unused_export__ = async function fetch (init, options = undefined) {
+module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
   } catch (err) {
@@ -403,57 +1244,57 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(660).Headers
-/* unused reexport */ __nccwpck_require__(9051).Response
-/* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(5910).FormData
-__webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(8355).FileReader
+module.exports.Headers = __nccwpck_require__(660).Headers
+module.exports.Response = __nccwpck_require__(9051).Response
+module.exports.Request = __nccwpck_require__(9967).Request
+module.exports.FormData = __nccwpck_require__(5910).FormData
+module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
+module.exports.FileReader = __nccwpck_require__(8355).FileReader
 
 const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
-__webpack_unused_export__ = setGlobalOrigin
-__webpack_unused_export__ = getGlobalOrigin
+module.exports.setGlobalOrigin = setGlobalOrigin
+module.exports.getGlobalOrigin = getGlobalOrigin
 
 const { CacheStorage } = __nccwpck_require__(3245)
 const { kConstruct } = __nccwpck_require__(109)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
-__webpack_unused_export__ = new CacheStorage(kConstruct)
+module.exports.caches = new CacheStorage(kConstruct)
 
 const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
 
-__webpack_unused_export__ = deleteCookie
-__webpack_unused_export__ = getCookies
-__webpack_unused_export__ = getSetCookies
-__webpack_unused_export__ = setCookie
+module.exports.deleteCookie = deleteCookie
+module.exports.getCookies = getCookies
+module.exports.getSetCookies = getSetCookies
+module.exports.setCookie = setCookie
 
 const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
-__webpack_unused_export__ = parseMIMEType
-__webpack_unused_export__ = serializeAMimeType
+module.exports.parseMIMEType = parseMIMEType
+module.exports.serializeAMimeType = serializeAMimeType
 
 const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-/* unused reexport */ __nccwpck_require__(3726).WebSocket
-__webpack_unused_export__ = CloseEvent
-__webpack_unused_export__ = ErrorEvent
-__webpack_unused_export__ = MessageEvent
+module.exports.WebSocket = __nccwpck_require__(3726).WebSocket
+module.exports.CloseEvent = CloseEvent
+module.exports.ErrorEvent = ErrorEvent
+module.exports.MessageEvent = MessageEvent
 
-__webpack_unused_export__ = makeDispatcher(api.request)
-__webpack_unused_export__ = makeDispatcher(api.stream)
-__webpack_unused_export__ = makeDispatcher(api.pipeline)
-__webpack_unused_export__ = makeDispatcher(api.connect)
-__webpack_unused_export__ = makeDispatcher(api.upgrade)
+module.exports.request = makeDispatcher(api.request)
+module.exports.stream = makeDispatcher(api.stream)
+module.exports.pipeline = makeDispatcher(api.pipeline)
+module.exports.connect = makeDispatcher(api.connect)
+module.exports.upgrade = makeDispatcher(api.upgrade)
 
-__webpack_unused_export__ = MockClient
-__webpack_unused_export__ = MockPool
-__webpack_unused_export__ = MockAgent
-__webpack_unused_export__ = mockErrors
+module.exports.MockClient = MockClient
+module.exports.MockPool = MockPool
+module.exports.MockAgent = MockAgent
+module.exports.mockErrors = mockErrors
 
 const { EventSource } = __nccwpck_require__(1238)
 
-__webpack_unused_export__ = EventSource
+module.exports.EventSource = EventSource
 
 
 /***/ }),
@@ -28374,23 +29215,25 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1654);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3569);
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 1654:
+/***/ 3569:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  eF: () => (/* binding */ run)
 });
+
+// UNUSED EXPORTS: DRY_RUN_BANNER, movedChannels
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -28416,7 +29259,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -29261,7 +30104,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -29790,7 +30633,7 @@ const _summary = new Summary();
  * @deprecated use `core.summary`
  */
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
+const summary = (/* unused pure expression or super */ null && (_summary));
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
@@ -31229,7 +32072,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -31237,15 +32080,15 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function core_warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
  * @param message notice issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+function core_notice(message, properties = {}) {
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -31339,7 +32182,27 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 ;// CONCATENATED MODULE: ./src/capgo/errors.ts
+/**
+ * Capgo's codes for "this key may not do that" (docs/capgo-api.md, "Keys: roles and permissions").
+ * Capgo answers them with a 400, like any other refusal, and does not say which role is missing.
+ */
+const PERMISSION_DENIED_CODES = new Set([
+    'cannot_access_app',
+    'cannot_delete_bundle',
+    'cannot_promote_bundle',
+    'cannot_update_bundle_metadata',
+    'cannot_delete_channel'
+]);
 /**
  * The one error the API module throws. It carries what a user needs to act (HTTP status, Capgo's
  * error code, the route) and never the API key: every text that came from the server is redacted
@@ -31350,7 +32213,8 @@ class CapgoError extends Error {
     /** HTTP status, or undefined when no answer came (network error, timeout) or the client refused. */
     status;
     /** Capgo's error code (`cannot_delete_version`, ...) or one of ours: `network_error`, `timeout`,
-     * `invalid_response`, `redirect_refused`, `refused_by_client`. */
+     * `host_not_found`, `invalid_response`, `response_too_large`, `redirect_refused`,
+     * `refused_by_client`, `ip_locked_out`, `rate_limit_too_long`, `cancelled`. */
     code;
     /** e.g. `DELETE /bundle` */
     route;
@@ -31358,6 +32222,12 @@ class CapgoError extends Error {
     serverMessage;
     /** How many attempts were made before this error was final. */
     attempts;
+    /**
+     * True when Capgo refused because the key's role does not allow this call (`cannot_access_app`,
+     * `cannot_delete_bundle`, ...: `PERMISSION_DENIED_CODES`). The caller knows which role the step
+     * needs; Capgo's answer does not say.
+     */
+    permissionDenied;
     constructor(init) {
         super(init.message);
         this.status = init.status;
@@ -31365,28 +32235,548 @@ class CapgoError extends Error {
         this.route = init.route;
         this.serverMessage = init.serverMessage;
         this.attempts = init.attempts ?? 1;
+        this.permissionDenied = init.permissionDenied ?? PERMISSION_DENIED_CODES.has(init.code);
     }
 }
 const MAX_SERVER_TEXT = 300;
-/** Replace every occurrence of each secret in `text` with `***`, and shorten the result. */
+/** Longer texts are cut before they are searched, so a huge error page costs little. */
+const SEARCHED_CHARS = 64 * 1024;
+/** Encoded forms are searched only for secrets this long: shorter ones would match by chance. */
+const MIN_ENCODED_SECRET = 6;
+/** One case-insensitive pattern per secret, built once (the same key is redacted many times). */
+const patterns = new Map();
+/**
+ * Replace every occurrence of each secret in `text` with `***`, and shorten the result to `max`
+ * characters. Besides the secret itself, in any letter case, it finds the forms a server may echo:
+ * URL-encoded, JSON-escaped, hex, and base64 (standard and URL-safe, padded or not, and inside a
+ * longer base64 text such as a Basic authorization header).
+ */
 function redact(text, secrets, max = MAX_SERVER_TEXT) {
-    let out = text;
-    for (const secret of secrets) {
-        if (secret.length > 0)
-            out = out.split(secret).join('***');
-    }
-    // A key could also come back URL-encoded or JSON-escaped.
+    const cut = text.length > SEARCHED_CHARS;
+    let out = cut ? text.slice(0, SEARCHED_CHARS) : text;
+    let longest = 0;
     for (const secret of secrets) {
         if (secret.length === 0)
             continue;
-        const encoded = encodeURIComponent(secret);
-        if (encoded !== secret)
-            out = out.split(encoded).join('***');
-        const json = JSON.stringify(secret).slice(1, -1);
-        if (json !== secret)
-            out = out.split(json).join('***');
+        const entry = patternFor(secret);
+        longest = Math.max(longest, entry.longest);
+        out = out.replace(entry.pattern, '***');
     }
+    // A secret that straddled the cut left its beginning at the end: drop that tail.
+    if (cut)
+        out = `${out.slice(0, Math.max(0, out.length - longest))}…`;
     return out.length > max ? `${out.slice(0, max)}…` : out;
+}
+function patternFor(secret) {
+    let entry = patterns.get(secret);
+    if (!entry) {
+        const forms = [...new Set(secretForms(secret))].filter(form => form.length > 0);
+        forms.sort((a, b) => b.length - a.length);
+        entry = {
+            pattern: new RegExp(forms.map(escapeRegExp).join('|'), 'gi'),
+            longest: forms[0]?.length ?? 0
+        };
+        patterns.set(secret, entry);
+    }
+    return entry;
+}
+/** The secret and the forms a server may send it back in. */
+function secretForms(secret) {
+    const forms = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)];
+    if (secret.length < MIN_ENCODED_SECRET)
+        return forms;
+    const bytes = Buffer.from(secret, 'utf8');
+    forms.push(bytes.toString('hex'));
+    for (const base64 of base64Forms(bytes)) {
+        forms.push(base64, base64.replace(/\+/g, '-').replace(/\//g, '_'));
+    }
+    return forms;
+}
+/**
+ * The base64 characters that depend only on the secret's bytes, for each of the 3 positions the
+ * secret may start at inside a longer encoded text. The padded form is covered: it starts with the
+ * unpadded one.
+ */
+function base64Forms(bytes) {
+    const forms = [];
+    for (let offset = 0; offset < 3; offset++) {
+        const encoded = Buffer.concat([Buffer.alloc(offset), bytes])
+            .toString('base64')
+            .replace(/=+$/, '');
+        // Characters that mix bits of the prefix, or of whatever follows the secret, are left out.
+        const first = [0, 2, 3][offset] ?? 0;
+        const total = offset + bytes.length;
+        const last = Math.floor(total / 3) * 4 + (total % 3);
+        forms.push(encoded.slice(first, last));
+    }
+    return forms;
+}
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+;// CONCATENATED MODULE: ./src/plan/rollout.ts
+// The rollout rules: start a rollout of a bundle at a share, change its share, advance it through
+// `rollout_steps` (promoting after the last step), promote, abort, pause and resume. Pure.
+/** Basis points, as Capgo stores a share. */
+function toBps(percentage) {
+    return Math.round(percentage * 100);
+}
+/** The step after `share` in `steps`, or `promote` when `share` is at or past the last one. */
+function stepAfter(steps, share) {
+    const next = steps.find(step => toBps(step) > toBps(share));
+    return next === undefined ? 'promote' : next;
+}
+function rolloutName(rollout) {
+    return rollout.version ?? `bundle id ${rollout.versionId}`;
+}
+function planRollout(input) {
+    const { channel, before, target, rollout } = input;
+    const decision = {
+        action: 'none',
+        fields: {},
+        after: before?.rollout ?? null,
+        nextStep: null,
+        replaced: null,
+        errors: [],
+        warnings: []
+    };
+    const fail = (message) => {
+        decision.errors.push(message);
+        return decision;
+    };
+    if (before === null) {
+        return fail(`Channel "${channel}" does not exist: a rollout needs an existing channel with a bundle ` +
+            '(the bundle every device outside the rollout keeps). Put a bundle on it first.');
+    }
+    if (before.version === null) {
+        return fail(`Channel "${channel}" has no bundle: a rollout needs one for the devices outside the ` +
+            'rollout. Put a bundle on it first.');
+    }
+    const running = before.rollout;
+    if (rollout.promote || rollout.abort) {
+        const input = rollout.promote ? 'rollout_promote' : 'rollout_abort';
+        if (running === null) {
+            return fail(`No rollout runs on channel "${channel}": nothing to end (${input}).`);
+        }
+        decision.after = null;
+        if (rollout.promote) {
+            decision.action = 'promote';
+            decision.fields = { promoteToStable: true };
+            decision.promoted = { id: running.versionId, version: running.version };
+        }
+        else {
+            decision.action = 'abort';
+            decision.fields = { rollback: true };
+            decision.replaced = rolloutName(running);
+        }
+        return decision;
+    }
+    const steps = rollout.steps;
+    const startsTarget = target !== undefined && (running === null || running.versionId !== target.id);
+    if (target !== undefined && target.version === before.version) {
+        return fail(`Bundle "${target.version}" (${input.targetInput}) is already the bundle of channel ` +
+            `"${channel}": there is nothing to roll out.`);
+    }
+    if (startsTarget && (rollout.percentage !== undefined || steps !== undefined)) {
+        const share = rollout.percentage ?? steps[0];
+        if (rollout.pause === true) {
+            // Capgo unpauses a rollout whenever its bundle changes (docs/capgo-api.md, "Rollouts"), in
+            // the same write: a start sent paused would reach devices at once.
+            return fail(`"rollout_pause: true" cannot start a rollout of "${target.version}" on channel ` +
+                `"${channel}": Capgo starts every new rollout unpaused. Start it with a small share ` +
+                '(or "rollout_percentage: 0") and no "rollout_pause", then pause it in another run.');
+        }
+        if (running !== null) {
+            decision.replaced = rolloutName(running);
+            decision.warnings.push(`The rollout of "${rolloutName(running)}" on channel "${channel}" is replaced by a ` +
+                `rollout of "${target.version}"; "${rolloutName(running)}" is kept (not deleted) by ` +
+                'this run.');
+        }
+        decision.action = 'start';
+        decision.fields = {
+            rolloutVersion: target.version,
+            rolloutPercentageBps: toBps(share),
+            rolloutEnabled: true,
+            rolloutPaused: rollout.pause ?? false
+        };
+        decision.after = {
+            version: target.version,
+            versionId: target.id,
+            percentage: share,
+            enabled: true,
+            paused: rollout.pause ?? false,
+            pauseReason: null
+        };
+        decision.nextStep = steps ? stepAfter(steps, share) : null;
+        return decision;
+    }
+    if (running === null) {
+        const given = rollout.percentage !== undefined
+            ? 'rollout_percentage'
+            : steps !== undefined
+                ? 'rollout_steps'
+                : 'rollout_pause';
+        return fail(`No rollout runs on channel "${channel}": "${given}" needs one. Start one with "version" ` +
+            `or "promote_from" and "rollout_percentage" or "rollout_steps".`);
+    }
+    if (startsTarget) {
+        // `rollout_pause` alone with `version`/`promote_from`: it would pause another bundle's rollout.
+        return fail(`The rollout on channel "${channel}" is of "${rolloutName(running)}", not of ` +
+            `"${target.version}" (${input.targetInput}): "rollout_pause" pauses or resumes the ` +
+            `running rollout. To roll out "${target.version}", give "rollout_percentage" or ` +
+            '"rollout_steps".');
+    }
+    const after = { ...running };
+    const fields = {};
+    if (steps !== undefined) {
+        if (running.paused) {
+            const why = running.pauseReason ? `: "${running.pauseReason}"` : '';
+            return fail(`The rollout of "${rolloutName(running)}" on channel "${channel}" is paused${why}. ` +
+                'rollout_steps does not advance a paused rollout; resume it with "rollout_pause: false" ' +
+                'once the cause is fixed, or end it with "rollout_abort: true".');
+        }
+        const next = stepAfter(steps, running.percentage);
+        if (next === 'promote') {
+            decision.action = 'promote';
+            decision.fields = { promoteToStable: true };
+            decision.promoted = { id: running.versionId, version: running.version };
+            decision.after = null;
+            return decision;
+        }
+        decision.action = 'step';
+        fields.rolloutPercentageBps = toBps(next);
+        after.percentage = next;
+        if (!running.enabled) {
+            fields.rolloutEnabled = true;
+            after.enabled = true;
+        }
+        decision.nextStep = stepAfter(steps, next);
+    }
+    else if (rollout.percentage !== undefined) {
+        // A share asked for is a share devices get: a rollout that is set but not enabled (Capgo's
+        // default, or turned off in its dashboard) is enabled, as `rollout_steps` does.
+        if (toBps(rollout.percentage) !== toBps(running.percentage)) {
+            fields.rolloutPercentageBps = toBps(rollout.percentage);
+            after.percentage = rollout.percentage;
+        }
+        if (!running.enabled) {
+            fields.rolloutEnabled = true;
+            after.enabled = true;
+        }
+        if (Object.keys(fields).length > 0)
+            decision.action = 'set_share';
+    }
+    if (rollout.pause !== undefined && rollout.pause !== running.paused) {
+        if (decision.action === 'none')
+            decision.action = rollout.pause ? 'pause' : 'resume';
+        fields.rolloutPaused = rollout.pause;
+        after.paused = rollout.pause;
+        if (!rollout.pause)
+            after.pauseReason = null;
+    }
+    decision.fields = fields;
+    decision.after = after;
+    return decision;
+}
+
+;// CONCATENATED MODULE: ./src/plan/channel.ts
+// The channel rules: which bundle goes on `channel` (`version`, `promote_from`, `rollback`), its
+// settings and platforms, its rollout, the bundle's link and comment, and the narrowest request
+// that does it (`PUT /bundle` for a bundle change alone, `POST /channel` otherwise). Pure.
+
+const FIELD_MAP = [
+    { setting: 'public', api: 'public', snap: 'public' },
+    { setting: 'disableAutoUpdate', api: 'disableAutoUpdate', snap: 'disableAutoUpdate' },
+    {
+        setting: 'disableAutoUpdateUnderNative',
+        api: 'disableAutoUpdateUnderNative',
+        snap: 'disableAutoUpdateUnderNative'
+    },
+    { setting: 'allowDeviceSelfSet', api: 'allow_device_self_set', snap: 'allowDeviceSelfSet' },
+    { setting: 'allowEmulator', api: 'allow_emulator', snap: 'allowEmulator' },
+    { setting: 'allowDev', api: 'allow_dev', snap: 'allowDev' }
+];
+/** What Capgo gives a channel created without those fields. */
+const NEW_CHANNEL_DEFAULTS = {
+    version: null,
+    versionId: null,
+    public: false,
+    disableAutoUpdate: 'major',
+    disableAutoUpdateUnderNative: true,
+    allowDeviceSelfSet: false,
+    allowEmulator: true,
+    allowDev: true,
+    rollout: null
+};
+/**
+ * Reads a channel row's `version` (`{id, name}`, but a bare id, a bare name or `{id}` are read
+ * too), filling what is missing from the bundle list. undefined: no bundle on the channel.
+ */
+function bundleRefOf(value, bundlesById) {
+    if (value === null || value === undefined)
+        return undefined;
+    let id;
+    let name;
+    if (typeof value === 'number')
+        id = value;
+    else if (typeof value === 'string')
+        name = value;
+    else if (typeof value === 'object') {
+        const row = value;
+        if (typeof row.id === 'number')
+            id = row.id;
+        if (typeof row.name === 'string' && row.name !== '')
+            name = row.name;
+    }
+    if (name === undefined && id !== undefined)
+        name = bundlesById?.get(id)?.name;
+    // A bare name: the id from the bundle list (names are never reused), so that the row compares
+    // with a bundle by id like any other.
+    if (id === undefined && name !== undefined && bundlesById !== undefined) {
+        for (const bundle of bundlesById.values()) {
+            if (bundle.name === name && !bundle.deleted)
+                id = bundle.id;
+        }
+    }
+    return { id, name };
+}
+function rolloutOf(channel, bundlesById) {
+    const id = channel.rollout_version;
+    if (typeof id !== 'number')
+        return null;
+    const info = channel.rollout_version_info;
+    const name = info && typeof info.name === 'string' && info.id === id
+        ? info.name
+        : (bundlesById?.get(id)?.name ?? null);
+    return {
+        version: name,
+        versionId: id,
+        percentage: (channel.rolloutPercentageBps ?? 0) / 100,
+        enabled: channel.rolloutEnabled === true,
+        paused: typeof channel.rolloutPausedAt === 'string' && channel.rolloutPausedAt !== '',
+        pauseReason: channel.rolloutPauseReason ?? null
+    };
+}
+function snapshotOf(channel, bundlesById) {
+    const ref = bundleRefOf(channel.version, bundlesById);
+    return {
+        version: ref?.name ?? null,
+        versionId: ref?.id ?? null,
+        public: channel.public,
+        disableAutoUpdate: channel.disableAutoUpdate,
+        disableAutoUpdateUnderNative: channel.disableAutoUpdateUnderNative,
+        allowDeviceSelfSet: channel.allow_device_self_set,
+        allowEmulator: channel.allow_emulator,
+        allowDev: channel.allow_dev,
+        rollout: rolloutOf(channel, bundlesById)
+    };
+}
+function planChannel(settings, inventory, channels, bundlesById, errors, warnings) {
+    if (settings.channel === undefined)
+        return null;
+    const name = settings.channel;
+    const current = channels.get(name);
+    const before = current ? snapshotOf(current, bundlesById) : null;
+    const after = { ...(before ?? NEW_CHANNEL_DEFAULTS) };
+    const body = { app_id: settings.appId, channel: name };
+    const changes = [];
+    let settingsChanged = false;
+    const target = targetBundle(settings, inventory, channels, before, bundlesById, errors);
+    let bundleChange = false;
+    if (target !== undefined && settings.rollout === undefined) {
+        // By id; by name when Capgo gave only the name and the bundle list was not read.
+        const same = before !== null &&
+            (before.versionId !== null
+                ? target.id === before.versionId
+                : before.version !== null && target.version === before.version);
+        if (!same) {
+            after.version = target.version;
+            after.versionId = target.id;
+            body.version = target.version;
+            changes.push('version');
+            bundleChange = true;
+        }
+    }
+    for (const field of FIELD_MAP) {
+        const wanted = settings.channelFields[field.setting];
+        if (wanted === undefined)
+            continue;
+        if (before !== null && before[field.snap] === wanted)
+            continue;
+        after[field.snap] = wanted;
+        body[field.api] = wanted;
+        changes.push(field.api);
+        settingsChanged = true;
+    }
+    // Capgo never reports the platforms: a given value is always sent, and is not a change.
+    const platforms = { ...settings.platforms };
+    Object.assign(body, platforms);
+    const sendsPlatforms = Object.keys(platforms).length > 0;
+    let rolloutPlan = null;
+    let rolloutTarget = null;
+    if (settings.rollout !== undefined) {
+        const decision = planRollout({
+            channel: name,
+            before,
+            target: target ? { id: target.id, version: target.version } : undefined,
+            targetInput: target?.input ?? 'version',
+            rollout: settings.rollout
+        });
+        errors.push(...decision.errors);
+        warnings.push(...decision.warnings);
+        rolloutPlan = {
+            action: decision.action,
+            nextStep: decision.nextStep,
+            replaced: decision.replaced
+        };
+        if (decision.action !== 'none') {
+            Object.assign(body, decision.fields);
+            changes.push('rollout');
+            after.rollout = decision.after;
+            if (decision.promoted) {
+                after.versionId = decision.promoted.id;
+                after.version = decision.promoted.version;
+                changes.push('version');
+            }
+        }
+        const rolled = decision.promoted ??
+            (decision.after && { id: decision.after.versionId, version: decision.after.version });
+        if (rolled && rolled.version !== null)
+            rolloutTarget = { id: rolled.id, version: rolled.version };
+    }
+    const exists = current !== undefined;
+    let write = null;
+    if (!exists) {
+        write = { kind: 'upsert', body };
+    }
+    else if (settingsChanged || sendsPlatforms || changes.includes('rollout')) {
+        write = { kind: 'upsert', body };
+    }
+    else if (bundleChange && target !== undefined) {
+        // A bundle change alone: the narrow route, which an uploader key may call.
+        write = {
+            kind: 'set_bundle',
+            body: { app_id: settings.appId, version_id: target.id, channel_id: current.id }
+        };
+    }
+    const bundleTarget = target ? { id: target.id, version: target.version } : rolloutTarget;
+    const metadata = planMetadata(settings, bundleTarget, bundlesById, warnings);
+    return {
+        name,
+        exists,
+        id: current?.id ?? null,
+        before,
+        after,
+        write,
+        changes: exists ? changes : ['created', ...changes],
+        platforms,
+        ...(target ? { versionSource: target.source } : {}),
+        rollout: rolloutPlan,
+        metadata,
+        target: bundleTarget
+    };
+}
+/** The bundle of `version`, `promote_from` or `rollback`, checked to exist. */
+function targetBundle(settings, inventory, channels, before, bundlesById, errors) {
+    if (settings.version !== undefined) {
+        const bundles = inventory.bundles ?? [];
+        const found = newestNamed(bundles, settings.version);
+        if (!found) {
+            errors.push(`Bundle "${settings.version}" (version) is not among the ${bundles.length} bundles of ` +
+                `${settings.appId}: it was never uploaded, or it was deleted. Upload it first.`);
+            return undefined;
+        }
+        return { id: found.id, version: found.name, source: { kind: 'version' }, input: 'version' };
+    }
+    if (settings.promoteFrom !== undefined) {
+        const source = channels.get(settings.promoteFrom);
+        if (!source) {
+            errors.push(`Channel "${settings.promoteFrom}" (promote_from) does not exist.`);
+            return undefined;
+        }
+        const ref = bundleRefOf(source.version, bundlesById);
+        if (ref === undefined) {
+            errors.push(`Channel "${settings.promoteFrom}" (promote_from) has no bundle to promote.`);
+            return undefined;
+        }
+        if (ref.id === undefined || ref.name === undefined) {
+            errors.push(`Channel "${settings.promoteFrom}" (promote_from): Capgo did not say which bundle it has ` +
+                '(no id and name); nothing was changed.');
+            return undefined;
+        }
+        return {
+            id: ref.id,
+            version: ref.name,
+            source: { kind: 'promote_from', channel: source.name },
+            input: `promote_from "${source.name}"`
+        };
+    }
+    if (settings.rollback)
+        return rollbackTarget(settings, inventory, before, errors);
+    return undefined;
+}
+/** The most recent release that differs from the channel's bundle and still exists. */
+function rollbackTarget(settings, inventory, before, errors) {
+    const name = settings.channel;
+    const releases = inventory.releases?.[name];
+    const environment = settings.github.environment ?? `capgo/${settings.appId}/${name}`;
+    if (releases === undefined) {
+        errors.push(`rollback: the release history of channel "${name}" was not read from GitHub; nothing ` +
+            'was changed.');
+        return undefined;
+    }
+    const bundles = inventory.bundles ?? [];
+    const skipped = [];
+    for (const release of releases) {
+        if (release.version === before?.version)
+            continue;
+        const found = newestNamed(bundles, release.version);
+        if (found) {
+            return {
+                id: found.id,
+                version: found.name,
+                source: { kind: 'rollback', deploymentId: release.deploymentId },
+                input: 'rollback'
+            };
+        }
+        skipped.push(release.version);
+    }
+    errors.push(`rollback: the GitHub environment "${environment}" holds no earlier release of channel ` +
+        `"${name}" that differs from its bundle (${before?.version ?? 'none'}) and still exists` +
+        (skipped.length > 0 ? ` (deleted since: ${skipped.join(', ')})` : '') +
+        `; ${releases.length} release(s) read. Nothing was changed.`);
+    return undefined;
+}
+function newestNamed(bundles, name) {
+    let found;
+    for (const b of bundles) {
+        if (b.deleted || b.name !== name)
+            continue;
+        if (found === undefined || Date.parse(b.created_at) > Date.parse(found.created_at))
+            found = b;
+    }
+    return found;
+}
+/** `POST /bundle/metadata` with only the fields that differ from the bundle's current values. */
+function planMetadata(settings, target, bundlesById, warnings) {
+    if (settings.bundleLink === undefined && settings.bundleComment === undefined)
+        return null;
+    if (target === null) {
+        warnings.push('bundle_link / bundle_comment: this run puts no bundle on the channel and rolls none out; ' +
+            'nothing was set.');
+        return null;
+    }
+    const row = bundlesById.get(target.id);
+    const body = { app_id: settings.appId, version_id: target.id };
+    if (settings.bundleLink !== undefined && settings.bundleLink !== (row?.link ?? undefined)) {
+        body.link = settings.bundleLink;
+    }
+    if (settings.bundleComment !== undefined &&
+        settings.bundleComment !== (row?.comment ?? undefined)) {
+        body.comment = settings.bundleComment;
+    }
+    return body.link === undefined && body.comment === undefined ? null : body;
 }
 
 ;// CONCATENATED MODULE: ./src/pool.ts
@@ -31405,16 +32795,117 @@ async function forEachLimited(items, limit, task, stop = () => false) {
     return next;
 }
 
+;// CONCATENATED MODULE: ./src/roles.ts
+// The least Capgo role each step of the action needs, and the message a refusal gets. Capgo
+// answers a missing permission with a 400 that does not say which role was missing (see
+// docs/capgo-api.md, "Keys: roles and permissions"); the action knows which step it was.
+
+/** Capgo's role names, least first. */
+const ROLES = (/* unused pure expression or super */ null && (['app_reader', 'app_uploader', 'app_developer', 'app_admin']));
+const LEAST_ROLE = {
+    read: 'app_reader',
+    set_bundle: 'app_uploader',
+    bundle_metadata: 'app_uploader',
+    create_channel: 'app_developer',
+    link_device: 'app_developer',
+    unlink_device: 'app_developer',
+    update_channel: 'app_admin',
+    delete_channel: 'app_admin',
+    delete_bundle: 'app_admin'
+};
+const WHAT = {
+    read: 'reading the app',
+    set_bundle: 'putting the bundle on the channel (PUT /bundle)',
+    bundle_metadata: "setting the bundle's link and comment (POST /bundle/metadata)",
+    create_channel: 'creating the channel (POST /channel)',
+    update_channel: "changing the channel's settings or rollout (POST /channel)",
+    delete_channel: 'deleting the channel (DELETE /channel)',
+    link_device: 'linking a device (POST /device)',
+    unlink_device: 'unlinking a device (DELETE /device)',
+    delete_bundle: 'deleting bundles (DELETE /bundle)'
+};
+function isPermissionDenied(error) {
+    return error instanceof CapgoError && error.permissionDenied === true;
+}
+/**
+ * A refusal for lack of permission, said as what the user must change. Other errors keep their
+ * own message.
+ */
+function stepError(step, appId, error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!isPermissionDenied(error))
+        return message;
+    const role = LEAST_ROLE[step];
+    return (`The API key may not do this step: ${WHAT[step]} needs the role ${role} (or higher) on ` +
+        `${appId}. Give the key that role in Capgo (Organization settings → API keys), or use a key ` +
+        `that has it. Capgo said: ${message}`);
+}
+
+;// CONCATENATED MODULE: ./src/verify.ts
+// The read-back: after writing a channel, what Capgo holds must be what the plan wrote. Pure: the
+// comparison of the plan's `after` with the channel row read back.
+
+
+function bundleText(version, id) {
+    if (id === null)
+        return 'no bundle';
+    return version === null ? `bundle id ${id}` : `"${version}" (id ${id})`;
+}
+/**
+ * The differences between the channel the plan wrote and the one read back: its bundle (by id)
+ * and its rollout (bundle, share, enabled, paused). Empty when they agree.
+ */
+function channelDifferences(expected, actual, bundlesById) {
+    if (actual === undefined)
+        return ['the channel is gone'];
+    const found = snapshotOf(actual, bundlesById);
+    const differences = [];
+    if (found.versionId !== expected.versionId) {
+        differences.push(`its bundle is ${bundleText(found.version, found.versionId)}, expected ` +
+            bundleText(expected.version, expected.versionId));
+    }
+    const want = expected.rollout;
+    const got = found.rollout;
+    if (want === null && got !== null) {
+        differences.push(`a rollout of ${bundleText(got.version, got.versionId)} is still set`);
+    }
+    else if (want !== null && got === null) {
+        differences.push(`no rollout is set, expected ${bundleText(want.version, want.versionId)}`);
+    }
+    else if (want !== null && got !== null) {
+        if (got.versionId !== want.versionId) {
+            differences.push(`the rollout bundle is ${bundleText(got.version, got.versionId)}, expected ` +
+                bundleText(want.version, want.versionId));
+        }
+        if (toBps(got.percentage) !== toBps(want.percentage)) {
+            differences.push(`the rollout share is ${got.percentage} %, expected ${want.percentage} %`);
+        }
+        if (got.enabled !== want.enabled) {
+            differences.push(`the rollout is ${got.enabled ? 'enabled' : 'disabled'}, expected otherwise`);
+        }
+        if (got.paused !== want.paused) {
+            differences.push(`the rollout is ${got.paused ? 'paused' : 'running'}, expected otherwise`);
+        }
+    }
+    return differences;
+}
+
 ;// CONCATENATED MODULE: ./src/apply.ts
-// Carries a plan out against the API, in the order ACTION.md gives: delete_channel; create or
-// update the channel; unlink devices; link devices; delete bundles (explicit, then cleanup) with
-// bounded concurrency; then delete_all_bundles. It decides nothing: every write comes from the plan.
+// Carries a plan out against the API, in the order the README gives: delete_channel; create or
+// update the channel by the narrowest route, then read it back; set the bundle's link and comment;
+// unlink devices; link devices; delete bundles (explicit, then cleanup) with bounded concurrency;
+// then delete_all_bundles. It decides nothing: every write comes from the plan.
+
+
+
 
 
 function emptyResult() {
     return {
         deletedChannel: null,
         channelWritten: false,
+        channelVerified: false,
+        metadataWritten: false,
         linked: [],
         unlinked: [],
         failedDevices: [],
@@ -31428,9 +32919,10 @@ function emptyResult() {
 async function applyPlan(api, plan, options) {
     const result = emptyResult();
     const log = options.log ?? (() => undefined);
+    const app = plan.appId;
     try {
         if (plan.deleteChannel?.exists) {
-            const outcome = await api.deleteChannel(plan.appId, plan.deleteChannel.name);
+            const outcome = await step('delete_channel', app, () => api.deleteChannel(app, plan.deleteChannel.name));
             if (outcome === 'not_found') {
                 result.warnings.push(`Channel "${plan.deleteChannel.name}" was already gone when deleted.`);
             }
@@ -31439,26 +32931,54 @@ async function applyPlan(api, plan, options) {
                 log(`Deleted channel "${plan.deleteChannel.name}".`);
             }
         }
-        if (plan.channel?.upsert) {
-            await api.upsertChannel(plan.channel.upsert);
+        const channel = plan.channel;
+        if (channel?.write) {
+            const write = channel.write;
+            if (write.kind === 'set_bundle') {
+                await step('set_bundle', app, () => api.setChannelBundle(write.body));
+                log(`Put bundle "${channel.after.version}" on channel "${channel.name}" (PUT /bundle).`);
+            }
+            else {
+                const kind = channel.exists ? 'update_channel' : 'create_channel';
+                await step(kind, app, () => api.upsertChannel(write.body));
+                log(`${channel.exists ? 'Updated' : 'Created'} channel "${channel.name}".`);
+            }
             result.channelWritten = true;
-            log(`${plan.channel.exists ? 'Updated' : 'Created'} channel "${plan.channel.name}".`);
+            const found = await api.getChannel(app, channel.name);
+            const differences = channelDifferences(channel.after, found);
+            if (differences.length > 0) {
+                result.readBack = found ? snapshotOf(found) : null;
+                result.fatal =
+                    `Channel "${channel.name}" read back after the write is not what this run wrote: ` +
+                        `${differences.join('; ')}. Someone else changed the channel meanwhile, or Capgo did ` +
+                        'not apply the change. Nothing else was changed.';
+                return result;
+            }
+            result.channelVerified = true;
+            log(`Channel "${channel.name}" read back: as written.`);
+        }
+        if (channel?.metadata) {
+            const body = channel.metadata;
+            await step('bundle_metadata', app, () => api.setBundleMetadata(body));
+            result.metadataWritten = true;
+            log(`Set the ${[body.link ? 'link' : '', body.comment ? 'comment' : ''].filter(Boolean).join(' and ')} of bundle "${channel.target?.version}".`);
         }
     }
     catch (error) {
-        result.fatal = describe(error);
+        result.fatal = error instanceof StepFailure ? error.message : describe(error);
         return result;
     }
     for (const device of plan.unlinks) {
         if (device.action === 'already')
             continue;
         try {
-            await api.unlinkDevice(plan.appId, device.deviceId);
+            await api.unlinkDevice(app, device.deviceId);
             result.unlinked.push(device.deviceId);
         }
         catch (error) {
-            if (isKeyRejected(error))
-                return stop(result, error);
+            if (isKeyRejected(error) || isPermissionDenied(error)) {
+                return stop(result, stepError('unlink_device', app, error));
+            }
             result.failedDevices.push({ deviceId: device.deviceId, error: describe(error) });
         }
     }
@@ -31466,22 +32986,37 @@ async function applyPlan(api, plan, options) {
         if (device.action === 'already' || !plan.channel)
             continue;
         try {
-            await api.linkDevice(plan.appId, device.deviceId, plan.channel.name);
+            await api.linkDevice(app, device.deviceId, plan.channel.name);
             result.linked.push(device.deviceId);
         }
         catch (error) {
-            if (isKeyRejected(error))
-                return stop(result, error);
+            if (isKeyRejected(error) || isPermissionDenied(error)) {
+                return stop(result, stepError('link_device', app, error));
+            }
             result.failedDevices.push({ deviceId: device.deviceId, error: describe(error) });
         }
     }
     for (const phase of plan.deletions) {
-        log(`Deleting ${phase.decisions.length} bundles (${phase.phase}), ${options.concurrency} at a time.`);
-        await deleteBundles(api, plan.appId, phase.decisions, options.concurrency, result);
+        const count = phase.decisions.length;
+        log(`Deleting ${count} ${count === 1 ? 'bundle' : 'bundles'}` +
+            `${phase.phase === 'delete_all_bundles' ? ' (delete_all_bundles)' : ''}, ` +
+            `${options.concurrency} at a time.`);
+        await deleteBundles(api, app, phase.decisions, options.concurrency, result);
         if (result.fatal)
             break;
     }
     return result;
+}
+/** A step's failure, already said as the user must read it (the role it needs, when refused). */
+class StepFailure extends Error {
+}
+async function step(kind, appId, action) {
+    try {
+        return await action();
+    }
+    catch (error) {
+        throw new StepFailure(stepError(kind, appId, error));
+    }
 }
 /** `concurrency` deletions in flight; a failure is recorded and the rest go on; a 401 stops. */
 async function deleteBundles(api, appId, decisions, concurrency, result) {
@@ -31499,6 +33034,9 @@ async function deleteBundles(api, appId, decisions, concurrency, result) {
             }
             if (isKeyRejected(error))
                 result.fatal = describe(error);
+            // Every other deletion would be refused the same way: stop, and say which role it needs.
+            if (isPermissionDenied(error))
+                result.fatal = stepError('delete_bundle', appId, error);
             result.failedBundles.push({ version: decision.version, error: describe(error) });
         }
     }, () => result.fatal !== undefined);
@@ -31508,8 +33046,8 @@ async function deleteBundles(api, appId, decisions, concurrency, result) {
 function isKeyRejected(error) {
     return error instanceof CapgoError && error.status === 401;
 }
-function stop(result, error) {
-    result.fatal = describe(error);
+function stop(result, message) {
+    result.fatal = message;
     return result;
 }
 function describe(error) {
@@ -31522,26 +33060,527 @@ const ACTION_NAME = 'capgo-release';
 const ACTION_VERSION = '1.0.0';
 const USER_AGENT = `${ACTION_NAME}/${ACTION_VERSION} (+https://github.com/marketplace/actions/capgo-release)`;
 
+;// CONCATENATED MODULE: ./src/capgo/ratelimit.ts
+/** Added to the reset Capgo names, so the first request after the pause is not a hair early. */
+const RATE_LIMIT_MARGIN_MS = 200;
+/** Retry-After and X-RateLimit-Reset count whole seconds: an ask this much over the cap is kept. */
+const WHOLE_SECOND_TOLERANCE_MS = 1000;
+/**
+ * An absolute reset time (X-RateLimit-Reset, an HTTP date) is read with the runner's clock; when a
+ * relative wait came too, the absolute one may extend it by this much at most, so a runner whose
+ * clock is off does not turn a 2 s pause into a failure.
+ */
+const CLOCK_SKEW_ALLOWANCE_MS = 5000;
+/** Capgo's reason for the 429 of an IP locked out after failed logins. */
+const LOCKOUT_REASON = 'too_many_failed_auth_attempts';
+/**
+ * One gate for every request of a client. `close` shuts it until a time (a later close wins);
+ * `pass` resolves once it is open.
+ */
+class RateLimitGate {
+    sleep;
+    now;
+    gate;
+    constructor(sleep, now) {
+        this.sleep = sleep;
+        this.now = now;
+    }
+    /** Waits while the gate is closed, including closes that happen during the wait. */
+    async pass() {
+        for (let gate = this.gate; gate; gate = this.gate)
+            await gate.opened;
+    }
+    /** Shut the gate until `until` (ms on `now`'s clock), unless it is already shut until later. */
+    close(until) {
+        if (this.gate && this.gate.until >= until)
+            return;
+        const gate = { until, opened: Promise.resolve() };
+        gate.opened = this.sleep(Math.max(0, until - this.now())).then(() => {
+            if (this.gate === gate)
+                this.gate = undefined;
+        });
+        this.gate = gate;
+    }
+    /** How long until the gate opens (0 when open). */
+    remainingMs() {
+        return this.gate ? Math.max(0, this.gate.until - this.now()) : 0;
+    }
+}
+/**
+ * How long Capgo asks to wait, in ms from `now`, from every place it may say so: `Retry-After`
+ * (seconds or an HTTP date), `X-RateLimit-Reset` (epoch seconds), `moreInfo.retryAfterSeconds`,
+ * `moreInfo.rateLimitResetAt` (epoch ms). The latest wins. Undefined when none is readable.
+ */
+function askedWaitMs(headers, moreInfo, now) {
+    const relative = [];
+    const absolute = [];
+    const retryAfter = headerValue(headers['retry-after']);
+    if (retryAfter !== undefined) {
+        if (/^\d+(\.\d+)?$/.test(retryAfter))
+            relative.push(Number(retryAfter) * 1000);
+        else {
+            const date = Date.parse(retryAfter);
+            if (Number.isFinite(date))
+                absolute.push(date - now);
+        }
+    }
+    const resetSeconds = Number(headerValue(headers['x-ratelimit-reset']) ?? NaN);
+    if (Number.isFinite(resetSeconds) && resetSeconds > 0)
+        absolute.push(resetSeconds * 1000 - now);
+    const bodySeconds = moreInfo?.retryAfterSeconds;
+    if (typeof bodySeconds === 'number' && Number.isFinite(bodySeconds) && bodySeconds >= 0) {
+        relative.push(bodySeconds * 1000);
+    }
+    const resetAt = moreInfo?.rateLimitResetAt;
+    if (typeof resetAt === 'number' && Number.isFinite(resetAt) && resetAt > 0) {
+        absolute.push(resetAt - now);
+    }
+    if (relative.length + absolute.length === 0)
+        return undefined;
+    const fromRelative = relative.length > 0 ? Math.max(...relative) : undefined;
+    let wait = fromRelative ?? 0;
+    for (const value of absolute) {
+        const bounded = fromRelative === undefined ? value : Math.min(value, fromRelative + CLOCK_SKEW_ALLOWANCE_MS);
+        wait = Math.max(wait, bounded);
+    }
+    return Math.max(0, Math.ceil(wait));
+}
+/** True when a wait of `askedMs` is within `capMs`, allowing for whole-second headers. */
+function withinCap(askedMs, capMs) {
+    return askedMs <= capMs + WHOLE_SECOND_TOLERANCE_MS;
+}
+/** "14 min 30 s", "45 s". */
+function formatDuration(ms) {
+    const seconds = Math.max(0, Math.ceil(ms / 1000));
+    const minutes = Math.floor(seconds / 60);
+    const rest = seconds % 60;
+    if (minutes === 0)
+        return `${rest} s`;
+    return rest === 0 ? `${minutes} min` : `${minutes} min ${rest} s`;
+}
+function headerValue(value) {
+    const text = Array.isArray(value) ? value[0] : value;
+    return text === undefined || text.trim() === '' ? undefined : text.trim();
+}
+
+;// CONCATENATED MODULE: ./src/capgo/classify.ts
+
+
+function classify(ctx, route, url, result, attempt) {
+    if (result.kind === 'failed')
+        return classifyFailure(ctx, route, url, result, attempt);
+    const { status, headers, text } = result.answer;
+    const parsed = parseJson(text);
+    const isHtml = /^\s*</.test(text) || String(headers['content-type'] ?? '').includes('html');
+    const body = parsed.ok && isObject(parsed.value) ? parsed.value : {};
+    // Any answer naming an error is one, whatever its status: `200 {"error": ...}` did not succeed.
+    const named = typeof body.error === 'string';
+    if (status >= 200 && status < 300 && !named) {
+        if (parsed.ok)
+            return { kind: 'ok', value: parsed.value };
+        // A 2xx with a body cut short: the server acted, the answer is unusable. Try again.
+        return {
+            kind: 'retry',
+            mayHaveActed: true,
+            error: new CapgoError({
+                status,
+                code: 'invalid_response',
+                route,
+                attempts: attempt,
+                message: `${route}: HTTP ${status} with a body that is not valid JSON (cut short?)`
+            })
+        };
+    }
+    const code = named ? ctx.clean(body.error, 80) : `http_${status}`;
+    const serverMessage = typeof body.message === 'string'
+        ? ctx.clean(body.message)
+        : isHtml
+            ? 'an HTML page (a proxy or gateway error page?)'
+            : text.trim() === ''
+                ? undefined
+                : ctx.clean(text);
+    // Every answer error carries the same facts; only the lead of its message differs.
+    const answerError = (lead, errorCode = code) => new CapgoError({
+        status,
+        code: errorCode,
+        route,
+        attempts: attempt,
+        serverMessage,
+        message: `${route}: ${lead} (HTTP ${status}${code === `http_${status}` ? '' : `, ${code}`})` +
+            (serverMessage ? `: ${serverMessage}` : '')
+    });
+    if (status === 401) {
+        return {
+            kind: 'final',
+            stopsClient: true,
+            error: answerError('the API key was rejected; check the api_key secret (the raw key, no "Bearer ")')
+        };
+    }
+    if (status >= 300 && status < 400) {
+        const location = ctx.clean(String(headers.location ?? ''), 120);
+        return {
+            kind: 'final',
+            error: new CapgoError({
+                status,
+                code: 'redirect_refused',
+                route,
+                attempts: attempt,
+                message: `${route}: HTTP ${status} redirect${location ? ` to ${location}` : ''} not followed, so the API key is not sent elsewhere; set api_url to the final address`
+            })
+        };
+    }
+    if (status === 429)
+        return classifyRateLimit(ctx, route, headers, body, attempt, serverMessage);
+    if (status >= 500) {
+        return { kind: 'retry', mayHaveActed: true, error: answerError('server error') };
+    }
+    return { kind: 'final', error: answerError('refused') };
+}
+function classifyFailure(ctx, route, url, result, attempt) {
+    const error = (code, what) => new CapgoError({
+        status: undefined,
+        code,
+        route,
+        attempts: attempt,
+        message: `${route}: ${ctx.clean(what, 400)}`
+    });
+    const detail = ctx.clean(result.detail, 200);
+    switch (result.failure) {
+        case 'timeout':
+            return {
+                kind: 'retry',
+                mayHaveActed: true,
+                error: error('timeout', `no complete answer within ${seconds(ctx.timeoutMs)} s`)
+            };
+        case 'refused':
+            // Nothing reached a server: nothing was done.
+            return {
+                kind: 'retry',
+                mayHaveActed: false,
+                error: error('network_error', `connection refused by ${url.host} (is api_url right? nothing is listening there)`)
+            };
+        case 'host_not_found':
+            return {
+                kind: 'final',
+                error: error('host_not_found', `the host ${url.hostname} was not found (DNS); check api_url`)
+            };
+        case 'dns_temporary':
+            return {
+                kind: 'retry',
+                mayHaveActed: false,
+                error: error('network_error', `the host ${url.hostname} could not be resolved just now (temporary DNS failure)`)
+            };
+        case 'too_large':
+            return {
+                kind: 'final',
+                error: error('response_too_large', `the answer is larger than ${ctx.maxResponseBytes} bytes (${detail}); not read further`)
+            };
+        case 'dropped':
+            return {
+                kind: 'retry',
+                mayHaveActed: true,
+                error: error('network_error', `the connection was dropped (${detail})`)
+            };
+        default:
+            return {
+                kind: 'retry',
+                mayHaveActed: true,
+                error: error('network_error', `network error (${detail})`)
+            };
+    }
+}
+function classifyRateLimit(ctx, route, headers, body, attempt, serverMessage) {
+    const moreInfo = isObject(body.moreInfo) ? body.moreInfo : undefined;
+    const asked = askedWaitMs(headers, moreInfo, ctx.now());
+    const code = typeof body.error === 'string' ? ctx.clean(body.error, 80) : 'http_429';
+    const make = (errorCode, message) => new CapgoError({
+        status: 429,
+        code: errorCode,
+        route,
+        attempts: attempt,
+        serverMessage,
+        message
+    });
+    if (moreInfo?.reason === LOCKOUT_REASON || body.error === LOCKOUT_REASON) {
+        const duration = asked === undefined ? 'up to 15 min' : `another ${formatDuration(asked)}`;
+        return {
+            kind: 'final',
+            stopsClient: true,
+            error: make('ip_locked_out', `${route}: the runner's IP address is locked out by Capgo after too many failed logins ` +
+                `(missing or wrong API keys) for ${duration}; every request from it is refused until ` +
+                `then. Check the api_key secret, and re-run after that time (HTTP 429, ${LOCKOUT_REASON})`)
+        };
+    }
+    if (asked !== undefined && !withinCap(asked, ctx.maxRetryAfterMs)) {
+        return {
+            kind: 'final',
+            stopsClient: true,
+            error: make(code, `${route}: rate limited: Capgo asks for a pause of ${formatDuration(asked)}, longer than ` +
+                `the ${formatDuration(ctx.maxRetryAfterMs)} this run waits; stopped rather than send ` +
+                `requests that would push the limit back (HTTP 429, ${code})`)
+        };
+    }
+    const waitMs = Math.min(asked ?? ctx.backoff(attempt), ctx.maxRetryAfterMs + 1000);
+    return {
+        kind: 'retry',
+        mayHaveActed: false,
+        pauseMs: waitMs,
+        error: make(code, `${route}: rate limited (HTTP 429${code === 'http_429' ? '' : `, ${code}`}); every request waits ${formatDuration(waitMs)}`)
+    };
+}
+function seconds(ms) {
+    return String(Math.round(ms) / 1000);
+}
+function parseJson(text) {
+    try {
+        return { ok: true, value: JSON.parse(text) };
+    }
+    catch {
+        return { ok: false };
+    }
+}
+function isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+;// CONCATENATED MODULE: ./src/capgo/http.ts
+// One HTTP attempt: a hard deadline from the first byte sent to the last byte read, a cap on the
+// body's size, and network errors sorted into what a user can act on.
+
+
+/**
+ * Sends one request through `client` and reads the whole answer. `@actions/http-client`'s own
+ * `socketTimeout` only fires on a silent socket: a server that trickles its headers a byte at a
+ * time, or sends `102 Processing` forever, never trips it. An AbortSignal on the request enforces
+ * the deadline whatever the server does.
+ */
+function sendOnce(client, request) {
+    return new Promise(resolve => {
+        const controller = new AbortController();
+        let settled = false;
+        let message;
+        const finish = (result) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(deadline);
+            resolve(result);
+        };
+        const fail = (failure, detail) => {
+            if (settled)
+                return;
+            finish({ kind: 'failed', failure, detail });
+            // Free the socket and stop reading: nothing more of this answer is wanted.
+            controller.abort();
+            message?.destroy();
+        };
+        const deadline = setTimeout(() => fail('timeout', `deadline of ${request.timeoutMs} ms passed`), request.timeoutMs);
+        const onResponse = (error, response) => {
+            if (settled)
+                return;
+            if (error || !response) {
+                const sorted = sortNetworkError(error);
+                fail(sorted.failure, sorted.detail);
+                return;
+            }
+            message = response.message;
+            readBody(message, request.maxResponseBytes, finish, fail);
+        };
+        try {
+            client.requestRawWithCallback(requestInfo(client, request, controller.signal), request.data, onResponse);
+        }
+        catch (error) {
+            const sorted = sortNetworkError(error);
+            fail(sorted.failure, sorted.detail);
+        }
+    });
+}
+function requestInfo(client, request, signal) {
+    const { url } = request;
+    const usingSsl = url.protocol === 'https:';
+    const headers = { ...request.headers };
+    if (client.userAgent)
+        headers['user-agent'] = client.userAgent;
+    return {
+        parsedUrl: url,
+        httpModule: usingSsl ? external_node_https_namespaceObject : external_node_http_,
+        options: {
+            // URL keeps the brackets of an IPv6 literal ("[::1]"); a socket wants the bare address.
+            host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+            port: url.port ? Number(url.port) : usingSsl ? 443 : 80,
+            path: url.pathname + url.search,
+            method: request.method,
+            headers,
+            // The client's agent: kept-alive sockets, and the proxy from the environment when set.
+            agent: client.getAgent(url.toString()),
+            signal
+        }
+    };
+}
+function readBody(message, maxBytes, finish, fail) {
+    const declared = Number(message.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+        fail('too_large', `the answer declares ${declared} bytes`);
+        return;
+    }
+    let chunks = [];
+    let size = 0;
+    message.on('data', (chunk) => {
+        size += chunk.length;
+        if (size > maxBytes) {
+            chunks = [];
+            fail('too_large', `the answer passed ${maxBytes} bytes`);
+            return;
+        }
+        chunks.push(chunk);
+    });
+    message.on('end', () => {
+        // A body shorter than its content-length is an answer cut short.
+        if (Number.isFinite(declared) && size < declared) {
+            fail('dropped', 'answer cut short');
+            return;
+        }
+        finish({
+            kind: 'answer',
+            answer: {
+                status: message.statusCode ?? 0,
+                headers: message.headers,
+                text: Buffer.concat(chunks, size).toString('utf8')
+            }
+        });
+    });
+    message.on('error', error => {
+        const sorted = sortNetworkError(error);
+        fail(sorted.failure, sorted.detail);
+    });
+    message.on('aborted', () => fail('dropped', 'answer cut short (aborted)'));
+    message.on('close', () => {
+        if (!message.complete)
+            fail('dropped', 'answer cut short (connection closed)');
+    });
+}
+function sortNetworkError(error) {
+    const err = (error ?? {});
+    const code = typeof err.code === 'string' ? err.code : '';
+    const detail = typeof err.message === 'string' ? err.message : String(error);
+    switch (code) {
+        case 'ECONNREFUSED':
+            return { failure: 'refused', detail };
+        case 'ENOTFOUND':
+            return { failure: 'host_not_found', detail };
+        case 'EAI_AGAIN':
+            return { failure: 'dns_temporary', detail };
+        case 'ETIMEDOUT':
+            return { failure: 'timeout', detail };
+        case 'ECONNRESET':
+        case 'EPIPE':
+        case 'UND_ERR_SOCKET':
+        case 'ECONNABORTED':
+            return { failure: 'dropped', detail };
+    }
+    // http-client's idle socketTimeout.
+    if (/request timeout/i.test(detail))
+        return { failure: 'timeout', detail };
+    if (/socket hang up|aborted|premature close/i.test(detail))
+        return { failure: 'dropped', detail };
+    return { failure: 'other', detail };
+}
+
+;// CONCATENATED MODULE: ./src/capgo/listing.ts
+// Reading a whole listing (GET /bundle, GET /channel) page by page, at the fewest requests Capgo
+// allows (docs/capgo-api.md, "Bundles" and "Channels"). Capgo's page P always starts at row 50P;
+// with its paging defect a page P >= 1 holds up to (10P + 1) * 50 - 50P rows (capped by the
+// database, 1,000), on a fixed server 50. Asking next for the page that starts right after the
+// last row received reads each row about once either way.
+/** Capgo's page size: page P starts at row P * PAGE_SIZE. */
+const PAGE_SIZE = 50;
+/** A bound on pages and requests, so a server that never ends a listing cannot keep the step running. */
+const MAX_PAGES = 20_000;
+/** What a page request gave: its rows, or the end of the listing (e.g. `cannot_get_bundle`). */
+const END_OF_LISTING = Symbol('end of listing');
+/** Every row of a listing, each once. */
+async function readListing(options) {
+    const seen = new Set();
+    const rows = [];
+    // The order value at each row offset, and the offsets where a page started: enough to tell
+    // whether a page boundary fell inside a run of equal values.
+    const orderAt = [];
+    const starts = [];
+    let requests = 0;
+    let next = 0;
+    let parallel = false;
+    for (;;) {
+        if (requests >= MAX_PAGES || next >= MAX_PAGES)
+            throw options.tooLong();
+        const width = Math.min(parallel ? options.concurrency : 1, MAX_PAGES - next);
+        const pages = Array.from({ length: width }, (_, i) => next + i);
+        requests += pages.length;
+        let reached = next * PAGE_SIZE;
+        // A failure past the end of the list (a page never needed) does not fail the listing: pages
+        // are taken in order, and the first end or short page stops the reading.
+        const settled = await Promise.allSettled(pages.map(options.fetchPage));
+        for (const [index, outcome] of settled.entries()) {
+            const page = pages[index] ?? 0;
+            if (outcome.status === 'rejected')
+                throw outcome.reason;
+            const result = outcome.value;
+            if (result === END_OF_LISTING)
+                return done();
+            if (!Array.isArray(result))
+                throw options.notAList();
+            const start = page * PAGE_SIZE;
+            for (const [offset, raw] of result.entries()) {
+                const row = options.checkRow(raw);
+                if (options.orderField !== undefined) {
+                    const value = row[options.orderField];
+                    orderAt[start + offset] = typeof value === 'string' ? value : undefined;
+                }
+                if (seen.has(row.id))
+                    continue;
+                seen.add(row.id);
+                rows.push(row);
+            }
+            if (page > 0 && result.length > 0)
+                starts.push(start);
+            // Page 1 tells the server's kind: exactly 50 rows is a fixed server (or a short list).
+            if (page === 1)
+                parallel = result.length === PAGE_SIZE && options.concurrency > 1;
+            if (result.length < PAGE_SIZE)
+                return done();
+            reached = Math.max(reached, start + result.length);
+        }
+        next = Math.floor(reached / PAGE_SIZE);
+    }
+    function done() {
+        const tieAtBoundary = starts.some(start => orderAt[start - 1] !== undefined && orderAt[start - 1] === orderAt[start]);
+        return { rows, tieAtBoundary, requests };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/capgo/client.ts
 
 
 
-/** Capgo serves 50 rows a page; anything past the first 50 of a page is the paging defect. */
-const PAGE_SIZE = 50;
-/** A bound on pages, so a server that never ends a listing cannot keep the step running. */
-const MAX_PAGES = 20_000;
-const defaultSleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
-const NETWORK_ERROR_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'EPIPE',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-    'ENOTFOUND',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'UND_ERR_SOCKET'
-]);
+
+
+
+
+
+
+/** Extra full listings of bundles when upload times tie across a page boundary. */
+const MAX_EXTRA_LISTINGS = 3;
+/** Default cap on one answer's body. */
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** `{"status":"ok"}` or `{"status":"success", ...}`: the answer of every write. */
+const WRITE_OK = {
+    check: value => isObject(value) && (value.status === 'ok' || value.status === 'success'),
+    what: 'a write answered without "status": "ok"'
+};
+const A_LIST = { check: Array.isArray, what: 'a page that is not a list' };
 /** The one real `CapgoApi`: Capgo's REST API over `@actions/http-client`. */
 class HttpCapgoApi {
     http;
@@ -31552,12 +33591,21 @@ class HttpCapgoApi {
     backoffBaseMs;
     backoffMaxMs;
     maxRetryAfterMs;
+    maxResponseBytes;
     sleep;
+    now;
     random;
     onRetry;
     listConcurrency;
-    /** Set by the first 401: every later call fails at once, so a bad key is not tried again. */
-    keyRejected;
+    gate;
+    classifyContext;
+    /** Waits of the default sleep, ended early by dispose() so no timer holds the process. */
+    pendingSleeps = new Map();
+    /**
+     * Set by a 401, Capgo's IP lockout, or a rate-limit pause longer than allowed: every later call
+     * fails at once with this reason, so nothing more is sent that could only make it worse.
+     */
+    stopped;
     disposed = false;
     constructor(options) {
         this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -31567,33 +33615,72 @@ class HttpCapgoApi {
         this.backoffBaseMs = options.backoffBaseMs ?? 1000;
         this.backoffMaxMs = options.backoffMaxMs ?? 30_000;
         this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
-        this.sleep = options.sleep ?? defaultSleep;
+        this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+        this.sleep = options.sleep ?? (ms => this.defaultSleep(ms));
+        this.now = options.now ?? Date.now;
         this.random = options.random ?? Math.random;
         this.onRetry = options.onRetry;
         this.listConcurrency = Math.max(1, Math.floor(options.listConcurrency ?? 1));
+        this.gate = new RateLimitGate(this.sleep, this.now);
+        this.classifyContext = {
+            timeoutMs: this.timeoutMs,
+            maxResponseBytes: this.maxResponseBytes,
+            maxRetryAfterMs: this.maxRetryAfterMs,
+            now: this.now,
+            backoff: attempt => this.backoff(attempt),
+            clean: (text, max) => this.clean(text, max)
+        };
         this.http = new lib_HttpClient(options.userAgent ?? USER_AGENT, [], {
             // Retries are ours (they know which writes are safe to repeat); redirects are refused so the
             // key is never sent to a host the user did not name.
             allowRetries: false,
             allowRedirects: false,
             keepAlive: true,
+            // The idle timeout; sendOnce adds the deadline for the whole attempt.
             socketTimeout: this.timeoutMs
         });
     }
-    /** Close kept-alive connections. */
+    /** Close kept-alive connections and end every wait. */
     dispose() {
         this.disposed = true;
+        for (const [timer, wake] of this.pendingSleeps) {
+            clearTimeout(timer);
+            wake();
+        }
+        this.pendingSleeps.clear();
         this.http.dispose();
     }
     // ---- bundles -----------------------------------------------------------------------------
     async listBundles(appId) {
-        const rows = await this.listAll('/bundle', appId, 'cannot_get_bundle');
-        for (const row of rows) {
-            if (typeof row.name !== 'string' || typeof row.created_at !== 'string') {
-                throw this.invalidResponse('GET /bundle', `a bundle row without a name or created_at`);
+        const first = await this.readBundles(appId);
+        if (!first.tieAtBoundary)
+            return { bundles: first.rows, warnings: [] };
+        // Capgo orders by created_at alone: rows with an equal upload time on both sides of a page
+        // boundary come in any order, so one may be skipped and another read twice. Read again and
+        // keep every bundle seen, until a listing finds none that the earlier ones missed. (Waiting
+        // for two listings to agree would never end: the tied rows come in a new order each time.)
+        const union = new Map(first.rows.map(row => [row.id, row]));
+        for (let extra = 1; extra <= MAX_EXTRA_LISTINGS; extra++) {
+            const again = await this.readBundles(appId);
+            let found = 0;
+            for (const row of again.rows) {
+                if (union.has(row.id))
+                    continue;
+                union.set(row.id, row);
+                found++;
             }
+            if (found === 0)
+                return { bundles: newestFirst(union, first.rows), warnings: [] };
         }
-        return rows;
+        return {
+            bundles: newestFirst(union, first.rows),
+            warnings: [
+                `The bundle list of ${appId} may be incomplete: bundles with the same upload time ` +
+                    `(created_at) straddle Capgo's page boundaries, and Capgo returns them in no fixed ` +
+                    `order, and each of ${MAX_EXTRA_LISTINGS + 1} listings found bundles the others missed. Every bundle seen is ` +
+                    `kept (none is deleted for having been missed), but counts may be off.`
+            ]
+        };
     }
     async deleteBundle(appId, version) {
         if (typeof version !== 'string' || version.trim() === '') {
@@ -31602,6 +33689,7 @@ class HttpCapgoApi {
         }
         const result = await this.call('DELETE', '/bundle', {
             body: { app_id: appId, version },
+            expect: WRITE_OK,
             recover: (error, ambiguous) => ambiguous && error.code === 'cannot_delete_version' ? 'deleted_on_retry' : undefined
         });
         return result === 'deleted_on_retry' ? 'deleted_on_retry' : 'deleted';
@@ -31610,43 +33698,82 @@ class HttpCapgoApi {
         if (appId.trim() === '' || confirmAppId !== appId) {
             throw refused('DELETE /bundle', 'refused to delete all bundles: the confirmation must equal the app id');
         }
-        await this.call('DELETE', '/bundle', { body: { app_id: appId } });
+        await this.call('DELETE', '/bundle', { body: { app_id: appId }, expect: WRITE_OK });
+    }
+    async setChannelBundle(body) {
+        const route = 'PUT /bundle';
+        if (!isId(body.version_id) || !isId(body.channel_id)) {
+            throw refused(route, 'refused: version_id and channel_id must be ids (positive integers)');
+        }
+        // Setting the same bundle again changes nothing: safe to retry after a lost answer.
+        await this.call('PUT', '/bundle', {
+            body: { app_id: body.app_id, version_id: body.version_id, channel_id: body.channel_id },
+            expect: WRITE_OK
+        });
+    }
+    async setBundleMetadata(body) {
+        const route = 'POST /bundle/metadata';
+        if (!isId(body.version_id))
+            throw refused(route, 'refused: version_id must be a bundle id');
+        const hasLink = typeof body.link === 'string';
+        const hasComment = typeof body.comment === 'string';
+        if (!hasLink && !hasComment) {
+            throw refused(route, 'refused: neither a link nor a comment to set');
+        }
+        await this.call('POST', '/bundle/metadata', {
+            body: {
+                app_id: body.app_id,
+                version_id: body.version_id,
+                ...(hasLink ? { link: body.link } : {}),
+                ...(hasComment ? { comment: body.comment } : {})
+            },
+            expect: WRITE_OK
+        });
     }
     // ---- channels ----------------------------------------------------------------------------
     async listChannels(appId) {
-        const rows = await this.listAll('/channel', appId, undefined);
-        for (const row of rows) {
-            if (typeof row.name !== 'string') {
-                throw this.invalidResponse('GET /channel', 'a channel row without a name');
-            }
-        }
-        return rows;
+        const route = 'GET /channel';
+        const listing = await readListing({
+            fetchPage: page => this.fetchPage('/channel', appId, page, undefined),
+            concurrency: this.listConcurrency,
+            checkRow: row => {
+                if (!isObject(row) || typeof row.id !== 'number') {
+                    throw this.invalidResponse(route, 'a row without a numeric id');
+                }
+                if (typeof row.name !== 'string') {
+                    throw this.invalidResponse(route, 'a channel row without a name');
+                }
+                return row;
+            },
+            notAList: () => this.invalidResponse(route, A_LIST.what),
+            tooLong: () => this.invalidResponse(route, 'a listing that never ends')
+        });
+        return listing.rows;
     }
     async getChannel(appId, name) {
         // Capgo's code for an unknown channel name is `cannot_find_version` (sic).
         return this.getOne('/channel', { app_id: appId, channel: name }, 'cannot_find_version', 'name');
     }
     async upsertChannel(body) {
-        if ('version' in body) {
-            const version = body.version;
+        const route = 'POST /channel';
+        if ('version' in body && !isBundleName(body.version)) {
             // null, "", "unknown" and "builtin" unlink the channel's bundle: never by accident.
-            if (typeof version !== 'string' ||
-                version.trim() === '' ||
-                version === 'unknown' ||
-                version === 'builtin') {
-                throw refused('POST /channel', 'refused to send an empty version, which would unlink it');
-            }
+            throw refused(route, 'refused to send an empty version, which would unlink it');
+        }
+        if ('rolloutVersion' in body && !isBundleName(body.rolloutVersion)) {
+            throw refused(route, 'refused to send an empty rolloutVersion');
         }
         if (typeof body.channel !== 'string' || body.channel.trim() === '') {
-            throw refused('POST /channel', 'refused to send an empty channel name');
+            throw refused(route, 'refused to send an empty channel name');
         }
-        await this.call('POST', '/channel', { body });
+        await this.call('POST', '/channel', { body, expect: WRITE_OK });
     }
     async deleteChannel(appId, name) {
         if (name.trim() === '')
             throw refused('DELETE /channel', 'refused: empty channel name');
         const result = await this.call('DELETE', '/channel', {
             body: { app_id: appId, channel: name },
+            expect: WRITE_OK,
             recover: (error, ambiguous) => {
                 if (error.code !== 'cannot_find_channel')
                     return undefined;
@@ -31668,6 +33795,7 @@ class HttpCapgoApi {
         // Deliberately no version_id: Capgo answers 400 invalid_version_id to it.
         await this.call('POST', '/device', {
             body: { app_id: appId, device_id: deviceId, channel },
+            expect: WRITE_OK,
             recover: async (error, ambiguous) => {
                 // Capgo refuses the same link twice within 60 s (429). After a lost answer that means
                 // our first attempt worked: check instead of waiting.
@@ -31681,63 +33809,54 @@ class HttpCapgoApi {
     async unlinkDevice(appId, deviceId) {
         if (deviceId.trim() === '')
             throw refused('DELETE /device', 'refused: empty device id');
-        await this.call('DELETE', '/device', { body: { app_id: appId, device_id: deviceId } });
+        await this.call('DELETE', '/device', {
+            body: { app_id: appId, device_id: deviceId },
+            expect: WRITE_OK
+        });
     }
-    // ---- the core: one request with retries --------------------------------------------------
+    // ---- listings and single objects ---------------------------------------------------------
+    readBundles(appId) {
+        const route = 'GET /bundle';
+        return readListing({
+            fetchPage: page => this.fetchPage('/bundle', appId, page, 'cannot_get_bundle'),
+            concurrency: this.listConcurrency,
+            checkRow: row => {
+                if (!isObject(row) || typeof row.id !== 'number') {
+                    throw this.invalidResponse(route, 'a row without a numeric id');
+                }
+                if (typeof row.name !== 'string' || typeof row.created_at !== 'string') {
+                    throw this.invalidResponse(route, 'a bundle row without a name or created_at');
+                }
+                return row;
+            },
+            notAList: () => this.invalidResponse(route, A_LIST.what),
+            tooLong: () => this.invalidResponse(route, 'a listing that never ends'),
+            orderField: 'created_at'
+        });
+    }
+    fetchPage(path, appId, page, endCode) {
+        return this.call('GET', path, {
+            query: { app_id: appId, page: String(page) },
+            expect: A_LIST,
+            recover: error => endCode !== undefined && error.code === endCode ? END_OF_LISTING : undefined
+        });
+    }
     /** One object by a query, or undefined when Capgo answers `notFoundCode`. */
     async getOne(path, query, notFoundCode, nameField) {
         const NOT_FOUND = Symbol('not found');
         const result = await this.call('GET', path, {
             query,
+            expect: {
+                check: value => isObject(value) && typeof value[nameField] === 'string',
+                what: `an object without a ${nameField}`
+            },
             recover: error => (error.code === notFoundCode ? NOT_FOUND : undefined)
         });
         if (result === NOT_FOUND)
             return undefined;
-        if (!isObject(result) || typeof result[nameField] !== 'string') {
-            throw this.invalidResponse(`GET ${path}`, `an object without a ${nameField}`);
-        }
         return result;
     }
-    async listAll(path, appId, endCode) {
-        const route = `GET ${path}`;
-        const END = Symbol('end');
-        const byId = new Set();
-        const rows = [];
-        const fetchPage = (page) => this.call('GET', path, {
-            query: { app_id: appId, page: String(page) },
-            recover: error => (endCode !== undefined && error.code === endCode ? END : undefined)
-        });
-        // The first page alone (most apps fit in it); then `listConcurrency` pages at a time. Pages
-        // are taken in order, and the first short or missing page ends the list.
-        let window = 1;
-        for (let page = 0; page < MAX_PAGES; page += window, window = this.listConcurrency) {
-            const pages = Array.from({ length: Math.min(window, MAX_PAGES - page) }, (_, i) => page + i);
-            // A failure past the end of the list (a page never needed) does not fail the listing.
-            for (const settled of await Promise.allSettled(pages.map(fetchPage))) {
-                if (settled.status === 'rejected')
-                    throw settled.reason;
-                const result = settled.value;
-                if (result === END)
-                    return rows;
-                if (!Array.isArray(result))
-                    throw this.invalidResponse(route, 'a page that is not a list');
-                // Capgo's paging defect answers page >= 1 with up to 1000 rows from the right offset:
-                // only the first 50 belong to this page.
-                for (const row of result.slice(0, PAGE_SIZE)) {
-                    if (!isObject(row) || typeof row.id !== 'number') {
-                        throw this.invalidResponse(route, 'a row without a numeric id');
-                    }
-                    if (byId.has(row.id))
-                        continue;
-                    byId.add(row.id);
-                    rows.push(row);
-                }
-                if (result.length < PAGE_SIZE)
-                    return rows;
-            }
-        }
-        throw this.invalidResponse(route, `more than ${MAX_PAGES} pages`);
-    }
+    // ---- the core: one request with retries --------------------------------------------------
     async call(method, path, options) {
         const route = `${method} ${path}`;
         const url = this.url(path, options.query);
@@ -31752,39 +33871,77 @@ class HttpCapgoApi {
         let ambiguous = false;
         for (let attempt = 1;; attempt++) {
             this.checkUsable(route);
-            const result = await this.attempt(method, url, data, headers);
-            const failure = this.classify(route, result, attempt);
-            if (failure.kind === 'ok')
-                return failure.value;
-            if (failure.error.status === 401)
-                this.keyRejected = failure.error;
-            if (options.recover && failure.error.status !== undefined) {
-                const recovered = await options.recover(failure.error, ambiguous);
+            // After a 429 every request waits here, before it is sent: one sent while limited would
+            // push Capgo's reset back.
+            await this.gate.pass();
+            this.checkUsable(route);
+            const result = await sendOnce(this.http, {
+                method,
+                url,
+                data,
+                headers,
+                timeoutMs: this.timeoutMs,
+                maxResponseBytes: this.maxResponseBytes
+            });
+            const verdict = classify(this.classifyContext, route, url, result, attempt);
+            if (verdict.kind === 'ok') {
+                if (options.expect && !options.expect.check(verdict.value)) {
+                    throw this.invalidResponse(route, options.expect.what, attempt);
+                }
+                return verdict.value;
+            }
+            if (options.recover && verdict.error.status !== undefined) {
+                const recovered = await options.recover(verdict.error, ambiguous);
                 if (recovered !== undefined)
                     return recovered;
             }
-            if (failure.kind === 'final')
-                throw failure.error;
-            // No retry once the key was rejected elsewhere or the client closed (the run is ending).
+            if (verdict.kind === 'final' && verdict.stopsClient)
+                this.stop(verdict.error);
+            if (verdict.kind === 'final')
+                throw verdict.error;
+            if (verdict.pauseMs !== undefined) {
+                this.gate.close(this.now() + verdict.pauseMs + RATE_LIMIT_MARGIN_MS);
+            }
+            // No retry once the client was stopped elsewhere or closed (the run is ending).
             this.checkUsable(route);
             // Retryable. A write whose answer was lost may have been carried out.
-            if (failure.mayHaveActed)
+            if (verdict.mayHaveActed)
                 ambiguous = true;
             if (attempt > this.retries)
-                throw withAttempts(failure.error, attempt);
-            const waitMs = failure.retryAfterMs ?? this.backoff(attempt);
-            this.onRetry?.({ route, attempt, waitMs, reason: failure.error.message });
+                throw withAttempts(verdict.error, attempt);
+            if (verdict.pauseMs !== undefined) {
+                // The 429 counts as an attempt; the wait is the gate's, at the top of the loop.
+                this.onRetry?.({
+                    route,
+                    attempt,
+                    waitMs: this.gate.remainingMs(),
+                    reason: verdict.error.message
+                });
+                continue;
+            }
+            const waitMs = this.backoff(attempt);
+            this.onRetry?.({ route, attempt, waitMs, reason: verdict.error.message });
             await this.sleep(waitMs);
         }
     }
+    stop(error) {
+        if (this.stopped)
+            return;
+        const why = error.code === 'ip_locked_out'
+            ? error.message.replace(/^[^:]*: /, '')
+            : error.status === 401
+                ? 'the API key was rejected by another request; check the api_key secret'
+                : `another request was told to wait longer than allowed: ${error.message.replace(/^[^:]*: /, '')}`;
+        this.stopped = { error, why };
+    }
     checkUsable(route) {
-        if (this.keyRejected) {
+        if (this.stopped) {
             throw new CapgoError({
-                status: 401,
-                code: this.keyRejected.code,
+                status: this.stopped.error.status,
+                code: this.stopped.error.code,
                 route,
                 attempts: 0,
-                message: `${route}: stopped: the API key was rejected by another request; check the api_key secret`
+                message: `${route}: stopped: ${this.stopped.why}`
             });
         }
         if (this.disposed) {
@@ -31797,183 +33954,40 @@ class HttpCapgoApi {
             });
         }
     }
-    classify(route, result, attempt) {
-        if (result.kind === 'network') {
-            const what = result.code === 'timeout'
-                ? `no answer within ${this.timeoutMs} ms`
-                : 'the connection was dropped';
-            return {
-                kind: 'retry',
-                mayHaveActed: true,
-                error: new CapgoError({
-                    status: undefined,
-                    code: result.code,
-                    route,
-                    attempts: attempt,
-                    message: `${route}: ${what} (${this.clean(result.detail)})`
-                })
-            };
-        }
-        const { status, headers, text } = result.answer;
-        const parsed = parseJson(text);
-        const isHtml = /^\s*</.test(text) || String(headers['content-type'] ?? '').includes('html');
-        if (status >= 200 && status < 300) {
-            if (parsed.ok)
-                return { kind: 'ok', value: parsed.value };
-            // A 2xx with a body cut short: the server acted, the answer is unusable. Try again.
-            return {
-                kind: 'retry',
-                mayHaveActed: true,
-                error: new CapgoError({
-                    status,
-                    code: 'invalid_response',
-                    route,
-                    attempts: attempt,
-                    message: `${route}: HTTP ${status} with a body that is not valid JSON (cut short?)`
-                })
-            };
-        }
-        const body = parsed.ok && isObject(parsed.value) ? parsed.value : {};
-        const code = typeof body.error === 'string' ? this.clean(body.error, 80) : `http_${status}`;
-        const serverMessage = typeof body.message === 'string'
-            ? this.clean(body.message)
-            : isHtml
-                ? 'an HTML page (a proxy or gateway error page?)'
-                : text.trim() === ''
-                    ? undefined
-                    : this.clean(text);
-        // Every answer error carries the same facts; only the lead of its message differs.
-        const answerError = (lead) => new CapgoError({
-            status,
-            code,
-            route,
-            attempts: attempt,
-            serverMessage,
-            message: `${route}: ${lead} (HTTP ${status}${code === `http_${status}` ? '' : `, ${code}`})` +
-                (serverMessage ? `: ${serverMessage}` : '')
-        });
-        if (status === 401) {
-            return {
-                kind: 'final',
-                error: answerError('the API key was rejected; check the api_key secret (the raw key, no "Bearer ")')
-            };
-        }
-        if (status >= 300 && status < 400) {
-            const location = this.clean(String(headers.location ?? ''), 120);
-            return {
-                kind: 'final',
-                error: new CapgoError({
-                    status,
-                    code: 'redirect_refused',
-                    route,
-                    attempts: attempt,
-                    message: `${route}: HTTP ${status} redirect${location ? ` to ${location}` : ''} not followed, so the API key is not sent elsewhere; set api_url to the final address`
-                })
-            };
-        }
-        if (status === 429) {
-            return {
-                kind: 'retry',
-                mayHaveActed: false,
-                retryAfterMs: this.retryAfter(headers, body),
-                error: answerError('rate limited')
-            };
-        }
-        if (status >= 500) {
-            return { kind: 'retry', mayHaveActed: true, error: answerError('server error') };
-        }
-        return { kind: 'final', error: answerError('refused') };
-    }
-    async attempt(method, url, data, headers) {
-        let timer;
-        try {
-            const response = await this.http.request(method, url, data, headers);
-            // socketTimeout covers a silent socket; this also covers a body that trickles in forever,
-            // and a connection closed half-way through the body.
-            const body = await new Promise((resolve, reject) => {
-                const chunks = [];
-                const message = response.message;
-                let done = false;
-                const fail = (error) => {
-                    if (done)
-                        return;
-                    done = true;
-                    reject(error);
-                };
-                timer = setTimeout(() => {
-                    fail(Object.assign(new Error('body not received in time'), { code: 'TIMEOUT' }));
-                    message.destroy();
-                }, this.timeoutMs);
-                message.on('data', (chunk) => chunks.push(chunk));
-                message.on('end', () => {
-                    if (done)
-                        return;
-                    done = true;
-                    resolve(Buffer.concat(chunks).toString('utf8'));
-                });
-                message.on('error', error => fail(error));
-                message.on('aborted', () => fail(new Error('answer cut short (aborted)')));
-                message.on('close', () => {
-                    if (!message.complete)
-                        fail(new Error('answer cut short (connection closed)'));
-                });
-            });
-            // A body shorter than its content-length is an answer cut short.
-            const declared = Number(response.message.headers['content-length']);
-            if (Number.isFinite(declared) && Buffer.byteLength(body) < declared) {
-                return { kind: 'network', code: 'network_error', detail: 'answer cut short' };
-            }
-            return {
-                kind: 'answer',
-                answer: {
-                    status: response.message.statusCode ?? 0,
-                    headers: response.message.headers,
-                    text: body
-                }
-            };
-        }
-        catch (error) {
-            const err = error;
-            const message = err.message ?? String(error);
-            if (err.code === 'TIMEOUT' || /timeout/i.test(message)) {
-                return { kind: 'network', code: 'timeout', detail: message };
-            }
-            if ((err.code && NETWORK_ERROR_CODES.has(err.code)) ||
-                /socket hang up|aborted|ECONN|premature close/i.test(message)) {
-                return { kind: 'network', code: 'network_error', detail: message };
-            }
-            return { kind: 'network', code: 'network_error', detail: message };
-        }
-        finally {
-            if (timer)
-                clearTimeout(timer);
-        }
-    }
     url(path, query) {
         const url = new URL(this.baseUrl + path);
         for (const [key, value] of Object.entries(query ?? {}))
             url.searchParams.set(key, value);
-        return url.toString();
+        return url;
     }
     backoff(attempt) {
         const step = this.backoffBaseMs * 2 ** (attempt - 1);
         // Jitter spreads retries of concurrent deletions apart: 50% to 150% of the step, capped.
         return Math.min(this.backoffMaxMs, Math.round(step * (0.5 + this.random())));
     }
-    retryAfter(headers, body) {
-        const seconds = retryAfterSeconds(headers['retry-after']) ?? retryAfterSeconds(moreInfoWait(body));
-        if (seconds === undefined)
-            return Math.min(this.backoffBaseMs, this.maxRetryAfterMs);
-        return Math.min(Math.ceil(seconds * 1000), this.maxRetryAfterMs);
+    defaultSleep(ms) {
+        if (this.disposed)
+            return Promise.resolve();
+        return new Promise(resolve => {
+            const timer = setTimeout(() => {
+                this.pendingSleeps.delete(timer);
+                resolve();
+            }, ms);
+            this.pendingSleeps.set(timer, resolve);
+        });
     }
     clean(text, max) {
-        return redact(text.replace(/\s+/g, ' ').trim(), [this.apiKey], max);
+        // Redact before the whitespace is folded and the text shortened.
+        const redacted = redact(text, [this.apiKey], Number.MAX_SAFE_INTEGER);
+        const folded = redacted.replace(/\s+/g, ' ').trim();
+        return redact(folded, [this.apiKey], max);
     }
-    invalidResponse(route, what) {
+    invalidResponse(route, what, attempts = 1) {
         return new CapgoError({
             status: undefined,
             code: 'invalid_response',
             route,
+            attempts,
             message: `${route}: unexpected answer from Capgo: ${what}`
         });
     }
@@ -31997,75 +34011,6229 @@ function withAttempts(error, attempts) {
         message: `${error.message} — gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}`
     });
 }
-/** Retry-After as seconds (a number) or an HTTP date; undefined when absent or unreadable. */
-function retryAfterSeconds(value) {
-    if (typeof value === 'number')
-        return Number.isFinite(value) && value >= 0 ? value : undefined;
-    if (typeof value !== 'string' || value.trim() === '')
-        return undefined;
-    const text = value.trim();
-    if (/^\d+(\.\d+)?$/.test(text))
-        return Number(text);
-    const date = Date.parse(text);
-    return Number.isFinite(date) ? Math.max(0, (date - Date.now()) / 1000) : undefined;
+/** A bundle name that cannot unlink: not null, "", "unknown" or "builtin". */
+function isBundleName(value) {
+    return (typeof value === 'string' &&
+        value.trim() !== '' &&
+        value.trim() !== 'unknown' &&
+        value.trim() !== 'builtin');
 }
-function moreInfoWait(body) {
-    return isObject(body.moreInfo) ? body.moreInfo.retryAfterSeconds : undefined;
+function isId(value) {
+    return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
-function parseJson(text) {
+/**
+ * The union of listings, newest first. The first listing is in Capgo's order already; rows found
+ * only by a re-read are placed by their upload time (a stable sort keeps the rest as it was).
+ */
+function newestFirst(union, first) {
+    if (union.size === first.length)
+        return [...first];
+    const keyed = [...union.values()].map(row => ({ row, time: timeOf(row.created_at) }));
+    keyed.sort((a, b) => b.time - a.time);
+    return keyed.map(entry => entry.row);
+}
+function timeOf(text) {
+    const time = Date.parse(text);
+    return Number.isFinite(time) ? time : Number.NEGATIVE_INFINITY;
+}
+
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
+
+
+class Context {
+    /**
+     * Hydrate the context from the environment
+     */
+    constructor() {
+        var _a, _b, _c;
+        this.payload = {};
+        if (process.env.GITHUB_EVENT_PATH) {
+            if ((0,external_fs_namespaceObject.existsSync)(process.env.GITHUB_EVENT_PATH)) {
+                this.payload = JSON.parse((0,external_fs_namespaceObject.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
+            }
+            else {
+                const path = process.env.GITHUB_EVENT_PATH;
+                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_namespaceObject.EOL}`);
+            }
+        }
+        this.eventName = process.env.GITHUB_EVENT_NAME;
+        this.sha = process.env.GITHUB_SHA;
+        this.ref = process.env.GITHUB_REF;
+        this.workflow = process.env.GITHUB_WORKFLOW;
+        this.action = process.env.GITHUB_ACTION;
+        this.actor = process.env.GITHUB_ACTOR;
+        this.job = process.env.GITHUB_JOB;
+        this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
+        this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
+        this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
+        this.apiUrl = (_a = process.env.GITHUB_API_URL) !== null && _a !== void 0 ? _a : `https://api.github.com`;
+        this.serverUrl = (_b = process.env.GITHUB_SERVER_URL) !== null && _b !== void 0 ? _b : `https://github.com`;
+        this.graphqlUrl =
+            (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
+    }
+    get issue() {
+        const payload = this.payload;
+        return Object.assign(Object.assign({}, this.repo), { number: (payload.issue || payload.pull_request || payload).number });
+    }
+    get repo() {
+        if (process.env.GITHUB_REPOSITORY) {
+            const [owner, repo] = process.env.GITHUB_REPOSITORY.split('/');
+            return { owner, repo };
+        }
+        if (this.payload.repository) {
+            return {
+                owner: this.payload.repository.owner.login,
+                repo: this.payload.repository.name
+            };
+        }
+        throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'");
+    }
+}
+//# sourceMappingURL=context.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var lib = __nccwpck_require__(9659);
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
+var utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+function getAuthString(token, options) {
+    if (!token && !options.auth) {
+        throw new Error('Parameter token or opts.auth is required');
+    }
+    else if (token && options.auth) {
+        throw new Error('Parameters token and opts.auth may not both be specified');
+    }
+    return typeof options.auth === 'string' ? options.auth : `token ${token}`;
+}
+function getProxyAgent(destinationUrl) {
+    const hc = new lib.HttpClient();
+    return hc.getAgent(destinationUrl);
+}
+function getProxyAgentDispatcher(destinationUrl) {
+    const hc = new lib.HttpClient();
+    return hc.getAgentDispatcher(destinationUrl);
+}
+function getProxyFetch(destinationUrl) {
+    const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
+    const proxyFetch = (url, opts) => utils_awaiter(this, void 0, void 0, function* () {
+        return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
+    });
+    return proxyFetch;
+}
+function getApiBaseUrl() {
+    return process.env['GITHUB_API_URL'] || 'https://api.github.com';
+}
+function getUserAgentWithOrchestrationId(baseUserAgent) {
+    var _a;
+    const orchId = (_a = process.env['ACTIONS_ORCHESTRATION_ID']) === null || _a === void 0 ? void 0 : _a.trim();
+    if (orchId) {
+        const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+        const tag = `actions_orchestration_id/${sanitizedId}`;
+        if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
+            return baseUserAgent;
+        const ua = baseUserAgent ? `${baseUserAgent} ` : '';
+        return `${ua}${tag}`;
+    }
+    return baseUserAgent;
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
+function getUserAgent() {
+  if (typeof navigator === "object" && "userAgent" in navigator) {
+    return navigator.userAgent;
+  }
+
+  if (typeof process === "object" && process.version !== undefined) {
+    return `Node.js/${process.version.substr(1)} (${process.platform}; ${
+      process.arch
+    })`;
+  }
+
+  return "<environment undetectable>";
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
+// @ts-check
+
+function register(state, name, method, options) {
+  if (typeof method !== "function") {
+    throw new Error("method for before hook must be a function");
+  }
+
+  if (!options) {
+    options = {};
+  }
+
+  if (Array.isArray(name)) {
+    return name.reverse().reduce((callback, name) => {
+      return register.bind(null, state, name, callback, options);
+    }, method)();
+  }
+
+  return Promise.resolve().then(() => {
+    if (!state.registry[name]) {
+      return method(options);
+    }
+
+    return state.registry[name].reduce((method, registered) => {
+      return registered.hook.bind(null, method, options);
+    }, method)();
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
+// @ts-check
+
+function addHook(state, kind, name, hook) {
+  const orig = hook;
+  if (!state.registry[name]) {
+    state.registry[name] = [];
+  }
+
+  if (kind === "before") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(orig.bind(null, options))
+        .then(method.bind(null, options));
+    };
+  }
+
+  if (kind === "after") {
+    hook = (method, options) => {
+      let result;
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .then((result_) => {
+          result = result_;
+          return orig(result, options);
+        })
+        .then(() => {
+          return result;
+        });
+    };
+  }
+
+  if (kind === "error") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .catch((error) => {
+          return orig(error, options);
+        });
+    };
+  }
+
+  state.registry[name].push({
+    hook: hook,
+    orig: orig,
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
+// @ts-check
+
+function removeHook(state, name, method) {
+  if (!state.registry[name]) {
+    return;
+  }
+
+  const index = state.registry[name]
+    .map((registered) => {
+      return registered.orig;
+    })
+    .indexOf(method);
+
+  if (index === -1) {
+    return;
+  }
+
+  state.registry[name].splice(index, 1);
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
+// @ts-check
+
+
+
+
+
+// bind with array of arguments: https://stackoverflow.com/a/21792913
+const bind = Function.bind;
+const bindable = bind.bind(bind);
+
+function bindApi(hook, state, name) {
+  const removeHookRef = bindable(removeHook, null).apply(
+    null,
+    name ? [state, name] : [state]
+  );
+  hook.api = { remove: removeHookRef };
+  hook.remove = removeHookRef;
+  ["before", "error", "after", "wrap"].forEach((kind) => {
+    const args = name ? [state, kind, name] : [state, kind];
+    hook[kind] = hook.api[kind] = bindable(addHook, null).apply(null, args);
+  });
+}
+
+function Singular() {
+  const singularHookName = Symbol("Singular");
+  const singularHookState = {
+    registry: {},
+  };
+  const singularHook = register.bind(null, singularHookState, singularHookName);
+  bindApi(singularHook, singularHookState, singularHookName);
+  return singularHook;
+}
+
+function Collection() {
+  const state = {
+    registry: {},
+  };
+
+  const hook = register.bind(null, state);
+  bindApi(hook, state);
+
+  return hook;
+}
+
+/* harmony default export */ const before_after_hook = ({ Singular, Collection });
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/node_modules/@octokit/endpoint/dist-bundle/index.js
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var VERSION = "0.0.0-development";
+
+// pkg/dist-src/defaults.js
+var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+var DEFAULTS = {
+  method: "GET",
+  baseUrl: "https://api.github.com",
+  headers: {
+    accept: "application/vnd.github.v3+json",
+    "user-agent": userAgent
+  },
+  mediaType: {
+    format: ""
+  }
+};
+
+// pkg/dist-src/util/lowercase-keys.js
+function dist_bundle_lowercaseKeys(object) {
+  if (!object) {
+    return {};
+  }
+  return Object.keys(object).reduce((newObj, key) => {
+    newObj[key.toLowerCase()] = object[key];
+    return newObj;
+  }, {});
+}
+
+// pkg/dist-src/util/is-plain-object.js
+function isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/util/merge-deep.js
+function mergeDeep(defaults, options) {
+  const result = Object.assign({}, defaults);
+  Object.keys(options).forEach((key) => {
+    if (isPlainObject(options[key])) {
+      if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
+      else result[key] = mergeDeep(defaults[key], options[key]);
+    } else {
+      Object.assign(result, { [key]: options[key] });
+    }
+  });
+  return result;
+}
+
+// pkg/dist-src/util/remove-undefined-properties.js
+function removeUndefinedProperties(obj) {
+  for (const key in obj) {
+    if (obj[key] === void 0) {
+      delete obj[key];
+    }
+  }
+  return obj;
+}
+
+// pkg/dist-src/merge.js
+function merge(defaults, route, options) {
+  if (typeof route === "string") {
+    let [method, url] = route.split(" ");
+    options = Object.assign(url ? { method, url } : { url: method }, options);
+  } else {
+    options = Object.assign({}, route);
+  }
+  options.headers = dist_bundle_lowercaseKeys(options.headers);
+  removeUndefinedProperties(options);
+  removeUndefinedProperties(options.headers);
+  const mergedOptions = mergeDeep(defaults || {}, options);
+  if (options.url === "/graphql") {
+    if (defaults && defaults.mediaType.previews?.length) {
+      mergedOptions.mediaType.previews = defaults.mediaType.previews.filter(
+        (preview) => !mergedOptions.mediaType.previews.includes(preview)
+      ).concat(mergedOptions.mediaType.previews);
+    }
+    mergedOptions.mediaType.previews = (mergedOptions.mediaType.previews || []).map((preview) => preview.replace(/-preview/, ""));
+  }
+  return mergedOptions;
+}
+
+// pkg/dist-src/util/add-query-parameters.js
+function addQueryParameters(url, parameters) {
+  const separator = /\?/.test(url) ? "&" : "?";
+  const names = Object.keys(parameters);
+  if (names.length === 0) {
+    return url;
+  }
+  return url + separator + names.map((name) => {
+    if (name === "q") {
+      return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
+    }
+    return `${name}=${encodeURIComponent(parameters[name])}`;
+  }).join("&");
+}
+
+// pkg/dist-src/util/extract-url-variable-names.js
+var urlVariableRegex = /\{[^{}}]+\}/g;
+function removeNonChars(variableName) {
+  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
+}
+function extractUrlVariableNames(url) {
+  const matches = url.match(urlVariableRegex);
+  if (!matches) {
+    return [];
+  }
+  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
+}
+
+// pkg/dist-src/util/omit.js
+function omit(object, keysToOmit) {
+  const result = { __proto__: null };
+  for (const key of Object.keys(object)) {
+    if (keysToOmit.indexOf(key) === -1) {
+      result[key] = object[key];
+    }
+  }
+  return result;
+}
+
+// pkg/dist-src/util/url-template.js
+function encodeReserved(str) {
+  return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+    if (!/%[0-9A-Fa-f]/.test(part)) {
+      part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
+    }
+    return part;
+  }).join("");
+}
+function encodeUnreserved(str) {
+  return encodeURIComponent(str).replace(/[!'()*]/g, function(c) {
+    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+  });
+}
+function encodeValue(operator, value, key) {
+  value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
+  if (key) {
+    return encodeUnreserved(key) + "=" + value;
+  } else {
+    return value;
+  }
+}
+function isDefined(value) {
+  return value !== void 0 && value !== null;
+}
+function isKeyOperator(operator) {
+  return operator === ";" || operator === "&" || operator === "?";
+}
+function getValues(context, operator, key, modifier) {
+  var value = context[key], result = [];
+  if (isDefined(value) && value !== "") {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+      value = value.toString();
+      if (modifier && modifier !== "*") {
+        value = value.substring(0, parseInt(modifier, 10));
+      }
+      result.push(
+        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
+      );
+    } else {
+      if (modifier === "*") {
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            result.push(
+              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
+            );
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              result.push(encodeValue(operator, value[k], k));
+            }
+          });
+        }
+      } else {
+        const tmp = [];
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            tmp.push(encodeValue(operator, value2));
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              tmp.push(encodeUnreserved(k));
+              tmp.push(encodeValue(operator, value[k].toString()));
+            }
+          });
+        }
+        if (isKeyOperator(operator)) {
+          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
+        } else if (tmp.length !== 0) {
+          result.push(tmp.join(","));
+        }
+      }
+    }
+  } else {
+    if (operator === ";") {
+      if (isDefined(value)) {
+        result.push(encodeUnreserved(key));
+      }
+    } else if (value === "" && (operator === "&" || operator === "?")) {
+      result.push(encodeUnreserved(key) + "=");
+    } else if (value === "") {
+      result.push("");
+    }
+  }
+  return result;
+}
+function parseUrl(template) {
+  return {
+    expand: expand.bind(null, template)
+  };
+}
+function expand(template, context) {
+  var operators = ["+", "#", ".", "/", ";", "?", "&"];
+  template = template.replace(
+    /\{([^\{\}]+)\}|([^\{\}]+)/g,
+    function(_, expression, literal) {
+      if (expression) {
+        let operator = "";
+        const values = [];
+        if (operators.indexOf(expression.charAt(0)) !== -1) {
+          operator = expression.charAt(0);
+          expression = expression.substr(1);
+        }
+        expression.split(/,/g).forEach(function(variable) {
+          var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
+          values.push(getValues(context, operator, tmp[1], tmp[2] || tmp[3]));
+        });
+        if (operator && operator !== "+") {
+          var separator = ",";
+          if (operator === "?") {
+            separator = "&";
+          } else if (operator !== "#") {
+            separator = operator;
+          }
+          return (values.length !== 0 ? operator : "") + values.join(separator);
+        } else {
+          return values.join(",");
+        }
+      } else {
+        return encodeReserved(literal);
+      }
+    }
+  );
+  if (template === "/") {
+    return template;
+  } else {
+    return template.replace(/\/$/, "");
+  }
+}
+
+// pkg/dist-src/parse.js
+function parse(options) {
+  let method = options.method.toUpperCase();
+  let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
+  let headers = Object.assign({}, options.headers);
+  let body;
+  let parameters = omit(options, [
+    "method",
+    "baseUrl",
+    "url",
+    "headers",
+    "request",
+    "mediaType"
+  ]);
+  const urlVariableNames = extractUrlVariableNames(url);
+  url = parseUrl(url).expand(parameters);
+  if (!/^http/.test(url)) {
+    url = options.baseUrl + url;
+  }
+  const omittedParameters = Object.keys(options).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
+  const remainingParameters = omit(parameters, omittedParameters);
+  const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
+  if (!isBinaryRequest) {
+    if (options.mediaType.format) {
+      headers.accept = headers.accept.split(/,/).map(
+        (format) => format.replace(
+          /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
+          `application/vnd$1$2.${options.mediaType.format}`
+        )
+      ).join(",");
+    }
+    if (url.endsWith("/graphql")) {
+      if (options.mediaType.previews?.length) {
+        const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
+        headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
+          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
+          return `application/vnd.github.${preview}-preview${format}`;
+        }).join(",");
+      }
+    }
+  }
+  if (["GET", "HEAD"].includes(method)) {
+    url = addQueryParameters(url, remainingParameters);
+  } else {
+    if ("data" in remainingParameters) {
+      body = remainingParameters.data;
+    } else {
+      if (Object.keys(remainingParameters).length) {
+        body = remainingParameters;
+      }
+    }
+  }
+  if (!headers["content-type"] && typeof body !== "undefined") {
+    headers["content-type"] = "application/json; charset=utf-8";
+  }
+  if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
+    body = "";
+  }
+  return Object.assign(
+    { method, url, headers },
+    typeof body !== "undefined" ? { body } : null,
+    options.request ? { request: options.request } : null
+  );
+}
+
+// pkg/dist-src/endpoint-with-defaults.js
+function endpointWithDefaults(defaults, route, options) {
+  return parse(merge(defaults, route, options));
+}
+
+// pkg/dist-src/with-defaults.js
+function withDefaults(oldDefaults, newDefaults) {
+  const DEFAULTS2 = merge(oldDefaults, newDefaults);
+  const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
+  return Object.assign(endpoint2, {
+    DEFAULTS: DEFAULTS2,
+    defaults: withDefaults.bind(null, DEFAULTS2),
+    merge: merge.bind(null, DEFAULTS2),
+    parse
+  });
+}
+
+// pkg/dist-src/index.js
+var endpoint = withDefaults(null, DEFAULTS);
+
+
+;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+const LOWER_CASE = 1;
+const OWS = 2;
+const SEMI_FLAG = 4;
+const COMMA_FLAG = 8;
+const TOKEN_FLAG = 16;
+const NON_ASCII = 0xff00;
+const CASE_FLAGS = LOWER_CASE | NON_ASCII;
+/**
+ * Character flags used to normalize HTTP field values while scanning.
+ * Out-of-range reads intentionally coerce to zero in bitwise expressions.
+ */
+const CHAR_MAP = new Uint8Array(0x100);
+CHAR_MAP[HTAB] |= OWS;
+CHAR_MAP[SP] |= OWS;
+CHAR_MAP[SEMI] |= SEMI_FLAG;
+CHAR_MAP[COMMA] |= COMMA_FLAG;
+for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
+    CHAR_MAP[code] |= LOWER_CASE;
+}
+for (const char of "!#$%&'*+-.^_`|~") {
+    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
+}
+for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
+    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
+}
+for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Validate a type string against RFC 9110.
+ */
+function isTypeValid(type, start = 0, end = type.length) {
+    let hasSlash = false;
+    for (let index = start; index < end; index++) {
+        const code = type.charCodeAt(index);
+        if (code === 47 /* / */) {
+            if (hasSlash || index === start || index >= end - 1)
+                return false;
+            hasSlash = true;
+        }
+        else if (!isTokenCode(code)) {
+            return false;
+        }
+    }
+    return hasSlash;
+}
+/**
+ * Validate a token against RFC 9110.
+ */
+function isTokenValid(token, start = 0, end = token.length) {
+    if (start >= end)
+        return false;
+    for (let index = start; index < end; index++) {
+        if (!isTokenCode(token.charCodeAt(index)))
+            return false;
+    }
+    return true;
+}
+/**
+ * Check whether a character code belongs to the token production in RFC 9110.
+ */
+function isTokenCode(code) {
+    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
+}
+/**
+ * Serialize a parameter value.
+ */
+function parameterValue(str) {
+    const len = str.length;
+    if (len === 0)
+        return '""';
+    let index = 0;
+    while (index < len && isTokenCode(str.charCodeAt(index)))
+        index++;
+    if (index === len)
+        return str;
+    let result = '"';
+    let start = 0;
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
+            throw new TypeError(`Invalid parameter value: ${str}`);
+        }
+        if (code === 34 /* " */ || code === 92 /* \\ */) {
+            result += `${str.slice(start, index)}\\`;
+            start = index;
+        }
+        index++;
+    }
+    return `${result}${str.slice(start)}"`;
+}
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !isTypeValid(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!isTokenValid(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${parameterValue(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function dist_parse(header, options) {
+    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
+    const len = header.length;
+    let valueStart = options?.start ?? 0;
+    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
+        valueStart++;
+    }
+    let index = valueStart;
+    let typeFlags = 0;
+    let whitespace = -1;
+    let stop = options?.parameters === false ? COMMA_FLAG : 0;
+    while (index < len) {
+        const code = header.charCodeAt(index);
+        const flags = CHAR_MAP[code];
+        if ((flags & stopFlags) !== 0) {
+            stop |= flags & COMMA_FLAG;
+            break;
+        }
+        if ((flags & OWS) !== 0) {
+            if (whitespace === -1)
+                whitespace = index;
+        }
+        else {
+            whitespace = -1;
+        }
+        typeFlags |= (code & NON_ASCII) | flags;
+        index++;
+    }
+    const valueEnd = whitespace === -1 ? index : whitespace;
+    const value = header.slice(valueStart, valueEnd);
+    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+    if (index === len || stop !== 0) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopFlags);
+}
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopFlags) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        index++; // Skip over ;
+        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+            index++;
+        }
+        const keyStart = index;
+        let keyFlags = 0;
+        let keyWhitespace = -1;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            const flags = CHAR_MAP[code];
+            if ((flags & stopFlags) !== 0) {
+                if ((flags & COMMA_FLAG) !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if (code === EQ) {
+                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
+                const value = header.slice(keyStart, keyEnd);
+                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+                index++;
+                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+                    index++;
+                }
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    const quotedStart = ++index;
+                    let escaped = false;
+                    while (index < len) {
+                        const code = header.charCodeAt(index);
+                        if (code === DQUOTE) {
+                            if (parameters[key] === undefined) {
+                                parameters[key] = escaped
+                                    ? unescapeQuotedPairs(header, quotedStart, index)
+                                    : header.slice(quotedStart, index);
+                            }
+                            index++;
+                            let stop = 0;
+                            // Discard characters between quote and delimiter.
+                            while (index < len) {
+                                const code = header.charCodeAt(index);
+                                const flags = CHAR_MAP[code];
+                                if ((flags & stopFlags) !== 0) {
+                                    stop = flags & COMMA_FLAG;
+                                    break;
+                                }
+                                index++;
+                            }
+                            if (stop !== 0)
+                                break parameter;
+                            continue parameter;
+                        }
+                        if (code === BSLASH && index + 1 < len) {
+                            escaped = true;
+                            index += 2;
+                            continue;
+                        }
+                        index++;
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                let stop = 0;
+                let valueWhitespace = -1;
+                while (index < len) {
+                    const code = header.charCodeAt(index);
+                    const flags = CHAR_MAP[code];
+                    if ((flags & stopFlags) !== 0) {
+                        stop = flags & COMMA_FLAG;
+                        break;
+                    }
+                    if ((flags & OWS) !== 0) {
+                        if (valueWhitespace === -1)
+                            valueWhitespace = index;
+                    }
+                    else {
+                        valueWhitespace = -1;
+                    }
+                    index++;
+                }
+                if (parameters[key] === undefined) {
+                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                if (stop !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if ((flags & OWS) !== 0) {
+                if (keyWhitespace === -1)
+                    keyWhitespace = index;
+            }
+            else {
+                keyWhitespace = -1;
+            }
+            keyFlags |= (code & NON_ASCII) | flags;
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Remove backslashes from quoted pairs in a known-terminated quoted string body.
+ */
+function unescapeQuotedPairs(str, start, end) {
+    let result = "";
+    for (let index = start; index < end; index++) {
+        if (str.charCodeAt(index) === BSLASH) {
+            result += str.slice(start, index);
+            start = ++index;
+        }
+    }
+    return result + str.slice(start, end);
+}
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
+const intRegex = /^-?\d+$/;
+const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
+const originalStringify = JSON.stringify;
+const originalParse = JSON.parse;
+const customFormat = /^-?\d+n$/;
+
+const bigIntsStringify = /([\[:])?"(-?\d+)n"($|\s*[,\}\]])/g;
+const noiseStringify = /([\[:])?("-?\d+n+)n("$|"\s*[,\}\]])/g;
+
+/**
+ * @typedef {(this: any, key: string | number | undefined, value: any) => any} Replacer
+ * @typedef {(key: string | number | undefined, value: any, context?: { source: string }) => any} Reviver
+ */
+
+/**
+ * Checks if a value is unstringifiable according to native JSON.stringify rules.
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is undefined, a function, or a symbol.
+ */
+const isUnstringifiable = (val) =>
+  val === undefined || typeof val === "function" || typeof val === "symbol";
+
+/**
+ * Checks if a value is a native JSON.rawJSON object (Node.js 22+).
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is a RawJSON instance.
+ */
+const isRawJSON = (val) =>
+  val !== null &&
+  typeof val === "object" &&
+  val.constructor &&
+  val.constructor.name === "RawJSON";
+
+/**
+ * Iteratively converts a JS value to a JSON string.
+ * Used as a fallback when the native JSON.stringify hits the Maximum Call Stack size.
+ * Fully compliant with JSON formatting (space), replacers, and toJSON behaviors.
+ *
+ * @param {any} rootValue The value to stringify.
+ * @param {Replacer | Array<string | number> | null} [replacer] User's custom replacer function.
+ * @param {string | number} [spaceParam] Indentation for pretty-printing.
+ * @returns {string | undefined} The generated JSON string.
+ */
+const stringifyIteratively = (rootValue, replacer, spaceParam) => {
+  let space = "";
+
+  if (typeof spaceParam === "number") {
+    space = " ".repeat(Math.min(10, Math.max(0, Math.floor(spaceParam))));
+  } else if (typeof spaceParam === "string") {
+    space = spaceParam.slice(0, 10);
+  }
+
+  const isFunctionReplacer = typeof replacer === "function";
+  const propertyList = Array.isArray(replacer)
+    ? new Set(replacer.map(String))
+    : null;
+
+  /**
+   * Prepares a value for stringification by resolving toJSON, handling BigInts,
+   * applying custom replacers, and unwrapping primitive objects.
+   *
+   * @param {object|Array} parent The parent object or array holding the value.
+   * @param {string} key The key associated with the value.
+   * @param {any} val The raw value to process.
+   * @returns {any} The processed value ready for stringification.
+   */
+  const prepareVal = (parent, key, val) => {
+    const isObject = val !== null && typeof val === "object";
+    const hasToJSON = isObject && typeof val.toJSON === "function";
+
+    if (hasToJSON) {
+      val = val.toJSON(key);
+    }
+
+    const isNoise = typeof val === "string" && noiseValue.test(val);
+
+    if (isNoise) return val + "n";
+
+    const isBigInt = typeof val === "bigint";
+
+    if (isBigInt) {
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return JSON.rawJSON(val.toString());
+
+      return val.toString() + "n";
+    }
+
+    if (isFunctionReplacer) {
+      val = replacer.call(parent, key, val);
+    }
+
+    const isPostReplacerObject = val !== null && typeof val === "object";
+
+    if (isPostReplacerObject) {
+      const isPrimitiveWrapper =
+        val instanceof Number ||
+        val instanceof String ||
+        val instanceof Boolean;
+
+      if (isPrimitiveWrapper) {
+        val = val.valueOf();
+      }
+    }
+
+    return val;
+  };
+
+  const rootProcessed = prepareVal({ "": rootValue }, "", rootValue);
+
+  if (isUnstringifiable(rootProcessed)) {
+    return undefined;
+  }
+
+  const isRootPrimitive =
+    rootProcessed === null || typeof rootProcessed !== "object";
+  const isRootNativeRawJSON = isRawJSON(rootProcessed);
+
+  if (isRootPrimitive || isRootNativeRawJSON) {
+    return originalStringify(rootProcessed);
+  }
+
+  const chunks = [];
+  let level = 0;
+
+  const stack = [
+    {
+      parent: { "": rootProcessed },
+      key: "",
+      val: rootProcessed,
+      isArray: Array.isArray(rootProcessed),
+      keys: Array.isArray(rootProcessed) ? null : Object.keys(rootProcessed),
+      index: 0,
+      first: true,
+    },
+  ];
+
+  const visited = new WeakSet([rootProcessed]);
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (node.index === 0) {
+      chunks.push(node.isArray ? "[" : "{");
+      level++;
+    }
+
+    let isDone = false;
+
+    if (node.isArray) {
+      if (node.index < node.val.length) {
+        if (!node.first) chunks.push(",");
+
+        if (space) chunks.push("\n" + space.repeat(level));
+
+        const childRaw = node.val[node.index];
+        const childVal = prepareVal(node.val, String(node.index), childRaw);
+
+        if (isUnstringifiable(childVal)) {
+          chunks.push("null");
+          node.first = false;
+          node.index++;
+        } else {
+          const isComplexObject =
+            childVal !== null && typeof childVal === "object";
+          const isNativeRaw = isRawJSON(childVal);
+
+          if (isComplexObject && !isNativeRaw) {
+            if (visited.has(childVal)) {
+              throw new TypeError("Converting circular structure to JSON");
+            }
+
+            visited.add(childVal);
+
+            stack.push({
+              parent: node.val,
+              key: String(node.index),
+              val: childVal,
+              isArray: Array.isArray(childVal),
+              keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+              index: 0,
+              first: true,
+            });
+
+            node.first = false;
+            node.index++;
+          } else {
+            chunks.push(originalStringify(childVal));
+            node.first = false;
+            node.index++;
+          }
+        }
+      } else {
+        isDone = true;
+      }
+    } else {
+      while (node.index < node.keys.length) {
+        const k = node.keys[node.index++];
+
+        const isFilteredOutByArray = propertyList && !propertyList.has(k);
+
+        if (isFilteredOutByArray) continue;
+
+        const childRaw = node.val[k];
+        const childVal = prepareVal(node.val, k, childRaw);
+
+        if (isUnstringifiable(childVal)) continue;
+
+        if (!node.first) chunks.push(",");
+
+        if (space) {
+          chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
+        } else {
+          chunks.push(originalStringify(k) + ":");
+        }
+
+        const isComplexObject =
+          childVal !== null && typeof childVal === "object";
+        const isNativeRaw = isRawJSON(childVal);
+
+        if (isComplexObject && !isNativeRaw) {
+          if (visited.has(childVal)) {
+            throw new TypeError("Converting circular structure to JSON");
+          }
+
+          visited.add(childVal);
+
+          stack.push({
+            parent: node.val,
+            key: k,
+            val: childVal,
+            isArray: Array.isArray(childVal),
+            keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+            index: 0,
+            first: true,
+          });
+
+          node.first = false;
+
+          break; // Stop current loop level to process the newly pushed stack node
+        } else {
+          chunks.push(originalStringify(childVal));
+          node.first = false;
+        }
+      }
+
+      const isNodeFullyProcessed =
+        node.index >= node.keys.length && stack[stack.length - 1] === node;
+
+      if (isNodeFullyProcessed) {
+        isDone = true;
+      }
+    }
+
+    if (isDone) {
+      level--;
+
+      if (!node.first && space) chunks.push("\n" + space.repeat(level));
+
+      chunks.push(node.isArray ? "]" : "}");
+      visited.delete(node.val);
+      stack.pop();
+    }
+  }
+
+  return chunks.join("");
+};
+
+/**
+ * Converts a JavaScript value to a JSON string.
+ *
+ * Supports serialization of BigInt values using two strategies:
+ * 1. Custom format "123n" → "123" (universal fallback)
+ * 2. Native JSON.rawJSON() (Node.js 22+, fastest) when available
+ *
+ * All other values are serialized exactly like native JSON.stringify().
+ *
+ * @param {*} value The value to convert to a JSON string.
+ * @param {Replacer | Array<string | number> | null} [replacer]
+ * A function that alters the behavior of the stringification process,
+ * or an array of strings/numbers to indicate properties to exclude.
+ * @param {string | number} [space]
+ * A string or number to specify indentation or pretty-printing.
+ * @returns {string} The JSON string representation.
+ */
+const JSONStringify = (value, replacer, space) => {
+  try {
+    const supportsRawJSON = "rawJSON" in JSON;
+
+    if (supportsRawJSON) {
+      return originalStringify(
+        value,
+        (key, val) => {
+          if (typeof val === "bigint") return JSON.rawJSON(val.toString());
+
+          const hasFunctionReplacer = typeof replacer === "function";
+
+          if (hasFunctionReplacer) return replacer(key, val);
+
+          const isKeyInArrayReplacer =
+            Array.isArray(replacer) && replacer.includes(key);
+
+          if (isKeyInArrayReplacer) return val;
+
+          return val;
+        },
+        space,
+      );
+    }
+
+    if (!value) return originalStringify(value, replacer, space);
+
+    const convertedToCustomJSON = originalStringify(
+      value,
+      (key, val) => {
+        const isNoise = typeof val === "string" && noiseValue.test(val);
+
+        if (isNoise) return val.toString() + "n"; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+        if (typeof val === "bigint") return val.toString() + "n";
+
+        const hasFunctionReplacer = typeof replacer === "function";
+
+        if (hasFunctionReplacer) return replacer(key, val);
+
+        const isKeyInArrayReplacer =
+          Array.isArray(replacer) && replacer.includes(key);
+
+        if (isKeyInArrayReplacer) return val;
+
+        return val;
+      },
+      space,
+    );
+
+    const processedJSON = convertedToCustomJSON.replace(
+      bigIntsStringify,
+      "$1$2$3",
+    ); // Delete one "n" off the end of every BigInt value
+
+    const denoisedJSON = processedJSON.replace(noiseStringify, "$1$2$3"); // Remove one "n" off the end of every noisy string
+
+    return denoisedJSON;
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const convertedJSON = stringifyIteratively(value, replacer, space);
+
+      if (convertedJSON === undefined) return undefined;
+
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return convertedJSON;
+
+      const processedJSON = convertedJSON.replace(bigIntsStringify, "$1$2$3");
+
+      return processedJSON.replace(noiseStringify, "$1$2$3");
+    }
+
+    throw error;
+  }
+};
+
+const featureCache = new Map();
+
+/**
+ * Detects if the current JSON.parse implementation supports the context.source feature.
+ *
+ * Uses toString() fingerprinting to cache results and automatically detect runtime
+ * replacements of JSON.parse (polyfills, mocks, etc.).
+ *
+ * @returns {boolean} true if context.source is supported, false otherwise.
+ */
+const isContextSourceSupported = () => {
+  const parseFingerprint = JSON.parse.toString();
+
+  if (featureCache.has(parseFingerprint)) {
+    return featureCache.get(parseFingerprint);
+  }
+
+  try {
+    const result = JSON.parse(
+      "1",
+      (_, __, context) => !!context?.source && context.source === "1",
+    );
+    featureCache.set(parseFingerprint, result);
+
+    return result;
+  } catch {
+    featureCache.set(parseFingerprint, false);
+
+    return false;
+  }
+};
+
+/**
+ * Reviver function that converts custom-format BigInt strings back to BigInt values.
+ * Also handles "noise" strings that accidentally match the BigInt format.
+ *
+ * @param {string | number | undefined} key The object key.
+ * @param {*} value The value being parsed.
+ * @param {object} [context] Parse context (if supported by JSON.parse).
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The transformed value.
+ */
+const convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
+  const isCustomFormatBigInt =
+    typeof value === "string" && customFormat.test(value);
+
+  if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
+
+  const isNoiseValue = typeof value === "string" && noiseValue.test(value);
+  if (isNoiseValue) return value.slice(0, -1);
+
+  const hasUserReviver = typeof userReviver === "function";
+
+  if (!hasUserReviver) return value;
+
+  return userReviver(key, value, context);
+};
+
+/**
+ * Fast JSON.parse implementation (~2x faster than classic fallback).
+ * Uses JSON.parse's context.source feature to detect integers and convert
+ * large numbers directly to BigInt without string manipulation.
+ *
+ * Does not support legacy custom format from v1 of this library.
+ *
+ * @param {string} text JSON string to parse.
+ * @param {Reviver} [reviver] Transform function to apply to each value.
+ * @returns {any} Parsed JavaScript value.
+ */
+const JSONParseV2 = (text, reviver) => {
+  return JSON.parse(text, (key, value, context) => {
+    const isNumber = typeof value === "number";
+    const isOutOfBounds =
+      value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
+    const isBigNumber = isNumber && isOutOfBounds;
+    const isInt = context && intRegex.test(context.source);
+    const isBigInt = isBigNumber && isInt;
+
+    if (isBigInt) return BigInt(context.source);
+
+    const hasCustomReviver = typeof reviver === "function";
+
+    if (!hasCustomReviver) return value;
+
+    return reviver(key, value, context);
+  });
+};
+
+const MAX_INT = Number.MAX_SAFE_INTEGER.toString();
+const MAX_DIGITS = MAX_INT.length;
+const stringsOrLargeNumbers =
+  /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
+const noiseValueWithQuotes = /^"-?\d+n+"$/; // Noise - strings that match the custom format before being converted to it
+
+/**
+ * Iteratively traverses the parsed object bottom-up (post-order),
+ * emulating the native JSON.parse reviver behavior.
+ * This avoids Call Stack overflows (RangeError) on deeply nested structures.
+ *
+ * @param {any} parsed The natively parsed JSON object.
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The fully processed object.
+ */
+const applyReviverIteratively = (parsed, userReviver) => {
+  const rootHolder = { "": parsed };
+  const stack = [{ parent: rootHolder, key: "", visited: false }];
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (!node.visited) {
+      node.visited = true;
+
+      const value = node.parent[node.key];
+      const isComplexObject = value !== null && typeof value === "object";
+
+      if (isComplexObject) {
+        const keys = Object.keys(value);
+
+        for (let i = keys.length - 1; i >= 0; i--) {
+          stack.push({ parent: value, key: keys[i], visited: false });
+        }
+      }
+    } else {
+      const { parent, key } = node;
+      let value = parent[key];
+
+      if (typeof value === "string") {
+        const isCustomFormatBigInt = customFormat.test(value);
+
+        if (isCustomFormatBigInt) {
+          value = BigInt(value.slice(0, -1));
+        } else {
+          const isNoise = noiseValue.test(value);
+
+          if (isNoise) value = value.slice(0, -1);
+        }
+      }
+
+      const hasUserReviver = typeof userReviver === "function";
+
+      if (hasUserReviver) {
+        value = userReviver.call(parent, key, value);
+      }
+
+      const isDeleted = value === undefined;
+
+      if (isDeleted) {
+        delete parent[key];
+      } else {
+        parent[key] = value;
+      }
+
+      stack.pop();
+    }
+  }
+
+  return rootHolder[""];
+};
+
+/**
+ * Pre-processes the JSON string to mark large numbers with an 'n' suffix.
+ *
+ * @param {string} text The raw JSON string.
+ * @returns {string} The serialized string with marked BigInts.
+ */
+const serializeBigInts = (text) => {
+  return text.replace(
+    stringsOrLargeNumbers,
+    (match, digits, fractional, exponential) => {
+      const isString = match[0] === '"';
+      const isNoise = isString && noiseValueWithQuotes.test(match);
+
+      if (isNoise) return match.substring(0, match.length - 1) + 'n"'; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+      const hasFractionalOrExponential = fractional || exponential;
+
+      // With a fixed number of digits, we can correctly use lexicographical comparison to do a numeric comparison
+      const isLessThanMaxSafeInt =
+        digits &&
+        (digits.length < MAX_DIGITS ||
+          (digits.length === MAX_DIGITS && digits <= MAX_INT));
+
+      const isStandardValue =
+        isString || hasFractionalOrExponential || isLessThanMaxSafeInt;
+
+      if (isStandardValue) return match;
+
+      return '"' + match + 'n"';
+    },
+  );
+};
+
+/**
+ * Converts a JSON string into a JavaScript value.
+ *
+ * Supports parsing of large integers using two strategies:
+ * 1. Classic fallback: Marks large numbers with "123n" format, then converts to BigInt
+ * 2. Fast path (JSONParseV2): Uses context.source feature (~2x faster) when available
+ *
+ * All other JSON values are parsed exactly like native JSON.parse().
+ *
+ * @param {string} text A valid JSON string.
+ * @param {Reviver} [reviver]
+ * A function that transforms the results. This function is called for each member
+ * of the object. If a member contains nested objects, the nested objects are
+ * transformed before the parent object is.
+ * @returns {any} The parsed JavaScript value.
+ * @throws {SyntaxError} If text is not valid JSON.
+ */
+const JSONParse = (text, reviver) => {
+  if (!text) return originalParse(text, reviver);
+
+  try {
+    if (isContextSourceSupported()) return JSONParseV2(text, reviver); // Shortcut to a faster (2x) and simpler version
+
+    // Find and mark big numbers with "n"
+    const serializedData = serializeBigInts(text);
+
+    return originalParse(serializedData, (key, value, context) =>
+      convertMarkedBigIntsReviver(key, value, context, reviver),
+    );
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const serializedData = serializeBigInts(text);
+      const parsed = originalParse(serializedData);
+
+      return applyReviverIteratively(parsed, reviver);
+    }
+
+    throw error;
+  }
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/node_modules/@octokit/request-error/dist-src/index.js
+class RequestError extends Error {
+  name;
+  /**
+   * http status code
+   */
+  status;
+  /**
+   * Request options that lead to the error.
+   */
+  request;
+  /**
+   * Response object if a response was received
+   */
+  response;
+  constructor(message, statusCode, options) {
+    super(message, { cause: options.cause });
+    this.name = "HttpError";
+    this.status = Number.parseInt(statusCode);
+    if (Number.isNaN(this.status)) {
+      this.status = 0;
+    }
+    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
+    if ("response" in options) {
+      this.response = options.response;
+    }
+    const requestCopy = Object.assign({}, options.request);
+    if (options.request.headers.authorization) {
+      requestCopy.headers = Object.assign({}, options.request.headers, {
+        authorization: options.request.headers.authorization.replace(
+          /(?<! ) .*$/,
+          " [REDACTED]"
+        )
+      });
+    }
+    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
+    this.request = requestCopy;
+  }
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/node_modules/@octokit/request/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var dist_bundle_VERSION = "10.0.16";
+
+// pkg/dist-src/defaults.js
+var defaults_default = {
+  headers: {
+    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
+  }
+};
+
+// pkg/dist-src/fetch-wrapper.js
+
+
+
+// pkg/dist-src/is-plain-object.js
+function dist_bundle_isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/fetch-wrapper.js
+
+var noop = () => "";
+async function fetchWrapper(requestOptions) {
+  const fetch = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch) {
+    throw new Error(
+      "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
+    );
+  }
+  const log = requestOptions.request?.log || console;
+  const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
+  const body = dist_bundle_isPlainObject(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const requestHeaders = Object.fromEntries(
+    Object.entries(requestOptions.headers).map(([name, value]) => [
+      name,
+      String(value)
+    ])
+  );
+  let fetchResponse;
+  try {
+    fetchResponse = await fetch(requestOptions.url, {
+      method: requestOptions.method,
+      body,
+      redirect: requestOptions.request?.redirect,
+      headers: requestHeaders,
+      signal: requestOptions.request?.signal,
+      // duplex must be set if request.body is ReadableStream or Async Iterables.
+      // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
+      ...requestOptions.body && { duplex: "half" }
+    });
+  } catch (error) {
+    let message = "Unknown Error";
+    if (error instanceof Error) {
+      if (error.name === "AbortError") {
+        error.status = 500;
+        throw error;
+      }
+      message = error.message;
+      if (error.name === "TypeError" && "cause" in error) {
+        if (error.cause instanceof Error) {
+          message = error.cause.message;
+        } else if (typeof error.cause === "string") {
+          message = error.cause;
+        }
+      }
+    }
+    const requestError = new RequestError(message, 500, {
+      request: requestOptions
+    });
+    requestError.cause = error;
+    throw requestError;
+  }
+  const status = fetchResponse.status;
+  const url = fetchResponse.url;
+  const responseHeaders = {};
+  for (const [key, value] of fetchResponse.headers) {
+    responseHeaders[key] = value;
+  }
+  const octokitResponse = {
+    url,
+    status,
+    headers: responseHeaders,
+    data: ""
+  };
+  if ("deprecation" in responseHeaders) {
+    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
+    const deprecationLink = matches && matches.pop();
+    log.warn(
+      `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
+    );
+  }
+  if (status === 204 || status === 205) {
+    return octokitResponse;
+  }
+  if (requestOptions.method === "HEAD") {
+    if (status < 400) {
+      return octokitResponse;
+    }
+    throw new RequestError(fetchResponse.statusText, status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status === 304) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError("Not modified", status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status >= 400) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  octokitResponse.data = parseSuccessResponseBody ? await getResponseData(fetchResponse) : fetchResponse.body;
+  return octokitResponse;
+}
+async function getResponseData(response) {
+  const contentType = response.headers.get("content-type");
+  if (!contentType) {
+    return response.text().catch(noop);
+  }
+  const mimetype = dist_parse(contentType);
+  if (isJSONResponse(mimetype)) {
+    let text = "";
     try {
-        return { ok: true, value: JSON.parse(text) };
+      text = await response.text();
+      return JSONParse(text);
+    } catch (err) {
+      return text;
     }
-    catch {
-        return { ok: false };
+  } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
+  // (RFC 2046) and must never be decoded as text, even when the response
+  // carries a (misleading) `charset=utf-8` parameter — see #751.
+  mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
+    return response.text().catch(noop);
+  } else {
+    return response.arrayBuffer().catch(
+      /* v8 ignore next -- @preserve */
+      () => new ArrayBuffer(0)
+    );
+  }
+}
+function isJSONResponse(mimetype) {
+  return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
+}
+function toErrorMessage(data) {
+  if (typeof data === "string") {
+    return data;
+  }
+  if (data instanceof ArrayBuffer) {
+    return "Unknown error";
+  }
+  if (typeof data === "object" && data !== null && "message" in data) {
+    const objectData = data;
+    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
+    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
+  }
+  return `Unknown error: ${JSON.stringify(data)}`;
+}
+
+// pkg/dist-src/with-defaults.js
+function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
+  const endpoint2 = oldEndpoint.defaults(newDefaults);
+  const newApi = function(route, parameters) {
+    const endpointOptions = endpoint2.merge(route, parameters);
+    if (!endpointOptions.request || !endpointOptions.request.hook) {
+      return fetchWrapper(endpoint2.parse(endpointOptions));
+    }
+    const request2 = (route2, parameters2) => {
+      return fetchWrapper(
+        endpoint2.parse(endpoint2.merge(route2, parameters2))
+      );
+    };
+    Object.assign(request2, {
+      endpoint: endpoint2,
+      defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+    });
+    return endpointOptions.request.hook(request2, endpointOptions);
+  };
+  return Object.assign(newApi, {
+    endpoint: endpoint2,
+    defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+  });
+}
+
+// pkg/dist-src/index.js
+var request = dist_bundle_withDefaults(endpoint, defaults_default);
+
+/* v8 ignore next -- @preserve */
+/* v8 ignore else -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/node_modules/@octokit/endpoint/dist-bundle/index.js
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var endpoint_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/defaults.js
+var dist_bundle_userAgent = `octokit-endpoint.js/${endpoint_dist_bundle_VERSION} ${getUserAgent()}`;
+var dist_bundle_DEFAULTS = {
+  method: "GET",
+  baseUrl: "https://api.github.com",
+  headers: {
+    accept: "application/vnd.github.v3+json",
+    "user-agent": dist_bundle_userAgent
+  },
+  mediaType: {
+    format: ""
+  }
+};
+
+// pkg/dist-src/util/lowercase-keys.js
+function endpoint_dist_bundle_lowercaseKeys(object) {
+  if (!object) {
+    return {};
+  }
+  return Object.keys(object).reduce((newObj, key) => {
+    newObj[key.toLowerCase()] = object[key];
+    return newObj;
+  }, {});
+}
+
+// pkg/dist-src/util/is-plain-object.js
+function endpoint_dist_bundle_isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/util/merge-deep.js
+function dist_bundle_mergeDeep(defaults, options) {
+  const result = Object.assign({}, defaults);
+  Object.keys(options).forEach((key) => {
+    if (endpoint_dist_bundle_isPlainObject(options[key])) {
+      if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
+      else result[key] = dist_bundle_mergeDeep(defaults[key], options[key]);
+    } else {
+      Object.assign(result, { [key]: options[key] });
+    }
+  });
+  return result;
+}
+
+// pkg/dist-src/util/remove-undefined-properties.js
+function dist_bundle_removeUndefinedProperties(obj) {
+  for (const key in obj) {
+    if (obj[key] === void 0) {
+      delete obj[key];
+    }
+  }
+  return obj;
+}
+
+// pkg/dist-src/merge.js
+function dist_bundle_merge(defaults, route, options) {
+  if (typeof route === "string") {
+    let [method, url] = route.split(" ");
+    options = Object.assign(url ? { method, url } : { url: method }, options);
+  } else {
+    options = Object.assign({}, route);
+  }
+  options.headers = endpoint_dist_bundle_lowercaseKeys(options.headers);
+  dist_bundle_removeUndefinedProperties(options);
+  dist_bundle_removeUndefinedProperties(options.headers);
+  const mergedOptions = dist_bundle_mergeDeep(defaults || {}, options);
+  if (options.url === "/graphql") {
+    if (defaults && defaults.mediaType.previews?.length) {
+      mergedOptions.mediaType.previews = defaults.mediaType.previews.filter(
+        (preview) => !mergedOptions.mediaType.previews.includes(preview)
+      ).concat(mergedOptions.mediaType.previews);
+    }
+    mergedOptions.mediaType.previews = (mergedOptions.mediaType.previews || []).map((preview) => preview.replace(/-preview/, ""));
+  }
+  return mergedOptions;
+}
+
+// pkg/dist-src/util/add-query-parameters.js
+function dist_bundle_addQueryParameters(url, parameters) {
+  const separator = /\?/.test(url) ? "&" : "?";
+  const names = Object.keys(parameters);
+  if (names.length === 0) {
+    return url;
+  }
+  return url + separator + names.map((name) => {
+    if (name === "q") {
+      return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
+    }
+    return `${name}=${encodeURIComponent(parameters[name])}`;
+  }).join("&");
+}
+
+// pkg/dist-src/util/extract-url-variable-names.js
+var dist_bundle_urlVariableRegex = /\{[^{}}]+\}/g;
+function dist_bundle_removeNonChars(variableName) {
+  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
+}
+function dist_bundle_extractUrlVariableNames(url) {
+  const matches = url.match(dist_bundle_urlVariableRegex);
+  if (!matches) {
+    return [];
+  }
+  return matches.map(dist_bundle_removeNonChars).reduce((a, b) => a.concat(b), []);
+}
+
+// pkg/dist-src/util/omit.js
+function dist_bundle_omit(object, keysToOmit) {
+  const result = { __proto__: null };
+  for (const key of Object.keys(object)) {
+    if (keysToOmit.indexOf(key) === -1) {
+      result[key] = object[key];
+    }
+  }
+  return result;
+}
+
+// pkg/dist-src/util/url-template.js
+function dist_bundle_encodeReserved(str) {
+  return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+    if (!/%[0-9A-Fa-f]/.test(part)) {
+      part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
+    }
+    return part;
+  }).join("");
+}
+function dist_bundle_encodeUnreserved(str) {
+  return encodeURIComponent(str).replace(/[!'()*]/g, function(c) {
+    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+  });
+}
+function dist_bundle_encodeValue(operator, value, key) {
+  value = operator === "+" || operator === "#" ? dist_bundle_encodeReserved(value) : dist_bundle_encodeUnreserved(value);
+  if (key) {
+    return dist_bundle_encodeUnreserved(key) + "=" + value;
+  } else {
+    return value;
+  }
+}
+function dist_bundle_isDefined(value) {
+  return value !== void 0 && value !== null;
+}
+function dist_bundle_isKeyOperator(operator) {
+  return operator === ";" || operator === "&" || operator === "?";
+}
+function dist_bundle_getValues(context, operator, key, modifier) {
+  var value = context[key], result = [];
+  if (dist_bundle_isDefined(value) && value !== "") {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+      value = value.toString();
+      if (modifier && modifier !== "*") {
+        value = value.substring(0, parseInt(modifier, 10));
+      }
+      result.push(
+        dist_bundle_encodeValue(operator, value, dist_bundle_isKeyOperator(operator) ? key : "")
+      );
+    } else {
+      if (modifier === "*") {
+        if (Array.isArray(value)) {
+          value.filter(dist_bundle_isDefined).forEach(function(value2) {
+            result.push(
+              dist_bundle_encodeValue(operator, value2, dist_bundle_isKeyOperator(operator) ? key : "")
+            );
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (dist_bundle_isDefined(value[k])) {
+              result.push(dist_bundle_encodeValue(operator, value[k], k));
+            }
+          });
+        }
+      } else {
+        const tmp = [];
+        if (Array.isArray(value)) {
+          value.filter(dist_bundle_isDefined).forEach(function(value2) {
+            tmp.push(dist_bundle_encodeValue(operator, value2));
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (dist_bundle_isDefined(value[k])) {
+              tmp.push(dist_bundle_encodeUnreserved(k));
+              tmp.push(dist_bundle_encodeValue(operator, value[k].toString()));
+            }
+          });
+        }
+        if (dist_bundle_isKeyOperator(operator)) {
+          result.push(dist_bundle_encodeUnreserved(key) + "=" + tmp.join(","));
+        } else if (tmp.length !== 0) {
+          result.push(tmp.join(","));
+        }
+      }
+    }
+  } else {
+    if (operator === ";") {
+      if (dist_bundle_isDefined(value)) {
+        result.push(dist_bundle_encodeUnreserved(key));
+      }
+    } else if (value === "" && (operator === "&" || operator === "?")) {
+      result.push(dist_bundle_encodeUnreserved(key) + "=");
+    } else if (value === "") {
+      result.push("");
+    }
+  }
+  return result;
+}
+function dist_bundle_parseUrl(template) {
+  return {
+    expand: dist_bundle_expand.bind(null, template)
+  };
+}
+function dist_bundle_expand(template, context) {
+  var operators = ["+", "#", ".", "/", ";", "?", "&"];
+  template = template.replace(
+    /\{([^\{\}]+)\}|([^\{\}]+)/g,
+    function(_, expression, literal) {
+      if (expression) {
+        let operator = "";
+        const values = [];
+        if (operators.indexOf(expression.charAt(0)) !== -1) {
+          operator = expression.charAt(0);
+          expression = expression.substr(1);
+        }
+        expression.split(/,/g).forEach(function(variable) {
+          var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
+          values.push(dist_bundle_getValues(context, operator, tmp[1], tmp[2] || tmp[3]));
+        });
+        if (operator && operator !== "+") {
+          var separator = ",";
+          if (operator === "?") {
+            separator = "&";
+          } else if (operator !== "#") {
+            separator = operator;
+          }
+          return (values.length !== 0 ? operator : "") + values.join(separator);
+        } else {
+          return values.join(",");
+        }
+      } else {
+        return dist_bundle_encodeReserved(literal);
+      }
+    }
+  );
+  if (template === "/") {
+    return template;
+  } else {
+    return template.replace(/\/$/, "");
+  }
+}
+
+// pkg/dist-src/parse.js
+function dist_bundle_parse(options) {
+  let method = options.method.toUpperCase();
+  let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
+  let headers = Object.assign({}, options.headers);
+  let body;
+  let parameters = dist_bundle_omit(options, [
+    "method",
+    "baseUrl",
+    "url",
+    "headers",
+    "request",
+    "mediaType"
+  ]);
+  const urlVariableNames = dist_bundle_extractUrlVariableNames(url);
+  url = dist_bundle_parseUrl(url).expand(parameters);
+  if (!/^http/.test(url)) {
+    url = options.baseUrl + url;
+  }
+  const omittedParameters = Object.keys(options).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
+  const remainingParameters = dist_bundle_omit(parameters, omittedParameters);
+  const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
+  if (!isBinaryRequest) {
+    if (options.mediaType.format) {
+      headers.accept = headers.accept.split(/,/).map(
+        (format) => format.replace(
+          /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
+          `application/vnd$1$2.${options.mediaType.format}`
+        )
+      ).join(",");
+    }
+    if (url.endsWith("/graphql")) {
+      if (options.mediaType.previews?.length) {
+        const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
+        headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
+          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
+          return `application/vnd.github.${preview}-preview${format}`;
+        }).join(",");
+      }
+    }
+  }
+  if (["GET", "HEAD"].includes(method)) {
+    url = dist_bundle_addQueryParameters(url, remainingParameters);
+  } else {
+    if ("data" in remainingParameters) {
+      body = remainingParameters.data;
+    } else {
+      if (Object.keys(remainingParameters).length) {
+        body = remainingParameters;
+      }
+    }
+  }
+  if (!headers["content-type"] && typeof body !== "undefined") {
+    headers["content-type"] = "application/json; charset=utf-8";
+  }
+  if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
+    body = "";
+  }
+  return Object.assign(
+    { method, url, headers },
+    typeof body !== "undefined" ? { body } : null,
+    options.request ? { request: options.request } : null
+  );
+}
+
+// pkg/dist-src/endpoint-with-defaults.js
+function dist_bundle_endpointWithDefaults(defaults, route, options) {
+  return dist_bundle_parse(dist_bundle_merge(defaults, route, options));
+}
+
+// pkg/dist-src/with-defaults.js
+function endpoint_dist_bundle_withDefaults(oldDefaults, newDefaults) {
+  const DEFAULTS2 = dist_bundle_merge(oldDefaults, newDefaults);
+  const endpoint2 = dist_bundle_endpointWithDefaults.bind(null, DEFAULTS2);
+  return Object.assign(endpoint2, {
+    DEFAULTS: DEFAULTS2,
+    defaults: endpoint_dist_bundle_withDefaults.bind(null, DEFAULTS2),
+    merge: dist_bundle_merge.bind(null, DEFAULTS2),
+    parse: dist_bundle_parse
+  });
+}
+
+// pkg/dist-src/index.js
+var dist_bundle_endpoint = endpoint_dist_bundle_withDefaults(null, dist_bundle_DEFAULTS);
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/node_modules/@octokit/request-error/dist-src/index.js
+class dist_src_RequestError extends Error {
+  name;
+  /**
+   * http status code
+   */
+  status;
+  /**
+   * Request options that lead to the error.
+   */
+  request;
+  /**
+   * Response object if a response was received
+   */
+  response;
+  constructor(message, statusCode, options) {
+    super(message, { cause: options.cause });
+    this.name = "HttpError";
+    this.status = Number.parseInt(statusCode);
+    if (Number.isNaN(this.status)) {
+      this.status = 0;
+    }
+    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
+    if ("response" in options) {
+      this.response = options.response;
+    }
+    const requestCopy = Object.assign({}, options.request);
+    if (options.request.headers.authorization) {
+      requestCopy.headers = Object.assign({}, options.request.headers, {
+        authorization: options.request.headers.authorization.replace(
+          /(?<! ) .*$/,
+          " [REDACTED]"
+        )
+      });
+    }
+    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
+    this.request = requestCopy;
+  }
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/node_modules/@octokit/request/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var request_dist_bundle_VERSION = "10.0.16";
+
+// pkg/dist-src/defaults.js
+var dist_bundle_defaults_default = {
+  headers: {
+    "user-agent": `octokit-request.js/${request_dist_bundle_VERSION} ${getUserAgent()}`
+  }
+};
+
+// pkg/dist-src/fetch-wrapper.js
+
+
+
+// pkg/dist-src/is-plain-object.js
+function request_dist_bundle_isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/fetch-wrapper.js
+
+var dist_bundle_noop = () => "";
+async function dist_bundle_fetchWrapper(requestOptions) {
+  const fetch = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch) {
+    throw new Error(
+      "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
+    );
+  }
+  const log = requestOptions.request?.log || console;
+  const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
+  const body = request_dist_bundle_isPlainObject(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const requestHeaders = Object.fromEntries(
+    Object.entries(requestOptions.headers).map(([name, value]) => [
+      name,
+      String(value)
+    ])
+  );
+  let fetchResponse;
+  try {
+    fetchResponse = await fetch(requestOptions.url, {
+      method: requestOptions.method,
+      body,
+      redirect: requestOptions.request?.redirect,
+      headers: requestHeaders,
+      signal: requestOptions.request?.signal,
+      // duplex must be set if request.body is ReadableStream or Async Iterables.
+      // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
+      ...requestOptions.body && { duplex: "half" }
+    });
+  } catch (error) {
+    let message = "Unknown Error";
+    if (error instanceof Error) {
+      if (error.name === "AbortError") {
+        error.status = 500;
+        throw error;
+      }
+      message = error.message;
+      if (error.name === "TypeError" && "cause" in error) {
+        if (error.cause instanceof Error) {
+          message = error.cause.message;
+        } else if (typeof error.cause === "string") {
+          message = error.cause;
+        }
+      }
+    }
+    const requestError = new dist_src_RequestError(message, 500, {
+      request: requestOptions
+    });
+    requestError.cause = error;
+    throw requestError;
+  }
+  const status = fetchResponse.status;
+  const url = fetchResponse.url;
+  const responseHeaders = {};
+  for (const [key, value] of fetchResponse.headers) {
+    responseHeaders[key] = value;
+  }
+  const octokitResponse = {
+    url,
+    status,
+    headers: responseHeaders,
+    data: ""
+  };
+  if ("deprecation" in responseHeaders) {
+    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
+    const deprecationLink = matches && matches.pop();
+    log.warn(
+      `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
+    );
+  }
+  if (status === 204 || status === 205) {
+    return octokitResponse;
+  }
+  if (requestOptions.method === "HEAD") {
+    if (status < 400) {
+      return octokitResponse;
+    }
+    throw new dist_src_RequestError(fetchResponse.statusText, status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status === 304) {
+    octokitResponse.data = await dist_bundle_getResponseData(fetchResponse);
+    throw new dist_src_RequestError("Not modified", status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status >= 400) {
+    octokitResponse.data = await dist_bundle_getResponseData(fetchResponse);
+    throw new dist_src_RequestError(dist_bundle_toErrorMessage(octokitResponse.data), status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  octokitResponse.data = parseSuccessResponseBody ? await dist_bundle_getResponseData(fetchResponse) : fetchResponse.body;
+  return octokitResponse;
+}
+async function dist_bundle_getResponseData(response) {
+  const contentType = response.headers.get("content-type");
+  if (!contentType) {
+    return response.text().catch(dist_bundle_noop);
+  }
+  const mimetype = dist_parse(contentType);
+  if (dist_bundle_isJSONResponse(mimetype)) {
+    let text = "";
+    try {
+      text = await response.text();
+      return JSONParse(text);
+    } catch (err) {
+      return text;
+    }
+  } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
+  // (RFC 2046) and must never be decoded as text, even when the response
+  // carries a (misleading) `charset=utf-8` parameter — see #751.
+  mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
+    return response.text().catch(dist_bundle_noop);
+  } else {
+    return response.arrayBuffer().catch(
+      /* v8 ignore next -- @preserve */
+      () => new ArrayBuffer(0)
+    );
+  }
+}
+function dist_bundle_isJSONResponse(mimetype) {
+  return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
+}
+function dist_bundle_toErrorMessage(data) {
+  if (typeof data === "string") {
+    return data;
+  }
+  if (data instanceof ArrayBuffer) {
+    return "Unknown error";
+  }
+  if (typeof data === "object" && data !== null && "message" in data) {
+    const objectData = data;
+    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
+    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
+  }
+  return `Unknown error: ${JSON.stringify(data)}`;
+}
+
+// pkg/dist-src/with-defaults.js
+function request_dist_bundle_withDefaults(oldEndpoint, newDefaults) {
+  const endpoint2 = oldEndpoint.defaults(newDefaults);
+  const newApi = function(route, parameters) {
+    const endpointOptions = endpoint2.merge(route, parameters);
+    if (!endpointOptions.request || !endpointOptions.request.hook) {
+      return dist_bundle_fetchWrapper(endpoint2.parse(endpointOptions));
+    }
+    const request2 = (route2, parameters2) => {
+      return dist_bundle_fetchWrapper(
+        endpoint2.parse(endpoint2.merge(route2, parameters2))
+      );
+    };
+    Object.assign(request2, {
+      endpoint: endpoint2,
+      defaults: request_dist_bundle_withDefaults.bind(null, endpoint2)
+    });
+    return endpointOptions.request.hook(request2, endpointOptions);
+  };
+  return Object.assign(newApi, {
+    endpoint: endpoint2,
+    defaults: request_dist_bundle_withDefaults.bind(null, endpoint2)
+  });
+}
+
+// pkg/dist-src/index.js
+var dist_bundle_request = request_dist_bundle_withDefaults(dist_bundle_endpoint, dist_bundle_defaults_default);
+
+/* v8 ignore next -- @preserve */
+/* v8 ignore else -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+
+// pkg/dist-src/version.js
+var graphql_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/with-defaults.js
+
+
+// pkg/dist-src/graphql.js
+
+
+// pkg/dist-src/error.js
+function _buildMessageForResponseErrors(data) {
+  return `Request failed due to following response errors:
+` + data.errors.map((e) => ` - ${e.message}`).join("\n");
+}
+var GraphqlResponseError = class extends Error {
+  constructor(request2, headers, response) {
+    super(_buildMessageForResponseErrors(response));
+    this.request = request2;
+    this.headers = headers;
+    this.response = response;
+    this.errors = response.errors;
+    this.data = response.data;
+    if (Error.captureStackTrace) {
+      Error.captureStackTrace(this, this.constructor);
+    }
+  }
+  request;
+  headers;
+  response;
+  name = "GraphqlResponseError";
+  errors;
+  data;
+};
+
+// pkg/dist-src/graphql.js
+var NON_VARIABLE_OPTIONS = [
+  "method",
+  "baseUrl",
+  "url",
+  "headers",
+  "request",
+  "query",
+  "mediaType",
+  "operationName"
+];
+var FORBIDDEN_VARIABLE_OPTIONS = ["query", "method", "url"];
+var GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/;
+function graphql(request2, query, options) {
+  if (options) {
+    if (typeof query === "string" && "query" in options) {
+      return Promise.reject(
+        new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
+      );
+    }
+    for (const key in options) {
+      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
+      return Promise.reject(
+        new Error(
+          `[@octokit/graphql] "${key}" cannot be used as variable name`
+        )
+      );
+    }
+  }
+  const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
+  const requestOptions = Object.keys(
+    parsedOptions
+  ).reduce((result, key) => {
+    if (NON_VARIABLE_OPTIONS.includes(key)) {
+      result[key] = parsedOptions[key];
+      return result;
+    }
+    if (!result.variables) {
+      result.variables = {};
+    }
+    result.variables[key] = parsedOptions[key];
+    return result;
+  }, {});
+  const baseUrl = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
+  if (GHES_V3_SUFFIX_REGEX.test(baseUrl)) {
+    requestOptions.url = baseUrl.replace(GHES_V3_SUFFIX_REGEX, "/api/graphql");
+  }
+  return request2(requestOptions).then((response) => {
+    if (response.data.errors) {
+      const headers = {};
+      for (const key of Object.keys(response.headers)) {
+        headers[key] = response.headers[key];
+      }
+      throw new GraphqlResponseError(
+        requestOptions,
+        headers,
+        response.data
+      );
+    }
+    return response.data.data;
+  });
+}
+
+// pkg/dist-src/with-defaults.js
+function graphql_dist_bundle_withDefaults(request2, newDefaults) {
+  const newRequest = request2.defaults(newDefaults);
+  const newApi = (query, options) => {
+    return graphql(newRequest, query, options);
+  };
+  return Object.assign(newApi, {
+    defaults: graphql_dist_bundle_withDefaults.bind(null, newRequest),
+    endpoint: newRequest.endpoint
+  });
+}
+
+// pkg/dist-src/index.js
+var graphql2 = graphql_dist_bundle_withDefaults(dist_bundle_request, {
+  headers: {
+    "user-agent": `octokit-graphql.js/${graphql_dist_bundle_VERSION} ${getUserAgent()}`
+  },
+  method: "POST",
+  url: "/graphql"
+});
+function withCustomRequest(customRequest) {
+  return graphql_dist_bundle_withDefaults(customRequest, {
+    method: "POST",
+    url: "/graphql"
+  });
+}
+
+/* v8 ignore if -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
+// pkg/dist-src/is-jwt.js
+var b64url = "(?:[a-zA-Z0-9_-]+)";
+var sep = "\\.";
+var jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
+var isJWT = jwtRE.test.bind(jwtRE);
+
+// pkg/dist-src/auth.js
+async function auth(token) {
+  const isApp = isJWT(token);
+  const isInstallation = token.startsWith("v1.") || token.startsWith("ghs_");
+  const isUserToServer = token.startsWith("ghu_");
+  const tokenType = isApp ? "app" : isInstallation ? "installation" : isUserToServer ? "user-to-server" : "oauth";
+  return {
+    type: "token",
+    token,
+    tokenType
+  };
+}
+
+// pkg/dist-src/with-authorization-prefix.js
+function withAuthorizationPrefix(token) {
+  if (token.split(/\./).length === 3) {
+    return `bearer ${token}`;
+  }
+  return `token ${token}`;
+}
+
+// pkg/dist-src/hook.js
+async function hook(token, request, route, parameters) {
+  const endpoint = request.endpoint.merge(
+    route,
+    parameters
+  );
+  endpoint.headers.authorization = withAuthorizationPrefix(token);
+  return request(endpoint);
+}
+
+// pkg/dist-src/index.js
+var createTokenAuth = function createTokenAuth2(token) {
+  if (!token) {
+    throw new Error("[@octokit/auth-token] No token passed to createTokenAuth");
+  }
+  if (typeof token !== "string") {
+    throw new Error(
+      "[@octokit/auth-token] Token passed to createTokenAuth is not a string"
+    );
+  }
+  token = token.replace(/^(token|bearer) +/i, "");
+  return Object.assign(auth.bind(null, token), {
+    hook: hook.bind(null, token)
+  });
+};
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
+const version_VERSION = "7.0.8";
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
+
+
+
+
+
+
+const dist_src_noop = () => {
+};
+const consoleWarn = console.warn.bind(console);
+const consoleError = console.error.bind(console);
+function createLogger(logger = {}) {
+  if (typeof logger.debug !== "function") {
+    logger.debug = dist_src_noop;
+  }
+  if (typeof logger.info !== "function") {
+    logger.info = dist_src_noop;
+  }
+  if (typeof logger.warn !== "function") {
+    logger.warn = consoleWarn;
+  }
+  if (typeof logger.error !== "function") {
+    logger.error = consoleError;
+  }
+  return logger;
+}
+const userAgentTrail = `octokit-core.js/${version_VERSION} ${getUserAgent()}`;
+class Octokit {
+  static VERSION = version_VERSION;
+  static defaults(defaults) {
+    const OctokitWithDefaults = class extends this {
+      constructor(...args) {
+        const options = args[0] || {};
+        if (typeof defaults === "function") {
+          super(defaults(options));
+          return;
+        }
+        super(
+          Object.assign(
+            {},
+            defaults,
+            options,
+            options.userAgent && defaults.userAgent ? {
+              userAgent: `${options.userAgent} ${defaults.userAgent}`
+            } : null
+          )
+        );
+      }
+    };
+    return OctokitWithDefaults;
+  }
+  static plugins = [];
+  /**
+   * Attach a plugin (or many) to your Octokit instance.
+   *
+   * @example
+   * const API = Octokit.plugin(plugin1, plugin2, plugin3, ...)
+   */
+  static plugin(...newPlugins) {
+    const currentPlugins = this.plugins;
+    const NewOctokit = class extends this {
+      static plugins = currentPlugins.concat(
+        newPlugins.filter((plugin) => !currentPlugins.includes(plugin))
+      );
+    };
+    return NewOctokit;
+  }
+  constructor(options = {}) {
+    const hook = new before_after_hook.Collection();
+    const requestDefaults = {
+      baseUrl: request.endpoint.DEFAULTS.baseUrl,
+      headers: {},
+      request: Object.assign({}, options.request, {
+        // @ts-ignore internal usage only, no need to type
+        hook: hook.bind(null, "request")
+      }),
+      mediaType: {
+        previews: [],
+        format: ""
+      }
+    };
+    requestDefaults.headers["user-agent"] = options.userAgent ? `${options.userAgent} ${userAgentTrail}` : userAgentTrail;
+    if (options.baseUrl) {
+      requestDefaults.baseUrl = options.baseUrl;
+    }
+    if (options.previews) {
+      requestDefaults.mediaType.previews = options.previews;
+    }
+    if (options.timeZone) {
+      requestDefaults.headers["time-zone"] = options.timeZone;
+    }
+    this.request = request.defaults(requestDefaults);
+    this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
+    this.log = createLogger(options.log);
+    this.hook = hook;
+    if (!options.authStrategy) {
+      if (!options.auth) {
+        this.auth = async () => ({
+          type: "unauthenticated"
+        });
+      } else {
+        const auth = createTokenAuth(options.auth);
+        hook.wrap("request", auth.hook);
+        this.auth = auth;
+      }
+    } else {
+      const { authStrategy, ...otherOptions } = options;
+      const auth = authStrategy(
+        Object.assign(
+          {
+            request: this.request,
+            log: this.log,
+            // we pass the current octokit instance as well as its constructor options
+            // to allow for authentication strategies that return a new octokit instance
+            // that shares the same internal state as the current one. The original
+            // requirement for this was the "event-octokit" authentication strategy
+            // of https://github.com/probot/octokit-auth-probot.
+            octokit: this,
+            octokitOptions: otherOptions
+          },
+          options.auth
+        )
+      );
+      hook.wrap("request", auth.hook);
+      this.auth = auth;
+    }
+    const classConstructor = this.constructor;
+    for (let i = 0; i < classConstructor.plugins.length; ++i) {
+      Object.assign(this, classConstructor.plugins[i](this, options));
+    }
+  }
+  // assigned during constructor
+  request;
+  graphql;
+  log;
+  hook;
+  // TODO: type `octokit.auth` based on passed options.authStrategy
+  auth;
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+const dist_src_version_VERSION = "17.0.0";
+
+//# sourceMappingURL=version.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+const Endpoints = {
+  actions: {
+    addCustomLabelsToSelfHostedRunnerForOrg: [
+      "POST /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    addCustomLabelsToSelfHostedRunnerForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    addRepoAccessToSelfHostedRunnerGroupInOrg: [
+      "PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    approveWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve"
+    ],
+    cancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
+    ],
+    createEnvironmentVariable: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    createHostedRunnerForOrg: ["POST /orgs/{org}/actions/hosted-runners"],
+    createOrUpdateEnvironmentSecret: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    createOrUpdateOrgSecret: ["PUT /orgs/{org}/actions/secrets/{secret_name}"],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    createOrgVariable: ["POST /orgs/{org}/actions/variables"],
+    createRegistrationTokenForOrg: [
+      "POST /orgs/{org}/actions/runners/registration-token"
+    ],
+    createRegistrationTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/registration-token"
+    ],
+    createRemoveTokenForOrg: ["POST /orgs/{org}/actions/runners/remove-token"],
+    createRemoveTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/remove-token"
+    ],
+    createRepoVariable: ["POST /repos/{owner}/{repo}/actions/variables"],
+    createWorkflowDispatch: [
+      "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
+    ],
+    deleteActionsCacheById: [
+      "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
+    ],
+    deleteActionsCacheByKey: [
+      "DELETE /repos/{owner}/{repo}/actions/caches{?key,ref}"
+    ],
+    deleteArtifact: [
+      "DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"
+    ],
+    deleteCustomImageFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    deleteCustomImageVersionFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    deleteEnvironmentSecret: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    deleteEnvironmentVariable: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    deleteHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/actions/secrets/{secret_name}"],
+    deleteOrgVariable: ["DELETE /orgs/{org}/actions/variables/{name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    deleteRepoVariable: [
+      "DELETE /repos/{owner}/{repo}/actions/variables/{name}"
+    ],
+    deleteSelfHostedRunnerFromOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}"
+    ],
+    deleteSelfHostedRunnerFromRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    deleteWorkflowRun: ["DELETE /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    deleteWorkflowRunLogs: [
+      "DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    disableSelectedRepositoryGithubActionsOrganization: [
+      "DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    disableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable"
+    ],
+    downloadArtifact: [
+      "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}"
+    ],
+    downloadJobLogsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
+    ],
+    downloadWorkflowRunAttemptLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs"
+    ],
+    downloadWorkflowRunLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    enableSelectedRepositoryGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    enableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable"
+    ],
+    forceCancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel"
+    ],
+    generateRunnerJitconfigForOrg: [
+      "POST /orgs/{org}/actions/runners/generate-jitconfig"
+    ],
+    generateRunnerJitconfigForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"
+    ],
+    getActionsCacheList: ["GET /repos/{owner}/{repo}/actions/caches"],
+    getActionsCacheUsage: ["GET /repos/{owner}/{repo}/actions/cache/usage"],
+    getActionsCacheUsageByRepoForOrg: [
+      "GET /orgs/{org}/actions/cache/usage-by-repository"
+    ],
+    getActionsCacheUsageForOrg: ["GET /orgs/{org}/actions/cache/usage"],
+    getAllowedActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    getAllowedActionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    getArtifact: ["GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"],
+    getCustomImageForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    getCustomImageVersionForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    getCustomOidcSubClaimForRepo: [
+      "GET /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    getEnvironmentPublicKey: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key"
+    ],
+    getEnvironmentSecret: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    getEnvironmentVariable: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/workflow"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    getGithubActionsPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions"
+    ],
+    getGithubActionsPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions"
+    ],
+    getHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    getHostedRunnersGithubOwnedImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/github-owned"
+    ],
+    getHostedRunnersLimitsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/limits"
+    ],
+    getHostedRunnersMachineSpecsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/machine-sizes"
+    ],
+    getHostedRunnersPartnerImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/partner"
+    ],
+    getHostedRunnersPlatformsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/platforms"
+    ],
+    getJobForWorkflowRun: ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}"],
+    getOrgPublicKey: ["GET /orgs/{org}/actions/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/actions/secrets/{secret_name}"],
+    getOrgVariable: ["GET /orgs/{org}/actions/variables/{name}"],
+    getPendingDeploymentsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    getRepoPermissions: [
+      "GET /repos/{owner}/{repo}/actions/permissions",
+      {},
+      { renamed: ["actions", "getGithubActionsPermissionsRepository"] }
+    ],
+    getRepoPublicKey: ["GET /repos/{owner}/{repo}/actions/secrets/public-key"],
+    getRepoSecret: ["GET /repos/{owner}/{repo}/actions/secrets/{secret_name}"],
+    getRepoVariable: ["GET /repos/{owner}/{repo}/actions/variables/{name}"],
+    getReviewsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals"
+    ],
+    getSelfHostedRunnerForOrg: ["GET /orgs/{org}/actions/runners/{runner_id}"],
+    getSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    getWorkflow: ["GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}"],
+    getWorkflowAccessToRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    getWorkflowRun: ["GET /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    getWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
+    ],
+    getWorkflowRunUsage: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing"
+    ],
+    getWorkflowUsage: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing"
+    ],
+    listArtifactsForRepo: ["GET /repos/{owner}/{repo}/actions/artifacts"],
+    listCustomImageVersionsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions"
+    ],
+    listCustomImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom"
+    ],
+    listEnvironmentSecrets: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets"
+    ],
+    listEnvironmentVariables: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    listGithubHostedRunnersInGroupForOrg: [
+      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners"
+    ],
+    listHostedRunnersForOrg: ["GET /orgs/{org}/actions/hosted-runners"],
+    listJobsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
+    ],
+    listJobsForWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
+    ],
+    listLabelsForSelfHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    listLabelsForSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/actions/secrets"],
+    listOrgVariables: ["GET /orgs/{org}/actions/variables"],
+    listRepoOrganizationSecrets: [
+      "GET /repos/{owner}/{repo}/actions/organization-secrets"
+    ],
+    listRepoOrganizationVariables: [
+      "GET /repos/{owner}/{repo}/actions/organization-variables"
+    ],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/actions/secrets"],
+    listRepoVariables: ["GET /repos/{owner}/{repo}/actions/variables"],
+    listRepoWorkflows: ["GET /repos/{owner}/{repo}/actions/workflows"],
+    listRunnerApplicationsForOrg: ["GET /orgs/{org}/actions/runners/downloads"],
+    listRunnerApplicationsForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/downloads"
+    ],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    listSelectedReposForOrgVariable: [
+      "GET /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    listSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/repositories"
+    ],
+    listSelfHostedRunnersForOrg: ["GET /orgs/{org}/actions/runners"],
+    listSelfHostedRunnersForRepo: ["GET /repos/{owner}/{repo}/actions/runners"],
+    listWorkflowRunArtifacts: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
+    ],
+    listWorkflowRuns: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
+    ],
+    listWorkflowRunsForRepo: ["GET /repos/{owner}/{repo}/actions/runs"],
+    reRunJobForWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun"
+    ],
+    reRunWorkflow: ["POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"],
+    reRunWorkflowFailedJobs: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgVariable: [
+      "DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    reviewCustomGatesForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"
+    ],
+    reviewPendingDeploymentsForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    setAllowedActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    setAllowedActionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    setCustomLabelsForSelfHostedRunnerForOrg: [
+      "PUT /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomLabelsForSelfHostedRunnerForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomOidcSubClaimForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/workflow"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    setGithubActionsPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions"
+    ],
+    setGithubActionsPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    setSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories"
+    ],
+    setWorkflowAccessToRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    updateEnvironmentVariable: [
+      "PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    updateHostedRunnerForOrg: [
+      "PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    updateOrgVariable: ["PATCH /orgs/{org}/actions/variables/{name}"],
+    updateRepoVariable: [
+      "PATCH /repos/{owner}/{repo}/actions/variables/{name}"
+    ]
+  },
+  activity: {
+    checkRepoIsStarredByAuthenticatedUser: ["GET /user/starred/{owner}/{repo}"],
+    deleteRepoSubscription: ["DELETE /repos/{owner}/{repo}/subscription"],
+    deleteThreadSubscription: [
+      "DELETE /notifications/threads/{thread_id}/subscription"
+    ],
+    getFeeds: ["GET /feeds"],
+    getRepoSubscription: ["GET /repos/{owner}/{repo}/subscription"],
+    getThread: ["GET /notifications/threads/{thread_id}"],
+    getThreadSubscriptionForAuthenticatedUser: [
+      "GET /notifications/threads/{thread_id}/subscription"
+    ],
+    listEventsForAuthenticatedUser: ["GET /users/{username}/events"],
+    listNotificationsForAuthenticatedUser: ["GET /notifications"],
+    listOrgEventsForAuthenticatedUser: [
+      "GET /users/{username}/events/orgs/{org}"
+    ],
+    listPublicEvents: ["GET /events"],
+    listPublicEventsForRepoNetwork: ["GET /networks/{owner}/{repo}/events"],
+    listPublicEventsForUser: ["GET /users/{username}/events/public"],
+    listPublicOrgEvents: ["GET /orgs/{org}/events"],
+    listReceivedEventsForUser: ["GET /users/{username}/received_events"],
+    listReceivedPublicEventsForUser: [
+      "GET /users/{username}/received_events/public"
+    ],
+    listRepoEvents: ["GET /repos/{owner}/{repo}/events"],
+    listRepoNotificationsForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/notifications"
+    ],
+    listReposStarredByAuthenticatedUser: ["GET /user/starred"],
+    listReposStarredByUser: ["GET /users/{username}/starred"],
+    listReposWatchedByUser: ["GET /users/{username}/subscriptions"],
+    listStargazersForRepo: ["GET /repos/{owner}/{repo}/stargazers"],
+    listWatchedReposForAuthenticatedUser: ["GET /user/subscriptions"],
+    listWatchersForRepo: ["GET /repos/{owner}/{repo}/subscribers"],
+    markNotificationsAsRead: ["PUT /notifications"],
+    markRepoNotificationsAsRead: ["PUT /repos/{owner}/{repo}/notifications"],
+    markThreadAsDone: ["DELETE /notifications/threads/{thread_id}"],
+    markThreadAsRead: ["PATCH /notifications/threads/{thread_id}"],
+    setRepoSubscription: ["PUT /repos/{owner}/{repo}/subscription"],
+    setThreadSubscription: [
+      "PUT /notifications/threads/{thread_id}/subscription"
+    ],
+    starRepoForAuthenticatedUser: ["PUT /user/starred/{owner}/{repo}"],
+    unstarRepoForAuthenticatedUser: ["DELETE /user/starred/{owner}/{repo}"]
+  },
+  apps: {
+    addRepoToInstallation: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "addRepoToInstallationForAuthenticatedUser"] }
+    ],
+    addRepoToInstallationForAuthenticatedUser: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    checkToken: ["POST /applications/{client_id}/token"],
+    createFromManifest: ["POST /app-manifests/{code}/conversions"],
+    createInstallationAccessToken: [
+      "POST /app/installations/{installation_id}/access_tokens"
+    ],
+    deleteAuthorization: ["DELETE /applications/{client_id}/grant"],
+    deleteInstallation: ["DELETE /app/installations/{installation_id}"],
+    deleteToken: ["DELETE /applications/{client_id}/token"],
+    getAuthenticated: ["GET /app"],
+    getBySlug: ["GET /apps/{app_slug}"],
+    getInstallation: ["GET /app/installations/{installation_id}"],
+    getOrgInstallation: ["GET /orgs/{org}/installation"],
+    getRepoInstallation: ["GET /repos/{owner}/{repo}/installation"],
+    getSubscriptionPlanForAccount: [
+      "GET /marketplace_listing/accounts/{account_id}"
+    ],
+    getSubscriptionPlanForAccountStubbed: [
+      "GET /marketplace_listing/stubbed/accounts/{account_id}"
+    ],
+    getUserInstallation: ["GET /users/{username}/installation"],
+    getWebhookConfigForApp: ["GET /app/hook/config"],
+    getWebhookDelivery: ["GET /app/hook/deliveries/{delivery_id}"],
+    listAccountsForPlan: ["GET /marketplace_listing/plans/{plan_id}/accounts"],
+    listAccountsForPlanStubbed: [
+      "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts"
+    ],
+    listInstallationReposForAuthenticatedUser: [
+      "GET /user/installations/{installation_id}/repositories"
+    ],
+    listInstallationRequestsForAuthenticatedApp: [
+      "GET /app/installation-requests"
+    ],
+    listInstallations: ["GET /app/installations"],
+    listInstallationsForAuthenticatedUser: ["GET /user/installations"],
+    listPlans: ["GET /marketplace_listing/plans"],
+    listPlansStubbed: ["GET /marketplace_listing/stubbed/plans"],
+    listReposAccessibleToInstallation: ["GET /installation/repositories"],
+    listSubscriptionsForAuthenticatedUser: ["GET /user/marketplace_purchases"],
+    listSubscriptionsForAuthenticatedUserStubbed: [
+      "GET /user/marketplace_purchases/stubbed"
+    ],
+    listWebhookDeliveries: ["GET /app/hook/deliveries"],
+    redeliverWebhookDelivery: [
+      "POST /app/hook/deliveries/{delivery_id}/attempts"
+    ],
+    removeRepoFromInstallation: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "removeRepoFromInstallationForAuthenticatedUser"] }
+    ],
+    removeRepoFromInstallationForAuthenticatedUser: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    resetToken: ["PATCH /applications/{client_id}/token"],
+    revokeInstallationAccessToken: ["DELETE /installation/token"],
+    scopeToken: ["POST /applications/{client_id}/token/scoped"],
+    suspendInstallation: ["PUT /app/installations/{installation_id}/suspended"],
+    unsuspendInstallation: [
+      "DELETE /app/installations/{installation_id}/suspended"
+    ],
+    updateWebhookConfigForApp: ["PATCH /app/hook/config"]
+  },
+  billing: {
+    getGithubActionsBillingOrg: ["GET /orgs/{org}/settings/billing/actions"],
+    getGithubActionsBillingUser: [
+      "GET /users/{username}/settings/billing/actions"
+    ],
+    getGithubBillingPremiumRequestUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingPremiumRequestUsageReportUser: [
+      "GET /users/{username}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/usage"
+    ],
+    getGithubBillingUsageReportUser: [
+      "GET /users/{username}/settings/billing/usage"
+    ],
+    getGithubPackagesBillingOrg: ["GET /orgs/{org}/settings/billing/packages"],
+    getGithubPackagesBillingUser: [
+      "GET /users/{username}/settings/billing/packages"
+    ],
+    getSharedStorageBillingOrg: [
+      "GET /orgs/{org}/settings/billing/shared-storage"
+    ],
+    getSharedStorageBillingUser: [
+      "GET /users/{username}/settings/billing/shared-storage"
+    ]
+  },
+  campaigns: {
+    createCampaign: ["POST /orgs/{org}/campaigns"],
+    deleteCampaign: ["DELETE /orgs/{org}/campaigns/{campaign_number}"],
+    getCampaignSummary: ["GET /orgs/{org}/campaigns/{campaign_number}"],
+    listOrgCampaigns: ["GET /orgs/{org}/campaigns"],
+    updateCampaign: ["PATCH /orgs/{org}/campaigns/{campaign_number}"]
+  },
+  checks: {
+    create: ["POST /repos/{owner}/{repo}/check-runs"],
+    createSuite: ["POST /repos/{owner}/{repo}/check-suites"],
+    get: ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}"],
+    getSuite: ["GET /repos/{owner}/{repo}/check-suites/{check_suite_id}"],
+    listAnnotations: [
+      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"
+    ],
+    listForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs"],
+    listForSuite: [
+      "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs"
+    ],
+    listSuitesForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites"],
+    rerequestRun: [
+      "POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest"
+    ],
+    rerequestSuite: [
+      "POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest"
+    ],
+    setSuitesPreferences: [
+      "PATCH /repos/{owner}/{repo}/check-suites/preferences"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]
+  },
+  codeScanning: {
+    commitAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits"
+    ],
+    createAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    createVariantAnalysis: [
+      "POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses"
+    ],
+    deleteAnalysis: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}{?confirm_delete}"
+    ],
+    deleteCodeqlDatabase: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}",
+      {},
+      { renamedParameters: { alert_id: "alert_number" } }
+    ],
+    getAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}"
+    ],
+    getAutofix: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    getCodeqlDatabase: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getDefaultSetup: ["GET /repos/{owner}/{repo}/code-scanning/default-setup"],
+    getSarif: ["GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}"],
+    getVariantAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}"
+    ],
+    getVariantAnalysisRepoTask: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}"
+    ],
+    listAlertInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/code-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/code-scanning/alerts"],
+    listAlertsInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+      {},
+      { renamed: ["codeScanning", "listAlertInstances"] }
+    ],
+    listCodeqlDatabases: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases"
+    ],
+    listRecentAnalyses: ["GET /repos/{owner}/{repo}/code-scanning/analyses"],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}"
+    ],
+    updateDefaultSetup: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/default-setup"
+    ],
+    uploadSarif: ["POST /repos/{owner}/{repo}/code-scanning/sarifs"]
+  },
+  codeSecurity: {
+    attachConfiguration: [
+      "POST /orgs/{org}/code-security/configurations/{configuration_id}/attach"
+    ],
+    attachEnterpriseConfiguration: [
+      "POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach"
+    ],
+    createConfiguration: ["POST /orgs/{org}/code-security/configurations"],
+    createConfigurationForEnterprise: [
+      "POST /enterprises/{enterprise}/code-security/configurations"
+    ],
+    deleteConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    deleteConfigurationForEnterprise: [
+      "DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    detachConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/detach"
+    ],
+    getConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    getConfigurationForRepository: [
+      "GET /repos/{owner}/{repo}/code-security-configuration"
+    ],
+    getConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations"
+    ],
+    getConfigurationsForOrg: ["GET /orgs/{org}/code-security/configurations"],
+    getDefaultConfigurations: [
+      "GET /orgs/{org}/code-security/configurations/defaults"
+    ],
+    getDefaultConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/defaults"
+    ],
+    getRepositoriesForConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getRepositoriesForEnterpriseConfiguration: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getSingleConfigurationForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    setConfigurationAsDefault: [
+      "PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    setConfigurationAsDefaultForEnterprise: [
+      "PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    updateConfiguration: [
+      "PATCH /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    updateEnterpriseConfiguration: [
+      "PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ]
+  },
+  codesOfConduct: {
+    getAllCodesOfConduct: ["GET /codes_of_conduct"],
+    getConductCode: ["GET /codes_of_conduct/{key}"]
+  },
+  codespaces: {
+    addRepositoryForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    checkPermissionsForDevcontainer: [
+      "GET /repos/{owner}/{repo}/codespaces/permissions_check"
+    ],
+    codespaceMachinesForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/machines"
+    ],
+    createForAuthenticatedUser: ["POST /user/codespaces"],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}"
+    ],
+    createWithPrForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces"
+    ],
+    createWithRepoForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/codespaces"
+    ],
+    deleteForAuthenticatedUser: ["DELETE /user/codespaces/{codespace_name}"],
+    deleteFromOrganization: [
+      "DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/codespaces/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    deleteSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}"
+    ],
+    exportForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/exports"
+    ],
+    getCodespacesForUserInOrg: [
+      "GET /orgs/{org}/members/{username}/codespaces"
+    ],
+    getExportDetailsForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/exports/{export_id}"
+    ],
+    getForAuthenticatedUser: ["GET /user/codespaces/{codespace_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/codespaces/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/codespaces/secrets/{secret_name}"],
+    getPublicKeyForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/public-key"
+    ],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    getSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}"
+    ],
+    listDevcontainersInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/devcontainers"
+    ],
+    listForAuthenticatedUser: ["GET /user/codespaces"],
+    listInOrganization: [
+      "GET /orgs/{org}/codespaces",
+      {},
+      { renamedParameters: { org_id: "org" } }
+    ],
+    listInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/codespaces/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/codespaces/secrets"],
+    listRepositoriesForSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    listSecretsForAuthenticatedUser: ["GET /user/codespaces/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    preFlightWithRepoForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/new"
+    ],
+    publishForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/publish"
+    ],
+    removeRepositoryForSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repoMachinesForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/machines"
+    ],
+    setRepositoriesForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    startForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/start"],
+    stopForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/stop"],
+    stopInOrganization: [
+      "POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop"
+    ],
+    updateForAuthenticatedUser: ["PATCH /user/codespaces/{codespace_name}"]
+  },
+  copilot: {
+    addCopilotSeatsForTeams: [
+      "POST /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    addCopilotSeatsForUsers: [
+      "POST /orgs/{org}/copilot/billing/selected_users"
+    ],
+    cancelCopilotSeatAssignmentForTeams: [
+      "DELETE /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    cancelCopilotSeatAssignmentForUsers: [
+      "DELETE /orgs/{org}/copilot/billing/selected_users"
+    ],
+    copilotMetricsForOrganization: ["GET /orgs/{org}/copilot/metrics"],
+    copilotMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/metrics"],
+    getCopilotOrganizationDetails: ["GET /orgs/{org}/copilot/billing"],
+    getCopilotSeatDetailsForUser: [
+      "GET /orgs/{org}/members/{username}/copilot"
+    ],
+    listCopilotSeats: ["GET /orgs/{org}/copilot/billing/seats"]
+  },
+  credentials: { revoke: ["POST /credentials/revoke"] },
+  dependabot: {
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/dependabot/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    getAlert: ["GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"],
+    getOrgPublicKey: ["GET /orgs/{org}/dependabot/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/dependabot/secrets/{secret_name}"],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    listAlertsForEnterprise: [
+      "GET /enterprises/{enterprise}/dependabot/alerts"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/dependabot/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/dependabot/alerts"],
+    listOrgSecrets: ["GET /orgs/{org}/dependabot/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/dependabot/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repositoryAccessForOrg: [
+      "GET /organizations/{org}/dependabot/repository-access"
+    ],
+    setRepositoryAccessDefaultLevel: [
+      "PUT /organizations/{org}/dependabot/repository-access/default-level"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"
+    ],
+    updateRepositoryAccessForOrg: [
+      "PATCH /organizations/{org}/dependabot/repository-access"
+    ]
+  },
+  dependencyGraph: {
+    createRepositorySnapshot: [
+      "POST /repos/{owner}/{repo}/dependency-graph/snapshots"
+    ],
+    diffRange: [
+      "GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}"
+    ],
+    exportSbom: ["GET /repos/{owner}/{repo}/dependency-graph/sbom"]
+  },
+  emojis: { get: ["GET /emojis"] },
+  enterpriseTeamMemberships: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove"
+    ],
+    get: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    list: ["GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships"],
+    remove: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ]
+  },
+  enterpriseTeamOrganizations: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove"
+    ],
+    delete: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignment: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignments: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations"
+    ]
+  },
+  enterpriseTeams: {
+    create: ["POST /enterprises/{enterprise}/teams"],
+    delete: ["DELETE /enterprises/{enterprise}/teams/{team_slug}"],
+    get: ["GET /enterprises/{enterprise}/teams/{team_slug}"],
+    list: ["GET /enterprises/{enterprise}/teams"],
+    update: ["PATCH /enterprises/{enterprise}/teams/{team_slug}"]
+  },
+  gists: {
+    checkIsStarred: ["GET /gists/{gist_id}/star"],
+    create: ["POST /gists"],
+    createComment: ["POST /gists/{gist_id}/comments"],
+    delete: ["DELETE /gists/{gist_id}"],
+    deleteComment: ["DELETE /gists/{gist_id}/comments/{comment_id}"],
+    fork: ["POST /gists/{gist_id}/forks"],
+    get: ["GET /gists/{gist_id}"],
+    getComment: ["GET /gists/{gist_id}/comments/{comment_id}"],
+    getRevision: ["GET /gists/{gist_id}/{sha}"],
+    list: ["GET /gists"],
+    listComments: ["GET /gists/{gist_id}/comments"],
+    listCommits: ["GET /gists/{gist_id}/commits"],
+    listForUser: ["GET /users/{username}/gists"],
+    listForks: ["GET /gists/{gist_id}/forks"],
+    listPublic: ["GET /gists/public"],
+    listStarred: ["GET /gists/starred"],
+    star: ["PUT /gists/{gist_id}/star"],
+    unstar: ["DELETE /gists/{gist_id}/star"],
+    update: ["PATCH /gists/{gist_id}"],
+    updateComment: ["PATCH /gists/{gist_id}/comments/{comment_id}"]
+  },
+  git: {
+    createBlob: ["POST /repos/{owner}/{repo}/git/blobs"],
+    createCommit: ["POST /repos/{owner}/{repo}/git/commits"],
+    createRef: ["POST /repos/{owner}/{repo}/git/refs"],
+    createTag: ["POST /repos/{owner}/{repo}/git/tags"],
+    createTree: ["POST /repos/{owner}/{repo}/git/trees"],
+    deleteRef: ["DELETE /repos/{owner}/{repo}/git/refs/{ref}"],
+    getBlob: ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"],
+    getCommit: ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}"],
+    getRef: ["GET /repos/{owner}/{repo}/git/ref/{ref}"],
+    getTag: ["GET /repos/{owner}/{repo}/git/tags/{tag_sha}"],
+    getTree: ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"],
+    listMatchingRefs: ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}"],
+    updateRef: ["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]
+  },
+  gitignore: {
+    getAllTemplates: ["GET /gitignore/templates"],
+    getTemplate: ["GET /gitignore/templates/{name}"]
+  },
+  hostedCompute: {
+    createNetworkConfigurationForOrg: [
+      "POST /orgs/{org}/settings/network-configurations"
+    ],
+    deleteNetworkConfigurationFromOrg: [
+      "DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkConfigurationForOrg: [
+      "GET /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkSettingsForOrg: [
+      "GET /orgs/{org}/settings/network-settings/{network_settings_id}"
+    ],
+    listNetworkConfigurationsForOrg: [
+      "GET /orgs/{org}/settings/network-configurations"
+    ],
+    updateNetworkConfigurationForOrg: [
+      "PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ]
+  },
+  interactions: {
+    getRestrictionsForAuthenticatedUser: ["GET /user/interaction-limits"],
+    getRestrictionsForOrg: ["GET /orgs/{org}/interaction-limits"],
+    getRestrictionsForRepo: ["GET /repos/{owner}/{repo}/interaction-limits"],
+    getRestrictionsForYourPublicRepos: [
+      "GET /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "getRestrictionsForAuthenticatedUser"] }
+    ],
+    removeRestrictionsForAuthenticatedUser: ["DELETE /user/interaction-limits"],
+    removeRestrictionsForOrg: ["DELETE /orgs/{org}/interaction-limits"],
+    removeRestrictionsForRepo: [
+      "DELETE /repos/{owner}/{repo}/interaction-limits"
+    ],
+    removeRestrictionsForYourPublicRepos: [
+      "DELETE /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "removeRestrictionsForAuthenticatedUser"] }
+    ],
+    setRestrictionsForAuthenticatedUser: ["PUT /user/interaction-limits"],
+    setRestrictionsForOrg: ["PUT /orgs/{org}/interaction-limits"],
+    setRestrictionsForRepo: ["PUT /repos/{owner}/{repo}/interaction-limits"],
+    setRestrictionsForYourPublicRepos: [
+      "PUT /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "setRestrictionsForAuthenticatedUser"] }
+    ]
+  },
+  issues: {
+    addAssignees: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    addBlockedByDependency: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    addLabels: ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    addSubIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    checkUserCanBeAssigned: ["GET /repos/{owner}/{repo}/assignees/{assignee}"],
+    checkUserCanBeAssignedToIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}"
+    ],
+    create: ["POST /repos/{owner}/{repo}/issues"],
+    createComment: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
+    ],
+    createLabel: ["POST /repos/{owner}/{repo}/labels"],
+    createMilestone: ["POST /repos/{owner}/{repo}/milestones"],
+    deleteComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}"
+    ],
+    deleteLabel: ["DELETE /repos/{owner}/{repo}/labels/{name}"],
+    deleteMilestone: [
+      "DELETE /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ],
+    get: ["GET /repos/{owner}/{repo}/issues/{issue_number}"],
+    getComment: ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    getEvent: ["GET /repos/{owner}/{repo}/issues/events/{event_id}"],
+    getLabel: ["GET /repos/{owner}/{repo}/labels/{name}"],
+    getMilestone: ["GET /repos/{owner}/{repo}/milestones/{milestone_number}"],
+    getParent: ["GET /repos/{owner}/{repo}/issues/{issue_number}/parent"],
+    list: ["GET /issues"],
+    listAssignees: ["GET /repos/{owner}/{repo}/assignees"],
+    listComments: ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"],
+    listCommentsForRepo: ["GET /repos/{owner}/{repo}/issues/comments"],
+    listDependenciesBlockedBy: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    listDependenciesBlocking: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking"
+    ],
+    listEvents: ["GET /repos/{owner}/{repo}/issues/{issue_number}/events"],
+    listEventsForRepo: ["GET /repos/{owner}/{repo}/issues/events"],
+    listEventsForTimeline: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline"
+    ],
+    listForAuthenticatedUser: ["GET /user/issues"],
+    listForOrg: ["GET /orgs/{org}/issues"],
+    listForRepo: ["GET /repos/{owner}/{repo}/issues"],
+    listLabelsForMilestone: [
+      "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels"
+    ],
+    listLabelsForRepo: ["GET /repos/{owner}/{repo}/labels"],
+    listLabelsOnIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    listMilestones: ["GET /repos/{owner}/{repo}/milestones"],
+    listSubIssues: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    lock: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    removeAllLabels: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    removeAssignees: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    removeDependencyBlockedBy: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}"
+    ],
+    removeLabel: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
+    ],
+    removeSubIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue"
+    ],
+    reprioritizeSubIssue: [
+      "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority"
+    ],
+    setLabels: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    unlock: ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    update: ["PATCH /repos/{owner}/{repo}/issues/{issue_number}"],
+    updateComment: ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    updateLabel: ["PATCH /repos/{owner}/{repo}/labels/{name}"],
+    updateMilestone: [
+      "PATCH /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ]
+  },
+  licenses: {
+    get: ["GET /licenses/{license}"],
+    getAllCommonlyUsed: ["GET /licenses"],
+    getForRepo: ["GET /repos/{owner}/{repo}/license"]
+  },
+  markdown: {
+    render: ["POST /markdown"],
+    renderRaw: [
+      "POST /markdown/raw",
+      { headers: { "content-type": "text/plain; charset=utf-8" } }
+    ]
+  },
+  meta: {
+    get: ["GET /meta"],
+    getAllVersions: ["GET /versions"],
+    getOctocat: ["GET /octocat"],
+    getZen: ["GET /zen"],
+    root: ["GET /"]
+  },
+  migrations: {
+    deleteArchiveForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/archive"
+    ],
+    deleteArchiveForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    downloadArchiveForOrg: [
+      "GET /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    getArchiveForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/archive"
+    ],
+    getStatusForAuthenticatedUser: ["GET /user/migrations/{migration_id}"],
+    getStatusForOrg: ["GET /orgs/{org}/migrations/{migration_id}"],
+    listForAuthenticatedUser: ["GET /user/migrations"],
+    listForOrg: ["GET /orgs/{org}/migrations"],
+    listReposForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/repositories"
+    ],
+    listReposForOrg: ["GET /orgs/{org}/migrations/{migration_id}/repositories"],
+    listReposForUser: [
+      "GET /user/migrations/{migration_id}/repositories",
+      {},
+      { renamed: ["migrations", "listReposForAuthenticatedUser"] }
+    ],
+    startForAuthenticatedUser: ["POST /user/migrations"],
+    startForOrg: ["POST /orgs/{org}/migrations"],
+    unlockRepoForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock"
+    ],
+    unlockRepoForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock"
+    ]
+  },
+  oidc: {
+    getOidcCustomSubTemplateForOrg: [
+      "GET /orgs/{org}/actions/oidc/customization/sub"
+    ],
+    updateOidcCustomSubTemplateForOrg: [
+      "PUT /orgs/{org}/actions/oidc/customization/sub"
+    ]
+  },
+  orgs: {
+    addSecurityManagerTeam: [
+      "PUT /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.addSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#add-a-security-manager-team"
+      }
+    ],
+    assignTeamToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    assignUserToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    blockUser: ["PUT /orgs/{org}/blocks/{username}"],
+    cancelInvitation: ["DELETE /orgs/{org}/invitations/{invitation_id}"],
+    checkBlockedUser: ["GET /orgs/{org}/blocks/{username}"],
+    checkMembershipForUser: ["GET /orgs/{org}/members/{username}"],
+    checkPublicMembershipForUser: ["GET /orgs/{org}/public_members/{username}"],
+    convertMemberToOutsideCollaborator: [
+      "PUT /orgs/{org}/outside_collaborators/{username}"
+    ],
+    createArtifactStorageRecord: [
+      "POST /orgs/{org}/artifacts/metadata/storage-record"
+    ],
+    createInvitation: ["POST /orgs/{org}/invitations"],
+    createIssueType: ["POST /orgs/{org}/issue-types"],
+    createWebhook: ["POST /orgs/{org}/hooks"],
+    customPropertiesForOrgsCreateOrUpdateOrganizationValues: [
+      "PATCH /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForOrgsGetOrganizationValues: [
+      "GET /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinition: [
+      "PUT /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinitions: [
+      "PATCH /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationValues: [
+      "PATCH /orgs/{org}/properties/values"
+    ],
+    customPropertiesForReposDeleteOrganizationDefinition: [
+      "DELETE /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinition: [
+      "GET /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinitions: [
+      "GET /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposGetOrganizationValues: [
+      "GET /orgs/{org}/properties/values"
+    ],
+    delete: ["DELETE /orgs/{org}"],
+    deleteAttestationsBulk: ["POST /orgs/{org}/attestations/delete-request"],
+    deleteAttestationsById: [
+      "DELETE /orgs/{org}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /orgs/{org}/attestations/digest/{subject_digest}"
+    ],
+    deleteIssueType: ["DELETE /orgs/{org}/issue-types/{issue_type_id}"],
+    deleteWebhook: ["DELETE /orgs/{org}/hooks/{hook_id}"],
+    disableSelectedRepositoryImmutableReleasesOrganization: [
+      "DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    enableSelectedRepositoryImmutableReleasesOrganization: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    get: ["GET /orgs/{org}"],
+    getImmutableReleasesSettings: [
+      "GET /orgs/{org}/settings/immutable-releases"
+    ],
+    getImmutableReleasesSettingsRepositories: [
+      "GET /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    getMembershipForAuthenticatedUser: ["GET /user/memberships/orgs/{org}"],
+    getMembershipForUser: ["GET /orgs/{org}/memberships/{username}"],
+    getOrgRole: ["GET /orgs/{org}/organization-roles/{role_id}"],
+    getOrgRulesetHistory: ["GET /orgs/{org}/rulesets/{ruleset_id}/history"],
+    getOrgRulesetVersion: [
+      "GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getWebhook: ["GET /orgs/{org}/hooks/{hook_id}"],
+    getWebhookConfigForOrg: ["GET /orgs/{org}/hooks/{hook_id}/config"],
+    getWebhookDelivery: [
+      "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    list: ["GET /organizations"],
+    listAppInstallations: ["GET /orgs/{org}/installations"],
+    listArtifactStorageRecords: [
+      "GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records"
+    ],
+    listAttestationRepositories: ["GET /orgs/{org}/attestations/repositories"],
+    listAttestations: ["GET /orgs/{org}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /orgs/{org}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedUsers: ["GET /orgs/{org}/blocks"],
+    listFailedInvitations: ["GET /orgs/{org}/failed_invitations"],
+    listForAuthenticatedUser: ["GET /user/orgs"],
+    listForUser: ["GET /users/{username}/orgs"],
+    listInvitationTeams: ["GET /orgs/{org}/invitations/{invitation_id}/teams"],
+    listIssueTypes: ["GET /orgs/{org}/issue-types"],
+    listMembers: ["GET /orgs/{org}/members"],
+    listMembershipsForAuthenticatedUser: ["GET /user/memberships/orgs"],
+    listOrgRoleTeams: ["GET /orgs/{org}/organization-roles/{role_id}/teams"],
+    listOrgRoleUsers: ["GET /orgs/{org}/organization-roles/{role_id}/users"],
+    listOrgRoles: ["GET /orgs/{org}/organization-roles"],
+    listOrganizationFineGrainedPermissions: [
+      "GET /orgs/{org}/organization-fine-grained-permissions"
+    ],
+    listOutsideCollaborators: ["GET /orgs/{org}/outside_collaborators"],
+    listPatGrantRepositories: [
+      "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories"
+    ],
+    listPatGrantRequestRepositories: [
+      "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"
+    ],
+    listPatGrantRequests: ["GET /orgs/{org}/personal-access-token-requests"],
+    listPatGrants: ["GET /orgs/{org}/personal-access-tokens"],
+    listPendingInvitations: ["GET /orgs/{org}/invitations"],
+    listPublicMembers: ["GET /orgs/{org}/public_members"],
+    listSecurityManagerTeams: [
+      "GET /orgs/{org}/security-managers",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.listSecurityManagerTeams() is deprecated, see https://docs.github.com/rest/orgs/security-managers#list-security-manager-teams"
+      }
+    ],
+    listWebhookDeliveries: ["GET /orgs/{org}/hooks/{hook_id}/deliveries"],
+    listWebhooks: ["GET /orgs/{org}/hooks"],
+    pingWebhook: ["POST /orgs/{org}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeMember: ["DELETE /orgs/{org}/members/{username}"],
+    removeMembershipForUser: ["DELETE /orgs/{org}/memberships/{username}"],
+    removeOutsideCollaborator: [
+      "DELETE /orgs/{org}/outside_collaborators/{username}"
+    ],
+    removePublicMembershipForAuthenticatedUser: [
+      "DELETE /orgs/{org}/public_members/{username}"
+    ],
+    removeSecurityManagerTeam: [
+      "DELETE /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.removeSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#remove-a-security-manager-team"
+      }
+    ],
+    reviewPatGrantRequest: [
+      "POST /orgs/{org}/personal-access-token-requests/{pat_request_id}"
+    ],
+    reviewPatGrantRequestsInBulk: [
+      "POST /orgs/{org}/personal-access-token-requests"
+    ],
+    revokeAllOrgRolesTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}"
+    ],
+    revokeAllOrgRolesUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}"
+    ],
+    revokeOrgRoleTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    revokeOrgRoleUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    setImmutableReleasesSettings: [
+      "PUT /orgs/{org}/settings/immutable-releases"
+    ],
+    setImmutableReleasesSettingsRepositories: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    setMembershipForUser: ["PUT /orgs/{org}/memberships/{username}"],
+    setPublicMembershipForAuthenticatedUser: [
+      "PUT /orgs/{org}/public_members/{username}"
+    ],
+    unblockUser: ["DELETE /orgs/{org}/blocks/{username}"],
+    update: ["PATCH /orgs/{org}"],
+    updateIssueType: ["PUT /orgs/{org}/issue-types/{issue_type_id}"],
+    updateMembershipForAuthenticatedUser: [
+      "PATCH /user/memberships/orgs/{org}"
+    ],
+    updatePatAccess: ["POST /orgs/{org}/personal-access-tokens/{pat_id}"],
+    updatePatAccesses: ["POST /orgs/{org}/personal-access-tokens"],
+    updateWebhook: ["PATCH /orgs/{org}/hooks/{hook_id}"],
+    updateWebhookConfigForOrg: ["PATCH /orgs/{org}/hooks/{hook_id}/config"]
+  },
+  packages: {
+    deletePackageForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageVersionForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getAllPackageVersionsForAPackageOwnedByAnOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+      {},
+      { renamed: ["packages", "getAllPackageVersionsForPackageOwnedByOrg"] }
+    ],
+    getAllPackageVersionsForAPackageOwnedByTheAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions",
+      {},
+      {
+        renamed: [
+          "packages",
+          "getAllPackageVersionsForPackageOwnedByAuthenticatedUser"
+        ]
+      }
+    ],
+    getAllPackageVersionsForPackageOwnedByAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions"
+    ],
+    getPackageForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}"
+    ],
+    getPackageForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    getPackageForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    getPackageVersionForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    listDockerMigrationConflictingPackagesForAuthenticatedUser: [
+      "GET /user/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForOrganization: [
+      "GET /orgs/{org}/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForUser: [
+      "GET /users/{username}/docker/conflicts"
+    ],
+    listPackagesForAuthenticatedUser: ["GET /user/packages"],
+    listPackagesForOrganization: ["GET /orgs/{org}/packages"],
+    listPackagesForUser: ["GET /users/{username}/packages"],
+    restorePackageForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageVersionForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ]
+  },
+  privateRegistries: {
+    createOrgPrivateRegistry: ["POST /orgs/{org}/private-registries"],
+    deleteOrgPrivateRegistry: [
+      "DELETE /orgs/{org}/private-registries/{secret_name}"
+    ],
+    getOrgPrivateRegistry: ["GET /orgs/{org}/private-registries/{secret_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/private-registries/public-key"],
+    listOrgPrivateRegistries: ["GET /orgs/{org}/private-registries"],
+    updateOrgPrivateRegistry: [
+      "PATCH /orgs/{org}/private-registries/{secret_name}"
+    ]
+  },
+  projects: {
+    addItemForOrg: ["POST /orgs/{org}/projectsV2/{project_number}/items"],
+    addItemForUser: [
+      "POST /users/{username}/projectsV2/{project_number}/items"
+    ],
+    deleteItemForOrg: [
+      "DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    deleteItemForUser: [
+      "DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    getFieldForOrg: [
+      "GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getFieldForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getForOrg: ["GET /orgs/{org}/projectsV2/{project_number}"],
+    getForUser: ["GET /users/{username}/projectsV2/{project_number}"],
+    getOrgItem: ["GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}"],
+    getUserItem: [
+      "GET /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    listFieldsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/fields"],
+    listFieldsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields"
+    ],
+    listForOrg: ["GET /orgs/{org}/projectsV2"],
+    listForUser: ["GET /users/{username}/projectsV2"],
+    listItemsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/items"],
+    listItemsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/items"
+    ],
+    updateItemForOrg: [
+      "PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    updateItemForUser: [
+      "PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ]
+  },
+  pulls: {
+    checkIfMerged: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    create: ["POST /repos/{owner}/{repo}/pulls"],
+    createReplyForReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies"
+    ],
+    createReview: ["POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    createReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    deletePendingReview: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    deleteReviewComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ],
+    dismissReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals"
+    ],
+    get: ["GET /repos/{owner}/{repo}/pulls/{pull_number}"],
+    getReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    getReviewComment: ["GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"],
+    list: ["GET /repos/{owner}/{repo}/pulls"],
+    listCommentsForReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/commits"],
+    listFiles: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"],
+    listRequestedReviewers: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    listReviewComments: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    listReviewCommentsForRepo: ["GET /repos/{owner}/{repo}/pulls/comments"],
+    listReviews: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    merge: ["PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    removeRequestedReviewers: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    requestReviewers: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    submitReview: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}"],
+    updateBranch: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch"
+    ],
+    updateReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    updateReviewComment: [
+      "PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ]
+  },
+  rateLimit: { get: ["GET /rate_limit"] },
+  reactions: {
+    createForCommitComment: [
+      "POST /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    createForIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"
+    ],
+    createForIssueComment: [
+      "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    createForPullRequestReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    createForRelease: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    createForTeamDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    createForTeamDiscussionInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ],
+    deleteForCommitComment: [
+      "DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}"
+    ],
+    deleteForIssueComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForPullRequestComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForRelease: [
+      "DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussion: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussionComment: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions/{reaction_id}"
+    ],
+    listForCommitComment: [
+      "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    listForIssue: ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions"],
+    listForIssueComment: [
+      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    listForPullRequestReviewComment: [
+      "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    listForRelease: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    listForTeamDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    listForTeamDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ]
+  },
+  repos: {
+    acceptInvitation: [
+      "PATCH /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "acceptInvitationForAuthenticatedUser"] }
+    ],
+    acceptInvitationForAuthenticatedUser: [
+      "PATCH /user/repository_invitations/{invitation_id}"
+    ],
+    addAppAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    addCollaborator: ["PUT /repos/{owner}/{repo}/collaborators/{username}"],
+    addStatusCheckContexts: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    addTeamAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    addUserAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    cancelPagesDeployment: [
+      "POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel"
+    ],
+    checkAutomatedSecurityFixes: [
+      "GET /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    checkCollaborator: ["GET /repos/{owner}/{repo}/collaborators/{username}"],
+    checkImmutableReleases: ["GET /repos/{owner}/{repo}/immutable-releases"],
+    checkPrivateVulnerabilityReporting: [
+      "GET /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    checkVulnerabilityAlerts: [
+      "GET /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    codeownersErrors: ["GET /repos/{owner}/{repo}/codeowners/errors"],
+    compareCommits: ["GET /repos/{owner}/{repo}/compare/{base}...{head}"],
+    compareCommitsWithBasehead: [
+      "GET /repos/{owner}/{repo}/compare/{basehead}"
+    ],
+    createAttestation: ["POST /repos/{owner}/{repo}/attestations"],
+    createAutolink: ["POST /repos/{owner}/{repo}/autolinks"],
+    createCommitComment: [
+      "POST /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    createCommitSignatureProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    createCommitStatus: ["POST /repos/{owner}/{repo}/statuses/{sha}"],
+    createDeployKey: ["POST /repos/{owner}/{repo}/keys"],
+    createDeployment: ["POST /repos/{owner}/{repo}/deployments"],
+    createDeploymentBranchPolicy: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    createDeploymentProtectionRule: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    createDeploymentStatus: [
+      "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    createDispatchEvent: ["POST /repos/{owner}/{repo}/dispatches"],
+    createForAuthenticatedUser: ["POST /user/repos"],
+    createFork: ["POST /repos/{owner}/{repo}/forks"],
+    createInOrg: ["POST /orgs/{org}/repos"],
+    createOrUpdateEnvironment: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    createOrUpdateFileContents: ["PUT /repos/{owner}/{repo}/contents/{path}"],
+    createOrgRuleset: ["POST /orgs/{org}/rulesets"],
+    createPagesDeployment: ["POST /repos/{owner}/{repo}/pages/deployments"],
+    createPagesSite: ["POST /repos/{owner}/{repo}/pages"],
+    createRelease: ["POST /repos/{owner}/{repo}/releases"],
+    createRepoRuleset: ["POST /repos/{owner}/{repo}/rulesets"],
+    createUsingTemplate: [
+      "POST /repos/{template_owner}/{template_repo}/generate"
+    ],
+    createWebhook: ["POST /repos/{owner}/{repo}/hooks"],
+    customPropertiesForReposCreateOrUpdateRepositoryValues: [
+      "PATCH /repos/{owner}/{repo}/properties/values"
+    ],
+    customPropertiesForReposGetRepositoryValues: [
+      "GET /repos/{owner}/{repo}/properties/values"
+    ],
+    declineInvitation: [
+      "DELETE /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "declineInvitationForAuthenticatedUser"] }
+    ],
+    declineInvitationForAuthenticatedUser: [
+      "DELETE /user/repository_invitations/{invitation_id}"
+    ],
+    delete: ["DELETE /repos/{owner}/{repo}"],
+    deleteAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    deleteAdminBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    deleteAnEnvironment: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    deleteAutolink: ["DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    deleteBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    deleteCommitComment: ["DELETE /repos/{owner}/{repo}/comments/{comment_id}"],
+    deleteCommitSignatureProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    deleteDeployKey: ["DELETE /repos/{owner}/{repo}/keys/{key_id}"],
+    deleteDeployment: [
+      "DELETE /repos/{owner}/{repo}/deployments/{deployment_id}"
+    ],
+    deleteDeploymentBranchPolicy: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    deleteFile: ["DELETE /repos/{owner}/{repo}/contents/{path}"],
+    deleteInvitation: [
+      "DELETE /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    deleteOrgRuleset: ["DELETE /orgs/{org}/rulesets/{ruleset_id}"],
+    deletePagesSite: ["DELETE /repos/{owner}/{repo}/pages"],
+    deletePullRequestReviewProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    deleteRelease: ["DELETE /repos/{owner}/{repo}/releases/{release_id}"],
+    deleteReleaseAsset: [
+      "DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    deleteRepoRuleset: ["DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    deleteWebhook: ["DELETE /repos/{owner}/{repo}/hooks/{hook_id}"],
+    disableAutomatedSecurityFixes: [
+      "DELETE /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    disableDeploymentProtectionRule: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    disableImmutableReleases: [
+      "DELETE /repos/{owner}/{repo}/immutable-releases"
+    ],
+    disablePrivateVulnerabilityReporting: [
+      "DELETE /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    disableVulnerabilityAlerts: [
+      "DELETE /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    downloadArchive: [
+      "GET /repos/{owner}/{repo}/zipball/{ref}",
+      {},
+      { renamed: ["repos", "downloadZipballArchive"] }
+    ],
+    downloadTarballArchive: ["GET /repos/{owner}/{repo}/tarball/{ref}"],
+    downloadZipballArchive: ["GET /repos/{owner}/{repo}/zipball/{ref}"],
+    enableAutomatedSecurityFixes: [
+      "PUT /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    enableImmutableReleases: ["PUT /repos/{owner}/{repo}/immutable-releases"],
+    enablePrivateVulnerabilityReporting: [
+      "PUT /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    enableVulnerabilityAlerts: [
+      "PUT /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    generateReleaseNotes: [
+      "POST /repos/{owner}/{repo}/releases/generate-notes"
+    ],
+    get: ["GET /repos/{owner}/{repo}"],
+    getAccessRestrictions: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    getAdminBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    getAllDeploymentProtectionRules: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    getAllEnvironments: ["GET /repos/{owner}/{repo}/environments"],
+    getAllStatusCheckContexts: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts"
+    ],
+    getAllTopics: ["GET /repos/{owner}/{repo}/topics"],
+    getAppsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps"
+    ],
+    getAutolink: ["GET /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    getBranch: ["GET /repos/{owner}/{repo}/branches/{branch}"],
+    getBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    getBranchRules: ["GET /repos/{owner}/{repo}/rules/branches/{branch}"],
+    getClones: ["GET /repos/{owner}/{repo}/traffic/clones"],
+    getCodeFrequencyStats: ["GET /repos/{owner}/{repo}/stats/code_frequency"],
+    getCollaboratorPermissionLevel: [
+      "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
+    ],
+    getCombinedStatusForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/status"],
+    getCommit: ["GET /repos/{owner}/{repo}/commits/{ref}"],
+    getCommitActivityStats: ["GET /repos/{owner}/{repo}/stats/commit_activity"],
+    getCommitComment: ["GET /repos/{owner}/{repo}/comments/{comment_id}"],
+    getCommitSignatureProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    getCommunityProfileMetrics: ["GET /repos/{owner}/{repo}/community/profile"],
+    getContent: ["GET /repos/{owner}/{repo}/contents/{path}"],
+    getContributorsStats: ["GET /repos/{owner}/{repo}/stats/contributors"],
+    getCustomDeploymentProtectionRule: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    getDeployKey: ["GET /repos/{owner}/{repo}/keys/{key_id}"],
+    getDeployment: ["GET /repos/{owner}/{repo}/deployments/{deployment_id}"],
+    getDeploymentBranchPolicy: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    getDeploymentStatus: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
+    ],
+    getEnvironment: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    getLatestPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/latest"],
+    getLatestRelease: ["GET /repos/{owner}/{repo}/releases/latest"],
+    getOrgRuleSuite: ["GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}"],
+    getOrgRuleSuites: ["GET /orgs/{org}/rulesets/rule-suites"],
+    getOrgRuleset: ["GET /orgs/{org}/rulesets/{ruleset_id}"],
+    getOrgRulesets: ["GET /orgs/{org}/rulesets"],
+    getPages: ["GET /repos/{owner}/{repo}/pages"],
+    getPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/{build_id}"],
+    getPagesDeployment: [
+      "GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}"
+    ],
+    getPagesHealthCheck: ["GET /repos/{owner}/{repo}/pages/health"],
+    getParticipationStats: ["GET /repos/{owner}/{repo}/stats/participation"],
+    getPullRequestReviewProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    getPunchCardStats: ["GET /repos/{owner}/{repo}/stats/punch_card"],
+    getReadme: ["GET /repos/{owner}/{repo}/readme"],
+    getReadmeInDirectory: ["GET /repos/{owner}/{repo}/readme/{dir}"],
+    getRelease: ["GET /repos/{owner}/{repo}/releases/{release_id}"],
+    getReleaseAsset: ["GET /repos/{owner}/{repo}/releases/assets/{asset_id}"],
+    getReleaseByTag: ["GET /repos/{owner}/{repo}/releases/tags/{tag}"],
+    getRepoRuleSuite: [
+      "GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}"
+    ],
+    getRepoRuleSuites: ["GET /repos/{owner}/{repo}/rulesets/rule-suites"],
+    getRepoRuleset: ["GET /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    getRepoRulesetHistory: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history"
+    ],
+    getRepoRulesetVersion: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getRepoRulesets: ["GET /repos/{owner}/{repo}/rulesets"],
+    getStatusChecksProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    getTeamsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams"
+    ],
+    getTopPaths: ["GET /repos/{owner}/{repo}/traffic/popular/paths"],
+    getTopReferrers: ["GET /repos/{owner}/{repo}/traffic/popular/referrers"],
+    getUsersWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users"
+    ],
+    getViews: ["GET /repos/{owner}/{repo}/traffic/views"],
+    getWebhook: ["GET /repos/{owner}/{repo}/hooks/{hook_id}"],
+    getWebhookConfigForRepo: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    getWebhookDelivery: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    listActivities: ["GET /repos/{owner}/{repo}/activity"],
+    listAttestations: [
+      "GET /repos/{owner}/{repo}/attestations/{subject_digest}"
+    ],
+    listAutolinks: ["GET /repos/{owner}/{repo}/autolinks"],
+    listBranches: ["GET /repos/{owner}/{repo}/branches"],
+    listBranchesForHeadCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head"
+    ],
+    listCollaborators: ["GET /repos/{owner}/{repo}/collaborators"],
+    listCommentsForCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    listCommitCommentsForRepo: ["GET /repos/{owner}/{repo}/comments"],
+    listCommitStatusesForRef: [
+      "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/commits"],
+    listContributors: ["GET /repos/{owner}/{repo}/contributors"],
+    listCustomDeploymentRuleIntegrations: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps"
+    ],
+    listDeployKeys: ["GET /repos/{owner}/{repo}/keys"],
+    listDeploymentBranchPolicies: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    listDeploymentStatuses: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    listDeployments: ["GET /repos/{owner}/{repo}/deployments"],
+    listForAuthenticatedUser: ["GET /user/repos"],
+    listForOrg: ["GET /orgs/{org}/repos"],
+    listForUser: ["GET /users/{username}/repos"],
+    listForks: ["GET /repos/{owner}/{repo}/forks"],
+    listInvitations: ["GET /repos/{owner}/{repo}/invitations"],
+    listInvitationsForAuthenticatedUser: ["GET /user/repository_invitations"],
+    listLanguages: ["GET /repos/{owner}/{repo}/languages"],
+    listPagesBuilds: ["GET /repos/{owner}/{repo}/pages/builds"],
+    listPublic: ["GET /repositories"],
+    listPullRequestsAssociatedWithCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
+    ],
+    listReleaseAssets: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/assets"
+    ],
+    listReleases: ["GET /repos/{owner}/{repo}/releases"],
+    listTags: ["GET /repos/{owner}/{repo}/tags"],
+    listTeams: ["GET /repos/{owner}/{repo}/teams"],
+    listWebhookDeliveries: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries"
+    ],
+    listWebhooks: ["GET /repos/{owner}/{repo}/hooks"],
+    merge: ["POST /repos/{owner}/{repo}/merges"],
+    mergeUpstream: ["POST /repos/{owner}/{repo}/merge-upstream"],
+    pingWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeAppAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    removeCollaborator: [
+      "DELETE /repos/{owner}/{repo}/collaborators/{username}"
+    ],
+    removeStatusCheckContexts: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    removeStatusCheckProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    removeTeamAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    removeUserAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    renameBranch: ["POST /repos/{owner}/{repo}/branches/{branch}/rename"],
+    replaceAllTopics: ["PUT /repos/{owner}/{repo}/topics"],
+    requestPagesBuild: ["POST /repos/{owner}/{repo}/pages/builds"],
+    setAdminBranchProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    setAppAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    setStatusCheckContexts: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    setTeamAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    setUserAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    testPushWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/tests"],
+    transfer: ["POST /repos/{owner}/{repo}/transfer"],
+    update: ["PATCH /repos/{owner}/{repo}"],
+    updateBranchProtection: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    updateCommitComment: ["PATCH /repos/{owner}/{repo}/comments/{comment_id}"],
+    updateDeploymentBranchPolicy: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    updateInformationAboutPagesSite: ["PUT /repos/{owner}/{repo}/pages"],
+    updateInvitation: [
+      "PATCH /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    updateOrgRuleset: ["PUT /orgs/{org}/rulesets/{ruleset_id}"],
+    updatePullRequestReviewProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    updateRelease: ["PATCH /repos/{owner}/{repo}/releases/{release_id}"],
+    updateReleaseAsset: [
+      "PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    updateRepoRuleset: ["PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    updateStatusCheckPotection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
+      {},
+      { renamed: ["repos", "updateStatusCheckProtection"] }
+    ],
+    updateStatusCheckProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    updateWebhook: ["PATCH /repos/{owner}/{repo}/hooks/{hook_id}"],
+    updateWebhookConfigForRepo: [
+      "PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    uploadReleaseAsset: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/assets{?name,label}",
+      { baseUrl: "https://uploads.github.com" }
+    ]
+  },
+  search: {
+    code: ["GET /search/code"],
+    commits: ["GET /search/commits"],
+    issuesAndPullRequests: ["GET /search/issues"],
+    labels: ["GET /search/labels"],
+    repos: ["GET /search/repositories"],
+    topics: ["GET /search/topics"],
+    users: ["GET /search/users"]
+  },
+  secretScanning: {
+    createPushProtectionBypass: [
+      "POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    getScanHistory: ["GET /repos/{owner}/{repo}/secret-scanning/scan-history"],
+    listAlertsForOrg: ["GET /orgs/{org}/secret-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/secret-scanning/alerts"],
+    listLocationsForAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations"
+    ],
+    listOrgPatternConfigs: [
+      "GET /orgs/{org}/secret-scanning/pattern-configurations"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    updateOrgPatternConfigs: [
+      "PATCH /orgs/{org}/secret-scanning/pattern-configurations"
+    ]
+  },
+  securityAdvisories: {
+    createFork: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks"
+    ],
+    createPrivateVulnerabilityReport: [
+      "POST /repos/{owner}/{repo}/security-advisories/reports"
+    ],
+    createRepositoryAdvisory: [
+      "POST /repos/{owner}/{repo}/security-advisories"
+    ],
+    createRepositoryAdvisoryCveRequest: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"
+    ],
+    getGlobalAdvisory: ["GET /advisories/{ghsa_id}"],
+    getRepositoryAdvisory: [
+      "GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ],
+    listGlobalAdvisories: ["GET /advisories"],
+    listOrgRepositoryAdvisories: ["GET /orgs/{org}/security-advisories"],
+    listRepositoryAdvisories: ["GET /repos/{owner}/{repo}/security-advisories"],
+    updateRepositoryAdvisory: [
+      "PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ]
+  },
+  teams: {
+    addOrUpdateMembershipForUserInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    addOrUpdateRepoPermissionsInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    checkPermissionsForRepoInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    create: ["POST /orgs/{org}/teams"],
+    createDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    createDiscussionInOrg: ["POST /orgs/{org}/teams/{team_slug}/discussions"],
+    deleteDiscussionCommentInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    deleteDiscussionInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    deleteInOrg: ["DELETE /orgs/{org}/teams/{team_slug}"],
+    getByName: ["GET /orgs/{org}/teams/{team_slug}"],
+    getDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    getDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    getMembershipForUserInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    list: ["GET /orgs/{org}/teams"],
+    listChildInOrg: ["GET /orgs/{org}/teams/{team_slug}/teams"],
+    listDiscussionCommentsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    listDiscussionsInOrg: ["GET /orgs/{org}/teams/{team_slug}/discussions"],
+    listForAuthenticatedUser: ["GET /user/teams"],
+    listMembersInOrg: ["GET /orgs/{org}/teams/{team_slug}/members"],
+    listPendingInvitationsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/invitations"
+    ],
+    listReposInOrg: ["GET /orgs/{org}/teams/{team_slug}/repos"],
+    removeMembershipForUserInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    removeRepoInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    updateDiscussionCommentInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    updateDiscussionInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    updateInOrg: ["PATCH /orgs/{org}/teams/{team_slug}"]
+  },
+  users: {
+    addEmailForAuthenticated: [
+      "POST /user/emails",
+      {},
+      { renamed: ["users", "addEmailForAuthenticatedUser"] }
+    ],
+    addEmailForAuthenticatedUser: ["POST /user/emails"],
+    addSocialAccountForAuthenticatedUser: ["POST /user/social_accounts"],
+    block: ["PUT /user/blocks/{username}"],
+    checkBlocked: ["GET /user/blocks/{username}"],
+    checkFollowingForUser: ["GET /users/{username}/following/{target_user}"],
+    checkPersonIsFollowedByAuthenticated: ["GET /user/following/{username}"],
+    createGpgKeyForAuthenticated: [
+      "POST /user/gpg_keys",
+      {},
+      { renamed: ["users", "createGpgKeyForAuthenticatedUser"] }
+    ],
+    createGpgKeyForAuthenticatedUser: ["POST /user/gpg_keys"],
+    createPublicSshKeyForAuthenticated: [
+      "POST /user/keys",
+      {},
+      { renamed: ["users", "createPublicSshKeyForAuthenticatedUser"] }
+    ],
+    createPublicSshKeyForAuthenticatedUser: ["POST /user/keys"],
+    createSshSigningKeyForAuthenticatedUser: ["POST /user/ssh_signing_keys"],
+    deleteAttestationsBulk: [
+      "POST /users/{username}/attestations/delete-request"
+    ],
+    deleteAttestationsById: [
+      "DELETE /users/{username}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /users/{username}/attestations/digest/{subject_digest}"
+    ],
+    deleteEmailForAuthenticated: [
+      "DELETE /user/emails",
+      {},
+      { renamed: ["users", "deleteEmailForAuthenticatedUser"] }
+    ],
+    deleteEmailForAuthenticatedUser: ["DELETE /user/emails"],
+    deleteGpgKeyForAuthenticated: [
+      "DELETE /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "deleteGpgKeyForAuthenticatedUser"] }
+    ],
+    deleteGpgKeyForAuthenticatedUser: ["DELETE /user/gpg_keys/{gpg_key_id}"],
+    deletePublicSshKeyForAuthenticated: [
+      "DELETE /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "deletePublicSshKeyForAuthenticatedUser"] }
+    ],
+    deletePublicSshKeyForAuthenticatedUser: ["DELETE /user/keys/{key_id}"],
+    deleteSocialAccountForAuthenticatedUser: ["DELETE /user/social_accounts"],
+    deleteSshSigningKeyForAuthenticatedUser: [
+      "DELETE /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    follow: ["PUT /user/following/{username}"],
+    getAuthenticated: ["GET /user"],
+    getById: ["GET /user/{account_id}"],
+    getByUsername: ["GET /users/{username}"],
+    getContextForUser: ["GET /users/{username}/hovercard"],
+    getGpgKeyForAuthenticated: [
+      "GET /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "getGpgKeyForAuthenticatedUser"] }
+    ],
+    getGpgKeyForAuthenticatedUser: ["GET /user/gpg_keys/{gpg_key_id}"],
+    getPublicSshKeyForAuthenticated: [
+      "GET /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "getPublicSshKeyForAuthenticatedUser"] }
+    ],
+    getPublicSshKeyForAuthenticatedUser: ["GET /user/keys/{key_id}"],
+    getSshSigningKeyForAuthenticatedUser: [
+      "GET /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    list: ["GET /users"],
+    listAttestations: ["GET /users/{username}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /users/{username}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedByAuthenticated: [
+      "GET /user/blocks",
+      {},
+      { renamed: ["users", "listBlockedByAuthenticatedUser"] }
+    ],
+    listBlockedByAuthenticatedUser: ["GET /user/blocks"],
+    listEmailsForAuthenticated: [
+      "GET /user/emails",
+      {},
+      { renamed: ["users", "listEmailsForAuthenticatedUser"] }
+    ],
+    listEmailsForAuthenticatedUser: ["GET /user/emails"],
+    listFollowedByAuthenticated: [
+      "GET /user/following",
+      {},
+      { renamed: ["users", "listFollowedByAuthenticatedUser"] }
+    ],
+    listFollowedByAuthenticatedUser: ["GET /user/following"],
+    listFollowersForAuthenticatedUser: ["GET /user/followers"],
+    listFollowersForUser: ["GET /users/{username}/followers"],
+    listFollowingForUser: ["GET /users/{username}/following"],
+    listGpgKeysForAuthenticated: [
+      "GET /user/gpg_keys",
+      {},
+      { renamed: ["users", "listGpgKeysForAuthenticatedUser"] }
+    ],
+    listGpgKeysForAuthenticatedUser: ["GET /user/gpg_keys"],
+    listGpgKeysForUser: ["GET /users/{username}/gpg_keys"],
+    listPublicEmailsForAuthenticated: [
+      "GET /user/public_emails",
+      {},
+      { renamed: ["users", "listPublicEmailsForAuthenticatedUser"] }
+    ],
+    listPublicEmailsForAuthenticatedUser: ["GET /user/public_emails"],
+    listPublicKeysForUser: ["GET /users/{username}/keys"],
+    listPublicSshKeysForAuthenticated: [
+      "GET /user/keys",
+      {},
+      { renamed: ["users", "listPublicSshKeysForAuthenticatedUser"] }
+    ],
+    listPublicSshKeysForAuthenticatedUser: ["GET /user/keys"],
+    listSocialAccountsForAuthenticatedUser: ["GET /user/social_accounts"],
+    listSocialAccountsForUser: ["GET /users/{username}/social_accounts"],
+    listSshSigningKeysForAuthenticatedUser: ["GET /user/ssh_signing_keys"],
+    listSshSigningKeysForUser: ["GET /users/{username}/ssh_signing_keys"],
+    setPrimaryEmailVisibilityForAuthenticated: [
+      "PATCH /user/email/visibility",
+      {},
+      { renamed: ["users", "setPrimaryEmailVisibilityForAuthenticatedUser"] }
+    ],
+    setPrimaryEmailVisibilityForAuthenticatedUser: [
+      "PATCH /user/email/visibility"
+    ],
+    unblock: ["DELETE /user/blocks/{username}"],
+    unfollow: ["DELETE /user/following/{username}"],
+    updateAuthenticated: ["PATCH /user"]
+  }
+};
+var endpoints_default = Endpoints;
+
+//# sourceMappingURL=endpoints.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+
+const endpointMethodsMap = /* @__PURE__ */ new Map();
+for (const [scope, endpoints] of Object.entries(endpoints_default)) {
+  for (const [methodName, endpoint] of Object.entries(endpoints)) {
+    const [route, defaults, decorations] = endpoint;
+    const [method, url] = route.split(/ /);
+    const endpointDefaults = Object.assign(
+      {
+        method,
+        url
+      },
+      defaults
+    );
+    if (!endpointMethodsMap.has(scope)) {
+      endpointMethodsMap.set(scope, /* @__PURE__ */ new Map());
+    }
+    endpointMethodsMap.get(scope).set(methodName, {
+      scope,
+      methodName,
+      endpointDefaults,
+      decorations
+    });
+  }
+}
+const handler = {
+  has({ scope }, methodName) {
+    return endpointMethodsMap.get(scope).has(methodName);
+  },
+  getOwnPropertyDescriptor(target, methodName) {
+    return {
+      value: this.get(target, methodName),
+      // ensures method is in the cache
+      configurable: true,
+      writable: true,
+      enumerable: true
+    };
+  },
+  defineProperty(target, methodName, descriptor) {
+    Object.defineProperty(target.cache, methodName, descriptor);
+    return true;
+  },
+  deleteProperty(target, methodName) {
+    delete target.cache[methodName];
+    return true;
+  },
+  ownKeys({ scope }) {
+    return [...endpointMethodsMap.get(scope).keys()];
+  },
+  set(target, methodName, value) {
+    return target.cache[methodName] = value;
+  },
+  get({ octokit, scope, cache }, methodName) {
+    if (cache[methodName]) {
+      return cache[methodName];
+    }
+    const method = endpointMethodsMap.get(scope).get(methodName);
+    if (!method) {
+      return void 0;
+    }
+    const { endpointDefaults, decorations } = method;
+    if (decorations) {
+      cache[methodName] = decorate(
+        octokit,
+        scope,
+        methodName,
+        endpointDefaults,
+        decorations
+      );
+    } else {
+      cache[methodName] = octokit.request.defaults(endpointDefaults);
+    }
+    return cache[methodName];
+  }
+};
+function endpointsToMethods(octokit) {
+  const newMethods = {};
+  for (const scope of endpointMethodsMap.keys()) {
+    newMethods[scope] = new Proxy({ octokit, scope, cache: {} }, handler);
+  }
+  return newMethods;
+}
+function decorate(octokit, scope, methodName, defaults, decorations) {
+  const requestWithDefaults = octokit.request.defaults(defaults);
+  function withDecorations(...args) {
+    let options = requestWithDefaults.endpoint.merge(...args);
+    if (decorations.mapToData) {
+      options = Object.assign({}, options, {
+        data: options[decorations.mapToData],
+        [decorations.mapToData]: void 0
+      });
+      return requestWithDefaults(options);
+    }
+    if (decorations.renamed) {
+      const [newScope, newMethodName] = decorations.renamed;
+      octokit.log.warn(
+        `octokit.${scope}.${methodName}() has been renamed to octokit.${newScope}.${newMethodName}()`
+      );
+    }
+    if (decorations.deprecated) {
+      octokit.log.warn(decorations.deprecated);
+    }
+    if (decorations.renamedParameters) {
+      const options2 = requestWithDefaults.endpoint.merge(...args);
+      for (const [name, alias] of Object.entries(
+        decorations.renamedParameters
+      )) {
+        if (name in options2) {
+          octokit.log.warn(
+            `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
+          );
+          if (!(alias in options2)) {
+            options2[alias] = options2[name];
+          }
+          delete options2[name];
+        }
+      }
+      return requestWithDefaults(options2);
+    }
+    return requestWithDefaults(...args);
+  }
+  return Object.assign(withDecorations, requestWithDefaults);
+}
+
+//# sourceMappingURL=endpoints-to-methods.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+
+
+function restEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    rest: api
+  };
+}
+restEndpointMethods.VERSION = dist_src_version_VERSION;
+function legacyRestEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    ...api,
+    rest: api
+  };
+}
+legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
+
+//# sourceMappingURL=index.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@actions/github/node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+// pkg/dist-src/version.js
+var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/normalize-paginated-list-response.js
+function normalizePaginatedListResponse(response) {
+  if (!response.data) {
+    return {
+      ...response,
+      data: []
+    };
+  }
+  const responseNeedsNormalization = ("total_count" in response.data || "total_commits" in response.data) && !("url" in response.data);
+  if (!responseNeedsNormalization) return response;
+  const incompleteResults = response.data.incomplete_results;
+  const repositorySelection = response.data.repository_selection;
+  const totalCount = response.data.total_count;
+  const totalCommits = response.data.total_commits;
+  delete response.data.incomplete_results;
+  delete response.data.repository_selection;
+  delete response.data.total_count;
+  delete response.data.total_commits;
+  const namespaceKey = Object.keys(response.data)[0];
+  const data = response.data[namespaceKey];
+  response.data = data;
+  if (typeof incompleteResults !== "undefined") {
+    response.data.incomplete_results = incompleteResults;
+  }
+  if (typeof repositorySelection !== "undefined") {
+    response.data.repository_selection = repositorySelection;
+  }
+  response.data.total_count = totalCount;
+  response.data.total_commits = totalCommits;
+  return response;
+}
+
+// pkg/dist-src/iterator.js
+function iterator(octokit, route, parameters) {
+  const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
+  const requestMethod = typeof route === "function" ? route : octokit.request;
+  const method = options.method;
+  const headers = options.headers;
+  let url = options.url;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      async next() {
+        if (!url) return { done: true };
+        try {
+          const response = await requestMethod({ method, url, headers });
+          const normalizedResponse = normalizePaginatedListResponse(response);
+          url = ((normalizedResponse.headers.link || "").match(
+            /<([^<>]+)>;\s*rel="next"/
+          ) || [])[1];
+          if (!url && "total_commits" in normalizedResponse.data) {
+            const parsedUrl = new URL(normalizedResponse.url);
+            const params = parsedUrl.searchParams;
+            const page = parseInt(params.get("page") || "1", 10);
+            const per_page = parseInt(params.get("per_page") || "250", 10);
+            if (page * per_page < normalizedResponse.data.total_commits) {
+              params.set("page", String(page + 1));
+              url = parsedUrl.toString();
+            }
+          }
+          return { value: normalizedResponse };
+        } catch (error) {
+          if (error.status !== 409) throw error;
+          url = "";
+          return {
+            value: {
+              status: 200,
+              headers: {},
+              data: []
+            }
+          };
+        }
+      }
+    })
+  };
+}
+
+// pkg/dist-src/paginate.js
+function paginate(octokit, route, parameters, mapFn) {
+  if (typeof parameters === "function") {
+    mapFn = parameters;
+    parameters = void 0;
+  }
+  return gather(
+    octokit,
+    [],
+    iterator(octokit, route, parameters)[Symbol.asyncIterator](),
+    mapFn
+  );
+}
+function gather(octokit, results, iterator2, mapFn) {
+  return iterator2.next().then((result) => {
+    if (result.done) {
+      return results;
+    }
+    let earlyExit = false;
+    function done() {
+      earlyExit = true;
+    }
+    results = results.concat(
+      mapFn ? mapFn(result.value, done) : result.value.data
+    );
+    if (earlyExit) {
+      return results;
+    }
+    return gather(octokit, results, iterator2, mapFn);
+  });
+}
+
+// pkg/dist-src/compose-paginate.js
+var composePaginateRest = Object.assign(paginate, {
+  iterator
+});
+
+// pkg/dist-src/generated/paginating-endpoints.js
+var paginatingEndpoints = (/* unused pure expression or super */ null && ([
+  "GET /advisories",
+  "GET /app/hook/deliveries",
+  "GET /app/installation-requests",
+  "GET /app/installations",
+  "GET /assignments/{assignment_id}/accepted_assignments",
+  "GET /classrooms",
+  "GET /classrooms/{classroom_id}/assignments",
+  "GET /enterprises/{enterprise}/code-security/configurations",
+  "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories",
+  "GET /enterprises/{enterprise}/dependabot/alerts",
+  "GET /enterprises/{enterprise}/teams",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations",
+  "GET /events",
+  "GET /gists",
+  "GET /gists/public",
+  "GET /gists/starred",
+  "GET /gists/{gist_id}/comments",
+  "GET /gists/{gist_id}/commits",
+  "GET /gists/{gist_id}/forks",
+  "GET /installation/repositories",
+  "GET /issues",
+  "GET /licenses",
+  "GET /marketplace_listing/plans",
+  "GET /marketplace_listing/plans/{plan_id}/accounts",
+  "GET /marketplace_listing/stubbed/plans",
+  "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts",
+  "GET /networks/{owner}/{repo}/events",
+  "GET /notifications",
+  "GET /organizations",
+  "GET /organizations/{org}/dependabot/repository-access",
+  "GET /orgs/{org}/actions/cache/usage-by-repository",
+  "GET /orgs/{org}/actions/hosted-runners",
+  "GET /orgs/{org}/actions/permissions/repositories",
+  "GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories",
+  "GET /orgs/{org}/actions/runner-groups",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners",
+  "GET /orgs/{org}/actions/runners",
+  "GET /orgs/{org}/actions/secrets",
+  "GET /orgs/{org}/actions/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/actions/variables",
+  "GET /orgs/{org}/actions/variables/{name}/repositories",
+  "GET /orgs/{org}/attestations/repositories",
+  "GET /orgs/{org}/attestations/{subject_digest}",
+  "GET /orgs/{org}/blocks",
+  "GET /orgs/{org}/campaigns",
+  "GET /orgs/{org}/code-scanning/alerts",
+  "GET /orgs/{org}/code-security/configurations",
+  "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories",
+  "GET /orgs/{org}/codespaces",
+  "GET /orgs/{org}/codespaces/secrets",
+  "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/copilot/billing/seats",
+  "GET /orgs/{org}/copilot/metrics",
+  "GET /orgs/{org}/dependabot/alerts",
+  "GET /orgs/{org}/dependabot/secrets",
+  "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/events",
+  "GET /orgs/{org}/failed_invitations",
+  "GET /orgs/{org}/hooks",
+  "GET /orgs/{org}/hooks/{hook_id}/deliveries",
+  "GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}",
+  "GET /orgs/{org}/insights/api/subject-stats",
+  "GET /orgs/{org}/insights/api/user-stats/{user_id}",
+  "GET /orgs/{org}/installations",
+  "GET /orgs/{org}/invitations",
+  "GET /orgs/{org}/invitations/{invitation_id}/teams",
+  "GET /orgs/{org}/issues",
+  "GET /orgs/{org}/members",
+  "GET /orgs/{org}/members/{username}/codespaces",
+  "GET /orgs/{org}/migrations",
+  "GET /orgs/{org}/migrations/{migration_id}/repositories",
+  "GET /orgs/{org}/organization-roles/{role_id}/teams",
+  "GET /orgs/{org}/organization-roles/{role_id}/users",
+  "GET /orgs/{org}/outside_collaborators",
+  "GET /orgs/{org}/packages",
+  "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+  "GET /orgs/{org}/personal-access-token-requests",
+  "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories",
+  "GET /orgs/{org}/personal-access-tokens",
+  "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories",
+  "GET /orgs/{org}/private-registries",
+  "GET /orgs/{org}/projects",
+  "GET /orgs/{org}/projectsV2",
+  "GET /orgs/{org}/projectsV2/{project_number}/fields",
+  "GET /orgs/{org}/projectsV2/{project_number}/items",
+  "GET /orgs/{org}/properties/values",
+  "GET /orgs/{org}/public_members",
+  "GET /orgs/{org}/repos",
+  "GET /orgs/{org}/rulesets",
+  "GET /orgs/{org}/rulesets/rule-suites",
+  "GET /orgs/{org}/rulesets/{ruleset_id}/history",
+  "GET /orgs/{org}/secret-scanning/alerts",
+  "GET /orgs/{org}/security-advisories",
+  "GET /orgs/{org}/settings/immutable-releases/repositories",
+  "GET /orgs/{org}/settings/network-configurations",
+  "GET /orgs/{org}/team/{team_slug}/copilot/metrics",
+  "GET /orgs/{org}/teams",
+  "GET /orgs/{org}/teams/{team_slug}/discussions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/invitations",
+  "GET /orgs/{org}/teams/{team_slug}/members",
+  "GET /orgs/{org}/teams/{team_slug}/projects",
+  "GET /orgs/{org}/teams/{team_slug}/repos",
+  "GET /orgs/{org}/teams/{team_slug}/teams",
+  "GET /projects/{project_id}/collaborators",
+  "GET /repos/{owner}/{repo}/actions/artifacts",
+  "GET /repos/{owner}/{repo}/actions/caches",
+  "GET /repos/{owner}/{repo}/actions/organization-secrets",
+  "GET /repos/{owner}/{repo}/actions/organization-variables",
+  "GET /repos/{owner}/{repo}/actions/runners",
+  "GET /repos/{owner}/{repo}/actions/runs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+  "GET /repos/{owner}/{repo}/actions/secrets",
+  "GET /repos/{owner}/{repo}/actions/variables",
+  "GET /repos/{owner}/{repo}/actions/workflows",
+  "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+  "GET /repos/{owner}/{repo}/activity",
+  "GET /repos/{owner}/{repo}/assignees",
+  "GET /repos/{owner}/{repo}/attestations/{subject_digest}",
+  "GET /repos/{owner}/{repo}/branches",
+  "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
+  "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+  "GET /repos/{owner}/{repo}/code-scanning/analyses",
+  "GET /repos/{owner}/{repo}/codespaces",
+  "GET /repos/{owner}/{repo}/codespaces/devcontainers",
+  "GET /repos/{owner}/{repo}/codespaces/secrets",
+  "GET /repos/{owner}/{repo}/collaborators",
+  "GET /repos/{owner}/{repo}/comments",
+  "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/commits",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
+  "GET /repos/{owner}/{repo}/commits/{ref}/status",
+  "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
+  "GET /repos/{owner}/{repo}/compare/{basehead}",
+  "GET /repos/{owner}/{repo}/compare/{base}...{head}",
+  "GET /repos/{owner}/{repo}/contributors",
+  "GET /repos/{owner}/{repo}/dependabot/alerts",
+  "GET /repos/{owner}/{repo}/dependabot/secrets",
+  "GET /repos/{owner}/{repo}/deployments",
+  "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+  "GET /repos/{owner}/{repo}/environments",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/variables",
+  "GET /repos/{owner}/{repo}/events",
+  "GET /repos/{owner}/{repo}/forks",
+  "GET /repos/{owner}/{repo}/hooks",
+  "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
+  "GET /repos/{owner}/{repo}/invitations",
+  "GET /repos/{owner}/{repo}/issues",
+  "GET /repos/{owner}/{repo}/issues/comments",
+  "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/issues/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/labels",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/reactions",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline",
+  "GET /repos/{owner}/{repo}/keys",
+  "GET /repos/{owner}/{repo}/labels",
+  "GET /repos/{owner}/{repo}/milestones",
+  "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels",
+  "GET /repos/{owner}/{repo}/notifications",
+  "GET /repos/{owner}/{repo}/pages/builds",
+  "GET /repos/{owner}/{repo}/projects",
+  "GET /repos/{owner}/{repo}/pulls",
+  "GET /repos/{owner}/{repo}/pulls/comments",
+  "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments",
+  "GET /repos/{owner}/{repo}/releases",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/assets",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/reactions",
+  "GET /repos/{owner}/{repo}/rules/branches/{branch}",
+  "GET /repos/{owner}/{repo}/rulesets",
+  "GET /repos/{owner}/{repo}/rulesets/rule-suites",
+  "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations",
+  "GET /repos/{owner}/{repo}/security-advisories",
+  "GET /repos/{owner}/{repo}/stargazers",
+  "GET /repos/{owner}/{repo}/subscribers",
+  "GET /repos/{owner}/{repo}/tags",
+  "GET /repos/{owner}/{repo}/teams",
+  "GET /repos/{owner}/{repo}/topics",
+  "GET /repositories",
+  "GET /search/code",
+  "GET /search/commits",
+  "GET /search/issues",
+  "GET /search/labels",
+  "GET /search/repositories",
+  "GET /search/topics",
+  "GET /search/users",
+  "GET /teams/{team_id}/discussions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/reactions",
+  "GET /teams/{team_id}/invitations",
+  "GET /teams/{team_id}/members",
+  "GET /teams/{team_id}/projects",
+  "GET /teams/{team_id}/repos",
+  "GET /teams/{team_id}/teams",
+  "GET /user/blocks",
+  "GET /user/codespaces",
+  "GET /user/codespaces/secrets",
+  "GET /user/emails",
+  "GET /user/followers",
+  "GET /user/following",
+  "GET /user/gpg_keys",
+  "GET /user/installations",
+  "GET /user/installations/{installation_id}/repositories",
+  "GET /user/issues",
+  "GET /user/keys",
+  "GET /user/marketplace_purchases",
+  "GET /user/marketplace_purchases/stubbed",
+  "GET /user/memberships/orgs",
+  "GET /user/migrations",
+  "GET /user/migrations/{migration_id}/repositories",
+  "GET /user/orgs",
+  "GET /user/packages",
+  "GET /user/packages/{package_type}/{package_name}/versions",
+  "GET /user/public_emails",
+  "GET /user/repos",
+  "GET /user/repository_invitations",
+  "GET /user/social_accounts",
+  "GET /user/ssh_signing_keys",
+  "GET /user/starred",
+  "GET /user/subscriptions",
+  "GET /user/teams",
+  "GET /users",
+  "GET /users/{username}/attestations/{subject_digest}",
+  "GET /users/{username}/events",
+  "GET /users/{username}/events/orgs/{org}",
+  "GET /users/{username}/events/public",
+  "GET /users/{username}/followers",
+  "GET /users/{username}/following",
+  "GET /users/{username}/gists",
+  "GET /users/{username}/gpg_keys",
+  "GET /users/{username}/keys",
+  "GET /users/{username}/orgs",
+  "GET /users/{username}/packages",
+  "GET /users/{username}/projects",
+  "GET /users/{username}/projectsV2",
+  "GET /users/{username}/projectsV2/{project_number}/fields",
+  "GET /users/{username}/projectsV2/{project_number}/items",
+  "GET /users/{username}/received_events",
+  "GET /users/{username}/received_events/public",
+  "GET /users/{username}/repos",
+  "GET /users/{username}/social_accounts",
+  "GET /users/{username}/ssh_signing_keys",
+  "GET /users/{username}/starred",
+  "GET /users/{username}/subscriptions"
+]));
+
+// pkg/dist-src/paginating-endpoints.js
+function isPaginatingEndpoint(arg) {
+  if (typeof arg === "string") {
+    return paginatingEndpoints.includes(arg);
+  } else {
+    return false;
+  }
+}
+
+// pkg/dist-src/index.js
+function paginateRest(octokit) {
+  return {
+    paginate: Object.assign(paginate.bind(null, octokit), {
+      iterator: iterator.bind(null, octokit)
+    })
+  };
+}
+paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
+
+
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
+
+
+// octokit + plugins
+
+
+
+const context = new Context();
+const baseUrl = getApiBaseUrl();
+const defaults = {
+    baseUrl,
+    request: {
+        agent: getProxyAgent(baseUrl),
+        fetch: getProxyFetch(baseUrl)
+    }
+};
+const GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults);
+
+/**
+ * Convience function to correctly format Octokit Options to pass into the constructor.
+ *
+ * @param     token    the repo PAT or GITHUB_TOKEN
+ * @param     options  other options to set
+ */
+function getOctokitOptions(token, options) {
+    const opts = Object.assign({}, options || {}); // Shallow clone - don't mutate the object provided by the caller
+    // Auth
+    const auth = getAuthString(token, opts);
+    if (auth) {
+        opts.auth = auth;
+    }
+    // Orchestration ID
+    const userAgent = getUserAgentWithOrchestrationId(opts.userAgent);
+    if (userAgent) {
+        opts.userAgent = userAgent;
+    }
+    return opts;
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/github.js
+
+
+const github_context = new Context();
+/**
+ * Returns a hydrated octokit ready to use for GitHub Actions
+ *
+ * @param     token    the repo PAT or GITHUB_TOKEN
+ * @param     options  other options to set
+ */
+function getOctokit(token, options, ...additionalPlugins) {
+    const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
+    return new GitHubWithPlugins(getOctokitOptions(token, options));
+}
+//# sourceMappingURL=github.js.map
+;// CONCATENATED MODULE: ./src/github/api.ts
+/**
+ * Everything the action asks of GitHub: the release history (deployments and their statuses) and
+ * the pull request comment. The pipeline talks only to this interface; the one real
+ * implementation is `OctokitGitHubApi` (client.ts). Every method throws `GitHubError` on a refusal.
+ */
+/**
+ * The one error the GitHub module throws. Its message never holds the token: every text that came
+ * from the server is redacted before it is stored here.
+ */
+class GitHubError extends Error {
+    name = 'GitHubError';
+    /** HTTP status, or undefined when no answer came (network error, timeout). */
+    status;
+    kind;
+    /** the permission a workflow must grant for this call, e.g. 'deployments: write' or 'pull-requests: write' */
+    permission;
+    /** e.g. `POST /repos/{owner}/{repo}/deployments` */
+    route;
+    /** GitHub's own message, redacted and shortened. */
+    serverMessage;
+    /** How many attempts were made before this error was final. */
+    attempts;
+    /** Set by `recordRelease` when the deployment was created but its status was not. */
+    deploymentId;
+    constructor(init) {
+        super(init.message);
+        this.status = init.status;
+        this.kind = init.kind;
+        this.route = init.route;
+        this.permission = init.permission;
+        this.serverMessage = init.serverMessage;
+        this.attempts = init.attempts ?? 1;
+        this.deploymentId = init.deploymentId;
     }
 }
-function isObject(value) {
+
+;// CONCATENATED MODULE: ./src/github/client.ts
+
+
+
+
+/** GitHub's largest page. */
+const PER_PAGE = 100;
+/** GitHub's limit for a deployment status description; deployment descriptions are cut alike. */
+const MAX_DESCRIPTION = 140;
+/** The longest a rate limit's wait is honoured (once per client); a longer ask gives up at once. */
+const MAX_RATE_LIMIT_WAIT_MS = 10_000;
+/** "A few" retries of a 5xx: more are refused, whatever the caller asks. */
+const MAX_RETRIES = 5;
+const DEPLOYMENTS_READ = 'deployments: read';
+const DEPLOYMENTS_WRITE = 'deployments: write';
+/** Comments on a pull request need `pull-requests: write` (or `issues: write`). */
+const COMMENTS_WRITE = 'pull-requests: write';
+const defaultSleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
+const client_noop = () => undefined;
+/** The one real `GitHubApi`: GitHub's REST API through `@actions/github`'s Octokit. */
+class OctokitGitHubApi {
+    octokit;
+    owner;
+    repo;
+    token;
+    retries;
+    sleep;
+    timeoutMs;
+    backoffBaseMs;
+    maxRateLimitWaitMs;
+    random;
+    onRetry;
+    /** A client waits out a rate limit at most once: a second one means GitHub wants us gone. */
+    rateLimitWaited = false;
+    /** Attempts made by the last request that failed for good (read when the error is mapped). */
+    attemptsOf = new WeakMap();
+    constructor(options) {
+        this.token = options.token;
+        this.owner = options.owner;
+        this.repo = options.repo;
+        this.retries = Math.min(MAX_RETRIES, Math.max(0, Math.floor(options.retries ?? 3)));
+        this.sleep = options.sleep ?? defaultSleep;
+        this.timeoutMs = options.timeoutMs ?? 30_000;
+        this.backoffBaseMs = options.backoffBaseMs ?? 1000;
+        this.maxRateLimitWaitMs = Math.min(MAX_RATE_LIMIT_WAIT_MS, Math.max(0, options.maxRateLimitWaitMs ?? MAX_RATE_LIMIT_WAIT_MS));
+        this.random = options.random ?? Math.random;
+        this.onRetry = options.onRetry;
+        const warn = options.onWarning ?? client_noop;
+        const baseUrl = (options.baseUrl ??
+            process.env['GITHUB_API_URL'] ??
+            'https://api.github.com').replace(/\/+$/, '');
+        this.octokit = getOctokit(options.token, {
+            baseUrl,
+            userAgent: options.userAgent ?? USER_AGENT,
+            log: { debug: client_noop, info: client_noop, warn, error: client_noop }
+        });
+        // Retries are ours, on every request (each page of a listing too): see `retrying`.
+        this.octokit.hook.wrap('request', (request, endpoint) => this.retrying(async () => {
+            // Octokit's hooks hand the same options object down the chain: it is changed in place.
+            // Each attempt gets its own timeout; Octokit logs deprecations to the console unless
+            // given a logger.
+            endpoint.request = {
+                ...endpoint.request,
+                log: this.octokit.log,
+                signal: AbortSignal.timeout(this.timeoutMs)
+            };
+            return request(endpoint);
+        }, `${endpoint.method} ${this.routeOf(endpoint.url)}`));
+    }
+    // ---- deployments -------------------------------------------------------------------------
+    async recordRelease(input) {
+        const route = 'POST /repos/{owner}/{repo}/deployments';
+        const created = await this.call(route, DEPLOYMENTS_WRITE, () => this.octokit.rest.repos.createDeployment({
+            owner: this.owner,
+            repo: this.repo,
+            // The commit released, not a branch that may have moved on since the workflow started.
+            ref: input.sha !== '' ? input.sha : input.ref,
+            environment: input.environment,
+            payload: { ...input.payload },
+            description: cut(input.description, MAX_DESCRIPTION),
+            transient_environment: false,
+            auto_merge: false,
+            required_contexts: []
+        }));
+        const data = created.data;
+        if (!client_isObject(data) || typeof data.id !== 'number') {
+            const said = client_isObject(data) && typeof data.message === 'string' ? `: ${data.message}` : '';
+            throw new GitHubError({
+                status: created.status,
+                kind: 'other',
+                route,
+                message: `${route}: GitHub did not create the deployment (HTTP ${created.status})${this.clean(said)}`
+            });
+        }
+        const deploymentId = data.id;
+        const statusRoute = 'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses';
+        try {
+            await this.call(statusRoute, DEPLOYMENTS_WRITE, () => this.octokit.rest.repos.createDeploymentStatus({
+                owner: this.owner,
+                repo: this.repo,
+                deployment_id: deploymentId,
+                state: input.state,
+                log_url: input.logUrl,
+                ...(input.environmentUrl ? { environment_url: input.environmentUrl } : {}),
+                description: cut(input.description, MAX_DESCRIPTION),
+                // GitHub marks the environment's earlier successful deployments inactive.
+                auto_inactive: true
+            }));
+        }
+        catch (error) {
+            if (!(error instanceof GitHubError))
+                throw error;
+            throw new GitHubError({
+                status: error.status,
+                kind: error.kind,
+                route: error.route,
+                permission: error.permission,
+                serverMessage: error.serverMessage,
+                attempts: error.attempts,
+                deploymentId,
+                message: `deployment ${deploymentId} was created, but its status was not set: ${error.message}`
+            });
+        }
+        return deploymentId;
+    }
+    async releaseHistory(environment, limit) {
+        const wanted = Math.floor(limit);
+        const found = [];
+        if (!(wanted > 0))
+            return found;
+        const route = 'GET /repos/{owner}/{repo}/deployments';
+        await this.call(route, DEPLOYMENTS_READ, async () => {
+            const pages = this.octokit.paginate.iterator(this.octokit.rest.repos.listDeployments, {
+                owner: this.owner,
+                repo: this.repo,
+                environment,
+                per_page: PER_PAGE
+            });
+            // GitHub lists deployments newest first; pages are read only until enough are found.
+            for await (const page of pages) {
+                for (const raw of page.data) {
+                    const payload = ourPayload(raw.payload);
+                    if (!payload)
+                        continue;
+                    const states = await this.statesOf(raw.id);
+                    if (!states.includes('success'))
+                        continue;
+                    found.push({
+                        deploymentId: raw.id,
+                        environment: raw.environment,
+                        sha: raw.sha,
+                        ref: raw.ref,
+                        createdAt: raw.created_at,
+                        payload,
+                        state: states[0] ?? 'pending',
+                        succeeded: true
+                    });
+                    if (found.length >= wanted)
+                        return;
+                }
+            }
+        });
+        return found;
+    }
+    async markEnvironmentInactive(environment) {
+        const deployments = await this.call('GET /repos/{owner}/{repo}/deployments', DEPLOYMENTS_READ, () => this.octokit.paginate(this.octokit.rest.repos.listDeployments, {
+            owner: this.owner,
+            repo: this.repo,
+            environment,
+            per_page: PER_PAGE
+        }));
+        let marked = 0;
+        for (const deployment of deployments) {
+            // Statuses come newest first: the first one is the deployment's state.
+            const latest = await this.call('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', DEPLOYMENTS_READ, () => this.octokit.rest.repos.listDeploymentStatuses({
+                owner: this.owner,
+                repo: this.repo,
+                deployment_id: deployment.id,
+                per_page: 1
+            }));
+            if (latest.data[0]?.state !== 'success')
+                continue;
+            await this.call('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', DEPLOYMENTS_WRITE, () => this.octokit.rest.repos.createDeploymentStatus({
+                owner: this.owner,
+                repo: this.repo,
+                deployment_id: deployment.id,
+                state: 'inactive',
+                description: 'The channel was deleted'
+            }));
+            marked++;
+        }
+        return marked;
+    }
+    // ---- the pull request comment ------------------------------------------------------------
+    async upsertComment(issueNumber, marker, body) {
+        if (marker.trim() === '') {
+            throw new GitHubError({
+                status: undefined,
+                kind: 'invalid',
+                route: 'upsertComment',
+                attempts: 0,
+                message: 'refused to upsert a comment with an empty marker: it would match any comment'
+            });
+        }
+        // The marker is how the next run finds this comment again.
+        const text = body.includes(marker) ? body : `${marker}\n${body}`;
+        const existing = await this.findComment(issueNumber, marker);
+        if (existing !== undefined) {
+            const updated = await this.call('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', COMMENTS_WRITE, () => this.octokit.rest.issues
+                .updateComment({
+                owner: this.owner,
+                repo: this.repo,
+                comment_id: existing,
+                body: text
+            })
+                // Deleted by someone between the read and the update: write a new one.
+                .catch((error) => {
+                if (error.status === 404)
+                    return undefined;
+                throw error;
+            }));
+            if (updated !== undefined)
+                return { id: updated.data.id, created: false };
+        }
+        const created = await this.call('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', COMMENTS_WRITE, () => this.octokit.rest.issues.createComment({
+            owner: this.owner,
+            repo: this.repo,
+            issue_number: issueNumber,
+            body: text
+        }));
+        return { id: created.data.id, created: true };
+    }
+    /** The oldest comment holding `marker`, searching every page; undefined when there is none. */
+    async findComment(issueNumber, marker) {
+        return this.call('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', COMMENTS_WRITE, async () => {
+            const pages = this.octokit.paginate.iterator(this.octokit.rest.issues.listComments, {
+                owner: this.owner,
+                repo: this.repo,
+                issue_number: issueNumber,
+                per_page: PER_PAGE
+            });
+            for await (const page of pages) {
+                const hit = page.data.find(c => typeof c.body === 'string' && c.body.includes(marker));
+                if (hit)
+                    return hit.id;
+            }
+            return undefined;
+        });
+    }
+    /** Every status state of a deployment, newest first (every page). */
+    async statesOf(deploymentId) {
+        const statuses = await this.call('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', DEPLOYMENTS_READ, () => this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, {
+            owner: this.owner,
+            repo: this.repo,
+            deployment_id: deploymentId,
+            per_page: PER_PAGE
+        }));
+        return statuses.map(s => s.state);
+    }
+    // ---- the core: retries, and errors mapped to GitHubError -----------------------------------
+    /**
+     * One request with its retries: a 5xx, a timeout or a dropped connection is tried again up to
+     * `retries` times with exponential backoff; a rate limit is waited out once per client when
+     * GitHub asks for at most `maxRateLimitWaitMs`, else it fails at once (a storm of retries is
+     * what GitHub's secondary limits punish); anything else (401, 403, 404, 422) fails at once.
+     */
+    async retrying(send, route) {
+        for (let attempt = 1;; attempt++) {
+            try {
+                return await send();
+            }
+            catch (caught) {
+                const error = caught;
+                const status = error.response?.status;
+                let waitMs;
+                if (status === undefined || status >= 500) {
+                    if (attempt <= this.retries)
+                        waitMs = this.backoff(attempt);
+                }
+                else if (isRateLimit(error)) {
+                    const asked = rateLimitWaitMs(error);
+                    if (!this.rateLimitWaited && asked !== undefined && asked <= this.maxRateLimitWaitMs) {
+                        this.rateLimitWaited = true;
+                        waitMs = asked;
+                    }
+                }
+                if (waitMs === undefined) {
+                    if (typeof caught === 'object' && caught !== null)
+                        this.attemptsOf.set(caught, attempt);
+                    throw caught;
+                }
+                this.onRetry?.({ route, attempt, waitMs, reason: this.reasonOf(error) });
+                await this.sleep(waitMs);
+            }
+        }
+    }
+    /** Runs one API operation and maps whatever it throws to a `GitHubError`. */
+    async call(route, permission, run) {
+        try {
+            return await run();
+        }
+        catch (caught) {
+            if (caught instanceof GitHubError)
+                throw caught;
+            throw this.toGitHubError(route, permission, caught);
+        }
+    }
+    toGitHubError(route, permission, caught) {
+        const error = (typeof caught === 'object' && caught !== null ? caught : {});
+        const attempts = typeof caught === 'object' && caught !== null ? this.attemptsOf.get(caught) : 1;
+        const tries = attempts !== undefined && attempts > 1 ? ` — gave up after ${attempts} attempts` : '';
+        const response = error.response;
+        if (response === undefined) {
+            const detail = this.clean(error.message ?? String(caught));
+            const what = /timeout|aborted/i.test(`${error.name ?? ''} ${detail}`)
+                ? `no answer within ${this.timeoutMs} ms`
+                : 'no answer (network error)';
+            return new GitHubError({
+                status: undefined,
+                kind: 'unavailable',
+                route,
+                attempts,
+                message: `${route}: GitHub gave ${what}: ${detail}${tries}`
+            });
+        }
+        const status = response.status;
+        const serverMessage = this.serverMessageOf(response.data);
+        const said = `HTTP ${status}${serverMessage ? `: ${serverMessage}` : ''}`;
+        const grant = `the workflow's token needs \`${permission}\` (add it to the job's \`permissions:\`)`;
+        let kind;
+        let lead;
+        if (status === 401) {
+            kind = 'permission';
+            lead = `GitHub rejected the token (${said}); check github_token`;
+        }
+        else if ((status === 403 || status === 429) && isRateLimit(error)) {
+            kind = 'rate_limit';
+            const asked = rateLimitWaitMs(error);
+            lead =
+                `GitHub's rate limit (${said}); ` +
+                    (asked === undefined
+                        ? 'GitHub did not say how long to wait; not retried'
+                        : `GitHub asked to wait ${Math.ceil(asked / 1000)} s; this run waits at most ${Math.ceil(this.maxRateLimitWaitMs / 1000)} s, once`);
+        }
+        else if (status === 403) {
+            kind = 'permission';
+            lead = `GitHub refused (${said}): ${grant}`;
+        }
+        else if (status === 404) {
+            kind = 'permission';
+            lead = `not found (${said}): it does not exist, or the token cannot see it (a private repository needs \`${permission}\`)`;
+        }
+        else if (status === 422) {
+            kind = 'invalid';
+            lead = `GitHub refused the request as invalid (${said})`;
+        }
+        else if (status >= 500) {
+            kind = 'unavailable';
+            lead = `GitHub is unavailable (${said})`;
+        }
+        else {
+            kind = 'other';
+            lead = `GitHub answered ${said}`;
+        }
+        return new GitHubError({
+            status,
+            kind,
+            route,
+            attempts,
+            serverMessage,
+            ...(kind === 'permission' ? { permission } : {}),
+            message: `${route}: ${lead}${tries}`
+        });
+    }
+    serverMessageOf(data) {
+        if (client_isObject(data) && typeof data.message === 'string') {
+            const details = Array.isArray(data.errors)
+                ? data.errors
+                    .map(e => (client_isObject(e) && typeof e.message === 'string' ? e.message : ''))
+                    .filter(m => m !== '')
+                : [];
+            return this.clean([data.message, ...details].join(': '));
+        }
+        if (typeof data === 'string' && data.trim() !== '') {
+            return /^\s*</.test(data) ? 'an HTML page (a proxy or gateway error page?)' : this.clean(data);
+        }
+        return undefined;
+    }
+    reasonOf(error) {
+        const status = error.response?.status;
+        if (status === undefined)
+            return this.clean(error.message ?? 'network error');
+        const message = this.serverMessageOf(error.response?.data);
+        return `HTTP ${status}${message ? `: ${message}` : ''}`;
+    }
+    /** `/repos/o/r/deployments` from a route template or a full URL (the next page's). */
+    routeOf(url) {
+        const path = /^https?:\/\//i.test(url) ? new URL(url).pathname : url;
+        return this.clean(path.split('?')[0] ?? path, 120);
+    }
+    backoff(attempt) {
+        const step = this.backoffBaseMs * 2 ** (attempt - 1);
+        return Math.round(step * (0.5 + this.random()));
+    }
+    clean(text, max) {
+        return redact(text.replace(/\s+/g, ' ').trim(), [this.token], max);
+    }
+}
+/** A 403/429 that GitHub means as a rate limit (primary or secondary), not a refusal. */
+function isRateLimit(error) {
+    const response = error.response;
+    if (!response || (response.status !== 403 && response.status !== 429))
+        return false;
+    if (response.status === 429)
+        return true;
+    if (header(response.headers, 'retry-after') !== undefined)
+        return true;
+    if (header(response.headers, 'x-ratelimit-remaining') === '0')
+        return true;
+    const data = response.data;
+    const message = client_isObject(data) && typeof data.message === 'string' ? data.message : '';
+    return /rate limit/i.test(message);
+}
+/** How long GitHub asks to wait: `retry-after`, else until `x-ratelimit-reset` when exhausted. */
+function rateLimitWaitMs(error) {
+    const headers = error.response?.headers ?? {};
+    const retryAfter = header(headers, 'retry-after');
+    if (retryAfter !== undefined) {
+        if (/^\d+(\.\d+)?$/.test(retryAfter))
+            return Math.ceil(Number(retryAfter) * 1000);
+        const date = Date.parse(retryAfter);
+        return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+    }
+    const reset = header(headers, 'x-ratelimit-reset');
+    if (header(headers, 'x-ratelimit-remaining') === '0' &&
+        reset !== undefined &&
+        /^\d+$/.test(reset)) {
+        return Math.max(0, Number(reset) * 1000 - Date.now());
+    }
+    return undefined;
+}
+function header(headers, name) {
+    const value = headers[name];
+    return value === undefined ? undefined : String(value).trim();
+}
+/** The payload of one of our deployments, every field a string; undefined when it is not ours. */
+function ourPayload(raw) {
+    let value = raw;
+    if (typeof value === 'string') {
+        try {
+            value = JSON.parse(value);
+        }
+        catch {
+            return undefined;
+        }
+    }
+    if (!client_isObject(value) || typeof value.version !== 'string' || value.version === '')
+        return undefined;
+    const text = (v) => typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+    return {
+        app_id: text(value.app_id),
+        channel: text(value.channel),
+        version: value.version,
+        previous_version: text(value.previous_version),
+        rollout_version: text(value.rollout_version),
+        rollout_percentage: text(value.rollout_percentage)
+    };
+}
+function cut(text, max) {
+    const chars = [...text];
+    return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
+}
+function client_isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 ;// CONCATENATED MODULE: ./src/match.ts
 // Pure helpers the planner uses: globs for cleanup_pattern / cleanup_protect, and semver order.
-/** Compile globs where `*` is any run of characters and `?` one character; all else is literal. */
-function compileGlobs(globs) {
-    const compiled = globs.map(glob => ({ glob, re: globToRegExp(glob) }));
-    return name => compiled.find(({ re }) => re.test(name))?.glob;
-}
-function globToRegExp(glob) {
-    let source = '';
+function compilePattern(glob) {
+    const pattern = [];
     for (const char of glob) {
-        if (char === '*')
-            source += '.*';
-        else if (char === '?')
-            source += '.';
-        else
-            source += char.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
+        if (char === '*' && pattern[pattern.length - 1] === '*')
+            continue;
+        pattern.push(char);
     }
-    return new RegExp(`^${source}$`, 's');
+    return pattern;
+}
+/**
+ * Whole-name match of code points against a pattern: the greedy two-pointer wildcard algorithm.
+ * Only the latest `*` is ever resumed (an earlier star can always absorb what a later one would),
+ * so this never backtracks exponentially: O(name × pattern) at worst, linear in common cases.
+ */
+function matchPattern(pattern, name) {
+    let p = 0;
+    let n = 0;
+    let star = -1; // index in the pattern of the latest `*` seen, or -1
+    let resume = 0; // where in the name that `*` would resume, having absorbed one more code point
+    while (n < name.length) {
+        const token = pattern[p];
+        if (token === '*') {
+            star = p++;
+            resume = n;
+        }
+        else if (token !== undefined && (token === '?' || token === name[n])) {
+            p++;
+            n++;
+        }
+        else if (star >= 0) {
+            p = star + 1;
+            n = ++resume;
+        }
+        else {
+            return false;
+        }
+    }
+    while (pattern[p] === '*')
+        p++;
+    return p === pattern.length;
+}
+/**
+ * Whether `name` as a whole matches `glob`, where `*` is any run of characters (possibly empty)
+ * and `?` exactly one; all else is literal (no character classes, no escapes). A character is a
+ * Unicode code point, so `?` matches `é` or `🚀` (one code point, two UTF-16 units) but not a
+ * decomposed `e` + combining accent (two code points). Time is O(name × glob) at worst.
+ */
+function matchGlob(glob, name) {
+    return matchPattern(compilePattern(glob), Array.from(name));
+}
+/** Compile globs (see {@link matchGlob}); the matcher returns the first glob a name matches. */
+function compileGlobs(globs) {
+    const compiled = globs.map(glob => ({ glob, pattern: compilePattern(glob) }));
+    return name => {
+        if (compiled.length === 0)
+            return undefined;
+        const chars = Array.from(name);
+        return compiled.find(({ pattern }) => matchPattern(pattern, chars))?.glob;
+    };
 }
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+const NUMERIC = /^\d+$/;
 /** Parse a SemVer 2.0.0 version (no leading `v`), or undefined when it is not one. */
 function parseSemver(text) {
     const m = SEMVER.exec(text);
     if (!m)
         return undefined;
-    const nums = [m[1], m[2], m[3]].map(Number);
-    if (nums.some(n => !Number.isSafeInteger(n)))
-        return undefined;
-    const prerelease = m[4] ? m[4].split('.').map(id => (/^\d+$/.test(id) ? Number(id) : id)) : [];
-    return { major: nums[0], minor: nums[1], patch: nums[2], prerelease };
+    return {
+        major: m[1],
+        minor: m[2],
+        patch: m[3],
+        prerelease: m[4] ? m[4].split('.') : []
+    };
 }
-/** SemVer precedence: negative when a < b. Build metadata is ignored, as the spec says. */
+/** Compare canonical decimal digit strings (no leading zeros): the longer is larger. */
+function compareDigits(a, b) {
+    if (a.length !== b.length)
+        return a.length < b.length ? -1 : 1;
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/** SemVer precedence: -1 when a < b, 1 when a > b, 0 when equal. Build metadata is ignored. */
 function compareSemver(a, b) {
-    if (a.major !== b.major)
-        return a.major - b.major;
-    if (a.minor !== b.minor)
-        return a.minor - b.minor;
-    if (a.patch !== b.patch)
-        return a.patch - b.patch;
+    const core = compareDigits(a.major, b.major) ||
+        compareDigits(a.minor, b.minor) ||
+        compareDigits(a.patch, b.patch);
+    if (core !== 0)
+        return core;
     if (a.prerelease.length === 0 || b.prerelease.length === 0) {
         // A release ranks above any of its pre-releases.
-        return b.prerelease.length - a.prerelease.length;
+        return Math.sign(b.prerelease.length - a.prerelease.length);
     }
     const n = Math.min(a.prerelease.length, b.prerelease.length);
     for (let i = 0; i < n; i++) {
@@ -32073,204 +40241,34 @@ function compareSemver(a, b) {
         const y = b.prerelease[i];
         if (x === y)
             continue;
-        if (typeof x === 'number' && typeof y === 'number')
-            return x - y;
-        if (typeof x === 'number')
-            return -1;
-        if (typeof y === 'number')
+        const xNumeric = NUMERIC.test(x);
+        const yNumeric = NUMERIC.test(y);
+        if (xNumeric && yNumeric)
+            return compareDigits(x, y);
+        if (xNumeric)
+            return -1; // numeric identifiers rank below alphanumeric ones
+        if (yNumeric)
             return 1;
-        return x < y ? -1 : 1;
+        return x < y ? -1 : 1; // ASCII order
     }
-    return a.prerelease.length - b.prerelease.length;
+    return Math.sign(a.prerelease.length - b.prerelease.length);
 }
 
-;// CONCATENATED MODULE: ./src/plan.ts
-// The decision, and nothing else: settings + inventory -> plan. No I/O, no clock, no randomness,
-// so that the same inputs always give the same plan and every rule can be tested as a table.
+;// CONCATENATED MODULE: ./src/plan/bundles.ts
+// The bundle rules: which bundles are protected and why (the safety rules), explicit deletions,
+// the retention cleanup, and delete-all. Every bundle gets a fate and a reason. Pure.
 
-/** Whether the run must read every bundle before planning. */
-function needsBundles(settings) {
-    return (settings.version !== undefined ||
-        settings.deleteVersions.length > 0 ||
+
+function deletesAnything(settings) {
+    return (settings.deleteVersions.length > 0 ||
         settings.cleanup !== undefined ||
         settings.deleteAllBundles);
 }
-/** The devices whose current override the plan needs to know. */
-function devicesToRead(settings) {
-    return [...settings.devices, ...settings.unlinkDevices];
-}
-function makePlan(settings, inventory, now) {
-    const errors = [];
-    const warnings = [];
-    const channelsByName = new Map(inventory.channels.map(c => [c.name, c]));
-    const deleteChannel = planDeleteChannel(settings, channelsByName, warnings);
-    const channel = planChannel(settings, inventory, channelsByName, errors);
-    const { links, unlinks } = planDevices(settings, inventory, channel, errors);
-    const bundlesRead = inventory.bundles !== undefined;
-    const bundlePlan = bundlesRead
-        ? planBundles(settings, inventory.bundles ?? [], inventory.channels, deleteChannel, channel, now, errors, warnings)
-        : { decisions: [], deletions: [], protectedVersions: [] };
-    const deletionCount = bundlePlan.deletions.reduce((n, phase) => n + phase.decisions.length, 0);
-    if (deletionCount > settings.maxDelete) {
-        errors.push(`The plan deletes ${deletionCount} bundles, more than max_delete (${settings.maxDelete}). ` +
-            `Nothing was deleted. Raise max_delete if this is intended.`);
-    }
-    return {
-        appId: settings.appId,
-        dryRun: settings.dryRun,
-        deleteChannel,
-        channel,
-        links,
-        unlinks,
-        bundlesRead,
-        bundles: bundlePlan.decisions,
-        deletions: bundlePlan.deletions,
-        protectedVersions: bundlePlan.protectedVersions,
-        keptCount: bundlesRead ? (inventory.bundles?.length ?? 0) - deletionCount : undefined,
-        errors,
-        warnings
-    };
-}
-function planDeleteChannel(settings, channels, warnings) {
-    if (settings.deleteChannel === undefined)
-        return null;
-    const exists = channels.has(settings.deleteChannel);
-    if (!exists) {
-        warnings.push(`Channel "${settings.deleteChannel}" (delete_channel) does not exist: already deleted.`);
-    }
-    return { name: settings.deleteChannel, exists };
-}
-// ---- the channel -----------------------------------------------------------------------------
-const FIELD_MAP = [
-    { setting: 'public', api: 'public', snap: 'public' },
-    { setting: 'disableAutoUpdate', api: 'disableAutoUpdate', snap: 'disableAutoUpdate' },
-    {
-        setting: 'disableAutoUpdateUnderNative',
-        api: 'disableAutoUpdateUnderNative',
-        snap: 'disableAutoUpdateUnderNative'
-    },
-    { setting: 'ios', api: 'ios', snap: 'ios' },
-    { setting: 'android', api: 'android', snap: 'android' },
-    { setting: 'allowDeviceSelfSet', api: 'allow_device_self_set', snap: 'allowDeviceSelfSet' },
-    { setting: 'allowEmulator', api: 'allow_emulator', snap: 'allowEmulator' },
-    { setting: 'allowDev', api: 'allow_dev', snap: 'allowDev' }
-];
-/** What Capgo gives a channel created without those fields. */
-const NEW_CHANNEL_DEFAULTS = {
-    version: null,
-    public: false,
-    disableAutoUpdate: 'major',
-    disableAutoUpdateUnderNative: true,
-    ios: true,
-    android: true,
-    allowDeviceSelfSet: false,
-    allowEmulator: true,
-    allowDev: true
-};
-function snapshotOf(channel) {
-    return {
-        version: channel.version?.name ?? null,
-        public: channel.public,
-        disableAutoUpdate: channel.disableAutoUpdate,
-        disableAutoUpdateUnderNative: channel.disableAutoUpdateUnderNative,
-        ios: channel.ios,
-        android: channel.android,
-        allowDeviceSelfSet: channel.allow_device_self_set,
-        allowEmulator: channel.allow_emulator,
-        allowDev: channel.allow_dev
-    };
-}
-function planChannel(settings, inventory, channels, errors) {
-    if (settings.channel === undefined)
-        return null;
-    const name = settings.channel;
-    const current = channels.get(name);
-    const before = current ? snapshotOf(current) : null;
-    const after = { ...(before ?? NEW_CHANNEL_DEFAULTS) };
-    const body = { app_id: settings.appId, channel: name };
-    const changes = [];
-    const target = targetVersion(settings, inventory, channels, errors);
-    if (target !== undefined && target.version !== before?.version) {
-        after.version = target.version;
-        body.version = target.version;
-        changes.push('version');
-    }
-    for (const field of FIELD_MAP) {
-        const wanted = settings.channelFields[field.setting];
-        if (wanted === undefined)
-            continue;
-        if (before !== null && before[field.snap] === wanted)
-            continue;
-        after[field.snap] = wanted;
-        body[field.api] = wanted;
-        changes.push(field.api);
-    }
-    if (!after.ios && !after.android) {
-        errors.push(`Channel "${name}" would serve neither iOS nor Android (ios and android both false).`);
-    }
-    return {
-        name,
-        exists: current !== undefined,
-        before,
-        after,
-        upsert: current === undefined || changes.length > 0 ? body : null,
-        changes: current === undefined ? ['created', ...changes] : changes,
-        ...(target ? { versionSource: target.source } : {})
-    };
-}
-function targetVersion(settings, inventory, channels, errors) {
-    if (settings.version !== undefined) {
-        const bundles = inventory.bundles ?? [];
-        const found = bundles.find(b => b.name === settings.version && !b.deleted);
-        if (!found) {
-            errors.push(`Bundle "${settings.version}" (version) is not among the ${bundles.length} bundles of ` +
-                `${settings.appId}: it was never uploaded, or it was deleted. Upload it first.`);
-            return undefined;
-        }
-        return { version: found.name, source: { kind: 'version' } };
-    }
-    if (settings.promoteFrom !== undefined) {
-        const source = channels.get(settings.promoteFrom);
-        if (!source) {
-            errors.push(`Channel "${settings.promoteFrom}" (promote_from) does not exist.`);
-            return undefined;
-        }
-        if (!source.version?.name) {
-            errors.push(`Channel "${settings.promoteFrom}" (promote_from) has no bundle to promote.`);
-            return undefined;
-        }
-        return { version: source.version.name, source: { kind: 'promote_from', channel: source.name } };
-    }
-    return undefined;
-}
-// ---- devices ---------------------------------------------------------------------------------
-function planDevices(settings, inventory, channel, errors) {
-    const links = settings.devices.map(deviceId => {
-        const before = inventory.deviceChannels[deviceId];
-        // Relinking a device to its channel is refused by Capgo within 60 s: skip what is done.
-        const action = before === channel?.name ? 'already' : 'link';
-        return { deviceId, action, before };
-    });
-    if (links.length > 0 && channel?.after.public) {
-        errors.push(`Devices cannot be linked to "${channel.name}": it is a public (default) channel, and Capgo ` +
-            `refuses device overrides to it. Use a private channel for test devices.`);
-    }
-    const unlinks = settings.unlinkDevices.map(deviceId => {
-        const before = inventory.deviceChannels[deviceId];
-        // Only a device known to have no override is skipped; an unknown state is unlinked (safe).
-        const action = before === null ? 'already' : 'unlink';
-        return { deviceId, action, before };
-    });
-    return { links, unlinks };
-}
-function planBundles(settings, bundles, channels, deleteChannel, channel, now, errors, warnings) {
-    const deletesAnything = settings.deleteVersions.length > 0 ||
-        settings.cleanup !== undefined ||
-        settings.deleteAllBundles;
-    if (!deletesAnything)
+function planBundles(settings, inventory, deleteChannel, channel, now, errors, warnings) {
+    if (!deletesAnything(settings))
         return { decisions: [], deletions: [], protectedVersions: [] };
-    const live = bundles.filter(b => !b.deleted);
-    const protection = protectionReasons(settings, live, channels, deleteChannel, channel);
+    const live = (inventory.bundles ?? []).filter(b => !b.deleted);
+    const protection = protectionReasons(settings, live, inventory, deleteChannel, channel, errors);
     const decided = new Map();
     const decide = (bundle, fate, reason, source) => {
         decided.set(bundle.id, {
@@ -32294,7 +40292,7 @@ function planBundles(settings, bundles, channels, deleteChannel, channel, now, e
     for (const version of settings.deleteVersions) {
         const matches = byName.get(version);
         if (!matches) {
-            warnings.push(`Bundle "${version}" (delete_versions) does not exist: already deleted.`);
+            warnings.push(`Bundle "${version}" (delete_versions) was not found (never uploaded, or already deleted).`);
             continue;
         }
         for (const bundle of matches) {
@@ -32343,14 +40341,19 @@ function planBundles(settings, bundles, channels, deleteChannel, channel, now, e
     };
 }
 /**
- * The safety rules: the reason each protected bundle must stay. A channel this run deletes
- * protects nothing; the channel this run changes protects its new bundle and its rollback target.
+ * The safety rules: the reason each protected bundle must stay, by id and by name. A channel this
+ * run deletes protects nothing; the channel this run changes protects its new bundle, its rollback
+ * target, its rollout bundle and any rollout this run ends or replaces. A channel whose bundle
+ * cannot be identified makes the plan fail: nothing may be deleted without knowing what is in use.
  */
-function protectionReasons(settings, bundles, channels, deleteChannel, channel) {
+function protectionReasons(settings, bundles, inventory, deleteChannel, channel, errors) {
     const reasons = new Map();
     const idsByName = new Map();
-    for (const b of bundles)
+    const bundlesById = new Map();
+    for (const b of bundles) {
         pushTo(idsByName, b.name, b.id);
+        bundlesById.set(b.id, b);
+    }
     const protectName = (name, reason) => {
         if (!name)
             return;
@@ -32363,25 +40366,51 @@ function protectionReasons(settings, bundles, channels, deleteChannel, channel) 
             return;
         reasons.set(id, reason);
     };
+    const protect = (id, name, reason) => {
+        protectId(id, reason);
+        protectName(name, reason);
+    };
     if (channel) {
-        protectName(channel.after.version, `put on channel "${channel.name}" by this run`);
-        if (channel.before?.version && channel.before.version !== channel.after.version) {
-            protectName(channel.before.version, `rollback target of channel "${channel.name}"`);
+        const { after, before } = channel;
+        protect(after.versionId, after.version, `put on channel "${channel.name}" by this run`);
+        if (before?.version && before.versionId !== after.versionId) {
+            protect(before.versionId, before.version, `rollback target of channel "${channel.name}"`);
+        }
+        if (after.rollout) {
+            protect(after.rollout.versionId, after.rollout.version, `rollout bundle of channel "${channel.name}"`);
+        }
+        if (before?.rollout && before.rollout.versionId !== after.rollout?.versionId) {
+            protect(before.rollout.versionId, before.rollout.version, `rollout ended or replaced on channel "${channel.name}" by this run`);
         }
     }
-    for (const c of channels) {
+    for (const c of inventory.channels) {
         if (c.name === deleteChannel?.name)
             continue;
-        if (c.name === channel?.name) {
-            // Its bundle after the run was handled above; its rollout bundle stays in use.
-            protectId(c.rollout_version, `rollout bundle of channel "${c.name}"`);
+        const ref = bundleRefOf(c.version, bundlesById);
+        if (ref !== undefined && ref.id === undefined && ref.name === undefined) {
+            errors.push(`Channel "${c.name}" has a bundle that Capgo did not identify (no id, no name): ` +
+                'nothing is deleted while the bundles in use are not known.');
+        }
+        // The channel this run changes was handled above, from its plan.
+        if (c.name === channel?.name)
             continue;
+        if (ref !== undefined)
+            protect(ref.id, ref.name, `on channel "${c.name}"`);
+        if (typeof c.rollout_version === 'number') {
+            protect(c.rollout_version, c.rollout_version_info?.name, `rollout bundle of channel "${c.name}"`);
         }
-        if (c.version) {
-            protectId(c.version.id, `on channel "${c.name}"`);
-            protectName(c.version.name, `on channel "${c.name}"`);
+    }
+    if (settings.cleanupKeepReleases !== undefined) {
+        // The history decides what is kept: without it, nothing may be deleted (README, GitHub).
+        if (inventory.releases === undefined && inventory.channels.length > 0) {
+            errors.push('cleanup_keep_releases: the release history of the channels was not read from GitHub; ' +
+                'nothing is deleted without it.');
         }
-        protectId(c.rollout_version, `rollout bundle of channel "${c.name}"`);
+        for (const [name, releases] of Object.entries(inventory.releases ?? {})) {
+            releases.slice(0, settings.cleanupKeepReleases).forEach((release, index) => {
+                protectName(release.version, `release ${index + 1} of channel "${name}"`);
+            });
+        }
     }
     const matchProtect = compileGlobs(settings.cleanupProtect);
     for (const b of bundles) {
@@ -32470,20 +40499,129 @@ function pushTo(map, key, value) {
         map.set(key, [value]);
 }
 
+;// CONCATENATED MODULE: ./src/plan/devices.ts
+// The device rules: link the named devices to `channel`, unlink the others; skip what is done. Pure.
+function planDevices(settings, inventory, channel, errors) {
+    const links = settings.devices.map(deviceId => {
+        const before = inventory.deviceChannels[deviceId];
+        // Relinking a device to its channel is refused by Capgo within 60 s: skip what is done.
+        const action = before === channel?.name ? 'already' : 'link';
+        return { deviceId, action, before };
+    });
+    if (links.length > 0 && channel?.after.public) {
+        errors.push(`Devices cannot be linked to "${channel.name}": it is a public (default) channel, and Capgo ` +
+            `refuses device overrides to it. Use a private channel for test devices.`);
+    }
+    const unlinks = settings.unlinkDevices.map(deviceId => {
+        const before = inventory.deviceChannels[deviceId];
+        // Only a device known to have no override is skipped; an unknown state is unlinked (safe).
+        const action = before === null ? 'already' : 'unlink';
+        return { deviceId, action, before };
+    });
+    return { links, unlinks };
+}
+
+;// CONCATENATED MODULE: ./src/plan/index.ts
+// The decision, and nothing else: settings + inventory -> plan. No I/O, no clock, no randomness,
+// so that the same inputs always give the same plan and every rule can be tested as a table.
+// The rules live by concern: channel.ts (bundle, settings, platforms, route), rollout.ts,
+// devices.ts, bundles.ts (safety rules, deletions, cleanup).
+
+
+
+
+
+/** Whether the run must read every bundle before planning. */
+function needsBundles(settings) {
+    return (settings.version !== undefined ||
+        settings.rollback ||
+        settings.bundleLink !== undefined ||
+        settings.bundleComment !== undefined ||
+        deletesAnything(settings));
+}
+/** The devices whose current override the plan needs to know. */
+function devicesToRead(settings) {
+    return [...settings.devices, ...settings.unlinkDevices];
+}
+/** The channels whose GitHub release history the plan needs (rollback, release protection). */
+function channelsWithHistory(settings, channels) {
+    if (settings.cleanupKeepReleases !== undefined)
+        return channels.map(c => c.name);
+    if (settings.rollback && settings.channel !== undefined)
+        return [settings.channel];
+    return [];
+}
+function makePlan(settings, inventory, now) {
+    const errors = [];
+    const warnings = [];
+    const channelsByName = new Map(inventory.channels.map(c => [c.name, c]));
+    const bundlesById = new Map();
+    for (const b of inventory.bundles ?? [])
+        if (!b.deleted)
+            bundlesById.set(b.id, b);
+    const deleteChannel = planDeleteChannel(settings, channelsByName, warnings);
+    const channel = planChannel(settings, inventory, channelsByName, bundlesById, errors, warnings);
+    const { links, unlinks } = planDevices(settings, inventory, channel, errors);
+    const bundlesRead = inventory.bundles !== undefined;
+    const bundlePlan = bundlesRead
+        ? planBundles(settings, inventory, deleteChannel, channel, now, errors, warnings)
+        : { decisions: [], deletions: [], protectedVersions: [] };
+    const wouldDelete = bundlePlan.deletions.flatMap(phase => phase.decisions.map(d => d.version));
+    if (wouldDelete.length > settings.maxDelete) {
+        errors.push(`The plan deletes ${wouldDelete.length} bundles, more than max_delete ` +
+            `(${settings.maxDelete}). Nothing was deleted. Raise max_delete if this is intended.`);
+    }
+    return {
+        appId: settings.appId,
+        dryRun: settings.dryRun,
+        deleteChannel,
+        channel,
+        links,
+        unlinks,
+        bundlesRead,
+        bundles: bundlePlan.decisions,
+        deletions: bundlePlan.deletions,
+        protectedVersions: bundlePlan.protectedVersions,
+        keptCount: bundlesRead
+            ? (inventory.bundles ?? []).filter(b => !b.deleted).length - wouldDelete.length
+            : undefined,
+        wouldDelete,
+        errors,
+        warnings
+    };
+}
+function planDeleteChannel(settings, channels, warnings) {
+    if (settings.deleteChannel === undefined)
+        return null;
+    const exists = channels.has(settings.deleteChannel);
+    if (!exists) {
+        warnings.push(`Channel "${settings.deleteChannel}" (delete_channel) does not exist: already deleted.`);
+    }
+    return { name: settings.deleteChannel, exists };
+}
+
 ;// CONCATENATED MODULE: ./src/inventory.ts
 // The read phase: everything the plan needs, before any write.
 
 
+/** Deployments read per channel for `rollback`: enough to skip a few deleted bundles. */
+const ROLLBACK_HISTORY = 20;
 /** Reads the inventory, in parallel where the API allows. */
-async function readInventory(api, settings) {
+async function readInventory(api, settings, github) {
     // Channels first, alone: one request proves the key before others go out with it (each failed
     // login counts toward Capgo's lockout of the runner's IP).
     const channels = await api.listChannels(settings.appId);
-    const [bundles, deviceChannels] = await Promise.all([
+    const [listing, deviceChannels, releases] = await Promise.all([
         needsBundles(settings) ? api.listBundles(settings.appId) : Promise.resolve(undefined),
-        readDevices(api, settings)
+        readDevices(api, settings),
+        readReleases(settings, channelsWithHistory(settings, channels), github)
     ]);
-    return { channels, deviceChannels, ...(bundles ? { bundles } : {}) };
+    const inventory = { channels, deviceChannels };
+    if (listing)
+        inventory.bundles = listing.bundles;
+    if (releases)
+        inventory.releases = releases;
+    return { inventory, warnings: listing?.warnings ?? [] };
 }
 async function readDevices(api, settings) {
     const result = {};
@@ -32494,155 +40632,577 @@ async function readDevices(api, settings) {
     });
     return result;
 }
-
-;// CONCATENATED MODULE: ./src/report.ts
-// What the run did (or, in a dry run, would do): the step outputs and the job summary. Pure: it
-// turns settings, plan and result into strings; main.ts hands them to @actions/core.
 /**
- * `result` is undefined when nothing was applied: a dry run (the outcome is the plan) or a plan
- * that failed (the outcome is "nothing changed").
+ * The environment of a channel's deployments: `github_environment` for `channel` (or, in a run
+ * without `channel`, for `delete_channel`), else the default.
  */
-function outcomeOf(settings, plan, result) {
-    const planned = result === undefined && plan.errors.length === 0 && settings.dryRun;
-    const untouched = result === undefined && !planned;
-    const ch = plan.channel;
-    const channelWritten = planned ? ch?.upsert != null : (result?.channelWritten ?? false);
-    const after = ch && (channelWritten || ch.upsert === null) ? ch.after : ch?.before;
-    const alreadyLinked = plan.links.filter(d => d.action === 'already').map(d => d.deviceId);
-    const alreadyUnlinked = plan.unlinks.filter(d => d.action === 'already').map(d => d.deviceId);
-    const plannedDeletions = plan.deletions.flatMap(p => p.decisions.map(d => d.version));
+function environmentOf(settings, channel) {
+    const own = settings.channel ?? settings.deleteChannel;
+    if (channel === own && settings.github.environment !== undefined) {
+        return settings.github.environment;
+    }
+    return `capgo/${settings.appId}/${channel}`;
+}
+/**
+ * The release history of each channel that needs it. An unreadable history fails the read phase:
+ * `rollback` and `cleanup_keep_releases` decide what gets changed from it.
+ */
+async function readReleases(settings, channels, github) {
+    if (channels.length === 0)
+        return undefined;
+    if (github === undefined) {
+        throw new Error('The release history is needed (rollback or cleanup_keep_releases) but no GitHub token ' +
+            'was given; nothing was changed.');
+    }
+    const limit = settings.rollback ? ROLLBACK_HISTORY : (settings.cleanupKeepReleases ?? 0);
+    const result = {};
+    await forEachLimited(channels, Math.min(settings.concurrency, 4), async (channel) => {
+        const records = await github.releaseHistory(environmentOf(settings, channel), limit);
+        result[channel] = records
+            .filter(r => r.succeeded && r.payload.version !== '')
+            .map(r => ({
+            version: r.payload.version,
+            deploymentId: r.deploymentId,
+            createdAt: r.createdAt
+        }));
+    });
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/github/comment.ts
+// The pull request comment of a preview channel: its hidden marker and its text. Pure: no I/O.
+
+/** GitHub refuses a comment body longer than this. */
+const MAX_COMMENT_LENGTH = 65_536;
+/** The body stays this far below GitHub's limit (GitHub counts characters; we count UTF-16 units). */
+const BODY_BUDGET = MAX_COMMENT_LENGTH - 1_024;
+/** Longest app id, channel, version or device id shown; longer ones are cut with "…". */
+const MAX_VALUE = 200;
+const MAX_HINT = 2_000;
+/** A longer (encoded) name is shortened in the marker and made unique again by a hash. */
+const MAX_MARKER_PART = 120;
+/**
+ * The hidden marker by which the action finds its own comment again: one per app and channel.
+ * Every character outside `[A-Za-z0-9._-]` is percent-encoded, so a name can neither end the HTML
+ * comment (`-->`, `--!>`) nor make two app/channel pairs share a marker (`:` is encoded). A very
+ * long name keeps its start and gains a hash of the whole (`~` never appears otherwise).
+ */
+function commentMarker(appId, channel) {
+    return `<!-- capgo-release:${markerPart(appId)}:${markerPart(channel)} -->`;
+}
+/** The comment's markdown: the channel, its bundle, the linked devices, how to join, the run. */
+function renderPreviewComment(input) {
+    const channel = code(input.channel);
+    const head = [commentMarker(input.appId, input.channel)];
+    const tail = [];
+    const app = `- **App:** ${code(input.appId)}`;
+    const sha = input.sha?.trim() ?? '';
+    const commit = sha === ''
+        ? []
+        : [`- **Commit:** ${code(/^[0-9a-f]{7,64}$/i.test(sha) ? sha.slice(0, 7) : sha)}`];
+    const run = runLink(input.runUrl);
+    if (input.deleted) {
+        head.push(`### Capgo preview ${channel} is gone`, '', `This preview was removed: the channel ${channel} was deleted` +
+            (input.version ? `, and its last bundle was ${code(input.version)}.` : '.') +
+            ' Devices that were linked to it no longer get its updates.', '', app, ...commit);
+        if (run)
+            tail.push('', `Deleted by ${run}.`);
+        return head.concat(tail).join('\n') + '\n';
+    }
+    head.push(`### Capgo preview ${channel}`, '', app, `- **Channel:** ${channel}`, `- **Bundle:** ${input.version ? code(input.version) : '_none yet_'}`, ...commit);
+    tail.push('', `**How a tester joins:** ${input.joinHint ? comment_text(input.joinHint) : defaultJoinHint(input.channel)}`);
+    if (run)
+        tail.push('', `Updated by ${run}.`);
+    const devices = [...new Set(input.devices.filter(d => d.trim() !== ''))];
+    if (devices.length === 0) {
+        head.push('- **Linked devices:** _none_');
+        return head.concat(tail).join('\n') + '\n';
+    }
+    head.push(`- **Linked devices (${devices.length}):**`);
+    // Devices are listed while the body stays under GitHub's limit; the rest are counted.
+    let length = head.concat(tail).join('\n').length + 100;
+    const shown = [];
+    for (const device of devices) {
+        const line = `  - ${code(device)}`;
+        if (length + line.length + 1 > BODY_BUDGET)
+            break;
+        shown.push(line);
+        length += line.length + 1;
+    }
+    const hidden = devices.length - shown.length;
+    if (hidden > 0)
+        shown.push(`  - _… and ${hidden} more, not listed here_`);
+    return head.concat(shown, tail).join('\n') + '\n';
+}
+function defaultJoinHint(channel) {
+    const call = `CapacitorUpdater.setChannel({ channel: ${JSON.stringify(shorten(clean(channel)))} })`;
+    return ('the team links the tester’s device to this channel by its device id (the `devices` input of ' +
+        'this workflow, or Capgo’s dashboard); or, when the channel allows device self-assignment ' +
+        `(\`allow_device_self_set\`), the app joins it with ${code(call)}.`);
+}
+// ---- escaping --------------------------------------------------------------------------------
+function markerPart(value) {
+    const encoded = Array.from(new TextEncoder().encode(value), byte => {
+        const char = String.fromCharCode(byte);
+        return /[A-Za-z0-9._-]/.test(char)
+            ? char
+            : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    }).join('');
+    if (encoded.length <= MAX_MARKER_PART)
+        return encoded;
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(value).digest('hex').slice(0, 16);
+    return `${encoded.slice(0, MAX_MARKER_PART - 17)}~${hash}`;
+}
+/** Control characters and line breaks become spaces; HTML comment delimiters are broken apart. */
+function clean(value) {
+    return (value
+        // eslint-disable-next-line no-control-regex
+        .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+        // A zero-width space keeps `<!--`, `-->` and `--!>` out of the body (only our marker has one).
+        .replace(/<!--/g, '<!\u200b--')
+        .replace(/--(!?)>/g, '--$1\u200b>'));
+}
+function shorten(value, max = MAX_VALUE) {
+    const chars = [...value];
+    return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : value;
+}
+/**
+ * A value as an inline code span: rendered literally by GitHub (no HTML, no links, no mentions),
+ * fenced with more backticks than the value holds so that it cannot close the span early.
+ */
+function code(value) {
+    const content = shorten(clean(value));
+    if (content.trim() === '')
+        return '_(empty)_';
+    const longestRun = Math.max(0, ...(content.match(/`+/g) ?? []).map(run => run.length));
+    const fence = '`'.repeat(longestRun + 1);
+    const pad = /^[` ]|[` ]$/.test(content) ? ' ' : '';
+    return `${fence}${pad}${content}${pad}${fence}`;
+}
+/** Plain text in markdown: every ASCII punctuation mark that markdown or HTML reads is escaped. */
+function comment_text(value) {
+    return shorten(clean(value), MAX_HINT)
+        .replace(/\s+/g, ' ')
+        .trim()
+        .replace(/[\\`*_{}[\]()<>#+\-.!|~&"'=$:;/?%^@]/g, char => `\\${char}`);
+}
+/** `[workflow run](url)` for an http(s) URL, with every character that could end the link encoded. */
+function runLink(url) {
+    if (url === undefined || url.trim() === '')
+        return undefined;
+    let parsed;
+    try {
+        parsed = new URL(url.trim());
+    }
+    catch {
+        return undefined;
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+        return undefined;
+    const href = parsed.href.replace(/[()<>\s"'`\\[\]]/g, char => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+    return `[the workflow run](${href})`;
+}
+
+;// CONCATENATED MODULE: ./src/publish.ts
+// Tell GitHub what was released: a deployment per change of the channel's bundle or rollout, the
+// environment of a deleted channel marked inactive, and the pull request comment. It runs after
+// the Capgo changes and never fails the release: a refusal is a warning naming the permission to
+// grant (see the README's permissions table).
+
+
+
+/** Whether this run's release is worth a deployment: the channel's bundle or rollout changed. */
+function releaseChanged(plan, result) {
+    const changes = plan.channel?.changes ?? [];
+    return result.channelWritten && (changes.includes('version') || changes.includes('rollout'));
+}
+async function tellGitHub(github, settings, plan, result, event, failed) {
+    const published = { warnings: [], notices: [] };
+    const attempt = async (what, permission, action) => {
+        try {
+            await action();
+        }
+        catch (error) {
+            const needed = error instanceof GitHubError && error.permission ? error.permission : permission;
+            const message = error instanceof Error ? error.message : String(error);
+            published.warnings.push(`GitHub: could not ${what}: ${message}. The Capgo release itself is done. If the token ` +
+                `lacks a permission, add \`permissions: ${needed}\` to the job.`);
+        }
+    };
+    const channel = plan.channel;
+    if (settings.github.deployment && channel && releaseChanged(plan, result)) {
+        const after = channel.after;
+        const rollout = after.rollout;
+        const description = `${after.version ?? 'no bundle'} on ${channel.name}` +
+            (rollout ? `; ${rollout.version ?? rollout.versionId} to ${rollout.percentage} %` : '');
+        await attempt('record the deployment', 'deployments: write', async () => {
+            published.deploymentId = await github.recordRelease({
+                environment: environmentOf(settings, channel.name),
+                sha: event.sha,
+                ref: event.ref,
+                payload: {
+                    app_id: settings.appId,
+                    channel: channel.name,
+                    version: after.version ?? '',
+                    previous_version: channel.before?.version ?? '',
+                    rollout_version: rollout?.version ?? '',
+                    rollout_percentage: rollout ? String(rollout.percentage) : ''
+                },
+                description: description.slice(0, 140),
+                state: failed ? 'failure' : 'success',
+                logUrl: event.runUrl
+            });
+        });
+    }
+    if (settings.github.deployment && result.deletedChannel) {
+        const deleted = result.deletedChannel;
+        await attempt(`mark the environment of "${deleted}" inactive`, 'deployments: write', async () => {
+            await github.markEnvironmentInactive(environmentOf(settings, deleted));
+        });
+    }
+    if (settings.github.prComment) {
+        const name = channel?.name ?? plan.deleteChannel?.name;
+        if (event.pullRequest === undefined) {
+            published.notices.push(`pr_comment: skipped, this run is a "${event.name}" event, not a pull request.`);
+        }
+        else if (name !== undefined) {
+            const deleted = channel === null && plan.deleteChannel !== null;
+            const linked = [
+                ...plan.links.filter(d => d.action === 'already').map(d => d.deviceId),
+                ...result.linked
+            ];
+            const body = renderPreviewComment({
+                appId: settings.appId,
+                channel: name,
+                version: channel?.after.version ?? null,
+                devices: linked,
+                runUrl: event.runUrl,
+                sha: event.sha,
+                deleted
+            });
+            const pr = event.pullRequest;
+            await attempt('update the pull request comment', 'pull-requests: write', async () => {
+                published.commentId = (await github.upsertComment(pr, commentMarker(settings.appId, name), body)).id;
+            });
+        }
+    }
+    return published;
+}
+
+;// CONCATENATED MODULE: ./src/report/outcome.ts
+// The state the run ended in, from the plan and what was applied: the one source of the outputs,
+// the report and the job summary, so that they cannot disagree.
+/** A rollout that devices can get: set and enabled. */
+function runningRollout(snapshot) {
+    const rollout = snapshot?.rollout ?? null;
+    return rollout && rollout.enabled ? rollout : null;
+}
+function outcomeOf(input) {
+    const { plan, result, dryRun } = input;
+    const planFailed = (plan?.errors.length ?? 0) > 0 || input.failedPhase === 'plan';
+    const planned = dryRun && plan !== undefined && result === undefined && !planFailed && !input.failedPhase;
+    const ch = plan?.channel ?? null;
+    const channelWritten = planned ? ch?.write != null : (result?.channelWritten ?? false);
+    // A channel already as asked is, after the run, what the plan says it is.
+    // After a read-back that differed, the channel is what Capgo holds, not what the plan wrote.
+    const channelAfter = !ch
+        ? null
+        : result?.readBack !== undefined
+            ? result.readBack
+            : channelWritten || ch.write === null
+                ? ch.after
+                : ch.before;
+    const plannedDeletions = plan?.deletions.flatMap(p => p.decisions.map(d => d.version)) ?? [];
     // In plan order, whatever order the concurrent deletions finished in.
     const deletedSet = new Set(result?.deleted ?? []);
     const deletedBundles = planned
         ? plannedDeletions
-        : plannedDeletions.filter(v => deletedSet.has(v));
+        : dryRun
+            ? (plan?.wouldDelete ?? [])
+            : plannedDeletions.filter(v => deletedSet.has(v));
     const alreadyGone = planned ? [] : (result?.alreadyGone ?? []);
-    const cleanupRan = settings.cleanup !== undefined || settings.deleteAllBundles;
-    const inOrder = (ids, wanted) => wanted.filter(id => ids.includes(id));
+    const removed = planned
+        ? plannedDeletions.length
+        : dryRun
+            ? 0
+            : deletedSet.size + alreadyGone.length;
+    const bundlesBefore = (plan?.keptCount ?? 0) + plannedDeletions.length;
+    const linkedNow = new Set([
+        ...(plan?.links.filter(d => d.action === 'already').map(d => d.deviceId) ?? []),
+        ...(planned ? (plan?.links.map(d => d.deviceId) ?? []) : (result?.linked ?? []))
+    ]);
+    const unlinkedNow = new Set([
+        ...(plan?.unlinks.filter(d => d.action === 'already').map(d => d.deviceId) ?? []),
+        ...(planned ? (plan?.unlinks.map(d => d.deviceId) ?? []) : (result?.unlinked ?? []))
+    ]);
     return {
-        channel: ch?.name ?? '',
-        version: after?.version ?? '',
+        planned,
+        dryRun,
+        failed: input.errors.length > 0 || input.failedPhase !== undefined,
+        failedPhase: input.failedPhase,
+        channel: ch?.name ?? input.settings?.channel ?? '',
+        channelAfter,
+        version: channelAfter?.version ?? '',
         previousVersion: ch?.before?.version ?? '',
         channelCreated: ch !== null && !ch.exists && channelWritten,
-        channelChanged: ch !== null && ch.upsert !== null && channelWritten,
-        linkedDevices: untouched
-            ? alreadyLinked
-            : inOrder([
-                ...alreadyLinked,
-                ...(planned ? plan.links.map(d => d.deviceId) : (result?.linked ?? []))
-            ], settings.devices),
-        unlinkedDevices: untouched
-            ? alreadyUnlinked
-            : inOrder([
-                ...alreadyUnlinked,
-                ...(planned ? plan.unlinks.map(d => d.deviceId) : (result?.unlinked ?? []))
-            ], settings.unlinkDevices),
+        // Platforms alone do not count: Capgo never reports them, so they are sent on every run.
+        channelChanged: ch !== null && ch.changes.length > 0 && channelWritten,
+        channelWritten,
+        channelVerified: result?.channelVerified ?? false,
+        metadataWritten: planned ? ch?.metadata != null : (result?.metadataWritten ?? false),
+        rollout: runningRollout(channelAfter),
+        linkedDevices: (plan?.links ?? []).map(d => d.deviceId).filter(id => linkedNow.has(id)),
+        unlinkedDevices: (plan?.unlinks ?? []).map(d => d.deviceId).filter(id => unlinkedNow.has(id)),
+        failedDevices: result?.failedDevices ?? [],
         deletedChannel: planned
-            ? plan.deleteChannel?.exists
+            ? plan?.deleteChannel?.exists
                 ? plan.deleteChannel.name
                 : ''
             : (result?.deletedChannel ?? ''),
         deletedBundles,
-        keptCount: plan.bundlesRead
-            ? (plan.keptCount ?? 0) + plannedDeletions.length - deletedBundles.length - alreadyGone.length
-            : undefined,
-        protectedBundles: cleanupRan ? plan.protectedVersions : [],
-        failedBundles: result?.failedBundles ?? [],
         alreadyGone,
-        failedDevices: result?.failedDevices ?? [],
-        dryRun: settings.dryRun
+        notAttempted: result?.notAttempted ?? [],
+        failedBundles: result?.failedBundles ?? [],
+        keptCount: plan?.bundlesRead ? bundlesBefore - removed : undefined,
+        // As the output promises: the bundles a cleanup or a delete-all spared.
+        protectedBundles: input.settings?.cleanup !== undefined || input.settings?.deleteAllBundles === true
+            ? (plan?.protectedVersions ?? [])
+            : [],
+        writes: {
+            deletedChannel: result?.deletedChannel ?? '',
+            channel: result?.channelWritten ?? false,
+            metadata: result?.metadataWritten ?? false,
+            linked: result?.linked ?? [],
+            unlinked: result?.unlinked ?? [],
+            deletedBundles: result?.deleted.length ?? 0
+        }
     };
 }
-/** The plan as log lines, for the "Plan" group. */
-function planLines(plan) {
-    const lines = [];
-    if (plan.deleteChannel) {
-        const d = plan.deleteChannel;
-        lines.push(`delete channel "${d.name}"${d.exists ? '' : ' (already gone)'}`);
-    }
-    if (plan.channel) {
-        const ch = plan.channel;
-        const bundleMove = ch.after.version !== (ch.before?.version ?? null)
-            ? ` (bundle ${ch.before?.version ?? 'none'} -> ${ch.after.version ?? 'none'})`
-            : '';
-        lines.push(ch.upsert
-            ? `${ch.exists ? 'update' : 'create'} channel "${ch.name}": ${ch.changes.join(', ')}${bundleMove}`
-            : `channel "${ch.name}" is already as asked`);
-    }
-    for (const d of plan.unlinks) {
-        lines.push(`unlink device ${d.deviceId}${d.action === 'already' ? ' (no override)' : ''}`);
-    }
-    for (const d of plan.links) {
-        lines.push(`link device ${d.deviceId}${d.action === 'already' ? ' (already linked)' : ''}`);
-    }
-    if (plan.bundlesRead && plan.bundles.length > 0) {
-        const count = (fate) => plan.bundles.filter(b => b.fate === fate).length;
-        lines.push(`bundles: ${count('delete')} to delete, ${count('protected')} protected, ${count('keep')} kept`);
-    }
-    return lines;
+/** True when a real run wrote anything to Capgo. */
+function wroteAnything(writes) {
+    return (writes.deletedChannel !== '' ||
+        writes.channel ||
+        writes.metadata ||
+        writes.linked.length > 0 ||
+        writes.unlinked.length > 0 ||
+        writes.deletedBundles > 0);
 }
-/** What makes an applied run fail: one message per kind of failure. */
-function resultErrors(result) {
-    const errors = [];
-    if (result.fatal)
-        errors.push(result.fatal);
-    for (const d of result.failedDevices)
-        errors.push(`Device "${d.deviceId}": ${d.error}`);
-    if (result.failedBundles.length > 0) {
-        errors.push(`${result.failedBundles.length} bundle deletion(s) failed: ` +
-            result.failedBundles.map(f => `"${f.version}" (${f.error})`).join('; '));
-    }
-    if (result.notAttempted.length > 0) {
-        errors.push(`${result.notAttempted.length} deletion(s) were not attempted after the run stopped.`);
-    }
-    return errors;
+/** The share of devices as the outputs write it: `25`, `12.5`. */
+function formatShare(percentage) {
+    return String(Math.round(percentage * 100) / 100);
 }
-/** At most this many bundle rows go into the report output, to stay far below GitHub's limits. */
-const REPORT_BUNDLE_ROWS = 2000;
-function buildOutputs(outcome, plan, extra) {
-    const outputs = {
+
+;// CONCATENATED MODULE: ./src/text.ts
+// Safe text: every string the server gave (bundle and channel names, dates, messages) passes
+// through one of these before it reaches the log or the job summary. One helper per context:
+//   logSafe  a log line, an annotation, an error message
+//   mdText   a paragraph, a list item or a heading of the job summary
+//   mdCell   a table cell of the job summary
+//   mdCode   a code span of the job summary (in a table cell or not)
+// A name can hold anything Capgo accepted: a newline followed by `::error::`, HTML, a markdown
+// link. None of it may become a workflow command, markup or a link.
+/**
+ * Characters that end a line or hide text: C0/C1 controls, DEL, the Unicode line and paragraph
+ * separators, and the bidirectional overrides that can make text read differently than it is.
+ */
+const HIDDEN = 
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED_ESCAPES = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+/** Renders line breaks and other hidden characters visibly (`\n`, `\r`, `\t`, `\u001b`). */
+function showHidden(text) {
+    return text.replace(HIDDEN, c => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+/**
+ * For a log line, an annotation or an error message: one line, which the runner cannot read as a
+ * workflow command. Line breaks and control characters are shown as `\n`, `\r`, `\u001b`..., so
+ * no `::command::` can start a line of its own; a value that begins (after spaces, which the
+ * runner skips) with `::` gets a backslash in front; the legacy `##[command]` form, which the
+ * runner finds anywhere in a line, is broken up the same way.
+ *
+ * `%` is left as it is: it only means something inside a command, and @actions/core escapes `%`,
+ * CR and LF itself (escapeData) when the text becomes an annotation's message.
+ */
+function text_logSafe(value) {
+    return showHidden(String(value))
+        .replace(/^(\s*)::/u, '$1\\::')
+        .replace(/##\[/g, '#\\#[');
+}
+/** `&`, `<`, `>` as entities: no HTML tag or entity from data reaches the page. */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/**
+ * Backslash-escapes the markdown punctuation that can make markup: code spans, emphasis and
+ * strikethrough, links and images, math, table pipes, and the `:`, `@` and `www.` that GitHub
+ * turns into links by themselves (autolinks). `_` between two letters or digits cannot make
+ * emphasis and stays as it is (so `max_delete` reads as written in the markdown source too).
+ */
+function escapeInline(text) {
+    return escapeHtml(text)
+        .replace(/[\\`*~[\]!|$:@{}()]/g, '\\$&')
+        .replace(/_/g, (underscore, offset, whole) => /[\p{L}\p{N}]/u.test(whole[offset - 1] ?? '') && /[\p{L}\p{N}]/u.test(whole[offset + 1] ?? '')
+        ? underscore
+        : '\\_')
+        .replace(/(www)\./gi, '$1\\.');
+}
+/** What can start a block at the beginning of a line: heading, quote, list, rule, setext line. */
+function escapeBlockStart(text) {
+    return text.replace(/^(\s*)(?:([#>+=-])|(\d+)([.)]))/u, (_m, space, mark, digits, dot) => mark !== undefined ? `${space}\\${mark}` : `${space}${digits}\\${dot}`);
+}
+/** For a paragraph, a list item or a heading of the job summary: plain text on one line. */
+function mdText(value) {
+    return escapeBlockStart(escapeInline(showHidden(String(value))));
+}
+/** For a table cell of the job summary: plain text that cannot end the cell or the row. */
+function mdCell(value) {
+    return escapeBlockStart(escapeInline(showHidden(String(value))));
+}
+/**
+ * A code span holding `value` exactly (hidden characters shown as `\n`...): the fence is one
+ * backtick longer than the longest run of backticks inside, and a space pads both ends when the
+ * text begins or ends with a backtick or a space (CommonMark strips one such space on each side).
+ * In a table cell (`inTable`) a `|` is written `\|`, which GitHub's table parser turns back into
+ * `|` inside the code span. A backslash right before a `|` cannot be written in a code span
+ * without markdown parsers disagreeing on the cell's end; such a value is written as `<code>`
+ * with escaped text instead.
+ */
+function mdCode(value, options = {}) {
+    const text = showHidden(String(value));
+    if (text === '')
+        return '` `';
+    if (options.inTable && /\\\|/.test(text))
+        return `<code>${escapeInline(text)}</code>`;
+    const longestRun = Math.max(0, ...(text.match(/`+/g) ?? []).map(run => run.length));
+    const fence = '`'.repeat(longestRun + 1);
+    const pad = /^[` ]|[` ]$/.test(text) && !/^ +$/.test(text) ? ' ' : '';
+    const body = options.inTable ? text.replace(/\|/g, '\\|') : text;
+    return `${fence}${pad}${body}${pad}${fence}`;
+}
+/** Cuts `text` to at most `max` characters, ending with "…" when it was cut. */
+function clip(text, max) {
+    if (text.length <= max)
+        return text;
+    // Do not split a surrogate pair.
+    let end = max - 1;
+    const code = text.charCodeAt(end - 1);
+    if (code >= 0xd800 && code <= 0xdbff)
+        end--;
+    return `${text.slice(0, end)}…`;
+}
+/** "1 bundle", "3 bundles". */
+function text_plural(count, noun, pluralNoun = `${noun}s`) {
+    return `${count} ${count === 1 ? noun : pluralNoun}`;
+}
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+// The step outputs and the JSON report. GitHub keeps at most 1 MB per step output and 1 MB for
+// all of a job's outputs, so the outputs are cut to fixed budgets far below that (whole items, the
+// JSON stays valid, and the report says what was cut); the report file holds everything.
+
+
+/** The `report` output, at most. */
+const REPORT_OUTPUT_BYTES = 256 * 1024;
+/** Each JSON list output (`deleted_bundles`, ...), at most. */
+const LIST_OUTPUT_BYTES = 64 * 1024;
+/** The `error` output, at most. */
+const ERROR_OUTPUT_BYTES = 64 * 1024;
+/** A server message inside a cut output or report, at most (characters). */
+const MESSAGE_CHARS = 1000;
+/** The outputs that are JSON lists, cut to LIST_OUTPUT_BYTES each. */
+const LIST_OUTPUTS = [
+    'linked_devices',
+    'unlinked_devices',
+    'deleted_bundles',
+    'protected_bundles',
+    'failed_bundles'
+];
+const bytes = (text) => Buffer.byteLength(text, 'utf8');
+/** The longest head of `items` whose JSON array fits in `maxBytes`. */
+function headWithin(items, maxBytes) {
+    let size = 2; // []
+    let count = 0;
+    for (const item of items) {
+        const next = bytes(JSON.stringify(item)) + (count > 0 ? 1 : 0);
+        if (size + next > maxBytes)
+            break;
+        size += next;
+        count++;
+    }
+    return items.slice(0, count);
+}
+function rolloutJson(rollout) {
+    if (!rollout)
+        return null;
+    return {
+        version: rollout.version,
+        version_id: rollout.versionId,
+        percentage: rollout.percentage,
+        enabled: rollout.enabled,
+        paused: rollout.paused,
+        pause_reason: rollout.pauseReason
+    };
+}
+/** The whole report: every output's value as JSON, the plan, and why the run failed. */
+function reportObject(outcome, input, cutOutputs) {
+    const { plan } = input;
+    const ch = plan?.channel ?? null;
+    const touched = plan?.bundles.filter(d => d.fate !== 'keep') ?? [];
+    return {
+        app_id: input.appId,
+        dry_run: input.dryRun,
+        failed_phase: input.failedPhase ?? null,
+        errors: input.errors,
+        warnings: input.warnings,
         channel: outcome.channel,
         version: outcome.version,
         previous_version: outcome.previousVersion,
-        channel_created: String(outcome.channelCreated),
-        channel_changed: String(outcome.channelChanged),
-        linked_devices: JSON.stringify(outcome.linkedDevices),
-        unlinked_devices: JSON.stringify(outcome.unlinkedDevices),
-        deleted_channel: outcome.deletedChannel,
-        deleted_bundles: JSON.stringify(outcome.deletedBundles),
-        deleted_count: String(outcome.deletedBundles.length),
-        kept_count: outcome.keptCount === undefined ? '' : String(outcome.keptCount),
-        protected_bundles: JSON.stringify(outcome.protectedBundles),
-        failed_bundles: JSON.stringify(outcome.failedBundles),
-        dry_run: String(outcome.dryRun)
-    };
-    const touched = plan?.bundles.filter(d => d.fate !== 'keep') ?? [];
-    const report = {
-        ...outputs,
+        channel_created: outcome.channelCreated,
+        channel_changed: outcome.channelChanged,
+        channel_verified: outcome.channelVerified,
+        rollout_version: outcome.rollout?.version ?? '',
+        rollout_percentage: outcome.rollout ? outcome.rollout.percentage : null,
+        rollout_paused: outcome.rollout?.paused ?? false,
+        rollout: ch?.rollout
+            ? {
+                action: ch.rollout.action,
+                before: rolloutJson(ch.before?.rollout),
+                after: rolloutJson(ch.after.rollout),
+                next_step: ch.rollout.nextStep,
+                replaced: ch.rollout.replaced
+            }
+            : null,
         linked_devices: outcome.linkedDevices,
         unlinked_devices: outcome.unlinkedDevices,
+        failed_devices: outcome.failedDevices.map(d => ({ device_id: d.deviceId, error: d.error })),
+        deleted_channel: outcome.deletedChannel,
         deleted_bundles: outcome.deletedBundles,
         deleted_count: outcome.deletedBundles.length,
+        already_gone: outcome.alreadyGone,
+        not_attempted: outcome.notAttempted,
         kept_count: outcome.keptCount ?? null,
         protected_bundles: outcome.protectedBundles,
         failed_bundles: outcome.failedBundles,
-        failed_devices: outcome.failedDevices,
-        channel_created: outcome.channelCreated,
-        channel_changed: outcome.channelChanged,
-        dry_run: outcome.dryRun,
-        errors: extra.errors,
-        warnings: extra.warnings,
+        deployment_id: input.deploymentId ?? null,
+        report_file: input.reportFile ?? '',
         plan: plan
             ? {
                 app_id: plan.appId,
                 delete_channel: plan.deleteChannel,
-                channel: plan.channel
+                channel: ch
                     ? {
-                        name: plan.channel.name,
-                        exists: plan.channel.exists,
-                        before: plan.channel.before,
-                        after: plan.channel.after,
-                        changes: plan.channel.changes
+                        name: ch.name,
+                        exists: ch.exists,
+                        before: ch.before,
+                        after: ch.after,
+                        changes: ch.changes,
+                        write: ch.write?.kind ?? null,
+                        platforms: ch.platforms,
+                        version_source: ch.versionSource ?? null,
+                        target: ch.target,
+                        metadata: ch.metadata
+                            ? { link: ch.metadata.link ?? null, comment: ch.metadata.comment ?? null }
+                            : null
                     }
                     : null,
                 devices: [...plan.unlinks, ...plan.links].map(d => ({
@@ -32652,104 +41212,592 @@ function buildOutputs(outcome, plan, extra) {
                 })),
                 bundles_read: plan.bundlesRead,
                 bundles_total: plan.bundlesRead ? plan.bundles.length : null,
+                would_delete_count: plan.wouldDelete.length,
                 // Kept bundles are counted, not listed: the list of a big app would be too long.
-                bundles: touched.slice(0, REPORT_BUNDLE_ROWS).map(d => ({
+                bundles: touched.map(d => ({
                     version: d.version,
                     created_at: d.createdAt,
                     fate: d.fate,
-                    reason: d.reason
+                    reason: d.reason,
+                    ...(d.source ? { source: d.source } : {})
                 })),
-                bundles_truncated: touched.length > REPORT_BUNDLE_ROWS
+                errors: plan.errors
             }
-            : null
+            : null,
+        // The list outputs cut to stay under GitHub's limit (this report has them whole).
+        truncated_outputs: cutOutputs,
+        truncated: false
     };
-    outputs.report = JSON.stringify(report);
-    return outputs;
 }
-/** Rows of the bundle table in the job summary before it says "and N more". */
-const SUMMARY_BUNDLE_ROWS = 50;
-function renderSummary(settings, plan, outcome, extra) {
+/**
+ * Budgets of the cut report, in bytes, by list. Their sum (216 KiB) leaves 40 KiB under
+ * REPORT_OUTPUT_BYTES for the single values, whose server texts are clipped.
+ */
+const REPORT_LIST_BUDGETS = {
+    'plan.bundles': 64 * 1024,
+    deleted_bundles: 32 * 1024,
+    protected_bundles: 24 * 1024,
+    failed_bundles: 24 * 1024,
+    linked_devices: 8 * 1024,
+    unlinked_devices: 8 * 1024,
+    failed_devices: 8 * 1024,
+    already_gone: 8 * 1024,
+    not_attempted: 8 * 1024,
+    'plan.devices': 8 * 1024,
+    errors: 12 * 1024,
+    warnings: 12 * 1024
+};
+/**
+ * Fields and lists whose strings are names (a bundle, a channel, a device, the app, the file):
+ * never clipped, since a clipped name names nothing that exists (a script would act on it). A
+ * list whose budget cannot hold a name whole is cut before it, and says so in truncated_lists.
+ */
+const NAME_FIELDS = new Set([
+    'app_id',
+    'channel',
+    'name',
+    'version',
+    'previous_version',
+    'rollout_version',
+    'deleted_channel',
+    'device_id',
+    'before',
+    'replaced',
+    'report_file',
+    'linked_devices',
+    'unlinked_devices',
+    'deleted_bundles',
+    'already_gone',
+    'not_attempted',
+    'protected_bundles'
+]);
+/** Clips the strings that are texts (messages, reasons, pause reasons); names are kept whole. */
+function clipStrings(value, key) {
+    if (typeof value === 'string') {
+        return key !== undefined && NAME_FIELDS.has(key) ? value : clip(value, MESSAGE_CHARS);
+    }
+    if (Array.isArray(value))
+        return value.map(item => clipStrings(item, key));
+    if (value && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clipStrings(v, k)]));
+    }
+    return value;
+}
+/**
+ * The report as the `report` output: the whole report when it fits in REPORT_OUTPUT_BYTES;
+ * otherwise each list cut to its budget (whole items), long texts clipped, `truncated: true`
+ * and `truncated_lists` saying what was cut. Never more than REPORT_OUTPUT_BYTES.
+ */
+function reportOutput(full, fullJson) {
+    if (bytes(fullJson) <= REPORT_OUTPUT_BYTES)
+        return fullJson;
+    const cut = clipStrings(full);
+    const plan = cut.plan;
+    const truncatedLists = {};
+    for (const [path, budget] of Object.entries(REPORT_LIST_BUDGETS)) {
+        const [holder, key] = path.startsWith('plan.') ? [plan, path.slice(5)] : [cut, path];
+        const list = holder?.[key];
+        if (!holder || !Array.isArray(list))
+            continue;
+        const head = headWithin(list, budget);
+        if (head.length < list.length) {
+            holder[key] = head;
+            truncatedLists[path] = { shown: head.length, total: list.length };
+        }
+    }
+    cut.truncated = true;
+    cut.truncated_lists = truncatedLists;
+    const json = JSON.stringify(cut);
+    if (bytes(json) <= REPORT_OUTPUT_BYTES)
+        return json;
+    // Only single values too big to matter for a script can get here: keep the counts.
+    return JSON.stringify({
+        app_id: clip(String(full.app_id), MESSAGE_CHARS),
+        dry_run: full.dry_run,
+        failed_phase: full.failed_phase,
+        deleted_count: full.deleted_count,
+        kept_count: full.kept_count,
+        truncated: true,
+        truncated_lists: Object.fromEntries(Object.keys(REPORT_LIST_BUDGETS).map(path => [path, { shown: 0, total: null }])),
+        report_file: clip(String(full.report_file), MESSAGE_CHARS)
+    });
+}
+/** The JSON list outputs, each cut to LIST_OUTPUT_BYTES. */
+function listOutputs(outcome) {
+    const lists = {
+        linked_devices: outcome.linkedDevices,
+        unlinked_devices: outcome.unlinkedDevices,
+        deleted_bundles: outcome.deletedBundles,
+        protected_bundles: outcome.protectedBundles,
+        failed_bundles: outcome.failedBundles.map(f => ({
+            version: f.version,
+            error: clip(f.error, MESSAGE_CHARS)
+        }))
+    };
+    const result = { json: {}, cut: {} };
+    for (const name of LIST_OUTPUTS) {
+        const head = headWithin(lists[name], LIST_OUTPUT_BYTES);
+        result.json[name] = JSON.stringify(head);
+        if (head.length < lists[name].length) {
+            result.cut[name] = { shown: head.length, total: lists[name].length };
+        }
+    }
+    return result;
+}
+/** Every output of action.yml, always. */
+function buildOutputs(outcome, input, lists, report) {
+    const error = input.errors.join('\n');
+    return {
+        channel: outcome.channel,
+        version: outcome.version,
+        previous_version: outcome.previousVersion,
+        channel_created: String(outcome.channelCreated),
+        channel_changed: String(outcome.channelChanged),
+        rollout_version: outcome.rollout?.version ?? '',
+        rollout_percentage: outcome.rollout ? formatShare(outcome.rollout.percentage) : '',
+        rollout_paused: String(outcome.rollout?.paused ?? false),
+        ...lists.json,
+        deleted_channel: outcome.deletedChannel,
+        deleted_count: String(outcome.deletedBundles.length),
+        kept_count: outcome.keptCount === undefined ? '' : String(outcome.keptCount),
+        deployment_id: input.deploymentId === undefined ? '' : String(input.deploymentId),
+        dry_run: String(outcome.dryRun),
+        error: bytes(error) <= ERROR_OUTPUT_BYTES
+            ? error
+            : `${clipBytes(error, ERROR_OUTPUT_BYTES - 200)}\n(cut to stay under GitHub's limit for outputs; the report file has every error)`,
+        report,
+        report_file: input.reportFile ?? ''
+    };
+}
+/** The longest head of `text` within `maxBytes` of UTF-8, cut at a character. */
+function clipBytes(text, maxBytes) {
+    let end = Math.min(text.length, maxBytes);
+    while (end > 0 && bytes(text.slice(0, end)) > maxBytes)
+        end = Math.floor(end * 0.9);
+    return `${text.slice(0, end)}…`;
+}
+
+;// CONCATENATED MODULE: ./src/report/log.ts
+// Log lines and error messages built from the plan and the result. Every name and server text
+// in them goes through logSafe: a bundle named "x\n::error::..." must not become a command.
+
+
+/** The first and the last line of a dry run's log. */
+function dryRunBanner() {
+    return 'dry run: nothing will be changed';
+}
+/** Names in a message: quoted, and safe for the log. */
+const q = (name) => `"${text_logSafe(name)}"`;
+/** The settings of a channel, as the inputs name them, with how each one is shown. */
+const CHANNEL_SETTINGS = [
+    ['public', 'public'],
+    ['disable_auto_update', 'disableAutoUpdate'],
+    ['disable_auto_update_under_native', 'disableAutoUpdateUnderNative'],
+    ['allow_device_self_set', 'allowDeviceSelfSet'],
+    ['allow_emulator', 'allowEmulator'],
+    ['allow_dev', 'allowDev']
+];
+/** A rollout in a few words: `1.2.0 to 25 % of devices, paused (crash rate)`. */
+function describeRollout(rollout) {
+    if (!rollout)
+        return 'none';
+    const bundle = rollout.version === null ? `bundle #${rollout.versionId}` : q(rollout.version);
+    const state = !rollout.enabled
+        ? ', off'
+        : rollout.paused
+            ? `, paused${rollout.pauseReason ? ` (${text_logSafe(rollout.pauseReason)})` : ''}`
+            : '';
+    return `${bundle} to ${formatShare(rollout.percentage)} % of devices${state}`;
+}
+/** What the next run of `rollout_steps` does, or '' when nothing follows. */
+function nextStepText(nextStep) {
+    if (nextStep === null)
+        return '';
+    return nextStep === 'promote'
+        ? 'the next run promotes it to every device'
+        : `the next run moves it to ${formatShare(nextStep)} %`;
+}
+const ROLLOUT_ACTIONS = {
+    start: 'start',
+    set_share: 'set the share',
+    step: 'move to the next step',
+    promote: 'promote the rollout bundle to every device',
+    abort: 'end the rollout (every device gets the channel’s bundle)',
+    pause: 'pause',
+    resume: 'resume',
+    none: 'already as asked'
+};
+/** `rollout_steps`' and the other rollout inputs' effect, in words. */
+function rolloutActionText(rollout) {
+    return ROLLOUT_ACTIONS[rollout.action];
+}
+function valueText(value) {
+    return typeof value === 'string' ? q(value) : String(value);
+}
+/** What changes on the channel, one phrase per setting: `public false -> true`. */
+function channelChanges(ch) {
+    const before = ch.before;
+    const phrases = [];
+    if ((before?.version ?? null) !== ch.after.version) {
+        phrases.push(`bundle ${before?.version ? q(before.version) : 'none'} -> ${ch.after.version ? q(ch.after.version) : 'none'}`);
+    }
+    const rolloutBefore = describeRollout(before?.rollout);
+    const rolloutAfter = describeRollout(ch.after.rollout);
+    if (rolloutBefore !== rolloutAfter)
+        phrases.push(`rollout ${rolloutBefore} -> ${rolloutAfter}`);
+    for (const [label, key] of CHANNEL_SETTINGS) {
+        if (before && before[key] === ch.after[key])
+            continue;
+        phrases.push(before
+            ? `${label} ${valueText(before[key])} -> ${valueText(ch.after[key])}`
+            : `${label} ${valueText(ch.after[key])}`);
+    }
+    return phrases;
+}
+function platformsText(platforms) {
+    return ['ios', 'android', 'electron']
+        .filter(p => platforms[p] !== undefined)
+        .map(p => `${p} ${String(platforms[p])}`)
+        .join(', ');
+}
+function channelLines(ch, dryRun) {
     const lines = [];
-    const title = `Capgo release: \`${settings.appId}\`${outcome.dryRun ? ' (dry run: nothing was changed)' : ''}`;
-    lines.push(`## ${title}`, '');
-    if (extra.errors.length > 0) {
-        lines.push('> [!CAUTION]', `> The step failed${plan && !settings.dryRun ? '' : ''}:`);
-        for (const error of extra.errors)
-            lines.push(`> - ${escapeText(error)}`);
-        lines.push('');
+    const platforms = platformsText(ch.platforms);
+    const platformNote = platforms ? `; ${platforms} sent again (Capgo does not report them)` : '';
+    if (ch.write === null) {
+        lines.push(`Channel ${q(ch.name)} is already as asked.`);
     }
-    if (plan?.channel)
-        lines.push(...channelSection(plan, outcome));
-    if (plan && (plan.links.length > 0 || plan.unlinks.length > 0))
-        lines.push(...deviceSection(plan, outcome));
-    if (plan?.deleteChannel) {
+    else if (ch.changes.length === 0) {
+        lines.push(`${dryRun ? 'Would send' : 'Sending'} channel ${q(ch.name)} again: ${platforms} (Capgo does not report them).`);
+    }
+    else {
+        const verb = ch.exists
+            ? dryRun
+                ? 'Would update'
+                : 'Updating'
+            : dryRun
+                ? 'Would create'
+                : 'Creating';
+        const changes = channelChanges(ch);
+        lines.push(`${verb} channel ${q(ch.name)}${changes.length ? `: ${changes.join(', ')}` : ''}${platformNote}.`);
+    }
+    if (ch.versionSource?.kind === 'promote_from') {
+        lines.push(`The bundle comes from channel ${q(ch.versionSource.channel)}.`);
+    }
+    else if (ch.versionSource?.kind === 'rollback') {
+        lines.push(`Rollback to the release of deployment ${ch.versionSource.deploymentId}.`);
+    }
+    if (ch.rollout) {
+        const next = nextStepText(ch.rollout.nextStep);
+        lines.push(`Rollout: ${rolloutActionText(ch.rollout)}; after the run: ${describeRollout(ch.after.rollout)}` +
+            (next ? `; ${next}` : '') +
+            '.');
+        if (ch.rollout.replaced) {
+            lines.push(`The rollout of ${q(ch.rollout.replaced)} ends: its devices get another bundle.`);
+        }
+    }
+    if (ch.metadata && ch.target) {
+        lines.push(`${dryRun ? 'Would set' : 'Setting'} the link and comment of bundle ${q(ch.target.version)}.`);
+    }
+    return lines;
+}
+const SOURCE_TEXT = {
+    delete_versions: 'named in delete_versions',
+    cleanup: 'by the cleanup rules',
+    delete_all_bundles: 'by delete_all_bundles'
+};
+/** The plan as log lines, for the "Plan" group. */
+function planLines(plan) {
+    if (plan.errors.length > 0) {
+        return [
+            ...plan.errors.map(error => `The plan cannot be carried out: ${text_logSafe(error)}`),
+            'Nothing was changed.'
+        ];
+    }
+    const lines = [];
+    if (plan.deleteChannel) {
         const d = plan.deleteChannel;
-        lines.push(`**Deleted channel:** ${d.exists ? `\`${escapeCode(d.name)}\`${outcome.dryRun ? ' (would be deleted)' : outcome.deletedChannel ? '' : ' (not deleted)'}` : `\`${escapeCode(d.name)}\` was already gone`}`, '');
+        lines.push(d.exists
+            ? `${plan.dryRun ? 'Would delete' : 'Deleting'} channel ${q(d.name)}.`
+            : `Channel ${q(d.name)} is already gone: nothing to delete.`);
     }
+    if (plan.channel)
+        lines.push(...channelLines(plan.channel, plan.dryRun));
+    for (const d of plan.unlinks) {
+        lines.push(d.action === 'already'
+            ? `Device ${q(d.deviceId)} has no channel override.`
+            : `${plan.dryRun ? 'Would unlink' : 'Unlinking'} device ${q(d.deviceId)}${d.before ? ` from ${q(d.before)}` : ''}.`);
+    }
+    const target = plan.channel ? q(plan.channel.name) : 'the channel';
+    for (const d of plan.links) {
+        lines.push(d.action === 'already'
+            ? `Device ${q(d.deviceId)} is already linked to ${target}.`
+            : `${plan.dryRun ? 'Would link' : 'Linking'} device ${q(d.deviceId)} to ${target}.`);
+    }
+    const bySource = new Map();
+    for (const phase of plan.deletions) {
+        for (const d of phase.decisions) {
+            const source = d.source ?? (phase.phase === 'delete_all_bundles' ? 'delete_all_bundles' : undefined);
+            bySource.set(source, (bySource.get(source) ?? 0) + 1);
+        }
+    }
+    for (const [source, count] of bySource) {
+        lines.push(`${plan.dryRun ? 'Would delete' : 'Deleting'} ${text_plural(count, 'bundle')}${source ? ` ${SOURCE_TEXT[source]}` : ''}.`);
+    }
+    if (plan.bundlesRead && plan.bundles.length > 0) {
+        const protectedCount = plan.bundles.filter(b => b.fate === 'protected').length;
+        lines.push(`${text_plural(protectedCount, 'bundle')} protected; ${text_plural(plan.keptCount ?? 0, 'bundle')} left after the run.`);
+    }
+    if (lines.length === 0)
+        lines.push('Nothing to do.');
+    return lines;
+}
+/** Failures listed in one message, at most this many; the rest are counted. */
+const LISTED_FAILURES = 20;
+/** What makes an applied run fail: one message per kind of failure, names made safe. */
+function resultErrors(result) {
+    const errors = [];
+    if (result.fatal)
+        errors.push(logSafe(result.fatal));
+    for (const d of result.failedDevices)
+        errors.push(`Device ${q(d.deviceId)}: ${logSafe(d.error)}`);
+    if (result.failedBundles.length > 0) {
+        const listed = result.failedBundles
+            .slice(0, LISTED_FAILURES)
+            .map(f => `${q(f.version)} (${logSafe(f.error)})`);
+        const more = result.failedBundles.length - listed.length;
+        errors.push(`${plural(result.failedBundles.length, 'bundle deletion')} failed: ${listed.join('; ')}` +
+            (more > 0 ? `; and ${more} more (see the report file)` : '') +
+            '.');
+    }
+    if (result.notAttempted.length > 0) {
+        errors.push(`${plural(result.notAttempted.length, 'deletion was', 'deletions were')} not attempted after the run stopped.`);
+    }
+    return errors;
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+// The job summary (markdown). Every value that came from the server or the inputs goes through
+// the escaper of its markdown context (src/text.ts): mdCode for names, mdCell for table text,
+// mdText for paragraphs and list items.
+
+
+
+/** Deletion rows of the bundle table before "…and N more deletions". */
+const SUMMARY_DELETION_ROWS = 50;
+/** Protected rows (and failed rows), at most: they are few in practice; a flood is counted. */
+const SUMMARY_PROTECTED_ROWS = 500;
+/** Errors and warnings listed, at most. */
+const SUMMARY_MESSAGES = 20;
+/** A cell's or a message's text, at most (characters). */
+const TEXT_CHARS = 500;
+const summary_code = (text) => mdCode(clip(text, TEXT_CHARS));
+const cellCode = (text) => mdCode(clip(text, TEXT_CHARS), { inTable: true });
+const cell = (text) => mdCell(clip(text, TEXT_CHARS));
+const summary_text = (value) => mdText(clip(value, TEXT_CHARS * 4));
+const PHASES = {
+    input: 'reading the inputs',
+    read: 'reading from Capgo',
+    plan: 'planning',
+    apply: 'applying the plan',
+    verify: 'verifying the channel'
+};
+function renderSummary(input, outcome, extras) {
+    const { plan } = input;
+    const lines = [];
+    const title = input.appId ? `Capgo release: ${summary_code(input.appId)}` : 'Capgo release';
+    const state = outcome.failed ? ': failed' : input.dryRun ? ': dry run' : '';
+    lines.push(`## ${title}${state}`, '');
+    if (outcome.failed)
+        lines.push(...failureBlock(input, outcome));
+    else if (input.dryRun)
+        lines.push('> [!NOTE]', '> Dry run: nothing was changed.', '');
+    if (plan?.channel)
+        lines.push(...channelSection(plan.channel, outcome));
+    if (plan?.channel?.rollout)
+        lines.push(...rolloutSection(plan.channel, outcome));
+    if (plan && (plan.links.length > 0 || plan.unlinks.length > 0)) {
+        lines.push(...deviceSection(plan, outcome));
+    }
+    if (plan?.deleteChannel)
+        lines.push(...deletedChannelLine(plan.deleteChannel, outcome));
     if (plan && plan.bundles.length > 0)
         lines.push(...bundleSection(plan, outcome));
-    if (extra.warnings.length > 0) {
+    lines.push(...cutOutputsNote(extras.cutOutputs, input.reportFile));
+    if (input.warnings.length > 0) {
         lines.push('### Warnings', '');
-        for (const warning of extra.warnings)
-            lines.push(`- ${escapeText(warning)}`);
+        lines.push(...messageList(input.warnings, ''));
         lines.push('');
     }
-    const links = contextLinks(extra.context);
+    if (input.deploymentId !== undefined) {
+        lines.push(`GitHub deployment: ${input.deploymentId}.`, '');
+    }
+    const links = contextLinks(input);
     if (links)
         lines.push(links, '');
     return lines.join('\n');
 }
-function channelSection(plan, outcome) {
-    const ch = plan.channel;
+/** At most SUMMARY_MESSAGES list items, then a count. */
+function messageList(messages, prefix) {
+    const lines = messages.slice(0, SUMMARY_MESSAGES).map(m => `${prefix}- ${summary_text(m)}`);
+    if (messages.length > SUMMARY_MESSAGES) {
+        lines.push(`${prefix}- …and ${messages.length - SUMMARY_MESSAGES} more (see the report file)`);
+    }
+    return lines;
+}
+/** First thing after the title of a failing run: where it failed, and what it changed first. */
+function failureBlock(input, outcome) {
+    const where = outcome.failedPhase ? ` while ${PHASES[outcome.failedPhase]}` : '';
+    const writes = outcome.writes;
+    const lines = ['> [!CAUTION]'];
+    if (input.dryRun || !wroteAnything(writes)) {
+        lines.push(`> The step failed${where}. Nothing was changed${input.dryRun ? ' (dry run)' : ''}.`, '>');
+    }
+    else {
+        const changed = [];
+        if (writes.deletedChannel)
+            changed.push(`channel ${summary_code(writes.deletedChannel)} deleted`);
+        if (writes.channel) {
+            changed.push(`channel ${summary_code(outcome.channel)} ${outcome.channelCreated ? 'created' : 'written'}`);
+        }
+        if (writes.metadata)
+            changed.push('bundle link and comment set');
+        if (writes.unlinked.length)
+            changed.push(`${text_plural(writes.unlinked.length, 'device')} unlinked`);
+        if (writes.linked.length)
+            changed.push(`${text_plural(writes.linked.length, 'device')} linked`);
+        if (writes.deletedBundles)
+            changed.push(`${text_plural(writes.deletedBundles, 'bundle')} deleted`);
+        lines.push(`> The step failed${where}, after these changes: ${changed.join('; ')}.`, '>');
+    }
+    lines.push(...messageList(input.errors, '> '), '');
+    return lines;
+}
+function showValue(value) {
+    if (value === null || value === undefined)
+        return '—';
+    return typeof value === 'string' ? cellCode(value) : String(value);
+}
+/** A rollout in a table cell: `1.2.0` to 25 %, paused: why. */
+function rolloutCell(rollout) {
+    if (!rollout)
+        return '—';
+    const bundle = rollout.version === null ? `bundle #${rollout.versionId}` : cellCode(rollout.version);
+    const state = !rollout.enabled
+        ? ', off'
+        : rollout.paused
+            ? `, paused${rollout.pauseReason ? `: ${cell(rollout.pauseReason)}` : ''}`
+            : '';
+    return `${bundle} to ${formatShare(rollout.percentage)} %${state}`;
+}
+function channelStatus(ch, outcome) {
+    const would = outcome.planned;
+    // A plan that cannot be carried out changes nothing; "already as asked" would mislead.
+    if (outcome.failedPhase === 'plan')
+        return 'not changed (the plan failed)';
+    if (ch.write === null)
+        return 'already as asked: unchanged';
+    if (!ch.exists) {
+        if (!outcome.channelCreated)
+            return 'not created';
+        return would ? 'would be created' : outcome.channelVerified ? 'created, verified' : 'created';
+    }
+    if (ch.changes.length === 0) {
+        // Only platforms were sent: Capgo does not report them, so nothing visible changed.
+        return outcome.channelWritten
+            ? would
+                ? 'platforms would be sent'
+                : 'platforms sent'
+            : 'not changed';
+    }
+    if (!outcome.channelChanged)
+        return 'not changed';
+    return would ? 'would change' : outcome.channelVerified ? 'changed, verified' : 'changed';
+}
+function channelSection(ch, outcome) {
     const before = ch.before;
-    const after = outcome.channelChanged || outcome.dryRun ? ch.after : (before ?? ch.after);
-    const status = !ch.exists
-        ? outcome.channelCreated
-            ? outcome.dryRun
-                ? 'would be created'
-                : 'created'
-            : 'not created'
-        : ch.upsert === null
-            ? 'already as asked: unchanged'
-            : outcome.channelChanged
-                ? outcome.dryRun
-                    ? 'would change'
-                    : 'changed'
-                : 'not changed';
+    const after = outcome.channelAfter;
     const lines = [
-        `### Channel \`${escapeCode(ch.name)}\`: ${status}`,
+        `### Channel ${summary_code(ch.name)}: ${channelStatus(ch, outcome)}`,
         '',
         '| setting | before | after |',
         '| --- | --- | --- |'
     ];
-    const rows = [
-        ['bundle', 'version'],
-        ['public', 'public'],
-        ['disable_auto_update', 'disableAutoUpdate'],
-        ['disable_auto_update_under_native', 'disableAutoUpdateUnderNative'],
-        ['ios', 'ios'],
-        ['android', 'android'],
-        ['allow_device_self_set', 'allowDeviceSelfSet'],
-        ['allow_emulator', 'allowEmulator'],
-        ['allow_dev', 'allowDev']
-    ];
-    for (const [label, key] of rows) {
-        const b = before ? show(before[key]) : '—';
-        const a = show(after[key]);
-        const changed = b !== a;
-        if (key !== 'version' && !changed)
+    const row = (label, b, a, always = false) => {
+        if (b === a && !always)
+            return;
+        lines.push(`| ${label} | ${b} | ${b === a ? a : `**${a}**`} |`);
+    };
+    row('bundle', before ? showValue(before.version) : '—', after ? showValue(after.version) : '—', true);
+    row('rollout', rolloutCell(runningRollout(before)), rolloutCell(runningRollout(after)));
+    for (const [label, key] of CHANNEL_SETTINGS) {
+        row(label, before ? showValue(before[key]) : '—', after ? showValue(after[key]) : '—');
+    }
+    for (const platform of ['ios', 'android', 'electron']) {
+        const given = ch.platforms[platform];
+        if (given === undefined)
             continue;
-        lines.push(`| ${label} | ${b} | ${changed ? `**${a}**` : a} |`);
+        const sent = outcome.channelWritten
+            ? `${outcome.planned ? 'would be set' : 'set'} to ${String(given)} (Capgo does not report it)`
+            : 'not set';
+        lines.push(`| ${platform} | not reported | ${sent} |`);
     }
     if (ch.versionSource?.kind === 'promote_from') {
-        lines.push('', `Promoted from channel \`${escapeCode(ch.versionSource.channel)}\`.`);
+        lines.push('', `Promoted from channel ${summary_code(ch.versionSource.channel)}.`);
+    }
+    else if (ch.versionSource?.kind === 'rollback') {
+        lines.push('', `Rolled back to the release of GitHub deployment ${ch.versionSource.deploymentId}.`);
     }
     if (outcome.previousVersion &&
         outcome.channelChanged &&
         outcome.version !== outcome.previousVersion) {
-        lines.push('', `Rollback target: \`${escapeCode(outcome.previousVersion)}\`.`);
+        lines.push('', `Rollback target: ${summary_code(outcome.previousVersion)}.`);
+    }
+    if (ch.metadata && ch.target) {
+        const done = outcome.planned ? 'would be set' : outcome.metadataWritten ? 'set' : 'not set';
+        lines.push('', `Link and comment of bundle ${summary_code(ch.target.version)}: ${done}.`);
     }
     lines.push('');
+    return lines;
+}
+/** `▰▰▱▱▱▱▱▱▱▱ 25 %`: one mark per tenth, rounded. */
+function shareBar(percentage) {
+    const filled = Math.max(0, Math.min(10, Math.round(percentage / 10)));
+    return `${'▰'.repeat(filled)}${'▱'.repeat(10 - filled)} ${formatShare(percentage)} %`;
+}
+function rolloutSection(ch, outcome) {
+    const plan = ch.rollout;
+    const before = ch.before?.rollout ?? null;
+    const after = ch.write === null || outcome.channelWritten ? ch.after.rollout : before;
+    const lines = [
+        `### Rollout: ${rolloutActionText(plan)}${outcome.planned && plan.action !== 'none' ? ' (planned)' : ''}`,
+        '',
+        '| | before | after |',
+        '| --- | --- | --- |'
+    ];
+    const field = (r, pick) => r ? pick(r) : '—';
+    const row = (label, pick) => {
+        const b = field(before, pick);
+        const a = field(after, pick);
+        lines.push(`| ${label} | ${b} | ${a === b ? a : `**${a}**`} |`);
+    };
+    row('bundle', r => (r.version === null ? `bundle #${r.versionId}` : cellCode(r.version)));
+    row('share', r => `${formatShare(r.percentage)} %`);
+    row('state', r => !r.enabled
+        ? 'off'
+        : r.paused
+            ? `paused${r.pauseReason ? `: ${cell(r.pauseReason)}` : ''}`
+            : 'running');
+    lines.push('');
+    const running = runningRollout({ ...ch.after, rollout: after });
+    if (running)
+        lines.push(`\`${shareBar(running.percentage)}\``, '');
+    const next = nextStepText(plan.nextStep);
+    if (next)
+        lines.push(`Next step: ${next}.`, '');
+    if (plan.replaced) {
+        lines.push('> [!WARNING]', `> The rollout of ${summary_code(plan.replaced)} ${outcome.planned ? 'would end' : 'ended'}: its devices get another bundle.`, '');
+    }
     return lines;
 }
 function deviceSection(plan, outcome) {
@@ -32757,102 +41805,168 @@ function deviceSection(plan, outcome) {
     const linked = new Set(outcome.linkedDevices);
     const unlinked = new Set(outcome.unlinkedDevices);
     const failed = new Map(outcome.failedDevices.map(d => [d.deviceId, d.error]));
+    const would = outcome.planned;
     for (const d of plan.unlinks) {
         const what = failed.has(d.deviceId)
-            ? `unlink failed: ${escapeText(failed.get(d.deviceId))}`
+            ? `unlink failed: ${cell(failed.get(d.deviceId))}`
             : d.action === 'already'
                 ? 'had no override'
                 : unlinked.has(d.deviceId)
-                    ? outcome.dryRun
+                    ? would
                         ? 'would be unlinked'
                         : 'unlinked'
                     : 'not unlinked';
-        lines.push(`| \`${escapeCode(d.deviceId)}\` | ${what} |`);
+        lines.push(`| ${cellCode(d.deviceId)} | ${what} |`);
     }
+    const target = cellCode(plan.channel?.name ?? '');
     for (const d of plan.links) {
-        const target = `\`${escapeCode(plan.channel?.name ?? '')}\``;
         const what = failed.has(d.deviceId)
-            ? `link failed: ${escapeText(failed.get(d.deviceId))}`
+            ? `link failed: ${cell(failed.get(d.deviceId))}`
             : d.action === 'already'
                 ? `already linked to ${target}`
                 : linked.has(d.deviceId)
-                    ? `${outcome.dryRun ? 'would be linked' : 'linked'} to ${target}`
+                    ? `${would ? 'would be linked' : 'linked'} to ${target}`
                     : 'not linked';
-        lines.push(`| \`${escapeCode(d.deviceId)}\` | ${what} |`);
+        lines.push(`| ${cellCode(d.deviceId)} | ${what} |`);
     }
     lines.push('');
     return lines;
+}
+function deletedChannelLine(d, outcome) {
+    const state = !d.exists
+        ? ' was already gone'
+        : outcome.planned
+            ? ' (would be deleted)'
+            : outcome.deletedChannel
+                ? ''
+                : ' (not deleted)';
+    return [`**Deleted channel:** ${summary_code(d.name)}${state}`, ''];
+}
+/** The upload date when `createdAt` is a date; otherwise the text as the server sent it, escaped. */
+function uploadedCell(createdAt) {
+    const date = /^(\d{4}-\d{2}-\d{2})(?:[T ]|$)/.exec(createdAt);
+    if (date && !Number.isNaN(Date.parse(createdAt)))
+        return date[1];
+    return cell(createdAt);
 }
 function bundleSection(plan, outcome) {
     const failed = new Map(outcome.failedBundles.map(f => [f.version, f.error]));
     const deleted = new Set(outcome.deletedBundles);
     const gone = new Set(outcome.alreadyGone);
-    const counts = { delete: 0, keep: 0, protected: 0 };
-    for (const d of plan.bundles)
-        counts[d.fate]++;
+    const byFate = { delete: [], keep: 0, protected: [] };
+    const failedRows = [];
+    for (const d of plan.bundles) {
+        if (failed.has(d.version))
+            failedRows.push(d);
+        else if (d.fate === 'delete')
+            byFate.delete.push(d);
+        else if (d.fate === 'protected')
+            byFate.protected.push(d);
+        else
+            byFate.keep++;
+    }
+    const would = outcome.dryRun;
     const lines = [
         '### Bundles',
         '',
-        `${outcome.dryRun ? 'Would delete' : 'Deleted'} **${outcome.deletedBundles.length}**` +
+        `${would ? 'Would delete' : 'Deleted'} **${outcome.deletedBundles.length}**` +
             (failed.size > 0 ? `, failed **${failed.size}**` : '') +
-            `, protected **${counts.protected}**, kept **${counts.keep}** of ${plan.bundles.length}` +
+            `, protected **${byFate.protected.length}**, kept **${byFate.keep}** of ${plan.bundles.length}` +
             (outcome.keptCount === undefined
                 ? '.'
-                : `: ${outcome.keptCount} ${outcome.dryRun ? 'would be left' : 'left'} after the run.`),
+                : `: ${outcome.keptCount} ${would ? 'would be left' : 'left'} after the run.`),
         ''
     ];
-    // The rows worth reading first: failures, deletions, protected; kept ones last.
-    const weight = (d) => failed.has(d.version) ? 0 : d.fate === 'delete' ? 1 : d.fate === 'protected' ? 2 : 3;
-    const rows = [...plan.bundles].sort((a, b) => weight(a) - weight(b));
-    lines.push('| version | uploaded | fate | reason |', '| --- | --- | --- | --- |');
-    for (const d of rows.slice(0, SUMMARY_BUNDLE_ROWS)) {
-        const fate = failed.has(d.version)
-            ? '❌ failed'
-            : d.fate === 'delete'
-                ? outcome.dryRun
-                    ? 'would delete'
-                    : deleted.has(d.version)
-                        ? '🗑️ deleted'
-                        : gone.has(d.version)
-                            ? 'already gone'
-                            : 'not deleted'
-                : d.fate === 'protected'
-                    ? '🛡️ protected'
-                    : 'kept';
-        const reason = failed.has(d.version) ? `${d.reason}; ${failed.get(d.version)}` : d.reason;
-        lines.push(`| \`${escapeCode(d.version)}\` | ${d.createdAt.slice(0, 10)} | ${fate} | ${escapeText(reason)} |`);
+    if (would && plan.errors.length > 0 && outcome.deletedBundles.length > 0) {
+        lines.push('The plan failed, so the real run would delete nothing; these are the deletions it planned.', '');
     }
-    if (rows.length > SUMMARY_BUNDLE_ROWS) {
-        lines.push('', `…and ${rows.length - SUMMARY_BUNDLE_ROWS} more (see the \`report\` output).`);
+    const fateOf = (d) => failed.has(d.version)
+        ? '❌ failed'
+        : d.fate === 'protected'
+            ? '🛡️ protected'
+            : would
+                ? 'would delete'
+                : deleted.has(d.version)
+                    ? '🗑️ deleted'
+                    : gone.has(d.version)
+                        ? 'already gone'
+                        : 'not deleted';
+    const reasonOf = (d) => failed.has(d.version) ? `${d.reason}; ${failed.get(d.version)}` : d.reason;
+    const row = (d) => `| ${cellCode(d.version)} | ${uploadedCell(d.createdAt)} | ${fateOf(d)} | ${cell(reasonOf(d))} |`;
+    const shown = [
+        ...byFate.protected.slice(0, SUMMARY_PROTECTED_ROWS),
+        ...failedRows.slice(0, SUMMARY_PROTECTED_ROWS),
+        ...byFate.delete.slice(0, SUMMARY_DELETION_ROWS)
+    ];
+    if (shown.length > 0) {
+        lines.push('| version | uploaded | fate | reason |', '| --- | --- | --- | --- |');
+        lines.push(...shown.map(row), '');
     }
-    lines.push('');
+    const more = (count, what) => {
+        if (count > 0)
+            lines.push(`…and ${count} more ${what} (see the report file).`, '');
+    };
+    more(byFate.protected.length - SUMMARY_PROTECTED_ROWS, 'protected bundles');
+    more(failedRows.length - SUMMARY_PROTECTED_ROWS, 'failed deletions');
+    more(byFate.delete.length - SUMMARY_DELETION_ROWS, 'deletions');
+    if (byFate.keep > 0)
+        lines.push(`${text_plural(byFate.keep, 'bundle')} kept (not listed).`, '');
     return lines;
 }
-function contextLinks(context) {
-    const { serverUrl, repository, sha, runId } = context;
+function cutOutputsNote(cut, reportFile) {
+    const entries = Object.entries(cut);
+    if (entries.length === 0)
+        return [];
+    const where = reportFile ? `the report file ${summary_code(reportFile)}` : 'the report file';
+    return [
+        '> [!NOTE]',
+        `> Cut to stay under GitHub's size limit for outputs: ${entries
+            .map(([name, c]) => `${summary_code(name)} lists ${c.shown} of ${c.total}`)
+            .join('; ')}. ${where[0].toUpperCase()}${where.slice(1)} has them all.`,
+        ''
+    ];
+}
+function contextLinks(input) {
+    const { serverUrl, repository, sha, runId } = input.context;
     if (!serverUrl || !repository)
         return '';
+    // Runner-provided values, but checked anyway: they end up in link targets.
+    if (!/^https?:\/\/[\w.:-]+$/.test(serverUrl) || !/^[\w.-]+\/[\w.-]+$/.test(repository))
+        return '';
     const parts = [];
-    if (sha)
+    if (sha && /^[0-9a-f]{7,64}$/i.test(sha)) {
         parts.push(`commit [\`${sha.slice(0, 7)}\`](${serverUrl}/${repository}/commit/${sha})`);
-    if (runId)
+    }
+    if (runId && /^\d+$/.test(runId)) {
         parts.push(`[run ${runId}](${serverUrl}/${repository}/actions/runs/${runId})`);
+    }
     return parts.length > 0 ? `<sub>${parts.join(' · ')}</sub>` : '';
 }
-function show(value) {
-    if (value === null || value === undefined)
-        return '—';
-    return typeof value === 'string' ? `\`${escapeCode(value)}\`` : String(value);
-}
-function escapeCode(text) {
-    return text.replace(/[`|\n]/g, ' ');
-}
-function escapeText(text) {
-    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+;// CONCATENATED MODULE: ./src/report/index.ts
+// What the run did (or, in a dry run, would do): the step outputs, the JSON report and the job
+// summary. Pure: it turns what the run knows when it ends into strings; main.ts hands them to
+// @actions/core. It works however far the run got, also on bad input (ACTION.md "Every run
+// reports").
+
+
+
+
+
+
+
+function buildReport(input) {
+    const outcome = outcomeOf(input);
+    const lists = listOutputs(outcome);
+    const full = reportObject(outcome, input, lists.cut);
+    const fullReport = JSON.stringify(full);
+    const outputs = buildOutputs(outcome, input, lists, reportOutput(full, fullReport));
+    const summary = renderSummary(input, outcome, { cutOutputs: lists.cut });
+    return { outputs, summary, fullReport };
 }
 
 ;// CONCATENATED MODULE: ./src/capgo/types.ts
-// Shapes of Capgo's public REST API, as it really behaves (see shared/capgo-api.md).
+// Shapes of Capgo's public REST API, as it really behaves (see docs/capgo-api.md).
 const DISABLE_AUTO_UPDATE_VALUES = [
     'major',
     'minor',
@@ -32877,6 +41991,7 @@ const INPUT_NAMES = [
     'disable_auto_update_under_native',
     'ios',
     'android',
+    'electron',
     'allow_device_self_set',
     'allow_emulator',
     'allow_dev',
@@ -32889,18 +42004,36 @@ const INPUT_NAMES = [
     'cleanup_pattern',
     'cleanup_protect',
     'cleanup_order',
+    'cleanup_keep_releases',
     'max_delete',
     'delete_all_bundles',
+    'rollout_percentage',
+    'rollout_steps',
+    'rollout_promote',
+    'rollout_abort',
+    'rollout_pause',
+    'bundle_link',
+    'bundle_comment',
+    'github_token',
+    'github_deployment',
+    'github_environment',
+    'rollback',
+    'pr_comment',
     'dry_run',
     'concurrency',
     'retries',
     'timeout'
 ];
-/** The defaults of ACTION.md, applied when an input is empty. */
+/**
+ * The defaults of action.yml, applied when an input is empty. `github_token`'s default is an
+ * expression (`${{ github.token }}`) that the runner fills in: an empty value stays empty.
+ */
 const INPUT_DEFAULTS = {
     api_url: 'https://api.capgo.app',
     cleanup_order: 'created',
     max_delete: '100',
+    github_deployment: 'false',
+    pr_comment: 'false',
     dry_run: 'false',
     concurrency: '4',
     retries: '3',
@@ -32911,8 +42044,6 @@ const CLEANUP_ORDERS = ['created', 'semver'];
 const BOOLEAN_CHANNEL_FIELDS = {
     public: 'public',
     disable_auto_update_under_native: 'disableAutoUpdateUnderNative',
-    ios: 'ios',
-    android: 'android',
     allow_device_self_set: 'allowDeviceSelfSet',
     allow_emulator: 'allowEmulator',
     allow_dev: 'allowDev'
@@ -32922,11 +42053,19 @@ const CHANNEL_FIELD_INPUTS = [
     'public',
     'disable_auto_update',
     'disable_auto_update_under_native',
-    'ios',
-    'android',
     'allow_device_self_set',
     'allow_emulator',
     'allow_dev'
+];
+/** The platform inputs (they need `channel`; always sent when given). */
+const PLATFORM_INPUTS = ['ios', 'android', 'electron'];
+/** The rollout inputs (they need `channel`). */
+const ROLLOUT_INPUTS = [
+    'rollout_percentage',
+    'rollout_steps',
+    'rollout_promote',
+    'rollout_abort',
+    'rollout_pause'
 ];
 /** At least one of these must be given, or the run would do nothing. */
 const WORK_INPUTS = [
@@ -32939,8 +42078,11 @@ const WORK_INPUTS = [
     'delete_all_bundles'
 ];
 const MAX_NAME_LENGTH = 128;
+/** Capgo's dashboard shows these; longer ones are refused here rather than cut there. */
+const MAX_LINK_LENGTH = 2048;
+const settings_MAX_COMMENT_LENGTH = 1000;
 const MAX_CONCURRENCY = 16;
-const MAX_RETRIES = 10;
+const settings_MAX_RETRIES = 10;
 const MAX_TIMEOUT_SECONDS = 600;
 /** Long values are cut in messages so that one bad paste does not flood the log. */
 const MAX_SHOWN_LENGTH = 200;
@@ -33011,6 +42153,58 @@ function parseList(text, options = {}) {
         .filter(item => item !== '')
         .map(item => (options.lowercase === true ? item.toLowerCase() : item));
     return [...new Set(items)];
+}
+/** 0 to 100 with at most two decimals; undefined otherwise. */
+function parseShare(text) {
+    if (!/^(?:\d{1,3}(?:\.\d{1,2})?)$/.test(text))
+        return undefined;
+    const value = Number(text);
+    return value >= 0 && value <= 100 ? value : undefined;
+}
+/** The runner's variable name for an input, as it fills `INPUT_<NAME>` from a step's `with:`. */
+function inputVariable(name) {
+    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+}
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps), for "did you mean". */
+function editDistance(a, b) {
+    const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            let best = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+                best = Math.min(best, rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    return rows[a.length][b.length];
+}
+/** The declared input nearest to an unknown name (separators and case ignored first). */
+function nearestInput(unknown) {
+    const plain = (text) => text.toLowerCase().replace(/[-_\s]/g, '');
+    const wanted = unknown.toLowerCase().replace(/[-\s]/g, '_');
+    let best = INPUT_NAMES[0];
+    let bestScore = Infinity;
+    for (const name of INPUT_NAMES) {
+        const score = plain(name) === plain(unknown) ? 0 : 1 + editDistance(wanted, name) / (name.length + 1);
+        if (score < bestScore) {
+            best = name;
+            bestScore = score;
+        }
+    }
+    return best;
+}
+/**
+ * The `with:` keys that are not inputs of action.yml, from the runner's `INPUT_*` variables. A
+ * typo such as `dryrun: true` would otherwise be ignored and turn a dry run into a real one.
+ */
+function unknownInputs(variableNames) {
+    const declared = new Set(INPUT_NAMES.map(inputVariable));
+    return variableNames
+        .filter(name => name.startsWith('INPUT_') && !declared.has(name))
+        .map(name => name.slice('INPUT_'.length).toLowerCase())
+        .sort();
 }
 /** `localhost`, `127.0.0.0/8` or `[::1]` (a URL's `hostname`, brackets optional for IPv6). */
 function isLoopbackHost(hostname) {
@@ -33083,7 +42277,7 @@ class InputChecker {
     secrets;
     constructor(raw) {
         this.raw = raw;
-        this.secrets = secretsOf(raw.api_key);
+        this.secrets = [...secretsOf(raw.api_key), ...secretsOf(raw.github_token)];
     }
     given(name) {
         return this.raw[name] !== '';
@@ -33200,6 +42394,73 @@ class InputChecker {
         }
         return parsed;
     }
+    /** A share of devices: 0 to 100 with at most two decimals (Capgo keeps basis points). */
+    share(input) {
+        const value = this.raw[input];
+        if (value === '')
+            return undefined;
+        const parsed = parseShare(value);
+        if (parsed === undefined) {
+            this.report(input, `Input "${input}" must be a share of devices from 0 to 100 with at most two decimals ` +
+                `(e.g. 5, 12.5, 100); got ${this.show(value)}.`);
+        }
+        return parsed;
+    }
+    /** Ascending shares, each above 0 and at most 100 (`5,25,50,100`). */
+    steps(input) {
+        // Not parseList: it drops duplicates, and `5,5,50` must be refused, not read as `5,50`.
+        const items = this.raw[input]
+            .split(/\r\n|[\r\n,]/)
+            .map(item => item.trim())
+            .filter(item => item !== '');
+        if (items.length === 0)
+            return undefined;
+        const shares = items.map(parseShare);
+        const bad = items.filter((_, i) => shares[i] === undefined || shares[i] === 0);
+        if (bad.length > 0) {
+            this.report(input, `Input "${input}" must list shares of devices above 0 and at most 100 (two decimals at ` +
+                `most), comma separated, e.g. 5,25,50,100; got ${bad.map(b => this.show(b)).join(', ')}.`);
+            return undefined;
+        }
+        const values = shares;
+        if (values.some((v, i) => i > 0 && v <= values[i - 1])) {
+            this.report(input, `Input "${input}" must list its shares in ascending order, each once, e.g. 5,25,50,100; ` +
+                `got ${this.show(this.raw[input])}.`);
+            return undefined;
+        }
+        return values;
+    }
+    /** A link for Capgo's dashboard: an absolute https (or http) URL. */
+    link(input) {
+        const value = this.raw[input];
+        if (value === '')
+            return undefined;
+        let ok = !/\s/.test(value) && value.length <= MAX_LINK_LENGTH;
+        if (ok) {
+            try {
+                const url = new URL(value);
+                ok = url.protocol === 'https:' || url.protocol === 'http:';
+            }
+            catch {
+                ok = false;
+            }
+        }
+        if (!ok) {
+            this.report(input, `Input "${input}" must be an absolute https URL of at most ${MAX_LINK_LENGTH} ` +
+                `characters, without spaces; got ${this.show(value)}.`);
+        }
+        return value;
+    }
+    /** Free text of at most `max` characters. */
+    text(input, max) {
+        const value = this.raw[input];
+        if (value === '')
+            return undefined;
+        if (value.length > max) {
+            this.report(input, `Input "${input}" must be at most ${max} characters; got ${value.length} characters.`);
+        }
+        return value;
+    }
     /** A list whose items must hold no whitespace (device ids, versions, globs). */
     list(input, what, options = {}) {
         const items = parseList(this.raw[input], options);
@@ -33211,10 +42472,57 @@ class InputChecker {
         return items;
     }
 }
+function deletesBundles(checker, lists) {
+    return (lists.delete_versions.length > 0 ||
+        checker.given('cleanup_keep') ||
+        checker.given('cleanup_older_than') ||
+        checker.given('delete_all_bundles'));
+}
+/** The rollout inputs against each other, `version`/`promote_from` and `rollback`. */
+function checkRolloutContradictions(checker) {
+    const { raw } = checker;
+    const given = (name) => checker.given(name);
+    const isTrue = (name) => parseBoolean(raw[name]) === true;
+    const rollout = ROLLOUT_INPUTS.filter(name => name === 'rollout_promote' || name === 'rollout_abort' ? isTrue(name) : given(name));
+    const [firstRollout] = rollout;
+    if (firstRollout !== undefined && !given('channel')) {
+        checker.report(firstRollout, `${rollout.length === 1 ? 'Input' : 'Inputs'} ${list(rollout)} change the rollout on a ` +
+            'channel and need "channel".');
+    }
+    if (given('rollout_percentage') && given('rollout_steps')) {
+        checker.report('rollout_percentage', 'Inputs "rollout_percentage" and "rollout_steps" cannot be used together: give one share, ' +
+            'or the steps to advance through.');
+    }
+    for (const ender of ['rollout_promote', 'rollout_abort']) {
+        if (!isTrue(ender))
+            continue;
+        const others = ['version', 'promote_from', 'rollout_percentage', 'rollout_steps', 'rollout_pause'].filter(name => given(name));
+        if (ender === 'rollout_abort' && isTrue('rollout_promote'))
+            others.unshift('rollout_promote');
+        if (others.length > 0) {
+            checker.report(ender, `Input "${ender}" ends the running rollout and cannot be used with ${list(others)}.`);
+        }
+    }
+    if (given('rollout_pause') && given('rollout_steps')) {
+        checker.report('rollout_pause', 'Inputs "rollout_pause" and "rollout_steps" cannot be used together: a run either pauses ' +
+            '(or resumes) the rollout or advances it.');
+    }
+    if (isTrue('rollback')) {
+        const others = ['version', 'promote_from', ...ROLLOUT_INPUTS].filter(name => name === 'rollout_promote' || name === 'rollout_abort' ? isTrue(name) : given(name));
+        if (others.length > 0) {
+            checker.report('rollback', `Input "rollback" puts back the channel's previous release and cannot be used with ` +
+                `${list(others)}.`);
+        }
+        if (!given('channel')) {
+            checker.report('rollback', 'Input "rollback" needs "channel": the channel to roll back.');
+        }
+    }
+}
 /** Inputs that are each fine alone but contradict each other, or a run with nothing to do. */
 function checkContradictions(checker, lists) {
     const { raw } = checker;
     const given = (name) => checker.given(name);
+    const isTrue = (name) => parseBoolean(raw[name]) === true;
     const hasChannel = given('channel');
     if (given('version') && given('promote_from')) {
         checker.report('version', 'Inputs "version" and "promote_from" cannot be used together: give either the bundle ' +
@@ -33242,9 +42550,24 @@ function checkContradictions(checker, lists) {
         checker.report(firstChannelField, `${inputs} ${list(channelFields)} set a channel's settings and need "channel": ` +
             'the channel to change.');
     }
-    if (parseBoolean(raw.ios) === false && parseBoolean(raw.android) === false) {
-        checker.report('ios', 'Inputs "ios" and "android" are both false: the channel would serve no platform.');
+    const platforms = PLATFORM_INPUTS.filter(name => given(name));
+    const [firstPlatform] = platforms;
+    if (firstPlatform !== undefined && !hasChannel) {
+        checker.report(firstPlatform, `${platforms.length === 1 ? 'Input' : 'Inputs'} ${list(platforms)} set the platforms a ` +
+            'channel serves and need "channel": the channel to change.');
     }
+    // Only values the user gave: Capgo never says which platforms a channel serves.
+    if (platforms.length === PLATFORM_INPUTS.length &&
+        platforms.every(name => parseBoolean(raw[name]) === false)) {
+        checker.report('ios', 'Inputs "ios", "android" and "electron" are all false: the channel would serve no platform.');
+    }
+    else if (!given('electron') &&
+        parseBoolean(raw.ios) === false &&
+        parseBoolean(raw.android) === false) {
+        checker.report('ios', 'Inputs "ios" and "android" are both false: the channel would serve neither iOS nor ' +
+            'Android. Set "electron: true" if it serves only Electron.');
+    }
+    checkRolloutContradictions(checker);
     if (hasChannel && raw.delete_channel === raw.channel) {
         checker.report('delete_channel', `Input "delete_channel" must name another channel than "channel"; both are ` +
             `${checker.show(raw.channel)}: one run cannot update and delete the same channel.`);
@@ -33259,6 +42582,34 @@ function checkContradictions(checker, lists) {
         checker.report('delete_all_bundles', `Input "delete_all_bundles" must be exactly the app_id (${checker.show(raw.app_id)}), as a ` +
             `confirmation that every bundle may be deleted; got ${checker.show(raw.delete_all_bundles)}.`);
     }
+    if (given('cleanup_keep_releases') && !deletesBundles(checker, lists)) {
+        checker.report('cleanup_keep_releases', 'Input "cleanup_keep_releases" only protects bundles from deletion: it needs ' +
+            '"cleanup_keep", "cleanup_older_than", "delete_versions" or "delete_all_bundles".');
+    }
+    if ((given('cleanup_keep_releases') || isTrue('rollback')) && raw.github_token === '') {
+        const input = isTrue('rollback') ? 'rollback' : 'cleanup_keep_releases';
+        checker.report(input, `Input "${input}" reads the release history from GitHub deployments and needs ` +
+            '"github_token" (its default, ${{ github.token }}, is empty outside a workflow).');
+    }
+    if (isTrue('github_deployment') && raw.github_token === '') {
+        checker.report('github_deployment', 'Input "github_deployment" needs "github_token" to record deployments.');
+    }
+    if (isTrue('pr_comment') && raw.github_token === '') {
+        checker.report('pr_comment', 'Input "pr_comment" needs "github_token" to write the comment.');
+    }
+    if (isTrue('pr_comment') && !hasChannel && !given('delete_channel')) {
+        checker.report('pr_comment', 'Input "pr_comment" needs "channel" (the preview channel) or "delete_channel" (its teardown).');
+    }
+    if (given('github_environment') && !hasChannel && !given('delete_channel')) {
+        checker.report('github_environment', 'Input "github_environment" needs "channel" or "delete_channel": the channel whose ' +
+            'releases it holds.');
+    }
+    for (const name of ['bundle_link', 'bundle_comment']) {
+        if (given(name) && !hasChannel) {
+            checker.report(name, `Input "${name}" is set on the bundle this run puts on "channel" or rolls out: it needs ` +
+                '"channel".');
+        }
+    }
     if (lists.cleanup_pattern.length > 0 && !given('cleanup_keep') && !given('cleanup_older_than')) {
         checker.report('cleanup_pattern', 'Input "cleanup_pattern" needs "cleanup_keep" or "cleanup_older_than": a pattern only ' +
             'narrows a cleanup.');
@@ -33272,8 +42623,12 @@ function checkContradictions(checker, lists) {
  * Reads every input once, applies the defaults, and validates all of them. Throws one
  * SettingsError listing every problem found (never showing the API key).
  */
-function readSettings(getInput) {
+function readSettings(getInput, options = {}) {
     const checker = new InputChecker(readRawInputs(getInput));
+    for (const unknown of unknownInputs(options.variableNames ?? [])) {
+        checker.report('with', `Input "${unknown}" is not an input of this action (did you mean "${nearestInput(unknown)}"?). ` +
+            'Nothing was done: a misspelt input would be ignored, and a dry run could become a real one.');
+    }
     const apiKey = checker.apiKey();
     const appId = checker.appId();
     const apiUrl = checker.apiUrl();
@@ -33281,6 +42636,24 @@ function readSettings(getInput) {
     const version = checker.name('version', 'one bundle version');
     const promoteFrom = checker.name('promote_from', 'one channel name');
     const channelFields = readChannelFields(checker);
+    const platforms = {};
+    for (const name of PLATFORM_INPUTS) {
+        const value = checker.boolean(name);
+        if (value !== undefined)
+            platforms[name] = value;
+    }
+    const rolloutPercentage = checker.share('rollout_percentage');
+    const rolloutSteps = checker.steps('rollout_steps');
+    const rolloutPromote = checker.boolean('rollout_promote') ?? false;
+    const rolloutAbort = checker.boolean('rollout_abort') ?? false;
+    const rolloutPause = checker.boolean('rollout_pause');
+    const bundleLink = checker.link('bundle_link');
+    const bundleComment = checker.text('bundle_comment', settings_MAX_COMMENT_LENGTH);
+    const githubDeployment = checker.boolean('github_deployment') ?? false;
+    const githubEnvironment = checker.text('github_environment', 255);
+    const rollback = checker.boolean('rollback') ?? false;
+    const cleanupKeepReleases = checker.wholeNumber('cleanup_keep_releases', 1, 100);
+    const prComment = checker.boolean('pr_comment') ?? false;
     const devices = checker.list('devices', 'device ids', { lowercase: true });
     const unlinkDevices = checker.list('unlink_devices', 'device ids', { lowercase: true });
     const deleteChannel = checker.name('delete_channel', 'one channel name');
@@ -33293,7 +42666,7 @@ function readSettings(getInput) {
     const maxDelete = checker.wholeNumber('max_delete', 0) ?? 0;
     const dryRun = checker.boolean('dry_run') ?? false;
     const concurrency = checker.wholeNumber('concurrency', 1, MAX_CONCURRENCY) ?? 1;
-    const retries = checker.wholeNumber('retries', 0, MAX_RETRIES) ?? 0;
+    const retries = checker.wholeNumber('retries', 0, settings_MAX_RETRIES) ?? 0;
     const timeoutMs = checker.timeoutMs() ?? 0;
     checkContradictions(checker, {
         devices,
@@ -33315,6 +42688,13 @@ function readSettings(getInput) {
         cleanupProtect,
         maxDelete,
         deleteAllBundles: checker.given('delete_all_bundles'),
+        platforms,
+        rollback,
+        github: {
+            token: checker.raw.github_token,
+            deployment: githubDeployment,
+            prComment
+        },
         dryRun,
         concurrency,
         retries,
@@ -33322,6 +42702,28 @@ function readSettings(getInput) {
     };
     if (channel !== undefined)
         settings.channel = channel;
+    const environment = githubEnvironment ?? (channel !== undefined ? `capgo/${appId}/${channel}` : undefined);
+    if (environment !== undefined)
+        settings.github.environment = environment;
+    if (rolloutPercentage !== undefined ||
+        rolloutSteps !== undefined ||
+        rolloutPromote ||
+        rolloutAbort ||
+        rolloutPause !== undefined) {
+        settings.rollout = { promote: rolloutPromote, abort: rolloutAbort };
+        if (rolloutPercentage !== undefined)
+            settings.rollout.percentage = rolloutPercentage;
+        if (rolloutSteps !== undefined)
+            settings.rollout.steps = rolloutSteps;
+        if (rolloutPause !== undefined)
+            settings.rollout.pause = rolloutPause;
+    }
+    if (bundleLink !== undefined)
+        settings.bundleLink = bundleLink;
+    if (bundleComment !== undefined)
+        settings.bundleComment = bundleComment;
+    if (cleanupKeepReleases !== undefined)
+        settings.cleanupKeepReleases = cleanupKeepReleases;
     if (version !== undefined)
         settings.version = version;
     if (promoteFrom !== undefined)
@@ -33365,100 +42767,312 @@ function readChannelFields(checker) {
 
 
 
-/** settings -> read -> plan -> apply -> report. Every failure ends in core.setFailed. */
+
+
+
+
+
+
+
+const DRY_RUN_BANNER = dryRunBanner();
+/** How often the channels are read again before writing when someone else keeps changing them. */
+const MAX_REPLANS = 2;
+/** A failure of one phase: what the report says failed. */
+class PhaseFailure extends Error {
+    phase;
+    constructor(phase, message) {
+        super(message);
+        this.phase = phase;
+    }
+}
+/** settings -> read -> plan -> apply -> verify -> tell GitHub -> report. Every run reports. */
 async function run(deps = {}) {
-    // Mask the key before anything can print it, even before it is validated.
-    const rawKey = getInput('api_key');
-    if (rawKey)
-        core_setSecret(rawKey);
-    if (rawKey.trim() && rawKey.trim() !== rawKey)
-        core_setSecret(rawKey.trim());
-    let settings;
-    try {
-        settings = readSettings(name => getInput(name));
+    // Mask the secrets before anything can print them, even before they are validated.
+    for (const name of ['api_key', 'github_token']) {
+        const raw = getInput(name);
+        if (raw)
+            core_setSecret(raw);
+        if (raw.trim() && raw.trim() !== raw)
+            core_setSecret(raw.trim());
     }
-    catch (error) {
-        setFailed(messageOf(error));
-        return;
-    }
-    const ownClient = deps.api === undefined
-        ? new HttpCapgoApi({
-            baseUrl: settings.apiUrl,
-            apiKey: settings.apiKey,
-            retries: settings.retries,
-            timeoutMs: settings.timeoutMs,
-            listConcurrency: settings.concurrency,
-            onRetry: event => info(`Retrying ${event.route} in ${(event.waitMs / 1000).toFixed(1)} s (attempt ${event.attempt} failed: ${event.reason})`)
-        })
-        : undefined;
-    const api = deps.api ?? ownClient;
-    const context = {
-        serverUrl: process.env.GITHUB_SERVER_URL,
-        repository: process.env.GITHUB_REPOSITORY,
-        sha: process.env.GITHUB_SHA,
-        runId: process.env.GITHUB_RUN_ID
+    const context = runContext();
+    const given = {
+        appId: getInput('app_id').trim(),
+        dryRun: parseBoolean(getInput('dry_run').trim()) ?? false
     };
+    if (given.dryRun)
+        info(DRY_RUN_BANNER);
+    let settings;
+    let plan;
+    let result;
+    let failure;
+    const warnings = [];
+    let deploymentId;
+    let ownClient;
     try {
-        const inventory = await group('Read channels and bundles from Capgo', async () => {
-            const inv = await readInventory(api, settings);
-            info(`${inv.channels.length} channels` +
-                (inv.bundles ? `, ${inv.bundles.length} bundles` : '') +
-                (settings.devices.length + settings.unlinkDevices.length > 0
-                    ? `, ${settings.devices.length + settings.unlinkDevices.length} devices`
-                    : ''));
-            return inv;
+        try {
+            settings = readSettings(name => getInput(name), {
+                variableNames: Object.keys(process.env)
+            });
+        }
+        catch (error) {
+            throw new PhaseFailure('input', messageOf(error));
+        }
+        const s = settings;
+        ownClient = deps.api === undefined ? newCapgoClient(s) : undefined;
+        const api = deps.api ?? ownClient;
+        const github = deps.github ?? newGitHubClient(s);
+        const read = await group('Read channels and bundles from Capgo', async () => {
+            try {
+                const r = await readInventory(api, s, github);
+                const inv = r.inventory;
+                info(`${inv.channels.length} channels` +
+                    (inv.bundles ? `, ${inv.bundles.length} bundles` : '') +
+                    (s.devices.length + s.unlinkDevices.length > 0
+                        ? `, ${s.devices.length + s.unlinkDevices.length} devices`
+                        : ''));
+                return r;
+            }
+            catch (error) {
+                throw new PhaseFailure('read', messageOf(error));
+            }
         });
-        const plan = await group('Plan', async () => {
-            const p = makePlan(settings, inventory, (deps.now ?? Date.now)());
+        warnings.push(...read.warnings);
+        const inventory = read.inventory;
+        plan = await group('Plan', async () => {
+            const p = makePlan(s, inventory, (deps.now ?? Date.now)());
             for (const line of planLines(p))
                 info(line);
             return p;
         });
-        if (plan.errors.length > 0 || settings.dryRun) {
-            // A dry run reports what it would do, and fails where the real run would fail.
-            await finish(settings, plan, undefined, plan.errors, plan.warnings, context);
-            if (plan.errors.length > 0)
-                setFailed(plan.errors.join('\n'));
-            return;
+        if (plan.errors.length > 0)
+            throw new PhaseFailure('plan', plan.errors.join('\n'));
+        if (!s.dryRun) {
+            const applied = await applyAndPublish(api, github, s, inventory, plan, deps, context);
+            plan = applied.plan;
+            result = applied.result;
+            deploymentId = applied.deploymentId;
+            warnings.push(...applied.warnings);
+            if (applied.failure)
+                throw applied.failure;
         }
-        const result = await group('Apply', () => applyPlan(api, plan, {
-            concurrency: settings.concurrency,
-            log: message => info(message)
-        }));
-        const errors = resultErrors(result);
-        await group('Report', async () => {
-            await finish(settings, plan, result, errors, [...plan.warnings, ...result.warnings], context);
-        });
-        if (errors.length > 0)
-            setFailed(errors.join('\n'));
     }
     catch (error) {
-        setFailed(messageOf(error));
+        failure = error instanceof PhaseFailure ? error : new PhaseFailure('read', messageOf(error));
     }
     finally {
         ownClient?.dispose();
     }
+    const errors = failure ? failure.message.split('\n') : [];
+    report({
+        appId: settings?.appId ?? given.appId,
+        dryRun: settings?.dryRun ?? given.dryRun,
+        ...(settings ? { settings } : {}),
+        ...(plan ? { plan } : {}),
+        ...(result ? { result } : {}),
+        errors,
+        warnings: [...(plan?.warnings ?? []), ...(result?.warnings ?? []), ...warnings],
+        context,
+        ...(failure ? { failedPhase: failure.phase } : {}),
+        ...(deploymentId !== undefined ? { deploymentId } : {})
+    });
+    if (failure)
+        setFailed(errors.map(text_logSafe).join('\n'));
+    if (settings?.dryRun ?? given.dryRun)
+        info(DRY_RUN_BANNER);
 }
-async function finish(settings, plan, result, errors, warnings, context) {
-    for (const warning of warnings)
-        core_warning(warning);
-    const outcome = outcomeOf(settings, plan, result);
-    const outputs = buildOutputs(outcome, plan, { errors, warnings });
-    for (const [name, value] of Object.entries(outputs))
+/** Re-check the channels, apply, read back, tell GitHub. A failure is returned with what was done. */
+async function applyAndPublish(api, github, s, read, planned, deps, context) {
+    const warnings = [];
+    let inventory = read;
+    let plan = planned;
+    let result;
+    let deploymentId;
+    try {
+        // Someone else may have moved a channel while the bundle pages were read: plan again with
+        // what is there now, so that the bundle actually replaced is the one protected and reported.
+        for (let replans = 0; writesSomething(plan) && replans < MAX_REPLANS; replans++) {
+            const fresh = await api.listChannels(s.appId);
+            const moved = movedChannels(inventory.channels, fresh);
+            if (moved.length === 0)
+                break;
+            warnings.push(`Channel(s) ${moved.map(name => `"${name}"`).join(', ')} changed while this run was ` +
+                'reading; the plan was made again with what is there now.');
+            inventory = { ...inventory, channels: fresh };
+            const again = makePlan(s, inventory, (deps.now ?? Date.now)());
+            for (const line of planLines(again))
+                info(line);
+            plan = again;
+            if (again.errors.length > 0)
+                throw new PhaseFailure('plan', again.errors.join('\n'));
+        }
+        const p = plan;
+        result = await group('Apply', () => applyPlan(api, p, { concurrency: s.concurrency, log: message => info(text_logSafe(message)) }));
+        const applyErrors = applyFailures(result);
+        if (github && (s.github.deployment || s.github.prComment)) {
+            const applied = result;
+            const published = await group('Tell GitHub', () => tellGitHub(github, s, p, applied, githubEvent(context), applyErrors.length > 0));
+            deploymentId = published.deploymentId;
+            warnings.push(...published.warnings);
+            for (const notice of published.notices)
+                core_notice(notice);
+            if (deploymentId !== undefined)
+                info(`Recorded GitHub deployment ${deploymentId}.`);
+        }
+        if (applyErrors.length > 0) {
+            throw new PhaseFailure(result.fatal?.includes('read back') ? 'verify' : 'apply', applyErrors.join('\n'));
+        }
+    }
+    catch (error) {
+        const failure = error instanceof PhaseFailure ? error : new PhaseFailure('apply', messageOf(error));
+        // A failed run may still have recorded its release (a deployment with a failure status).
+        return {
+            plan,
+            ...(result ? { result } : {}),
+            ...(deploymentId !== undefined ? { deploymentId } : {}),
+            warnings,
+            failure
+        };
+    }
+    return {
+        plan,
+        ...(result ? { result } : {}),
+        ...(deploymentId !== undefined ? { deploymentId } : {}),
+        warnings
+    };
+}
+/** Outputs, the report file and the job summary; a failure to write one hides none of the others. */
+function report(input) {
+    const reportFile = external_node_path_default().join(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), `capgo-release-report-${process.env.GITHUB_RUN_ID ?? 'local'}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.json`);
+    let built = buildReport({ ...input, reportFile });
+    try {
+        (0,external_node_fs_namespaceObject.writeFileSync)(reportFile, built.fullReport);
+    }
+    catch (error) {
+        core_warning(`Could not write the report file: ${text_logSafe(messageOf(error))}`);
+        built = buildReport(input);
+    }
+    for (const warning of input.warnings)
+        core_warning(text_logSafe(warning));
+    for (const [name, value] of Object.entries(built.outputs))
         setOutput(name, value);
-    const markdown = renderSummary(settings, plan, outcome, { errors, warnings, context });
-    if (process.env.GITHUB_STEP_SUMMARY) {
-        // A failure to write the summary must not hide the result.
-        await summary
-            .addRaw(markdown, true)
-            .write()
-            .catch(error => core_warning(`Could not write the job summary: ${messageOf(error)}`));
+    const summaryFile = process.env.GITHUB_STEP_SUMMARY;
+    if (summaryFile) {
+        // Appended as core.summary.write() does, but to the file named now (core caches the path).
+        try {
+            (0,external_node_fs_namespaceObject.appendFileSync)(summaryFile, `${built.summary}\n`);
+        }
+        catch (error) {
+            core_warning(`Could not write the job summary: ${text_logSafe(messageOf(error))}`);
+        }
     }
     else {
-        info(markdown);
+        info(built.summary);
     }
 }
+function newCapgoClient(settings) {
+    return new HttpCapgoApi({
+        baseUrl: settings.apiUrl,
+        apiKey: settings.apiKey,
+        retries: settings.retries,
+        timeoutMs: settings.timeoutMs,
+        listConcurrency: settings.concurrency,
+        onRetry: event => info(text_logSafe(`Retrying ${event.route} in ${(event.waitMs / 1000).toFixed(1)} s (attempt ` +
+            `${event.attempt} failed: ${event.reason})`))
+    });
+}
+/** A GitHub client when the run uses GitHub and has a token and a repository. */
+function newGitHubClient(settings) {
+    const wanted = settings.github.deployment ||
+        settings.github.prComment ||
+        settings.rollback ||
+        settings.cleanupKeepReleases !== undefined;
+    const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
+    if (!wanted || settings.github.token === '' || !owner || !repo)
+        return undefined;
+    return new OctokitGitHubApi({
+        token: settings.github.token,
+        owner,
+        repo,
+        // The `retries` input applies to GitHub's 5xx, timeouts and dropped connections too.
+        retries: settings.retries,
+        timeoutMs: settings.timeoutMs
+    });
+}
+function writesSomething(plan) {
+    return plan.channel?.write != null || plan.deletions.length > 0;
+}
+/** The channels whose bundle or rollout differ between two reads, or that appeared or went. */
+function movedChannels(before, after) {
+    const key = (c) => JSON.stringify([
+        c.id,
+        c.version,
+        c.rollout_version,
+        c.rolloutPercentageBps ?? null,
+        c.rolloutEnabled ?? null,
+        c.rolloutPausedAt ?? null
+    ]);
+    const old = new Map(before.map(c => [c.name, key(c)]));
+    const now = new Map(after.map(c => [c.name, key(c)]));
+    const names = new Set([...old.keys(), ...now.keys()]);
+    return [...names].filter(name => old.get(name) !== now.get(name)).sort();
+}
+function applyFailures(result) {
+    const errors = [];
+    if (result.fatal)
+        errors.push(result.fatal);
+    for (const d of result.failedDevices)
+        errors.push(`Device "${d.deviceId}": ${d.error}`);
+    const failed = result.failedBundles.length;
+    if (failed > 0) {
+        errors.push(`${failed} bundle ${failed === 1 ? 'deletion' : 'deletions'} failed: ` +
+            result.failedBundles.map(f => `"${f.version}" (${f.error})`).join('; '));
+    }
+    const skipped = result.notAttempted.length;
+    if (skipped > 0) {
+        errors.push(`${skipped} ${skipped === 1 ? 'deletion was' : 'deletions were'} not attempted after the ` +
+            'run stopped.');
+    }
+    return errors;
+}
+function runContext() {
+    const context = {};
+    if (process.env.GITHUB_SERVER_URL)
+        context.serverUrl = process.env.GITHUB_SERVER_URL;
+    if (process.env.GITHUB_REPOSITORY)
+        context.repository = process.env.GITHUB_REPOSITORY;
+    if (process.env.GITHUB_SHA)
+        context.sha = process.env.GITHUB_SHA;
+    if (process.env.GITHUB_RUN_ID)
+        context.runId = process.env.GITHUB_RUN_ID;
+    return context;
+}
+function githubEvent(context) {
+    const name = process.env.GITHUB_EVENT_NAME ?? '';
+    const event = {
+        name,
+        sha: process.env.GITHUB_SHA ?? '',
+        ref: process.env.GITHUB_REF ?? '',
+        runUrl: context.serverUrl && context.repository && context.runId
+            ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
+            : ''
+    };
+    if (name === 'pull_request' || name === 'pull_request_target') {
+        try {
+            const payload = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(process.env.GITHUB_EVENT_PATH ?? '', 'utf8'));
+            const number = payload.pull_request?.number ?? payload.number;
+            if (typeof number === 'number')
+                event.pullRequest = number;
+        }
+        catch {
+            // No readable event: the comment is skipped with a notice.
+        }
+    }
+    return event;
+}
 function messageOf(error) {
+    if (error instanceof SettingsError)
+        return error.message;
     return error instanceof Error ? error.message : String(error);
 }
 
@@ -33683,7 +43297,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
@@ -33763,6 +43377,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 
