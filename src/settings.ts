@@ -97,7 +97,7 @@ export interface Settings {
 /** Returns the input's value, or '' when it is not set (as `core.getInput` does). */
 export type InputReader = (name: string) => string
 
-/** Every input of action.yml, in the order of the contract (shared ACTION.md). */
+/** Every input of action.yml, in the order of the contract (docs/contract.md). */
 export const INPUT_NAMES = [
   'api_key',
   'app_id',

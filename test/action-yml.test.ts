@@ -33,7 +33,7 @@ describe('action.yml', () => {
   })
 
   it('declares exactly the outputs the report sets', () => {
-    // A run that failed on bad input still sets every output (ACTION.md "Every run reports").
+    // A run that failed on bad input still sets every output (docs/contract.md "Every run reports").
     const { outputs } = buildReport({
       appId: '',
       dryRun: false,

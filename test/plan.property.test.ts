@@ -1,5 +1,5 @@
 // Properties of the planner over random inventories and settings. The expected protected set,
-// globs, semver and "newest" are recomputed here from ACTION.md, not taken from src/.
+// globs, semver and "newest" are recomputed here from docs/contract.md, not taken from src/.
 
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -94,7 +94,7 @@ function newestFirst(rows: Bundle[], order: CleanupOrder): Bundle[] {
   })
 }
 
-/** The ids the safety rules and cleanup_protect exempt from deletion (ACTION.md). */
+/** The ids the safety rules and cleanup_protect exempt from deletion (docs/contract.md). */
 function expectedProtected(s: Settings, inv: Inventory): Set<number> {
   const rows = inv.bundles ?? []
   const idOf = new Map(rows.map(b => [b.name, b.id]))

@@ -1,4 +1,4 @@
-// The planner's rules (shared ACTION.md, "Safety rules" and the cleanup inputs), one test per rule.
+// The planner's rules (docs/contract.md, "Safety rules" and the cleanup inputs), one test per rule.
 
 import { describe, expect, it } from 'vitest'
 import type { Bundle, Channel } from '../src/capgo/types.js'
@@ -500,7 +500,7 @@ describe('delete_all_bundles: every bundle except the protected ones', () => {
     expect(phases(plan)).toEqual([{ phase: 'delete_all_bundles', versions: ['1.0.1', '1.0.3'] }])
   })
 
-  // ACTION.md: delete_all_bundles "deletes every bundle except the protected ones". A bundle that
+  // docs/contract.md: delete_all_bundles "deletes every bundle except the protected ones". A bundle that
   // a cleanup in the same run keeps (one of the N newest, or outside cleanup_pattern) is not
   // protected, but the planner keeps it: planCleanup records a `keep` decision and the delete-all
   // loop skips every bundle that already has a decision.

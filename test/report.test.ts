@@ -23,7 +23,7 @@ import {
 
 const APP = 'com.example.app'
 
-/** The outputs of ACTION.md's table, in its order. */
+/** The outputs of docs/contract.md's table, in its order. */
 const OUTPUT_NAMES = [
   'channel',
   'version',
@@ -157,7 +157,7 @@ function input(more: Partial<ReportInput>): ReportInput {
 
 const html = (markdown: string): string => marked.parse(markdown, { async: false })
 
-describe('every run reports (ACTION.md "Every run reports")', () => {
+describe('every run reports (docs/contract.md "Every run reports")', () => {
   it('bad input: every output is set, the summary says the inputs failed and nothing changed', () => {
     const { outputs, summary, fullReport } = buildReport({
       appId: '',

@@ -68,7 +68,7 @@ function githubOn(channel: string, extra: Partial<Settings['github']> = {}): Set
   return { ...DEFAULTS.github, environment: `capgo/${APP}/${channel}`, ...extra }
 }
 
-describe('the examples of ACTION.md', () => {
+describe('the examples of docs/contract.md', () => {
   it('promote on tag push: channel production, promote_from beta', () => {
     expect(settingsOf({ channel: 'production', promote_from: 'beta' })).toEqual({
       ...DEFAULTS,
@@ -124,7 +124,7 @@ describe('the examples of ACTION.md', () => {
 })
 
 describe('defaults and reading', () => {
-  it('applies the defaults of ACTION.md to empty inputs', () => {
+  it('applies the defaults of docs/contract.md to empty inputs', () => {
     expect(settingsOf({ channel: 'beta' })).toEqual({
       ...DEFAULTS,
       channel: 'beta',

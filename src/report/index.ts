@@ -1,6 +1,6 @@
 // What the run did (or, in a dry run, would do): the step outputs, the JSON report and the job
 // summary. Pure: it turns what the run knows when it ends into strings; main.ts hands them to
-// @actions/core. It works however far the run got, also on bad input (ACTION.md "Every run
+// @actions/core. It works however far the run got, also on bad input (docs/contract.md "Every run
 // reports").
 
 import { outcomeOf } from './outcome.js'

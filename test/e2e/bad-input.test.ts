@@ -324,7 +324,7 @@ const ROWS: Row[] = [
   { label: 'timeout above 600 s', inputs: { ...WORK, timeout: '601' }, names: 'timeout' },
   { label: 'timeout in exponent form', inputs: { ...WORK, timeout: '1e3' }, names: 'timeout' },
   { label: 'timeout with a unit', inputs: { ...WORK, timeout: '30s' }, names: 'timeout' },
-  // ---- contradictions of ACTION.md
+  // ---- contradictions of docs/contract.md
   {
     label: 'version together with promote_from',
     inputs: { channel: 'production', version: '1.0.3', promote_from: 'beta' },

@@ -1,4 +1,4 @@
-// Re-runs, through the built action: each example use of ACTION.md run twice in a row — the second
+// Re-runs, through the built action: each example use of docs/contract.md run twice in a row — the second
 // run succeeds and changes nothing (no write at all, channel_changed=false, deleted_count=0; the one
 // exception: `ios`/`android`/`electron`, which Capgo never reports, are sent again) — and
 // a run killed in the middle of a cleanup, then run again, finishes the plan and deletes nothing
@@ -53,7 +53,7 @@ function expectNothingChanged(expect: ExpectStatic, emu: Emulator, second: Actio
   expect(leaks(second)).toEqual([])
 }
 
-describe.concurrent('the examples of ACTION.md, each run twice', () => {
+describe.concurrent('the examples of docs/contract.md, each run twice', () => {
   it('promotion (channel production, promote_from beta): 1st moves production to 1.0.25; 2nd succeeds with no write, channel_changed false', async ({
     expect
   }) => {

@@ -156,7 +156,7 @@ export function deletedNames(emu: Emulator, appId = APP): string[] {
 }
 
 /**
- * The cleanup a correct run plans, from the emulator's state before it (ACTION.md's rule, written
+ * The cleanup a correct run plans, from the emulator's state before it (docs/contract.md's rule, written
  * independently of src/plan.ts): bundles that no channel uses (version or rollout) are the
  * candidates; the `keep` newest by upload time (ties by id) stay; of the others, only those older
  * than `olderThanMs` go.
