@@ -41946,7 +41946,7 @@ function contextLinks(input) {
 ;// CONCATENATED MODULE: ./src/report/index.ts
 // What the run did (or, in a dry run, would do): the step outputs, the JSON report and the job
 // summary. Pure: it turns what the run knows when it ends into strings; main.ts hands them to
-// @actions/core. It works however far the run got, also on bad input (ACTION.md "Every run
+// @actions/core. It works however far the run got, also on bad input (docs/contract.md "Every run
 // reports").
 
 
@@ -41978,7 +41978,7 @@ const DISABLE_AUTO_UPDATE_VALUES = [
 ;// CONCATENATED MODULE: ./src/settings.ts
 
 
-/** Every input of action.yml, in the order of the contract (shared ACTION.md). */
+/** Every input of action.yml, in the order of the contract (docs/contract.md). */
 const INPUT_NAMES = [
     'api_key',
     'app_id',
