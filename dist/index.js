@@ -32429,7 +32429,13 @@ function planRollout(input) {
     }
     const after = { ...running };
     const fields = {};
-    if (steps !== undefined) {
+    if (steps !== undefined && target !== undefined) {
+        // The release job again (a re-run, or the same tag): its bundle is already rolling out. It
+        // started the rollout; advancing is the scheduled run's job (`rollout_steps` alone), so a
+        // re-run of the release never moves the rollout on by surprise.
+        decision.nextStep = stepAfter(steps, running.percentage);
+    }
+    else if (steps !== undefined) {
         if (running.paused) {
             const why = running.pauseReason ? `: "${running.pauseReason}"` : '';
             return fail(`The rollout of "${rolloutName(running)}" on channel "${channel}" is paused${why}. ` +

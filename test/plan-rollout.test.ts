@@ -175,14 +175,14 @@ describe('planRollout: what each rollout input does', () => {
       nextStep: 25
     },
     {
-      rule: 'rollout_steps with version advances the rollout of that bundle already running',
+      rule: 'rollout_steps with version on the rollout of that bundle already running: no write (the schedule advances it)',
       given: { steps: STEPS },
       rollout: running(NEW, 25),
       target: NEW,
-      action: 'step',
-      fields: { rolloutPercentageBps: 5000 },
-      after: running(NEW, 50),
-      nextStep: 100
+      action: 'none',
+      fields: {},
+      after: running(NEW, 25),
+      nextStep: 50
     },
     {
       rule: 'the step before the last one says the next run promotes',
@@ -716,7 +716,7 @@ describe('rollouts through makePlan', () => {
     expect(production.rollout_version).toBeNull()
   })
 
-  it('a tag push run again on its own rollout advances it rather than restarting it', () => {
+  it('a tag push run again on its own rollout neither restarts nor advances it', () => {
     const tagPush = settings({
       channel: 'production',
       promoteFrom: 'beta',
@@ -727,7 +727,9 @@ describe('rollouts through makePlan', () => {
       channel('beta', rows[3]!)
     ]
     const plan = makePlan(tagPush, inventory(undefined, channels), NOW)
-    expect(plan.channel?.rollout?.action).toBe('step')
-    expect(plan.channel?.after.rollout?.percentage).toBe(25)
+    expect(plan.channel?.rollout?.action).toBe('none')
+    expect(plan.channel?.write).toBeNull()
+    expect(plan.channel?.after.rollout?.percentage).toBe(5)
+    expect(plan.channel?.rollout?.nextStep).toBe(25)
   })
 })

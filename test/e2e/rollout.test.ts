@@ -424,6 +424,14 @@ describe('a staged rollout, run after run', () => {
     expect(first.summary).toContain('`▰▱▱▱▱▱▱▱▱▱ 5 %`')
     expect(first.summary).toContain('Next step: the next run moves it to 25 %.')
 
+    // The tag push job run again (a re-run after a later step failed): no write, still at 5 %.
+    emu.clearLog()
+    const again = await run(emu, { ...STEPS, promote_from: 'beta' })
+    expect(again.code, why(again)).toBe(0)
+    expect(writes(emu)).toEqual([])
+    expect(channelState(emu)).toMatchObject({ rollout: '1.0.11', bps: 500 })
+    expect(again.outputs.channel_changed).toBe('false')
+
     // The schedule: rollout_steps alone, one step a run.
     const steps: [number, string, number | 'promote', string][] = [
       [2500, '25', 50, 'Next step: the next run moves it to 50 %.'],
