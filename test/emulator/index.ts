@@ -8,6 +8,7 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { cancellableSleeps, pickFault, type ArmedFault } from '../helpers/server-kit.js'
 import { answerWithFault, sendJson } from './faults.js'
 import { REQUIRED, ROUTES, fail } from './handlers/index.js'
 import type { DeviceLimits, Reply } from './handlers/index.js'
@@ -28,11 +29,7 @@ export { ADMIN_ROLES, DISABLE_AUTO_UPDATE } from './types.js'
 
 const APP_ID = /^[a-z0-9]+(\.[\w-]+)+$/i
 
-interface ArmedRule {
-  rule: FaultRule
-  seen: number
-  fired: number
-}
+type ArmedRule = ArmedFault<FaultRule>
 
 function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {}
@@ -84,41 +81,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const deviceLimits: DeviceLimits = { ops: new Map(), lastSet: new Map() }
 
   // Sleeps that stop() cuts short, so nothing keeps the process alive.
-  const sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>()
-  const sleep = (ms: number): Promise<void> =>
-    ms <= 0
-      ? Promise.resolve()
-      : new Promise(resolve => {
-          const s = {
-            resolve,
-            timer: setTimeout(() => {
-              sleepers.delete(s)
-              resolve()
-            }, ms)
-          }
-          sleepers.add(s)
-        })
-
-  function pickFault(req: {
-    method: string
-    path: string
-    query: Record<string, string>
-    body: unknown
-  }): FaultRule | undefined {
-    for (const armed of faults) {
-      const { rule } = armed
-      if (rule.method !== undefined && rule.method.toUpperCase() !== req.method) continue
-      if (rule.path !== undefined && rule.path.replace(/\/+$/, '') !== req.path) continue
-      if (rule.when && !rule.when(req)) continue
-      armed.seen++
-      if (armed.seen <= (rule.skip ?? 0)) continue
-      if (rule.count !== undefined && armed.fired >= rule.count) continue
-      if (rule.share !== undefined && random() >= rule.share) continue
-      armed.fired++
-      return rule
-    }
-    return undefined
-  }
+  const { sleep, wakeAll } = cancellableSleeps()
 
   /** The JSON body (POST, PUT, DELETE) or the query (GET; DELETE without a body). */
   function readParams(
@@ -241,7 +204,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
     }
 
-    const fault = pickFault({ method, path, query, body: entry.body })
+    const fault = pickFault(faults, { method, path, query, body: entry.body }, random)
     if (!fault) {
       send(run())
       return
@@ -329,11 +292,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     stop: async () => {
       if (stopped) return
       stopped = true
-      for (const s of sleepers) {
-        clearTimeout(s.timer)
-        s.resolve()
-      }
-      sleepers.clear()
+      wakeAll()
       const closed = new Promise<void>(resolve => server.close(() => resolve()))
       for (const s of sockets) s.destroy()
       await closed

@@ -6,6 +6,7 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { cancellableSleeps, pickFault, type ArmedFault } from '../helpers/server-kit.js'
 import { ROUTES, addStatus, ghError, latestState, statusesOf, timestamp } from './handlers.js'
 import type { Ctx, Reply } from './handlers.js'
 import type {
@@ -33,11 +34,7 @@ export const ALL_PERMISSIONS: readonly Permission[] = [
 ]
 const MINUTE = 60_000
 
-interface ArmedRule {
-  rule: GitHubFaultRule
-  seen: number
-  fired: number
-}
+type ArmedRule = ArmedFault<GitHubFaultRule>
 
 function send(res: ServerResponse, reply: Reply): void {
   if (res.destroyed || res.headersSent) return
@@ -180,42 +177,8 @@ export async function startGitHubEmulator(
   let stopped = false
   let base = ''
 
-  const sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>()
-  const sleep = (ms: number): Promise<void> =>
-    ms <= 0
-      ? Promise.resolve()
-      : new Promise(resolve => {
-          const s = {
-            resolve,
-            timer: setTimeout(() => {
-              sleepers.delete(s)
-              resolve()
-            }, ms)
-          }
-          sleepers.add(s)
-        })
-
-  function pickFault(req: {
-    method: string
-    path: string
-    query: Record<string, string>
-    body: unknown
-  }): GitHubFaultRule | undefined {
-    for (const armed of faults) {
-      const { rule } = armed
-      if (rule.method !== undefined && rule.method.toUpperCase() !== req.method) continue
-      if (typeof rule.path === 'string' && rule.path.replace(/\/+$/, '') !== req.path) continue
-      if (rule.path instanceof RegExp && !rule.path.test(req.path)) continue
-      if (rule.when && !rule.when(req)) continue
-      armed.seen++
-      if (armed.seen <= (rule.skip ?? 0)) continue
-      if (rule.count !== undefined && armed.fired >= rule.count) continue
-      if (rule.share !== undefined && random() >= rule.share) continue
-      armed.fired++
-      return rule
-    }
-    return undefined
-  }
+  // Sleeps that stop() cuts short, so nothing keeps the process alive.
+  const { sleep, wakeAll } = cancellableSleeps()
 
   function has(permissions: ReadonlySet<Permission>, needed: Permission): boolean {
     if (permissions.has(needed)) return true
@@ -321,7 +284,7 @@ export async function startGitHubEmulator(
       }
     }
 
-    const fault = pickFault({ method, path, query, body: entry.body })
+    const fault = pickFault(faults, { method, path, query, body: entry.body }, random)
     if (fault) entry.fault = fault.kind
     switch (fault?.kind) {
       case 'status': {
@@ -447,11 +410,7 @@ export async function startGitHubEmulator(
     stop: async () => {
       if (stopped) return
       stopped = true
-      for (const s of sleepers) {
-        clearTimeout(s.timer)
-        s.resolve()
-      }
-      sleepers.clear()
+      wakeAll()
       const closed = new Promise<void>(resolve => server.close(() => resolve()))
       for (const s of sockets) s.destroy()
       await closed
