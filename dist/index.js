@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3569);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6031);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3569:
+/***/ 6031:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41981,131 +41981,24 @@ const DISABLE_AUTO_UPDATE_VALUES = [
     'none'
 ];
 
-;// CONCATENATED MODULE: ./src/settings.ts
-
-
-/** Every input of action.yml, in the order of the contract (docs/contract.md). */
-const INPUT_NAMES = [
-    'api_key',
-    'app_id',
-    'api_url',
-    'channel',
-    'version',
-    'promote_from',
-    'public',
-    'disable_auto_update',
-    'disable_auto_update_under_native',
-    'ios',
-    'android',
-    'electron',
-    'allow_device_self_set',
-    'allow_emulator',
-    'allow_dev',
-    'devices',
-    'unlink_devices',
-    'delete_channel',
-    'delete_versions',
-    'cleanup_keep',
-    'cleanup_older_than',
-    'cleanup_pattern',
-    'cleanup_protect',
-    'cleanup_order',
-    'cleanup_keep_releases',
-    'max_delete',
-    'delete_all_bundles',
-    'rollout_percentage',
-    'rollout_steps',
-    'rollout_promote',
-    'rollout_abort',
-    'rollout_pause',
-    'bundle_link',
-    'bundle_comment',
-    'github_token',
-    'github_deployment',
-    'github_environment',
-    'rollback',
-    'pr_comment',
-    'dry_run',
-    'concurrency',
-    'retries',
-    'timeout'
-];
-/**
- * The defaults of action.yml, applied when an input is empty. `github_token`'s default is an
- * expression (`${{ github.token }}`) that the runner fills in: an empty value stays empty.
- */
-const INPUT_DEFAULTS = {
-    api_url: 'https://api.capgo.app',
-    cleanup_order: 'created',
-    max_delete: '100',
-    github_deployment: 'false',
-    pr_comment: 'false',
-    dry_run: 'false',
-    concurrency: '4',
-    retries: '3',
-    timeout: '30'
-};
-const CLEANUP_ORDERS = ['created', 'semver'];
-/** The boolean inputs that change a channel's settings, and the field each one sets. */
-const BOOLEAN_CHANNEL_FIELDS = {
-    public: 'public',
-    disable_auto_update_under_native: 'disableAutoUpdateUnderNative',
-    allow_device_self_set: 'allowDeviceSelfSet',
-    allow_emulator: 'allowEmulator',
-    allow_dev: 'allowDev'
-};
-/** The inputs that change a channel's settings (they need `channel`). */
-const CHANNEL_FIELD_INPUTS = [
-    'public',
-    'disable_auto_update',
-    'disable_auto_update_under_native',
-    'allow_device_self_set',
-    'allow_emulator',
-    'allow_dev'
-];
-/** The platform inputs (they need `channel`; always sent when given). */
-const PLATFORM_INPUTS = ['ios', 'android', 'electron'];
-/** The rollout inputs (they need `channel`). */
-const ROLLOUT_INPUTS = [
-    'rollout_percentage',
-    'rollout_steps',
-    'rollout_promote',
-    'rollout_abort',
-    'rollout_pause'
-];
-/** At least one of these must be given, or the run would do nothing. */
-const WORK_INPUTS = [
-    'channel',
-    'delete_channel',
-    'delete_versions',
-    'unlink_devices',
-    'cleanup_keep',
-    'cleanup_older_than',
-    'delete_all_bundles'
-];
+;// CONCATENATED MODULE: ./src/settings/limits.ts
+// The bounds of the inputs' values: lengths, counts and the app id's pattern, shared by the
+// checker and readSettings.
 const MAX_NAME_LENGTH = 128;
 /** Capgo's dashboard shows these; longer ones are refused here rather than cut there. */
 const MAX_LINK_LENGTH = 2048;
-const settings_MAX_COMMENT_LENGTH = 1000;
+const limits_MAX_COMMENT_LENGTH = 1000;
 const MAX_CONCURRENCY = 16;
-const settings_MAX_RETRIES = 10;
+const limits_MAX_RETRIES = 10;
 const MAX_TIMEOUT_SECONDS = 600;
 /** Long values are cut in messages so that one bad paste does not flood the log. */
 const MAX_SHOWN_LENGTH = 200;
 const APP_ID_PATTERN = /^[a-z0-9]+(\.[\w-]+)+$/i;
-/** Bad inputs. The message has one line per problem; `input` names the first offending input. */
-class SettingsError extends Error {
-    input;
-    problems;
-    constructor(problems) {
-        super(problems.map(problem => problem.message).join('\n'));
-        this.name = 'SettingsError';
-        this.input = problems[0]?.input ?? '';
-        this.problems = problems;
-    }
-}
-// ---------------------------------------------------------------------------------------------
-// Pure helpers
+
+;// CONCATENATED MODULE: ./src/settings/parse.ts
+// The pure parsers of input values: booleans, whole numbers, decimals, shares, durations, lists
+// and the API URL. Each returns undefined (or a reason) for a bad value; messages are the
+// checker's.
 /** The YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; else undefined. */
 function parseBoolean(text) {
     if (text === 'true' || text === 'True' || text === 'TRUE')
@@ -42167,51 +42060,6 @@ function parseShare(text) {
     const value = Number(text);
     return value >= 0 && value <= 100 ? value : undefined;
 }
-/** The runner's variable name for an input, as it fills `INPUT_<NAME>` from a step's `with:`. */
-function inputVariable(name) {
-    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
-}
-/** Edit distance (insertions, deletions, substitutions, adjacent swaps), for "did you mean". */
-function editDistance(a, b) {
-    const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-    for (let i = 1; i <= a.length; i++) {
-        for (let j = 1; j <= b.length; j++) {
-            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-            let best = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
-            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-                best = Math.min(best, rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = best;
-        }
-    }
-    return rows[a.length][b.length];
-}
-/** The declared input nearest to an unknown name (separators and case ignored first). */
-function nearestInput(unknown) {
-    const plain = (text) => text.toLowerCase().replace(/[-_\s]/g, '');
-    const wanted = unknown.toLowerCase().replace(/[-\s]/g, '_');
-    let best = INPUT_NAMES[0];
-    let bestScore = Infinity;
-    for (const name of INPUT_NAMES) {
-        const score = plain(name) === plain(unknown) ? 0 : 1 + editDistance(wanted, name) / (name.length + 1);
-        if (score < bestScore) {
-            best = name;
-            bestScore = score;
-        }
-    }
-    return best;
-}
-/**
- * The `with:` keys that are not inputs of action.yml, from the runner's `INPUT_*` variables. A
- * typo such as `dryrun: true` would otherwise be ignored and turn a dry run into a real one.
- */
-function unknownInputs(variableNames) {
-    const declared = new Set(INPUT_NAMES.map(inputVariable));
-    return variableNames
-        .filter(name => name.startsWith('INPUT_') && !declared.has(name))
-        .map(name => name.slice('INPUT_'.length).toLowerCase())
-        .sort();
-}
 /** `localhost`, `127.0.0.0/8` or `[::1]` (a URL's `hostname`, brackets optional for IPv6). */
 function isLoopbackHost(hostname) {
     const host = hostname.toLowerCase();
@@ -42249,6 +42097,13 @@ function parseApiUrl(text) {
     }
     return { ok: true, url: `${url.origin}${url.pathname}`.replace(/\/+$/, '') };
 }
+
+;// CONCATENATED MODULE: ./src/settings/checker.ts
+// InputChecker: parses the inputs one kind at a time and collects every problem instead of
+// stopping at one; its messages name the input and never show a secret (docs/contract.md).
+
+
+
 /**
  * What must never appear in a message: the key as given and, when it holds whitespace (a bad
  * paste such as `Bearer <key>` or two keys), each long enough part of it.
@@ -42263,18 +42118,6 @@ function secretsOf(apiKey) {
 function maskUrlCredentials(text) {
     // Greedy up to the authority's last '@': a password may hold one too.
     return text.replace(/^([a-z][a-z0-9+.-]*:\/*)[^/?#]*@/i, '$1***@');
-}
-function list(names) {
-    return names.map(name => `"${name}"`).join(', ');
-}
-function readRawInputs(getInput) {
-    const raw = {};
-    for (const name of INPUT_NAMES) {
-        const value = getInput(name).trim();
-        const fallback = INPUT_DEFAULTS[name];
-        raw[name] = value === '' ? (fallback ?? '') : value;
-    }
-    return raw;
 }
 /** Parses inputs one kind at a time and collects every problem instead of stopping at one. */
 class InputChecker {
@@ -42478,6 +42321,177 @@ class InputChecker {
         return items;
     }
 }
+
+;// CONCATENATED MODULE: ./src/settings/inputs.ts
+// The inputs of action.yml as tables: every name in the order of docs/contract.md, the defaults,
+// the groups of inputs the checks need (channel fields, platforms, rollout, work), reading them
+// once, and the unknown `with:` keys with a "did you mean" for each.
+/** Every input of action.yml, in the order of the contract (docs/contract.md). */
+const INPUT_NAMES = [
+    'api_key',
+    'app_id',
+    'api_url',
+    'channel',
+    'version',
+    'promote_from',
+    'public',
+    'disable_auto_update',
+    'disable_auto_update_under_native',
+    'ios',
+    'android',
+    'electron',
+    'allow_device_self_set',
+    'allow_emulator',
+    'allow_dev',
+    'devices',
+    'unlink_devices',
+    'delete_channel',
+    'delete_versions',
+    'cleanup_keep',
+    'cleanup_older_than',
+    'cleanup_pattern',
+    'cleanup_protect',
+    'cleanup_order',
+    'cleanup_keep_releases',
+    'max_delete',
+    'delete_all_bundles',
+    'rollout_percentage',
+    'rollout_steps',
+    'rollout_promote',
+    'rollout_abort',
+    'rollout_pause',
+    'bundle_link',
+    'bundle_comment',
+    'github_token',
+    'github_deployment',
+    'github_environment',
+    'rollback',
+    'pr_comment',
+    'dry_run',
+    'concurrency',
+    'retries',
+    'timeout'
+];
+/**
+ * The defaults of action.yml, applied when an input is empty. `github_token`'s default is an
+ * expression (`${{ github.token }}`) that the runner fills in: an empty value stays empty.
+ */
+const INPUT_DEFAULTS = {
+    api_url: 'https://api.capgo.app',
+    cleanup_order: 'created',
+    max_delete: '100',
+    github_deployment: 'false',
+    pr_comment: 'false',
+    dry_run: 'false',
+    concurrency: '4',
+    retries: '3',
+    timeout: '30'
+};
+const CLEANUP_ORDERS = ['created', 'semver'];
+/** The boolean inputs that change a channel's settings, and the field each one sets. */
+const BOOLEAN_CHANNEL_FIELDS = {
+    public: 'public',
+    disable_auto_update_under_native: 'disableAutoUpdateUnderNative',
+    allow_device_self_set: 'allowDeviceSelfSet',
+    allow_emulator: 'allowEmulator',
+    allow_dev: 'allowDev'
+};
+/** The inputs that change a channel's settings (they need `channel`). */
+const CHANNEL_FIELD_INPUTS = [
+    'public',
+    'disable_auto_update',
+    'disable_auto_update_under_native',
+    'allow_device_self_set',
+    'allow_emulator',
+    'allow_dev'
+];
+/** The platform inputs (they need `channel`; always sent when given). */
+const PLATFORM_INPUTS = [
+    'ios',
+    'android',
+    'electron'
+];
+/** The rollout inputs (they need `channel`). */
+const ROLLOUT_INPUTS = [
+    'rollout_percentage',
+    'rollout_steps',
+    'rollout_promote',
+    'rollout_abort',
+    'rollout_pause'
+];
+/** At least one of these must be given, or the run would do nothing. */
+const WORK_INPUTS = [
+    'channel',
+    'delete_channel',
+    'delete_versions',
+    'unlink_devices',
+    'cleanup_keep',
+    'cleanup_older_than',
+    'delete_all_bundles'
+];
+/** The runner's variable name for an input, as it fills `INPUT_<NAME>` from a step's `with:`. */
+function inputVariable(name) {
+    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+}
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps), for "did you mean". */
+function editDistance(a, b) {
+    const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            let best = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+                best = Math.min(best, rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    return rows[a.length][b.length];
+}
+/** The declared input nearest to an unknown name (separators and case ignored first). */
+function nearestInput(unknown) {
+    const plain = (text) => text.toLowerCase().replace(/[-_\s]/g, '');
+    const wanted = unknown.toLowerCase().replace(/[-\s]/g, '_');
+    let best = INPUT_NAMES[0];
+    let bestScore = Infinity;
+    for (const name of INPUT_NAMES) {
+        const score = plain(name) === plain(unknown) ? 0 : 1 + editDistance(wanted, name) / (name.length + 1);
+        if (score < bestScore) {
+            best = name;
+            bestScore = score;
+        }
+    }
+    return best;
+}
+/**
+ * The `with:` keys that are not inputs of action.yml, from the runner's `INPUT_*` variables. A
+ * typo such as `dryrun: true` would otherwise be ignored and turn a dry run into a real one.
+ */
+function unknownInputs(variableNames) {
+    const declared = new Set(INPUT_NAMES.map(inputVariable));
+    return variableNames
+        .filter(name => name.startsWith('INPUT_') && !declared.has(name))
+        .map(name => name.slice('INPUT_'.length).toLowerCase())
+        .sort();
+}
+function readRawInputs(getInput) {
+    const raw = {};
+    for (const name of INPUT_NAMES) {
+        const value = getInput(name).trim();
+        const fallback = INPUT_DEFAULTS[name];
+        raw[name] = value === '' ? (fallback ?? '') : value;
+    }
+    return raw;
+}
+
+;// CONCATENATED MODULE: ./src/settings/contradictions.ts
+// The checks across inputs: inputs that are each fine alone but contradict each other (rollout
+// against version, rollback, channel), inputs that need another one, and a run with nothing to do.
+
+
+function list(names) {
+    return names.map(name => `"${name}"`).join(', ');
+}
 function deletesBundles(checker, lists) {
     return (lists.delete_versions.length > 0 ||
         checker.given('cleanup_keep') ||
@@ -42625,6 +42639,36 @@ function checkContradictions(checker, lists) {
         checker.report('channel', `Nothing to do: set at least one of the inputs ${list(WORK_INPUTS)}.`);
     }
 }
+
+;// CONCATENATED MODULE: ./src/settings/types.ts
+// What readSettings returns: the typed, validated Settings and its parts, and SettingsError, the
+// one error bad inputs raise (every problem on its own line, never showing a secret).
+/** Bad inputs. The message has one line per problem; `input` names the first offending input. */
+class SettingsError extends Error {
+    input;
+    problems;
+    constructor(problems) {
+        super(problems.map(problem => problem.message).join('\n'));
+        this.name = 'SettingsError';
+        this.input = problems[0]?.input ?? '';
+        this.problems = problems;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/settings/index.ts
+// Inputs -> typed, validated Settings: the only reader of the action's inputs. readSettings reads
+// every input once, applies the defaults of action.yml and reports every problem in one
+// SettingsError. By concern: inputs.ts (the tables), parse.ts (pure parsers), checker.ts (one
+// input at a time), contradictions.ts (inputs against each other), types.ts, limits.ts.
+
+
+
+
+
+
+
+
+
 /**
  * Reads every input once, applies the defaults, and validates all of them. Throws one
  * SettingsError listing every problem found (never showing the API key).
@@ -42654,7 +42698,7 @@ function readSettings(getInput, options = {}) {
     const rolloutAbort = checker.boolean('rollout_abort') ?? false;
     const rolloutPause = checker.boolean('rollout_pause');
     const bundleLink = checker.link('bundle_link');
-    const bundleComment = checker.text('bundle_comment', settings_MAX_COMMENT_LENGTH);
+    const bundleComment = checker.text('bundle_comment', limits_MAX_COMMENT_LENGTH);
     const githubDeployment = checker.boolean('github_deployment') ?? false;
     const githubEnvironment = checker.text('github_environment', 255);
     const rollback = checker.boolean('rollback') ?? false;
@@ -42672,7 +42716,7 @@ function readSettings(getInput, options = {}) {
     const maxDelete = checker.wholeNumber('max_delete', 0) ?? 0;
     const dryRun = checker.boolean('dry_run') ?? false;
     const concurrency = checker.wholeNumber('concurrency', 1, MAX_CONCURRENCY) ?? 1;
-    const retries = checker.wholeNumber('retries', 0, settings_MAX_RETRIES) ?? 0;
+    const retries = checker.wholeNumber('retries', 0, limits_MAX_RETRIES) ?? 0;
     const timeoutMs = checker.timeoutMs() ?? 0;
     checkContradictions(checker, {
         devices,

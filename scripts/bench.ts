@@ -27,7 +27,7 @@ import { NODE24, runAction } from '../test/helpers/action-runner.js'
 import { startEmulator, type LoggedRequest } from '../test/emulator/index.js'
 import type { Bundle, Channel } from '../src/capgo/types.js'
 import { makePlan, type Inventory } from '../src/plan/index.js'
-import type { CleanupOrder, Settings } from '../src/settings.js'
+import type { CleanupOrder, Settings } from '../src/settings/index.js'
 import { countByRoute, markdownTable, ms, requireDist } from './lib/common.js'
 
 const LATENCY_MS = 20

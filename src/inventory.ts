@@ -5,7 +5,7 @@ import type { GitHubApi } from './github/api.js'
 import { channelsWithHistory, devicesToRead, needsBundles } from './plan/index.js'
 import type { Inventory, Release } from './plan/types.js'
 import { forEachLimited } from './pool.js'
-import type { Settings } from './settings.js'
+import type { Settings } from './settings/index.js'
 
 export interface ReadResult {
   inventory: Inventory

@@ -20,7 +20,7 @@ import {
   type FailedPhase,
   type RunContext
 } from './report/index.js'
-import { parseBoolean, readSettings, SettingsError, type Settings } from './settings.js'
+import { parseBoolean, readSettings, SettingsError, type Settings } from './settings/index.js'
 import { logSafe } from './text.js'
 
 export interface RunDependencies {

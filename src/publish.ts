@@ -8,7 +8,7 @@ import { commentMarker, renderPreviewComment } from './github/comment.js'
 import { environmentOf } from './inventory.js'
 import type { ApplyResult } from './apply.js'
 import type { Plan } from './plan/types.js'
-import type { Settings } from './settings.js'
+import type { Settings } from './settings/index.js'
 
 export interface GitHubEvent {
   /** GITHUB_EVENT_NAME */

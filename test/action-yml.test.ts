@@ -1,7 +1,7 @@
 // action.yml is the interface: it must declare exactly what the code reads and writes.
 import { describe, expect, it } from 'vitest'
 import { buildReport } from '../src/report/index.js'
-import { INPUT_DEFAULTS, INPUT_NAMES } from '../src/settings.js'
+import { INPUT_DEFAULTS, INPUT_NAMES } from '../src/settings/index.js'
 import { readActionYaml } from './helpers/action-runner.js'
 
 const action = readActionYaml()

@@ -15,7 +15,7 @@ import {
   type ChannelSnapshot,
   type RolloutSnapshot
 } from '../src/plan/index.js'
-import type { RolloutSettings, Settings } from '../src/settings.js'
+import type { RolloutSettings, Settings } from '../src/settings/index.js'
 import {
   APP,
   DAY,

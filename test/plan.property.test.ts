@@ -10,7 +10,7 @@ import type {
   CleanupOrder,
   PlatformSettings,
   Settings
-} from '../src/settings.js'
+} from '../src/settings/index.js'
 import { APP, DAY, T0, applyWrite, channel, settings as baseSettings } from './helpers/fixtures.js'
 
 const NOW = T0 + 90 * DAY

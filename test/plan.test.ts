@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Bundle, Channel } from '../src/capgo/types.js'
 import { makePlan, snapshotOf, type Fate, type Plan } from '../src/plan/index.js'
-import type { ChannelFieldSettings, Settings } from '../src/settings.js'
+import type { ChannelFieldSettings, Settings } from '../src/settings/index.js'
 import {
   APP,
   DAY,

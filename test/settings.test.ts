@@ -18,7 +18,7 @@ import {
   readSettings,
   type InputReader,
   type Settings
-} from '../src/settings.js'
+} from '../src/settings/index.js'
 
 const KEY = 'sk_live_SECRET_123'
 const APP = 'com.example.app'

@@ -3,7 +3,7 @@
 
 import type { Bundle } from '../capgo/types.js'
 import { compareSemver, compileGlobs, parseSemver, type SemVer } from '../match.js'
-import type { Settings } from '../settings.js'
+import type { Settings } from '../settings/index.js'
 import { bundleRefOf } from './channel.js'
 import type { BundleDecision, ChannelPlan, DeletionSource, Fate, Inventory, Plan } from './types.js'
 

@@ -9,7 +9,7 @@ import type {
   ChannelFields,
   ChannelUpsert
 } from '../capgo/types.js'
-import type { ChannelFieldSettings, Settings } from '../settings.js'
+import type { ChannelFieldSettings, Settings } from '../settings/index.js'
 import { planRollout } from './rollout.js'
 import type { ChannelPlan, ChannelSnapshot, Inventory, RolloutSnapshot } from './types.js'
 

@@ -1,6 +1,6 @@
 // The device rules: link the named devices to `channel`, unlink the others; skip what is done. Pure.
 
-import type { Settings } from '../settings.js'
+import type { Settings } from '../settings/index.js'
 import type { ChannelPlan, DevicePlan, Inventory } from './types.js'
 
 export function planDevices(

@@ -4,7 +4,7 @@
 // devices.ts, bundles.ts (safety rules, deletions, cleanup).
 
 import type { Bundle, Channel } from '../capgo/types.js'
-import type { Settings } from '../settings.js'
+import type { Settings } from '../settings/index.js'
 import { deletesAnything, planBundles } from './bundles.js'
 import { planChannel } from './channel.js'
 import { planDevices } from './devices.js'

@@ -2,7 +2,7 @@
 // `rollout_steps` (promoting after the last step), promote, abort, pause and resume. Pure.
 
 import type { RolloutFields } from '../capgo/types.js'
-import type { RolloutSettings } from '../settings.js'
+import type { RolloutSettings } from '../settings/index.js'
 import type { ChannelSnapshot, RolloutAction, RolloutSnapshot } from './types.js'
 
 export interface RolloutInput {

@@ -2,7 +2,7 @@
 
 import type { ApplyResult } from '../apply.js'
 import type { Plan } from '../plan/index.js'
-import type { Settings } from '../settings.js'
+import type { Settings } from '../settings/index.js'
 
 /** Where the run happened, for the links at the foot of the job summary. */
 export interface RunContext {

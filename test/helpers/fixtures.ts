@@ -2,7 +2,7 @@
 
 import type { Bundle, Channel } from '../../src/capgo/types.js'
 import type { ChannelWrite, Inventory, Release } from '../../src/plan/index.js'
-import type { CleanupSettings, Settings } from '../../src/settings.js'
+import type { CleanupSettings, Settings } from '../../src/settings/index.js'
 
 export const APP = 'com.example.app'
 export const DAY = 86_400_000
