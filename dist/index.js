@@ -32201,7 +32201,9 @@ const PERMISSION_DENIED_CODES = new Set([
     'cannot_delete_bundle',
     'cannot_promote_bundle',
     'cannot_update_bundle_metadata',
-    'cannot_delete_channel'
+    'cannot_delete_channel',
+    // POST /device on a channel the key may not manage (a developer's permission).
+    'cannot_access_channel'
 ]);
 /**
  * The one error the API module throws. It carries what a user needs to act (HTTP status, Capgo's
@@ -32578,6 +32580,12 @@ function snapshotOf(channel, bundlesById) {
         rollout: rolloutOf(channel, bundlesById)
     };
 }
+/** Bundle names that Capgo's `POST /channel` reads as "unlink the channel's bundle". */
+const UNLINKING_NAMES = new Set(['unknown', 'builtin']);
+function unlinkingName(name, input) {
+    return (`Bundle "${name}" (${input}) cannot be put on a channel by this action: Capgo reads that ` +
+        'name as "unlink the channel\'s bundle". Rename the bundle (upload it under another version).');
+}
 function planChannel(settings, inventory, channels, bundlesById, errors, warnings) {
     if (settings.channel === undefined)
         return null;
@@ -32614,6 +32622,17 @@ function planChannel(settings, inventory, channels, bundlesById, errors, warning
         body[field.api] = wanted;
         changes.push(field.api);
         settingsChanged = true;
+    }
+    if (changes.includes('public') && after.public) {
+        // Capgo makes the other public channels of overlapping platforms non-public (docs/capgo-api.md).
+        const others = [...channels.values()]
+            .filter(c => c.public && c.name !== name)
+            .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        if (others.length > 0) {
+            warnings.push(`public: true on "${name}": Capgo makes ${others.map(c => `"${c.name}"`).join(', ')} ` +
+                'non-public where its platforms overlap with this channel (Capgo does not say which ' +
+                'platforms a channel serves, so this run cannot tell which).');
+        }
     }
     // Capgo never reports the platforms: a given value is always sent, and is not a change.
     const platforms = { ...settings.platforms };
@@ -32693,6 +32712,10 @@ function targetBundle(settings, inventory, channels, before, bundlesById, errors
                 `${settings.appId}: it was never uploaded, or it was deleted. Upload it first.`);
             return undefined;
         }
+        if (UNLINKING_NAMES.has(found.name)) {
+            errors.push(unlinkingName(found.name, 'version'));
+            return undefined;
+        }
         return { id: found.id, version: found.name, source: { kind: 'version' }, input: 'version' };
     }
     if (settings.promoteFrom !== undefined) {
@@ -32711,6 +32734,10 @@ function targetBundle(settings, inventory, channels, before, bundlesById, errors
                 '(no id and name); nothing was changed.');
             return undefined;
         }
+        if (UNLINKING_NAMES.has(ref.name)) {
+            errors.push(unlinkingName(ref.name, `promote_from "${source.name}"`));
+            return undefined;
+        }
         return {
             id: ref.id,
             version: ref.name,
@@ -32718,8 +32745,17 @@ function targetBundle(settings, inventory, channels, before, bundlesById, errors
             input: `promote_from "${source.name}"`
         };
     }
-    if (settings.rollback)
+    if (settings.rollback) {
+        if (before?.rollout) {
+            // The stable bundle would go back while the rollout kept serving its bundle to a share.
+            const r = before.rollout;
+            errors.push(`rollback: a rollout of "${r.version ?? `bundle id ${r.versionId}`}" runs on channel ` +
+                `"${settings.channel}" at ${r.percentage} %; rolling back the channel's bundle would ` +
+                'leave those devices on it. End it first with "rollout_abort: true", then roll back.');
+            return undefined;
+        }
         return rollbackTarget(settings, inventory, before, errors);
+    }
     return undefined;
 }
 /** The most recent release that differs from the channel's bundle and still exists. */
@@ -32738,7 +32774,7 @@ function rollbackTarget(settings, inventory, before, errors) {
         if (release.version === before?.version)
             continue;
         const found = newestNamed(bundles, release.version);
-        if (found) {
+        if (found && !UNLINKING_NAMES.has(found.name)) {
             return {
                 id: found.id,
                 version: found.name,
@@ -32950,9 +32986,21 @@ async function applyPlan(api, plan, options) {
                 log(`${channel.exists ? 'Updated' : 'Created'} channel "${channel.name}".`);
             }
             result.channelWritten = true;
-            const found = await api.getChannel(app, channel.name);
+            let found;
+            try {
+                found = await api.getChannel(app, channel.name);
+            }
+            catch (error) {
+                result.verifyFailed = true;
+                result.fatal =
+                    `Channel "${channel.name}" was written (Capgo accepted the change) but could not be ` +
+                        `read back to check it: ${describe(error)}. Check the channel in Capgo's dashboard. ` +
+                        'Nothing else was changed.';
+                return result;
+            }
             const differences = channelDifferences(channel.after, found);
             if (differences.length > 0) {
+                result.verifyFailed = true;
                 result.readBack = found ? snapshotOf(found) : null;
                 result.fatal =
                     `Channel "${channel.name}" read back after the write is not what this run wrote: ` +
@@ -33772,7 +33820,17 @@ class HttpCapgoApi {
         if (typeof body.channel !== 'string' || body.channel.trim() === '') {
             throw refused(route, 'refused to send an empty channel name');
         }
-        await this.call('POST', '/channel', { body, expect: WRITE_OK });
+        await this.call('POST', '/channel', {
+            body,
+            expect: WRITE_OK,
+            // A promotion (or an abort) whose answer was lost may have been carried out: the retry then
+            // finds no rollout left. That is the earlier attempt's success; the read-back checks it.
+            recover: (error, ambiguous) => ambiguous &&
+                error.code === 'missing_rollout_version' &&
+                (body.promoteToStable === true || body.rollback === true)
+                ? true
+                : undefined
+        });
     }
     async deleteChannel(appId, name) {
         if (name.trim() === '')
@@ -39797,7 +39855,7 @@ class OctokitGitHubApi {
         }
         return deploymentId;
     }
-    async releaseHistory(environment, limit) {
+    async releaseHistory(environment, limit, accept = () => true) {
         const wanted = Math.floor(limit);
         const found = [];
         if (!(wanted > 0))
@@ -39814,10 +39872,12 @@ class OctokitGitHubApi {
             for await (const page of pages) {
                 for (const raw of page.data) {
                     const payload = ourPayload(raw.payload);
-                    if (!payload)
+                    if (!payload || !accept(payload))
                         continue;
                     const states = await this.statesOf(raw.id);
-                    if (!states.includes('success'))
+                    // `failure` is the action's "the channel was written, a later step failed": a release too.
+                    const succeeded = states.includes('success');
+                    if (!succeeded && !states.includes('failure'))
                         continue;
                     found.push({
                         deploymentId: raw.id,
@@ -39827,7 +39887,7 @@ class OctokitGitHubApi {
                         createdAt: raw.created_at,
                         payload,
                         state: states[0] ?? 'pending',
-                        succeeded: true
+                        succeeded
                     });
                     if (found.length >= wanted)
                         return;
@@ -40274,7 +40334,7 @@ function planBundles(settings, inventory, deleteChannel, channel, now, errors, w
     if (!deletesAnything(settings))
         return { decisions: [], deletions: [], protectedVersions: [] };
     const live = (inventory.bundles ?? []).filter(b => !b.deleted);
-    const protection = protectionReasons(settings, live, inventory, deleteChannel, channel, errors);
+    const protection = protectionReasons(settings, live, inventory, deleteChannel, channel, errors, warnings);
     const decided = new Map();
     const decide = (bundle, fate, reason, source) => {
         decided.set(bundle.id, {
@@ -40311,8 +40371,15 @@ function planBundles(settings, inventory, deleteChannel, channel, now, errors, w
             }
         }
     }
-    if (settings.cleanup)
+    if (settings.cleanup && cleanupWouldLoseRollbackTarget(settings, channel)) {
+        warnings.push(`The cleanup was skipped: channel "${channel.name}" already has the bundle this run puts ` +
+            'on it (a re-run, or a release made elsewhere), so this run does not know its rollback ' +
+            'target, and a cleanup now could delete it. Run the cleanup in a step of its own, or ' +
+            'record releases with github_deployment and add cleanup_keep_releases, which protects them.');
+    }
+    else if (settings.cleanup) {
         planCleanup(settings, live, decided, decide, now);
+    }
     if (settings.deleteAllBundles) {
         for (const bundle of live) {
             // Everything but the protected set goes, whatever a cleanup in the same run would keep.
@@ -40347,12 +40414,29 @@ function planBundles(settings, inventory, deleteChannel, channel, now, errors, w
     };
 }
 /**
+ * A release run (`version`, `promote_from`, `rollback`) that finds the channel already as asked
+ * protects no rollback target: the run that moved the channel did, and this one cannot know which
+ * bundle it was. Its cleanup would treat that bundle as any other and could delete it, so a re-run
+ * of a release job with a cleanup would delete what the first run kept. Without the release
+ * history (cleanup_keep_releases) such a run does not clean up.
+ */
+function cleanupWouldLoseRollbackTarget(settings, channel) {
+    const release = settings.version !== undefined || settings.promoteFrom !== undefined || settings.rollback;
+    if (!release || channel === null || channel.before === null || channel.target === null) {
+        return false;
+    }
+    if (settings.cleanupKeepReleases !== undefined)
+        return false;
+    // A rollout keeps the channel's bundle, which stays protected by being on the channel.
+    return channel.before.versionId === channel.target.id && !channel.changes.includes('rollout');
+}
+/**
  * The safety rules: the reason each protected bundle must stay, by id and by name. A channel this
  * run deletes protects nothing; the channel this run changes protects its new bundle, its rollback
  * target, its rollout bundle and any rollout this run ends or replaces. A channel whose bundle
  * cannot be identified makes the plan fail: nothing may be deleted without knowing what is in use.
  */
-function protectionReasons(settings, bundles, inventory, deleteChannel, channel, errors) {
+function protectionReasons(settings, bundles, inventory, deleteChannel, channel, errors, warnings) {
     const reasons = new Map();
     const idsByName = new Map();
     const bundlesById = new Map();
@@ -40413,9 +40497,17 @@ function protectionReasons(settings, bundles, inventory, deleteChannel, channel,
                 'nothing is deleted without it.');
         }
         for (const [name, releases] of Object.entries(inventory.releases ?? {})) {
-            releases.slice(0, settings.cleanupKeepReleases).forEach((release, index) => {
-                protectName(release.version, `release ${index + 1} of channel "${name}"`);
+            const kept = lastReleases(releases, settings.cleanupKeepReleases);
+            kept.forEach((release, index) => {
+                const reason = `release ${index + 1} of channel "${name}"`;
+                protectName(release.version, reason);
+                protectName(release.rolloutVersion, reason);
             });
+            if (releases.length === 0) {
+                warnings.push(`cleanup_keep_releases: channel "${name}" has no release recorded on GitHub (its ` +
+                    'releases were not recorded with github_deployment, or under another ' +
+                    'environment): nothing of it is protected by the history.');
+            }
         }
     }
     const matchProtect = compileGlobs(settings.cleanupProtect);
@@ -40425,6 +40517,24 @@ function protectionReasons(settings, bundles, inventory, deleteChannel, channel,
             reasons.set(b.id, `matches cleanup_protect "${glob}"`);
     }
     return reasons;
+}
+/**
+ * The last `count` releases, newest first, where the steps of one staged rollout (the same
+ * channel bundle and rollout bundle, recorded at each share) count once.
+ */
+function lastReleases(releases, count) {
+    const kept = [];
+    const seen = new Set();
+    for (const release of releases) {
+        const key = `${release.version}\n${release.rolloutVersion ?? ''}`;
+        if (seen.has(key))
+            continue;
+        seen.add(key);
+        kept.push(release);
+        if (kept.length >= count)
+            break;
+    }
+    return kept;
 }
 function planCleanup(settings, bundles, decided, decide, now) {
     const cleanup = settings.cleanup;
@@ -40612,6 +40722,8 @@ function planDeleteChannel(settings, channels, warnings) {
 
 /** Deployments read per channel for `rollback`: enough to skip a few deleted bundles. */
 const ROLLBACK_HISTORY = 20;
+/** Deployments read per release kept by `cleanup_keep_releases`: a staged rollout records several. */
+const RECORDS_PER_RELEASE = 6;
 /** Reads the inventory, in parallel where the API allows. */
 async function readInventory(api, settings, github) {
     // Channels first, alone: one request proves the key before others go out with it (each failed
@@ -40657,19 +40769,22 @@ async function readReleases(settings, channels, github) {
     if (channels.length === 0)
         return undefined;
     if (github === undefined) {
-        throw new Error('The release history is needed (rollback or cleanup_keep_releases) but no GitHub token ' +
-            'was given; nothing was changed.');
+        throw new Error('The release history is needed (rollback or cleanup_keep_releases) but GitHub cannot be ' +
+            'read: no github_token, or no GITHUB_REPOSITORY (outside a workflow); nothing was changed.');
     }
-    const limit = settings.rollback ? ROLLBACK_HISTORY : (settings.cleanupKeepReleases ?? 0);
+    // Rollout steps are deployments too: read enough to find N distinct releases among them.
+    const limit = Math.max(settings.rollback ? ROLLBACK_HISTORY : 0, (settings.cleanupKeepReleases ?? 0) * RECORDS_PER_RELEASE);
     const result = {};
     await forEachLimited(channels, Math.min(settings.concurrency, 4), async (channel) => {
-        const records = await github.releaseHistory(environmentOf(settings, channel), limit);
+        // An environment may be shared (a custom github_environment): only this app's channel counts.
+        const records = await github.releaseHistory(environmentOf(settings, channel), limit, payload => payload.app_id === settings.appId && payload.channel === channel);
         result[channel] = records
-            .filter(r => r.succeeded && r.payload.version !== '')
+            .filter(r => r.payload.version !== '')
             .map(r => ({
             version: r.payload.version,
             deploymentId: r.deploymentId,
-            createdAt: r.createdAt
+            createdAt: r.createdAt,
+            ...(r.payload.rollout_version ? { rolloutVersion: r.payload.rollout_version } : {})
         }));
     });
     return result;
@@ -42470,9 +42585,42 @@ function nearestInput(unknown) {
 function unknownInputs(variableNames) {
     const declared = new Set(INPUT_NAMES.map(inputVariable));
     return variableNames
-        .filter(name => name.startsWith('INPUT_') && !declared.has(name))
+        .filter(name => name.toUpperCase().startsWith('INPUT_') && !declared.has(name))
         .map(name => name.slice('INPUT_'.length).toLowerCase())
         .sort();
+}
+/** How close a name must be to a declared input for "did you mean" (edit distance). */
+function isClose(unknown, declared) {
+    const plain = (text) => text.toLowerCase().replace(/[-_\s]/g, '');
+    const distance = editDistance(plain(unknown), plain(declared));
+    return distance <= Math.max(1, Math.floor(plain(declared).length / 4));
+}
+/**
+ * One message per `INPUT_*` variable that is not a declared input: the nearest input when one is
+ * close, and where such a variable comes from when it was not written under `with:`.
+ */
+function unknownInputMessages(variableNames) {
+    const declared = new Map(INPUT_NAMES.map(name => [inputVariable(name), name]));
+    const messages = [];
+    for (const variable of [...variableNames].sort()) {
+        if (!variable.toUpperCase().startsWith('INPUT_') || declared.has(variable))
+            continue;
+        const name = variable.slice('INPUT_'.length).toLowerCase();
+        const sameButCase = declared.get(variable.toUpperCase());
+        if (sameButCase !== undefined) {
+            messages.push(`The variable ${variable} is not read: inputs are read from upper-case variables ` +
+                `(${inputVariable(sameButCase)}). Set "${sameButCase}" under "with:", or rename the ` +
+                'variable. Nothing was done.');
+            continue;
+        }
+        const nearest = nearestInput(name);
+        messages.push(`Input "${name}" is not an input of this action` +
+            (isClose(name, nearest) ? ` (did you mean "${nearest}"?)` : '') +
+            '. Nothing was done: a misspelt input would be ignored, and a dry run could become a ' +
+            `real one. (If "${name}" is not under "with:", the variable ${variable} comes from an ` +
+            '"env:" block or a wrapping action: remove it there.)');
+    }
+    return messages;
 }
 function readRawInputs(getInput) {
     const raw = {};
@@ -42675,15 +42823,18 @@ class SettingsError extends Error {
  */
 function readSettings(getInput, options = {}) {
     const checker = new InputChecker(readRawInputs(getInput));
-    for (const unknown of unknownInputs(options.variableNames ?? [])) {
-        checker.report('with', `Input "${unknown}" is not an input of this action (did you mean "${nearestInput(unknown)}"?). ` +
-            'Nothing was done: a misspelt input would be ignored, and a dry run could become a real one.');
+    for (const message of unknownInputMessages(options.variableNames ?? [])) {
+        checker.report('with', message);
     }
     const apiKey = checker.apiKey();
     const appId = checker.appId();
     const apiUrl = checker.apiUrl();
     const channel = checker.name('channel', 'one channel name');
     const version = checker.name('version', 'one bundle version');
+    if (version === 'unknown' || version === 'builtin') {
+        checker.report('version', `Input "version" cannot be "${version}": Capgo reads that name as "unlink the channel's ` +
+            'bundle". Give the version of an uploaded bundle.');
+    }
     const promoteFrom = checker.name('promote_from', 'one channel name');
     const channelFields = readChannelFields(checker);
     const platforms = {};
@@ -42824,6 +42975,7 @@ function readChannelFields(checker) {
 
 
 
+
 const DRY_RUN_BANNER = dryRunBanner();
 /** How often the channels are read again before writing when someone else keeps changing them. */
 const MAX_REPLANS = 2;
@@ -42884,7 +43036,8 @@ async function run(deps = {}) {
                 return r;
             }
             catch (error) {
-                throw new PhaseFailure('read', messageOf(error));
+                // A key that may not even read the app: say which role reading needs.
+                throw new PhaseFailure('read', stepError('read', s.appId, error));
             }
         });
         warnings.push(...read.warnings);
@@ -42959,6 +43112,10 @@ async function applyAndPublish(api, github, s, read, planned, deps, context) {
         const p = plan;
         result = await group('Apply', () => applyPlan(api, p, { concurrency: s.concurrency, log: message => info(text_logSafe(message)) }));
         const applyErrors = applyFailures(result);
+        if (!github && (s.github.deployment || s.github.prComment)) {
+            warnings.push('github_deployment / pr_comment: GitHub was not told: GITHUB_REPOSITORY is not set ' +
+                '(outside a workflow run).');
+        }
         if (github && (s.github.deployment || s.github.prComment)) {
             const applied = result;
             const published = await group('Tell GitHub', () => tellGitHub(github, s, p, applied, githubEvent(context), applyErrors.length > 0));
@@ -42970,7 +43127,7 @@ async function applyAndPublish(api, github, s, read, planned, deps, context) {
                 info(`Recorded GitHub deployment ${deploymentId}.`);
         }
         if (applyErrors.length > 0) {
-            throw new PhaseFailure(result.fatal?.includes('read back') ? 'verify' : 'apply', applyErrors.join('\n'));
+            throw new PhaseFailure(result.verifyFailed === true ? 'verify' : 'apply', applyErrors.join('\n'));
         }
     }
     catch (error) {

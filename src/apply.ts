@@ -24,6 +24,8 @@ export interface ApplyResult {
   channelVerified: boolean
   /** `POST /bundle/metadata` was sent and accepted (bundle_link / bundle_comment). */
   metadataWritten: boolean
+  /** The read-back failed or found the channel otherwise than written (fatal says how). */
+  verifyFailed?: boolean
   /** The channel as read back when it differed from what the plan wrote (null: it was gone). */
   readBack?: ChannelSnapshot | null
   linked: string[]
@@ -94,9 +96,20 @@ export async function applyPlan(
         log(`${channel.exists ? 'Updated' : 'Created'} channel "${channel.name}".`)
       }
       result.channelWritten = true
-      const found = await api.getChannel(app, channel.name)
+      let found: Awaited<ReturnType<CapgoApi['getChannel']>>
+      try {
+        found = await api.getChannel(app, channel.name)
+      } catch (error) {
+        result.verifyFailed = true
+        result.fatal =
+          `Channel "${channel.name}" was written (Capgo accepted the change) but could not be ` +
+          `read back to check it: ${describe(error)}. Check the channel in Capgo's dashboard. ` +
+          'Nothing else was changed.'
+        return result
+      }
       const differences = channelDifferences(channel.after, found)
       if (differences.length > 0) {
+        result.verifyFailed = true
         result.readBack = found ? snapshotOf(found) : null
         result.fatal =
           `Channel "${channel.name}" read back after the write is not what this run wrote: ` +

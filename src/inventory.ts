@@ -15,6 +15,8 @@ export interface ReadResult {
 
 /** Deployments read per channel for `rollback`: enough to skip a few deleted bundles. */
 const ROLLBACK_HISTORY = 20
+/** Deployments read per release kept by `cleanup_keep_releases`: a staged rollout records several. */
+const RECORDS_PER_RELEASE = 6
 
 /** Reads the inventory, in parallel where the API allows. */
 export async function readInventory(
@@ -73,20 +75,30 @@ async function readReleases(
   if (channels.length === 0) return undefined
   if (github === undefined) {
     throw new Error(
-      'The release history is needed (rollback or cleanup_keep_releases) but no GitHub token ' +
-        'was given; nothing was changed.'
+      'The release history is needed (rollback or cleanup_keep_releases) but GitHub cannot be ' +
+        'read: no github_token, or no GITHUB_REPOSITORY (outside a workflow); nothing was changed.'
     )
   }
-  const limit = settings.rollback ? ROLLBACK_HISTORY : (settings.cleanupKeepReleases ?? 0)
+  // Rollout steps are deployments too: read enough to find N distinct releases among them.
+  const limit = Math.max(
+    settings.rollback ? ROLLBACK_HISTORY : 0,
+    (settings.cleanupKeepReleases ?? 0) * RECORDS_PER_RELEASE
+  )
   const result: Record<string, Release[]> = {}
   await forEachLimited(channels, Math.min(settings.concurrency, 4), async channel => {
-    const records = await github.releaseHistory(environmentOf(settings, channel), limit)
+    // An environment may be shared (a custom github_environment): only this app's channel counts.
+    const records = await github.releaseHistory(
+      environmentOf(settings, channel),
+      limit,
+      payload => payload.app_id === settings.appId && payload.channel === channel
+    )
     result[channel] = records
-      .filter(r => r.succeeded && r.payload.version !== '')
+      .filter(r => r.payload.version !== '')
       .map(r => ({
         version: r.payload.version,
         deploymentId: r.deploymentId,
-        createdAt: r.createdAt
+        createdAt: r.createdAt,
+        ...(r.payload.rollout_version ? { rolloutVersion: r.payload.rollout_version } : {})
       }))
   })
   return result

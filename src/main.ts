@@ -13,6 +13,7 @@ import { readInventory } from './inventory.js'
 import { makePlan } from './plan/index.js'
 import type { Inventory, Plan } from './plan/types.js'
 import { tellGitHub, type GitHubEvent } from './publish.js'
+import { stepError } from './roles.js'
 import {
   buildReport,
   dryRunBanner,
@@ -95,7 +96,8 @@ export async function run(deps: RunDependencies = {}): Promise<void> {
         )
         return r
       } catch (error) {
-        throw new PhaseFailure('read', messageOf(error))
+        // A key that may not even read the app: say which role reading needs.
+        throw new PhaseFailure('read', stepError('read', s.appId, error))
       }
     })
     warnings.push(...read.warnings)
@@ -185,6 +187,12 @@ async function applyAndPublish(
     )
     const applyErrors = applyFailures(result)
 
+    if (!github && (s.github.deployment || s.github.prComment)) {
+      warnings.push(
+        'github_deployment / pr_comment: GitHub was not told: GITHUB_REPOSITORY is not set ' +
+          '(outside a workflow run).'
+      )
+    }
     if (github && (s.github.deployment || s.github.prComment)) {
       const applied = result
       const published = await core.group('Tell GitHub', () =>
@@ -197,7 +205,7 @@ async function applyAndPublish(
     }
     if (applyErrors.length > 0) {
       throw new PhaseFailure(
-        result.fatal?.includes('read back') ? 'verify' : 'apply',
+        result.verifyFailed === true ? 'verify' : 'apply',
         applyErrors.join('\n')
       )
     }

@@ -227,6 +227,37 @@ describe('run() with a fake Capgo', () => {
     expect(writes.some(w => w.startsWith('delete'))).toBe(false)
   })
 
+  it('a read-back that fails says the channel was written but not checked, and nothing else is done', async () => {
+    const [b1, b2] = [bundle(1, 10), bundle(2, 1)]
+    const { api, writes } = fakeApi(
+      [b2!, b1!],
+      [channel(1, 'production', b1!, true), channel(2, 'beta', b2!)]
+    )
+    const failing: CapgoApi = {
+      ...api,
+      getChannel: async () => {
+        throw new CapgoError({
+          status: 503,
+          code: 'http_503',
+          route: 'GET /channel',
+          message: 'GET /channel: server error (HTTP 503)'
+        })
+      }
+    }
+    setInputs({ channel: 'production', promote_from: 'beta', cleanup_keep: '0' })
+    await run({ api: failing, now: () => NOW })
+    expect(process.exitCode).toBe(1)
+    expect(writes).toEqual(['put bundle 2 on channel 1'])
+    const out = outputs()
+    expect(out.error).toMatch(
+      /was written \(Capgo accepted the change\) but could not be read back/
+    )
+    expect(JSON.parse(out.report!)).toMatchObject({
+      failed_phase: 'verify',
+      channel_verified: false
+    })
+  })
+
   it('a refused write names the step and the least role it needs', async () => {
     const [b1, b2] = [bundle(1, 10), bundle(2, 1)]
     const { api } = fakeApi([b2!, b1!], [channel(1, 'production', b1!), channel(2, 'beta', b2!)], {

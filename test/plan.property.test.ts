@@ -119,9 +119,20 @@ function expectedProtected(s: Settings, inv: Inventory): Set<number> {
     if (c.name !== s.channel && c.version) ids.add(c.version.id)
   }
   if (s.cleanupKeepReleases !== undefined) {
-    // The last N releases of every channel whose history was read, by version name.
+    // The last N releases of every channel whose history was read, by version name; the same
+    // channel bundle and rollout bundle recorded again (a staged rollout's steps) count once.
     for (const history of Object.values(inv.releases ?? {})) {
-      for (const release of history.slice(0, s.cleanupKeepReleases)) protectName(release.version)
+      const distinct: typeof history = []
+      for (const release of history) {
+        const same = (r: (typeof history)[number]): boolean =>
+          r.version === release.version &&
+          (r.rolloutVersion ?? '') === (release.rolloutVersion ?? '')
+        if (!distinct.some(same)) distinct.push(release)
+      }
+      for (const release of distinct.slice(0, s.cleanupKeepReleases)) {
+        protectName(release.version)
+        if (release.rolloutVersion) protectName(release.rolloutVersion)
+      }
     }
   }
   for (const b of rows) if (s.cleanupProtect.some(g => globMatches(g, b.name))) ids.add(b.id)

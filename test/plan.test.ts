@@ -631,7 +631,6 @@ describe('safety rules: protected always', () => {
     const plan = makePlan(
       settings({
         channel: 'production',
-        version: '1.0.2',
         channelFields: { public: true },
         cleanup: cleanup({ keep: 0 })
       }),
@@ -642,6 +641,91 @@ describe('safety rules: protected always', () => {
     expect(reasonOf(plan, '1.0.2')).toContain('channel "production"')
     expect(reasonOf(plan, '1.0.0')).toContain('rollout bundle of channel "production"')
   })
+
+  it('a release run that finds the channel already on its bundle skips the cleanup: it cannot know the rollback target', () => {
+    const rows = series(6)
+    // The first run moved production from 1.0.2 to 1.0.5 and kept 1.0.2 as the rollback target;
+    // this is the same release run again: 1.0.2 is now an ordinary bundle for the cleanup.
+    const again = settings({
+      channel: 'production',
+      version: '1.0.5',
+      cleanup: cleanup({ keep: 1 })
+    })
+    const state = inventory(rows, [channel('production', rows[5]!)])
+    const plan = makePlan(again, state, NOW)
+    expect(plan.errors).toEqual([])
+    expect(deleted(plan)).toEqual([])
+    expect(plan.warnings.join('\n')).toMatch(/cleanup was skipped.*rollback target/s)
+    // With the release history, the same run cleans up (the history protects the releases).
+    const withHistory = makePlan(
+      { ...again, cleanupKeepReleases: 2 },
+      { ...state, releases: { production: releases('1.0.5', '1.0.2') } },
+      NOW
+    )
+    expect(deleted(withHistory)).toEqual(['1.0.0', '1.0.1', '1.0.3'])
+    expect(withHistory.protectedVersions).toContain('1.0.2')
+  })
+
+  it('cleanup_keep_releases counts the steps of one staged rollout as one release, and protects its rollout bundle', () => {
+    const rows = series(8)
+    // Newest first: three steps of rolling 1.0.7 out over 1.0.6, then 1.0.6, then 1.0.5.
+    const history = [
+      ...['50', '25', '5'].map((_, i) => ({
+        version: '1.0.6',
+        rolloutVersion: '1.0.7',
+        deploymentId: 100 - i,
+        createdAt: new Date(NOW - (i + 1) * 3_600_000).toISOString()
+      })),
+      ...releases('1.0.6', '1.0.5').map(r => ({
+        ...r,
+        createdAt: new Date(NOW - 86_400_000 * 2).toISOString()
+      }))
+    ]
+    const plan = makePlan(
+      settings({ cleanup: cleanup({ keep: 0 }), cleanupKeepReleases: 3, maxDelete: 100 }),
+      { ...inventory(rows, [channel('production', rows[6]!)]), releases: { production: history } },
+      NOW
+    )
+    expect(plan.errors).toEqual([])
+    expect(plan.protectedVersions).toEqual(expect.arrayContaining(['1.0.7', '1.0.6', '1.0.5']))
+    expect(reasonOf(plan, '1.0.5')).toBe('release 3 of channel "production"')
+    expect(deleted(plan)).toEqual(['1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.4'])
+  })
+
+  it('public: true warns that Capgo makes the other public channels non-public', () => {
+    const rows = series(2)
+    const plan = makePlan(
+      settings({ channel: 'beta', channelFields: { public: true } }),
+      inventory(rows, [
+        channel('production', rows[1]!, { public: true }),
+        channel('beta', rows[0]!)
+      ]),
+      NOW
+    )
+    expect(plan.errors).toEqual([])
+    expect(plan.warnings.join('\n')).toMatch(/Capgo makes "production" non-public/)
+  })
+
+  it.each(['unknown', 'builtin'])(
+    'a bundle named %j is never put on a channel: Capgo reads the name as "unlink"',
+    name => {
+      const rows = [...series(2), { ...series(3)[2]!, id: 77, name }]
+      const viaVersion = makePlan(
+        settings({ channel: 'production', version: name }),
+        inventory(rows, [channel('production', rows[0]!)]),
+        NOW
+      )
+      expect(viaVersion.channel?.write).toBeNull()
+      expect(viaVersion.errors.join('\n')).toMatch(/unlink/)
+      const viaPromotion = makePlan(
+        settings({ channel: 'production', promoteFrom: 'beta' }),
+        inventory(rows, [channel('production', rows[0]!), channel('beta', rows[2]!)]),
+        NOW
+      )
+      expect(viaPromotion.channel?.write).toBeNull()
+      expect(viaPromotion.errors.join('\n')).toMatch(/unlink/)
+    }
+  )
 
   it('a channel that this run deletes protects nothing', () => {
     const rows = series(4)
@@ -1173,6 +1257,22 @@ describe('rollback: the most recent earlier release that still exists', () => {
       )
     }
   }
+
+  it('refuses while a rollout runs on the channel: its devices would stay on the rollout bundle', () => {
+    const rows = series(5)
+    const production = channel('production', rows[4]!, rollout(rows[3]!, 25))
+    const plan = makePlan(
+      settings({
+        channel: 'production',
+        rollback: true,
+        github: { token: 't', deployment: false, prComment: false }
+      }),
+      inventory(rows, [production], {}, { production: releases('1.0.4', '1.0.2') }),
+      NOW
+    )
+    expect(plan.channel?.write).toBeNull()
+    expect(plan.errors.join('\n')).toMatch(/rollout of "1\.0\.3".*25 %.*rollout_abort/s)
+  })
 
   it('puts back the release before the current one, by PUT /bundle', () => {
     const { plan, production, rows } = rollbackOf(['1.0.4', '1.0.3', '1.0.2'], 4)

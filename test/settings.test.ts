@@ -8,6 +8,7 @@ import {
   inputVariable,
   nearestInput,
   parseShare,
+  unknownInputMessages,
   unknownInputs,
   isLoopbackHost,
   parseApiUrl,
@@ -1091,6 +1092,26 @@ describe('unknown inputs are refused, naming the nearest declared one', () => {
         variableNames: [...declared, 'PATH']
       }).channel
     ).toBe('beta')
+  })
+
+  it('a variable in lower case is not read by the runner: the message says so, not "did you mean" itself', () => {
+    const [message] = unknownInputMessages(['INPUT_dry_run'])
+    expect(message).toContain('INPUT_dry_run is not read')
+    expect(message).toContain('INPUT_DRY_RUN')
+    expect(message).not.toContain('did you mean')
+  })
+
+  it('a name far from every input gets no suggestion, and says where such a variable comes from', () => {
+    const [message] = unknownInputMessages(['INPUT_FOO'])
+    expect(message).toContain('Input "foo" is not an input of this action.')
+    expect(message).not.toContain('did you mean')
+    expect(message).toContain('"env:" block')
+  })
+
+  it.each(['unknown', 'builtin'])('version %j is refused: Capgo reads it as "unlink"', name => {
+    expect(() =>
+      readSettings(inputsOf({ api_key: KEY, app_id: APP, channel: 'beta', version: name }))
+    ).toThrow(/cannot be "(unknown|builtin)".*unlink/)
   })
 
   it('unknownInputs lists every unknown key, lowercased and sorted', () => {

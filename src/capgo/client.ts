@@ -290,7 +290,18 @@ export class HttpCapgoApi implements CapgoApi {
     if (typeof body.channel !== 'string' || body.channel.trim() === '') {
       throw refused(route, 'refused to send an empty channel name')
     }
-    await this.call('POST', '/channel', { body, expect: WRITE_OK })
+    await this.call('POST', '/channel', {
+      body,
+      expect: WRITE_OK,
+      // A promotion (or an abort) whose answer was lost may have been carried out: the retry then
+      // finds no rollout left. That is the earlier attempt's success; the read-back checks it.
+      recover: (error, ambiguous) =>
+        ambiguous &&
+        error.code === 'missing_rollout_version' &&
+        (body.promoteToStable === true || body.rollback === true)
+          ? true
+          : undefined
+    })
   }
 
   async deleteChannel(appId: string, name: string): Promise<ChannelDeleteOutcome> {

@@ -7,7 +7,9 @@ export const PERMISSION_DENIED_CODES: ReadonlySet<string> = new Set([
   'cannot_delete_bundle',
   'cannot_promote_bundle',
   'cannot_update_bundle_metadata',
-  'cannot_delete_channel'
+  'cannot_delete_channel',
+  // POST /device on a channel the key may not manage (a developer's permission).
+  'cannot_access_channel'
 ])
 
 /**

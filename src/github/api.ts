@@ -25,7 +25,7 @@ export interface ReleaseRecord {
   payload: DeploymentPayload
   /** the latest status state */
   state: string
-  /** true when some status of it is 'success' */
+  /** true when some status of it is 'success'; false for a release recorded as `failure` */
   succeeded: boolean
 }
 
@@ -52,11 +52,17 @@ export interface GitHubApi {
    */
   recordRelease(input: RecordReleaseInput): Promise<number>
   /**
-   * The successful releases of one environment, newest first, every page read until `limit`
-   * successful ones are found (or the history ends). Deployments whose payload is not ours (no
-   * version) are skipped.
+   * The releases of one environment, newest first: the action's deployments that have a `success`
+   * status, or a `failure` one (the action records `failure` when the run failed after writing the
+   * channel: the bundle was released all the same). Every page is read until `limit` are found
+   * (or the history ends). Deployments whose payload is not ours (no version), or that `accept`
+   * refuses (another app or channel sharing the environment), are skipped.
    */
-  releaseHistory(environment: string, limit: number): Promise<ReleaseRecord[]>
+  releaseHistory(
+    environment: string,
+    limit: number,
+    accept?: (payload: DeploymentPayload) => boolean
+  ): Promise<ReleaseRecord[]>
   /**
    * Marks the environment's active deployments inactive (a status 'inactive' on each deployment
    * whose latest status is success). Returns how many.

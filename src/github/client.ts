@@ -199,7 +199,11 @@ export class OctokitGitHubApi implements GitHubApi {
     return deploymentId
   }
 
-  async releaseHistory(environment: string, limit: number): Promise<ReleaseRecord[]> {
+  async releaseHistory(
+    environment: string,
+    limit: number,
+    accept: (payload: DeploymentPayload) => boolean = () => true
+  ): Promise<ReleaseRecord[]> {
     const wanted = Math.floor(limit)
     const found: ReleaseRecord[] = []
     if (!(wanted > 0)) return found
@@ -215,9 +219,11 @@ export class OctokitGitHubApi implements GitHubApi {
       for await (const page of pages) {
         for (const raw of page.data as unknown as RawDeployment[]) {
           const payload = ourPayload(raw.payload)
-          if (!payload) continue
+          if (!payload || !accept(payload)) continue
           const states = await this.statesOf(raw.id)
-          if (!states.includes('success')) continue
+          // `failure` is the action's "the channel was written, a later step failed": a release too.
+          const succeeded = states.includes('success')
+          if (!succeeded && !states.includes('failure')) continue
           found.push({
             deploymentId: raw.id,
             environment: raw.environment,
@@ -226,7 +232,7 @@ export class OctokitGitHubApi implements GitHubApi {
             createdAt: raw.created_at,
             payload,
             state: states[0] ?? 'pending',
-            succeeded: true
+            succeeded
           })
           if (found.length >= wanted) return
         }

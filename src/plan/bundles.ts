@@ -5,7 +5,15 @@ import type { Bundle } from '../capgo/types.js'
 import { compareSemver, compileGlobs, parseSemver, type SemVer } from '../match.js'
 import type { Settings } from '../settings/index.js'
 import { bundleRefOf } from './channel.js'
-import type { BundleDecision, ChannelPlan, DeletionSource, Fate, Inventory, Plan } from './types.js'
+import type {
+  BundleDecision,
+  ChannelPlan,
+  DeletionSource,
+  Fate,
+  Inventory,
+  Plan,
+  Release
+} from './types.js'
 
 export interface BundlePlan {
   decisions: BundleDecision[]
@@ -39,7 +47,15 @@ export function planBundles(
   if (!deletesAnything(settings)) return { decisions: [], deletions: [], protectedVersions: [] }
 
   const live = (inventory.bundles ?? []).filter(b => !b.deleted)
-  const protection = protectionReasons(settings, live, inventory, deleteChannel, channel, errors)
+  const protection = protectionReasons(
+    settings,
+    live,
+    inventory,
+    deleteChannel,
+    channel,
+    errors,
+    warnings
+  )
   const decided = new Map<number, BundleDecision>()
   const decide = (bundle: Bundle, fate: Fate, reason: string, source?: DeletionSource): void => {
     decided.set(bundle.id, {
@@ -79,7 +95,16 @@ export function planBundles(
     }
   }
 
-  if (settings.cleanup) planCleanup(settings, live, decided, decide, now)
+  if (settings.cleanup && cleanupWouldLoseRollbackTarget(settings, channel)) {
+    warnings.push(
+      `The cleanup was skipped: channel "${channel!.name}" already has the bundle this run puts ` +
+        'on it (a re-run, or a release made elsewhere), so this run does not know its rollback ' +
+        'target, and a cleanup now could delete it. Run the cleanup in a step of its own, or ' +
+        'record releases with github_deployment and add cleanup_keep_releases, which protects them.'
+    )
+  } else if (settings.cleanup) {
+    planCleanup(settings, live, decided, decide, now)
+  }
 
   if (settings.deleteAllBundles) {
     for (const bundle of live) {
@@ -116,6 +141,24 @@ export function planBundles(
 }
 
 /**
+ * A release run (`version`, `promote_from`, `rollback`) that finds the channel already as asked
+ * protects no rollback target: the run that moved the channel did, and this one cannot know which
+ * bundle it was. Its cleanup would treat that bundle as any other and could delete it, so a re-run
+ * of a release job with a cleanup would delete what the first run kept. Without the release
+ * history (cleanup_keep_releases) such a run does not clean up.
+ */
+function cleanupWouldLoseRollbackTarget(settings: Settings, channel: ChannelPlan | null): boolean {
+  const release =
+    settings.version !== undefined || settings.promoteFrom !== undefined || settings.rollback
+  if (!release || channel === null || channel.before === null || channel.target === null) {
+    return false
+  }
+  if (settings.cleanupKeepReleases !== undefined) return false
+  // A rollout keeps the channel's bundle, which stays protected by being on the channel.
+  return channel.before.versionId === channel.target.id && !channel.changes.includes('rollout')
+}
+
+/**
  * The safety rules: the reason each protected bundle must stay, by id and by name. A channel this
  * run deletes protects nothing; the channel this run changes protects its new bundle, its rollback
  * target, its rollout bundle and any rollout this run ends or replaces. A channel whose bundle
@@ -127,7 +170,8 @@ function protectionReasons(
   inventory: Inventory,
   deleteChannel: Plan['deleteChannel'],
   channel: ChannelPlan | null,
-  errors: string[]
+  errors: string[],
+  warnings: string[]
 ): Map<number, string> {
   const reasons = new Map<number, string>()
   const idsByName = new Map<string, number[]>()
@@ -203,9 +247,19 @@ function protectionReasons(
       )
     }
     for (const [name, releases] of Object.entries(inventory.releases ?? {})) {
-      releases.slice(0, settings.cleanupKeepReleases).forEach((release, index) => {
-        protectName(release.version, `release ${index + 1} of channel "${name}"`)
+      const kept = lastReleases(releases, settings.cleanupKeepReleases)
+      kept.forEach((release, index) => {
+        const reason = `release ${index + 1} of channel "${name}"`
+        protectName(release.version, reason)
+        protectName(release.rolloutVersion, reason)
       })
+      if (releases.length === 0) {
+        warnings.push(
+          `cleanup_keep_releases: channel "${name}" has no release recorded on GitHub (its ` +
+            'releases were not recorded with github_deployment, or under another ' +
+            'environment): nothing of it is protected by the history.'
+        )
+      }
     }
   }
   const matchProtect = compileGlobs(settings.cleanupProtect)
@@ -215,6 +269,23 @@ function protectionReasons(
       reasons.set(b.id, `matches cleanup_protect "${glob}"`)
   }
   return reasons
+}
+
+/**
+ * The last `count` releases, newest first, where the steps of one staged rollout (the same
+ * channel bundle and rollout bundle, recorded at each share) count once.
+ */
+export function lastReleases(releases: readonly Release[], count: number): Release[] {
+  const kept: Release[] = []
+  const seen = new Set<string>()
+  for (const release of releases) {
+    const key = `${release.version}\n${release.rolloutVersion ?? ''}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    kept.push(release)
+    if (kept.length >= count) break
+  }
+  return kept
 }
 
 function planCleanup(

@@ -117,6 +117,16 @@ export function snapshotOf(
   }
 }
 
+/** Bundle names that Capgo's `POST /channel` reads as "unlink the channel's bundle". */
+const UNLINKING_NAMES: ReadonlySet<string> = new Set(['unknown', 'builtin'])
+
+function unlinkingName(name: string, input: string): string {
+  return (
+    `Bundle "${name}" (${input}) cannot be put on a channel by this action: Capgo reads that ` +
+    'name as "unlink the channel\'s bundle". Rename the bundle (upload it under another version).'
+  )
+}
+
 interface Target {
   id: number
   version: string
@@ -167,6 +177,19 @@ export function planChannel(
     ;(body as unknown as Record<string, unknown>)[field.api] = wanted
     changes.push(field.api)
     settingsChanged = true
+  }
+  if (changes.includes('public') && after.public) {
+    // Capgo makes the other public channels of overlapping platforms non-public (docs/capgo-api.md).
+    const others = [...channels.values()]
+      .filter(c => c.public && c.name !== name)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    if (others.length > 0) {
+      warnings.push(
+        `public: true on "${name}": Capgo makes ${others.map(c => `"${c.name}"`).join(', ')} ` +
+          'non-public where its platforms overlap with this channel (Capgo does not say which ' +
+          'platforms a channel serves, so this run cannot tell which).'
+      )
+    }
   }
   // Capgo never reports the platforms: a given value is always sent, and is not a change.
   const platforms = { ...settings.platforms }
@@ -259,6 +282,10 @@ function targetBundle(
       )
       return undefined
     }
+    if (UNLINKING_NAMES.has(found.name)) {
+      errors.push(unlinkingName(found.name, 'version'))
+      return undefined
+    }
     return { id: found.id, version: found.name, source: { kind: 'version' }, input: 'version' }
   }
   if (settings.promoteFrom !== undefined) {
@@ -279,6 +306,10 @@ function targetBundle(
       )
       return undefined
     }
+    if (UNLINKING_NAMES.has(ref.name)) {
+      errors.push(unlinkingName(ref.name, `promote_from "${source.name}"`))
+      return undefined
+    }
     return {
       id: ref.id,
       version: ref.name,
@@ -286,7 +317,19 @@ function targetBundle(
       input: `promote_from "${source.name}"`
     }
   }
-  if (settings.rollback) return rollbackTarget(settings, inventory, before, errors)
+  if (settings.rollback) {
+    if (before?.rollout) {
+      // The stable bundle would go back while the rollout kept serving its bundle to a share.
+      const r = before.rollout
+      errors.push(
+        `rollback: a rollout of "${r.version ?? `bundle id ${r.versionId}`}" runs on channel ` +
+          `"${settings.channel}" at ${r.percentage} %; rolling back the channel's bundle would ` +
+          'leave those devices on it. End it first with "rollout_abort: true", then roll back.'
+      )
+      return undefined
+    }
+    return rollbackTarget(settings, inventory, before, errors)
+  }
   return undefined
 }
 
@@ -312,7 +355,7 @@ function rollbackTarget(
   for (const release of releases) {
     if (release.version === before?.version) continue
     const found = newestNamed(bundles, release.version)
-    if (found) {
+    if (found && !UNLINKING_NAMES.has(found.name)) {
       return {
         id: found.id,
         version: found.name,

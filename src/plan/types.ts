@@ -11,9 +11,12 @@ import type {
 
 /** One release of a channel, from the GitHub deployment history (newest first). */
 export interface Release {
+  /** The channel's bundle after that release. */
   version: string
   deploymentId: number
   createdAt: string
+  /** The bundle under rollout after that release, when one was. */
+  rolloutVersion?: string
 }
 
 /** What the plan was computed from. */

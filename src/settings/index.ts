@@ -10,10 +10,9 @@ import {
   BOOLEAN_CHANNEL_FIELDS,
   CHANNEL_FIELD_INPUTS,
   CLEANUP_ORDERS,
-  nearestInput,
   PLATFORM_INPUTS,
   readRawInputs,
-  unknownInputs
+  unknownInputMessages
 } from './inputs.js'
 import { MAX_COMMENT_LENGTH, MAX_CONCURRENCY, MAX_RETRIES } from './limits.js'
 import {
@@ -31,6 +30,7 @@ export {
   INPUT_NAMES,
   inputVariable,
   nearestInput,
+  unknownInputMessages,
   unknownInputs,
   type InputName
 } from './inputs.js'
@@ -70,12 +70,8 @@ export function readSettings(
 ): Settings {
   const checker = new InputChecker(readRawInputs(getInput))
 
-  for (const unknown of unknownInputs(options.variableNames ?? [])) {
-    checker.report(
-      'with',
-      `Input "${unknown}" is not an input of this action (did you mean "${nearestInput(unknown)}"?). ` +
-        'Nothing was done: a misspelt input would be ignored, and a dry run could become a real one.'
-    )
+  for (const message of unknownInputMessages(options.variableNames ?? [])) {
+    checker.report('with', message)
   }
 
   const apiKey = checker.apiKey()
@@ -83,6 +79,13 @@ export function readSettings(
   const apiUrl = checker.apiUrl()
   const channel = checker.name('channel', 'one channel name')
   const version = checker.name('version', 'one bundle version')
+  if (version === 'unknown' || version === 'builtin') {
+    checker.report(
+      'version',
+      `Input "version" cannot be "${version}": Capgo reads that name as "unlink the channel's ` +
+        'bundle". Give the version of an uploaded bundle.'
+    )
+  }
   const promoteFrom = checker.name('promote_from', 'one channel name')
   const channelFields = readChannelFields(checker)
   const platforms: PlatformSettings = {}

@@ -164,9 +164,47 @@ export function nearestInput(unknown: string): string {
 export function unknownInputs(variableNames: readonly string[]): string[] {
   const declared = new Set(INPUT_NAMES.map(inputVariable))
   return variableNames
-    .filter(name => name.startsWith('INPUT_') && !declared.has(name))
+    .filter(name => name.toUpperCase().startsWith('INPUT_') && !declared.has(name))
     .map(name => name.slice('INPUT_'.length).toLowerCase())
     .sort()
+}
+
+/** How close a name must be to a declared input for "did you mean" (edit distance). */
+function isClose(unknown: string, declared: string): boolean {
+  const plain = (text: string): string => text.toLowerCase().replace(/[-_\s]/g, '')
+  const distance = editDistance(plain(unknown), plain(declared))
+  return distance <= Math.max(1, Math.floor(plain(declared).length / 4))
+}
+
+/**
+ * One message per `INPUT_*` variable that is not a declared input: the nearest input when one is
+ * close, and where such a variable comes from when it was not written under `with:`.
+ */
+export function unknownInputMessages(variableNames: readonly string[]): string[] {
+  const declared = new Map(INPUT_NAMES.map(name => [inputVariable(name), name]))
+  const messages: string[] = []
+  for (const variable of [...variableNames].sort()) {
+    if (!variable.toUpperCase().startsWith('INPUT_') || declared.has(variable)) continue
+    const name = variable.slice('INPUT_'.length).toLowerCase()
+    const sameButCase = declared.get(variable.toUpperCase())
+    if (sameButCase !== undefined) {
+      messages.push(
+        `The variable ${variable} is not read: inputs are read from upper-case variables ` +
+          `(${inputVariable(sameButCase)}). Set "${sameButCase}" under "with:", or rename the ` +
+          'variable. Nothing was done.'
+      )
+      continue
+    }
+    const nearest = nearestInput(name)
+    messages.push(
+      `Input "${name}" is not an input of this action` +
+        (isClose(name, nearest) ? ` (did you mean "${nearest}"?)` : '') +
+        '. Nothing was done: a misspelt input would be ignored, and a dry run could become a ' +
+        `real one. (If "${name}" is not under "with:", the variable ${variable} comes from an ` +
+        '"env:" block or a wrapping action: remove it there.)'
+    )
+  }
+  return messages
 }
 
 export type RawInputs = Record<InputName, string>

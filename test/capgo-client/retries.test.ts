@@ -388,6 +388,26 @@ describe('retries and waits', () => {
     expect(hits(emu, 'POST', '/channel').map(r => r.status)).toEqual([200, 200])
   })
 
+  it('drop-after on a promoteToStable: the retry finds no rollout left (missing_rollout_version), which is the first attempt done', async () => {
+    // standardApp's production rolls 1.0.3 out over 1.0.4.
+    const emu = await start({ apps: [standardApp()] })
+    emu.addFault({ kind: 'drop-after', method: 'POST', path: '/channel', count: 1 })
+    const { api } = client(emu.url)
+    await api.upsertChannel({ app_id: APP, channel: 'production', promoteToStable: true })
+    expect(hits(emu, 'POST', '/channel').map(r => r.status)).toEqual([200, 400])
+    expect(emu.channel(APP, 'production')?.version?.name).toBe('1.0.3')
+    expect(emu.channel(APP, 'production')?.rollout_version).toBeNull()
+  })
+
+  it('a promoteToStable refused at once (no lost answer) with missing_rollout_version stays a refusal', async () => {
+    const emu = await start({ apps: [standardApp()] })
+    const { api } = client(emu.url)
+    const error = await failure(
+      api.upsertChannel({ app_id: APP, channel: 'qa', promoteToStable: true })
+    )
+    expect(error.code).toBe('missing_rollout_version')
+  })
+
   it('drop-after on POST /device: the retry meets the 60 s rule (429), the client checks the device and succeeds', async () => {
     const emu = await start({ apps: [standardApp()] })
     emu.addFault({ kind: 'drop-after', method: 'POST', path: '/device', count: 1 })

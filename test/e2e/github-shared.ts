@@ -140,7 +140,9 @@ export function payload(fields: {
  */
 export function releases(
   channel: string,
-  versions: readonly (string | { version: string; state: 'success' | 'failure' | 'inactive' })[],
+  versions: readonly (
+    string | { version: string; state: 'success' | 'failure' | 'error' | 'inactive' }
+  )[],
   { environment = envOf(channel), appId = APP }: { environment?: string; appId?: string } = {}
 ): SeedDeployment[] {
   return versions.map(entry => {
@@ -150,7 +152,7 @@ export function releases(
       environment,
       payload: payload({ version, channel, app_id: appId }),
       description: `${version} on ${channel}`,
-      statuses: [{ state: state as 'success' | 'failure' | 'inactive', log_url: RUN_URL }]
+      statuses: [{ state: state as 'success' | 'failure' | 'error' | 'inactive', log_url: RUN_URL }]
     }
   })
 }

@@ -300,7 +300,7 @@ describe('rollback: the previous release, from the deployment history', () => {
       ...releases('production', [
         '1.0.20',
         '1.0.25',
-        { version: '1.0.26', state: 'failure' },
+        { version: '1.0.26', state: 'error' },
         '1.0.27',
         '1.0.29'
       ]),
@@ -391,6 +391,47 @@ describe('rollback: the previous release, from the deployment history', () => {
     ])
   })
 
+  it("in an environment shared with another app, only this app's releases of this channel count", async () => {
+    const emu = await emulator(rollbackApp())
+    const shared = 'production'
+    const gh = await github({
+      deployments: [
+        ...releases('production', ['1.0.20', '1.0.29'], { environment: shared }),
+        // Newer, but another app's release (and the same app's beta) in the same environment.
+        ...releases('production', ['1.0.28'], { environment: shared, appId: 'com.other.app' }),
+        ...releases('beta', ['1.0.25'], { environment: shared })
+      ]
+    })
+    const result = await runWithGitHub(emu, gh, {
+      channel: 'production',
+      rollback: 'true',
+      github_environment: shared
+    })
+    expect(result.code, why(result)).toBe(0)
+    expect(channelVersion(emu, 'production')).toBe('1.0.20')
+  })
+
+  it('is refused while a rollout runs on the channel, before any write', async () => {
+    const emu = await emulator(
+      releaseApp({
+        channels: [
+          {
+            name: 'production',
+            version: '1.0.29',
+            rollout_version: '1.0.28',
+            rolloutEnabled: true,
+            rolloutPercentageBps: 2500
+          }
+        ]
+      })
+    )
+    const gh = await github({ deployments: releases('production', ['1.0.20', '1.0.29']) })
+    const result = await runWithGitHub(emu, gh, { channel: 'production', rollback: 'true' })
+    expect(result.code).toBe(1)
+    expect(result.outputs.error).toMatch(/rollout of "1\.0\.28".*25 %.*rollout_abort/s)
+    expect(emu.writes()).toEqual([])
+  })
+
   it('without github_deployment, the rollback writes nothing to GitHub', async () => {
     const emu = await emulator(rollbackApp())
     const gh = await github({ deployments: history() })
@@ -476,7 +517,7 @@ describe('cleanup_keep_releases: the last releases of every channel are protecte
   function history() {
     return [
       ...releases('production', ['1.0.6', '1.0.8', '1.0.29']),
-      ...releases('beta', ['1.0.2', { version: '1.0.4', state: 'failure' }, '1.0.10', '1.0.25']),
+      ...releases('beta', ['1.0.2', { version: '1.0.4', state: 'error' }, '1.0.10', '1.0.25']),
       ...releases('production', ['1.0.12'], {
         appId: 'com.other.app',
         environment: envOf('production', 'com.other.app')

@@ -109,6 +109,26 @@ describe.concurrent('the examples of docs/contract.md, each run twice', () => {
     expect(leaks(second)).toEqual([])
   })
 
+  it('a release job with a cleanup (promote_from beta, cleanup_keep 2): the 2nd run skips the cleanup, which would now take the rollback target, and says so', async ({
+    expect
+  }) => {
+    const emu = await emulator({
+      bundles: 10,
+      channels: [
+        { name: 'production', version: '1.0.5' },
+        { name: 'beta', version: '1.0.9' }
+      ]
+    })
+    const inputs = { channel: 'production', promote_from: 'beta', cleanup_keep: '2' }
+    const { first, second } = await twice(emu, inputs)
+    expect(first.code, why(first)).toBe(0)
+    expect(first.outputs.previous_version).toBe('1.0.5')
+    expect(json(first, 'protected_bundles')).toContain('1.0.5')
+    expectNothingChanged(expect, emu, second)
+    expect(emu.bundles(APP).map(b => b.name)).toContain('1.0.5')
+    expect(second.warnings.join('\n')).toMatch(/cleanup was skipped/)
+  })
+
   it("preview open (channel pr-42, version 1.0.20, devices dev-a and dev-b): 1st creates and links; 2nd (within Capgo's 60-s relink window) sends nothing and succeeds", async ({
     expect
   }) => {

@@ -199,14 +199,14 @@ describe('releaseHistory', () => {
               statuses: [{ state: 'success' }]
             }
           : i % 3 === 1
-            ? ours(`2.0.${i}`, 'failure')
+            ? ours(`2.0.${i}`, 'error')
             : ours(`2.0.${i}`, 'pending', 'error')
       )
     }
     return seeds
   }
 
-  it('reads newest first across pages, skipping failed and foreign deployments', async () => {
+  it('reads newest first across pages, skipping errored and foreign deployments', async () => {
     const emu = await start({ deployments: longHistory() })
     const { api } = client(emu)
     const history = await api.releaseHistory(ENV, 3)
@@ -229,13 +229,42 @@ describe('releaseHistory', () => {
   })
 
   it('returns what there is when the history ends first, and nothing for limit 0', async () => {
-    const emu = await start({ deployments: [ours('1.0.0', 'success'), ours('1.0.1', 'failure')] })
+    const emu = await start({ deployments: [ours('1.0.0', 'success'), ours('1.0.1', 'error')] })
     const { api } = client(emu)
     expect((await api.releaseHistory(ENV, 10)).map(r => r.payload.version)).toEqual(['1.0.0'])
     expect(await api.releaseHistory('capgo/com.example.app/none', 10)).toEqual([])
     emu.clearLog()
     expect(await api.releaseHistory(ENV, 0)).toEqual([])
     expect(emu.requests).toHaveLength(0)
+  })
+
+  it("a release recorded as failure (the action's: channel written, a later step failed) is a release, not succeeded", async () => {
+    const emu = await start({
+      deployments: [ours('1.0.0', 'success'), ours('1.0.1', 'failure'), ours('1.0.2', 'error')]
+    })
+    const { api } = client(emu)
+    const history = await api.releaseHistory(ENV, 10)
+    expect(history.map(r => [r.payload.version, r.succeeded])).toEqual([
+      ['1.0.1', false],
+      ['1.0.0', true]
+    ])
+  })
+
+  it('accept() keeps only the releases of this app and channel in a shared environment', async () => {
+    const emu = await start({
+      deployments: [
+        ours('1.0.0', 'success'),
+        {
+          environment: ENV,
+          payload: { ...payload('9.0.0'), app_id: 'com.other.app' },
+          statuses: [{ state: 'success' }]
+        },
+        ours('1.0.1', 'success')
+      ]
+    })
+    const { api } = client(emu)
+    const history = await api.releaseHistory(ENV, 10, p => p.app_id === payload('x').app_id)
+    expect(history.map(r => r.payload.version)).toEqual(['1.0.1', '1.0.0'])
   })
 
   it('reads a payload stored as a JSON string, and every page of statuses', async () => {
@@ -521,7 +550,7 @@ describe('5xx and network errors: a bounded number of retries', () => {
 
   it('a short outage is ridden out (each page is retried on its own)', async () => {
     const emu = await start({
-      deployments: Array.from({ length: 150 }, () => ours('1.0.0', 'failure')).concat([]),
+      deployments: Array.from({ length: 150 }, () => ours('1.0.0', 'error')).concat([]),
       faults: [
         {
           kind: 'status',
