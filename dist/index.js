@@ -32610,6 +32610,11 @@ function planChannel(settings, inventory, channels, bundlesById, errors, warning
             body.version = target.version;
             changes.push('version');
             bundleChange = true;
+            if (before?.rollout?.versionId === target.id) {
+                warnings.push(`Bundle "${target.version}" is also the rollout bundle of channel "${name}": after this ` +
+                    'run every device gets it, and the rollout stays set with nothing left to roll out. ' +
+                    'Clear it with "rollout_promote: true" (or "rollout_abort: true").');
+            }
         }
     }
     for (const field of FIELD_MAP) {
@@ -39896,7 +39901,7 @@ class OctokitGitHubApi {
         });
         return found;
     }
-    async markEnvironmentInactive(environment) {
+    async markEnvironmentInactive(environment, accept = () => true) {
         const deployments = await this.call('GET /repos/{owner}/{repo}/deployments', DEPLOYMENTS_READ, () => this.octokit.paginate(this.octokit.rest.repos.listDeployments, {
             owner: this.owner,
             repo: this.repo,
@@ -39905,6 +39910,10 @@ class OctokitGitHubApi {
         }));
         let marked = 0;
         for (const deployment of deployments) {
+            // In a shared environment, only the deleted channel's own deployments go inactive.
+            const payload = ourPayload(deployment.payload);
+            if (payload && !accept(payload))
+                continue;
             // Statuses come newest first: the first one is the deployment's state.
             const latest = await this.call('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', DEPLOYMENTS_READ, () => this.octokit.rest.repos.listDeploymentStatuses({
                 owner: this.owner,
@@ -40978,7 +40987,7 @@ async function tellGitHub(github, settings, plan, result, event, failed) {
     if (settings.github.deployment && result.deletedChannel) {
         const deleted = result.deletedChannel;
         await attempt(`mark the environment of "${deleted}" inactive`, 'deployments: write', async () => {
-            await github.markEnvironmentInactive(environmentOf(settings, deleted));
+            await github.markEnvironmentInactive(environmentOf(settings, deleted), payload => payload.app_id === settings.appId && payload.channel === deleted);
         });
     }
     if (settings.github.prComment) {

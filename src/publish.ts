@@ -89,7 +89,10 @@ export async function tellGitHub(
       `mark the environment of "${deleted}" inactive`,
       'deployments: write',
       async () => {
-        await github.markEnvironmentInactive(environmentOf(settings, deleted))
+        await github.markEnvironmentInactive(
+          environmentOf(settings, deleted),
+          payload => payload.app_id === settings.appId && payload.channel === deleted
+        )
       }
     )
   }

@@ -692,6 +692,18 @@ describe('safety rules: protected always', () => {
     expect(deleted(plan)).toEqual(['1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.4'])
   })
 
+  it('putting on a channel the bundle it is rolling out warns that the rollout is left with nothing to do', () => {
+    const rows = series(3)
+    const plan = makePlan(
+      settings({ channel: 'production', version: '1.0.2' }),
+      inventory(rows, [channel('production', rows[1]!, rollout(rows[2]!, 25))]),
+      NOW
+    )
+    expect(plan.errors).toEqual([])
+    expect(plan.channel?.write?.kind).toBe('set_bundle')
+    expect(plan.warnings.join('\n')).toMatch(/also the rollout bundle.*rollout_promote/s)
+  })
+
   it('public: true warns that Capgo makes the other public channels non-public', () => {
     const rows = series(2)
     const plan = makePlan(

@@ -65,9 +65,13 @@ export interface GitHubApi {
   ): Promise<ReleaseRecord[]>
   /**
    * Marks the environment's active deployments inactive (a status 'inactive' on each deployment
-   * whose latest status is success). Returns how many.
+   * whose latest status is success), skipping the action's deployments that `accept` refuses
+   * (another app or channel sharing the environment). Returns how many.
    */
-  markEnvironmentInactive(environment: string): Promise<number>
+  markEnvironmentInactive(
+    environment: string,
+    accept?: (payload: DeploymentPayload) => boolean
+  ): Promise<number>
   /**
    * One comment per marker on the issue/PR: finds the comment whose body contains `marker`
    * searching EVERY page of comments, updates it, or creates it. Returns {id, created}.

@@ -241,7 +241,10 @@ export class OctokitGitHubApi implements GitHubApi {
     return found
   }
 
-  async markEnvironmentInactive(environment: string): Promise<number> {
+  async markEnvironmentInactive(
+    environment: string,
+    accept: (payload: DeploymentPayload) => boolean = () => true
+  ): Promise<number> {
     const deployments = await this.call(
       'GET /repos/{owner}/{repo}/deployments',
       DEPLOYMENTS_READ,
@@ -255,6 +258,9 @@ export class OctokitGitHubApi implements GitHubApi {
     )
     let marked = 0
     for (const deployment of deployments) {
+      // In a shared environment, only the deleted channel's own deployments go inactive.
+      const payload = ourPayload((deployment as unknown as RawDeployment).payload)
+      if (payload && !accept(payload)) continue
       // Statuses come newest first: the first one is the deployment's state.
       const latest = await this.call(
         'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',

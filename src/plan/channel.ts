@@ -166,6 +166,13 @@ export function planChannel(
       body.version = target.version
       changes.push('version')
       bundleChange = true
+      if (before?.rollout?.versionId === target.id) {
+        warnings.push(
+          `Bundle "${target.version}" is also the rollout bundle of channel "${name}": after this ` +
+            'run every device gets it, and the rollout stays set with nothing left to roll out. ' +
+            'Clear it with "rollout_promote: true" (or "rollout_abort: true").'
+        )
+      }
     }
   }
 

@@ -317,6 +317,23 @@ describe('markEnvironmentInactive', () => {
     ])
     expect(await api.markEnvironmentInactive(ENV)).toBe(0)
   })
+
+  it("in a shared environment, accept() spares the other apps' deployments", async () => {
+    const emu = await start({
+      deployments: [
+        ours('1.0.0', 'success'),
+        {
+          environment: ENV,
+          payload: { ...payload('9.0.0'), app_id: 'com.other.app' },
+          statuses: [{ state: 'success' }]
+        }
+      ]
+    })
+    const { api } = client(emu)
+    const mine = payload('x').app_id
+    expect(await api.markEnvironmentInactive(ENV, p => p.app_id === mine)).toBe(1)
+    expect([1, 2].map(id => emu.latestState(id))).toEqual(['inactive', 'success'])
+  })
 })
 
 describe('upsertComment', () => {
