@@ -32467,6 +32467,12 @@ function planRollout(input) {
         if (toBps(rollout.percentage) !== toBps(running.percentage)) {
             fields.rolloutPercentageBps = toBps(rollout.percentage);
             after.percentage = rollout.percentage;
+            if (running.paused && rollout.pause !== false) {
+                const why = running.pauseReason ? ` ("${running.pauseReason}")` : '';
+                decision.warnings.push(`The rollout on channel "${channel}" is paused${why}: its share is set to ` +
+                    `${rollout.percentage} %, and devices get it once the rollout is resumed ` +
+                    '("rollout_pause: false").');
+            }
         }
         if (!running.enabled) {
             fields.rolloutEnabled = true;
@@ -32751,7 +32757,11 @@ function targetBundle(settings, inventory, channels, before, bundlesById, errors
         };
     }
     if (settings.rollback) {
-        if (before?.rollout) {
+        if (before === null) {
+            errors.push(`rollback: channel "${settings.channel}" does not exist: there is nothing to roll back.`);
+            return undefined;
+        }
+        if (before.rollout) {
             // The stable bundle would go back while the rollout kept serving its bundle to a share.
             const r = before.rollout;
             errors.push(`rollback: a rollout of "${r.version ?? `bundle id ${r.versionId}`}" runs on channel ` +
@@ -32775,19 +32785,48 @@ function rollbackTarget(settings, inventory, before, errors) {
     }
     const bundles = inventory.bundles ?? [];
     const skipped = [];
-    for (const release of releases) {
-        if (release.version === before?.version)
-            continue;
+    const usable = (release) => {
         const found = newestNamed(bundles, release.version);
-        if (found && !UNLINKING_NAMES.has(found.name)) {
-            return {
-                id: found.id,
-                version: found.name,
-                source: { kind: 'rollback', deploymentId: release.deploymentId },
-                input: 'rollback'
-            };
+        if (!found || UNLINKING_NAMES.has(found.name)) {
+            if (!skipped.includes(release.version))
+                skipped.push(release.version);
+            return undefined;
         }
-        skipped.push(release.version);
+        return {
+            id: found.id,
+            version: found.name,
+            source: { kind: 'rollback', deploymentId: release.deploymentId },
+            input: 'rollback'
+        };
+    };
+    // A rollback's own deployment is no release to go back from: without this, a second run (a
+    // re-run of the rollback job) would put the bad release back.
+    const real = releases.filter(release => !release.rollback);
+    const latest = real[0];
+    // The release before the latest one: what a rollback puts back.
+    let previous;
+    for (const release of real.slice(1)) {
+        if (release.version === latest?.version)
+            continue;
+        previous = usable(release);
+        if (previous)
+            break;
+    }
+    const current = before?.version;
+    if (latest && (current === latest.version || current === previous?.version)) {
+        // On the latest release: go back one. Already on the one before (rolled back): stay there.
+        if (previous)
+            return previous;
+    }
+    else {
+        // The channel was moved outside the recorded releases: put back the latest that differs.
+        for (const release of real) {
+            if (release.version === current)
+                continue;
+            const target = usable(release);
+            if (target)
+                return target;
+        }
     }
     errors.push(`rollback: the GitHub environment "${environment}" holds no earlier release of channel ` +
         `"${name}" that differs from its bundle (${before?.version ?? 'none'}) and still exists` +
@@ -39911,8 +39950,9 @@ class OctokitGitHubApi {
         let marked = 0;
         for (const deployment of deployments) {
             // In a shared environment, only the deleted channel's own deployments go inactive.
+            // Only the action's own deployments: another tool's in a shared environment stay as they are.
             const payload = ourPayload(deployment.payload);
-            if (payload && !accept(payload))
+            if (!payload || !accept(payload))
                 continue;
             // Statuses come newest first: the first one is the deployment's state.
             const latest = await this.call('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', DEPLOYMENTS_READ, () => this.octokit.rest.repos.listDeploymentStatuses({
@@ -40206,7 +40246,8 @@ function ourPayload(raw) {
         version: value.version,
         previous_version: text(value.previous_version),
         rollout_version: text(value.rollout_version),
-        rollout_percentage: text(value.rollout_percentage)
+        rollout_percentage: text(value.rollout_percentage),
+        ...(value.rollback === true ? { rollback: true } : {})
     };
 }
 function cut(text, max) {
@@ -40471,7 +40512,8 @@ function protectionReasons(settings, bundles, inventory, deleteChannel, channel,
     };
     if (channel) {
         const { after, before } = channel;
-        protect(after.versionId, after.version, `put on channel "${channel.name}" by this run`);
+        const moved = before === null || before.versionId !== after.versionId;
+        protect(after.versionId, after.version, moved ? `put on channel "${channel.name}" by this run` : `on channel "${channel.name}"`);
         if (before?.version && before.versionId !== after.versionId) {
             protect(before.versionId, before.version, `rollback target of channel "${channel.name}"`);
         }
@@ -40793,7 +40835,8 @@ async function readReleases(settings, channels, github) {
             version: r.payload.version,
             deploymentId: r.deploymentId,
             createdAt: r.createdAt,
-            ...(r.payload.rollout_version ? { rolloutVersion: r.payload.rollout_version } : {})
+            ...(r.payload.rollout_version ? { rolloutVersion: r.payload.rollout_version } : {}),
+            ...(r.payload.rollback === true ? { rollback: true } : {})
         }));
     });
     return result;
@@ -40960,7 +41003,16 @@ async function tellGitHub(github, settings, plan, result, event, failed) {
         }
     };
     const channel = plan.channel;
-    if (settings.github.deployment && channel && releaseChanged(plan, result)) {
+    if (settings.github.deployment &&
+        channel &&
+        releaseChanged(plan, result) &&
+        result.readBack !== undefined) {
+        // The read-back found the channel otherwise than written: a release of the planned bundle
+        // would be a false record, and a later rollback could put that bundle back.
+        published.warnings.push(`GitHub: no deployment recorded: channel "${channel.name}" was not found as this run wrote ` +
+            'it (see the error).');
+    }
+    else if (settings.github.deployment && channel && releaseChanged(plan, result)) {
         const after = channel.after;
         const rollout = after.rollout;
         const description = `${after.version ?? 'no bundle'} on ${channel.name}` +
@@ -40976,7 +41028,8 @@ async function tellGitHub(github, settings, plan, result, event, failed) {
                     version: after.version ?? '',
                     previous_version: channel.before?.version ?? '',
                     rollout_version: rollout?.version ?? '',
-                    rollout_percentage: rollout ? String(rollout.percentage) : ''
+                    rollout_percentage: rollout ? String(rollout.percentage) : '',
+                    ...(channel.versionSource?.kind === 'rollback' ? { rollback: true } : {})
                 },
                 description: description.slice(0, 140),
                 state: failed ? 'failure' : 'success',
@@ -40995,6 +41048,13 @@ async function tellGitHub(github, settings, plan, result, event, failed) {
         if (event.pullRequest === undefined) {
             published.notices.push(`pr_comment: skipped, this run is a "${event.name}" event, not a pull request.`);
         }
+        else if (name !== undefined &&
+            channel === null &&
+            plan.deleteChannel?.exists === true &&
+            result.deletedChannel !== name) {
+            // The teardown did not delete the channel: the comment still shows the preview, which is true.
+            published.notices.push(`pr_comment: not updated, channel "${name}" was not deleted.`);
+        }
         else if (name !== undefined) {
             const deleted = channel === null && plan.deleteChannel !== null;
             const linked = [
@@ -41004,7 +41064,8 @@ async function tellGitHub(github, settings, plan, result, event, failed) {
             const body = renderPreviewComment({
                 appId: settings.appId,
                 channel: name,
-                version: channel?.after.version ?? null,
+                // What the channel holds after the run: the plan's bundle only once Capgo accepted it.
+                version: (result.channelWritten ? channel?.after.version : channel?.before?.version) ?? null,
                 devices: linked,
                 runUrl: event.runUrl,
                 sha: event.sha,
@@ -41727,7 +41788,7 @@ const cell = (text) => mdCell(clip(text, TEXT_CHARS));
 const summary_text = (value) => mdText(clip(value, TEXT_CHARS * 4));
 const PHASES = {
     input: 'reading the inputs',
-    read: 'reading from Capgo',
+    read: 'reading from Capgo (or the release history from GitHub)',
     plan: 'planning',
     apply: 'applying the plan',
     verify: 'verifying the channel'

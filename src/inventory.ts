@@ -98,7 +98,8 @@ async function readReleases(
         version: r.payload.version,
         deploymentId: r.deploymentId,
         createdAt: r.createdAt,
-        ...(r.payload.rollout_version ? { rolloutVersion: r.payload.rollout_version } : {})
+        ...(r.payload.rollout_version ? { rolloutVersion: r.payload.rollout_version } : {}),
+        ...(r.payload.rollback === true ? { rollback: true } : {})
       }))
   })
   return result

@@ -58,7 +58,19 @@ export async function tellGitHub(
   }
 
   const channel = plan.channel
-  if (settings.github.deployment && channel && releaseChanged(plan, result)) {
+  if (
+    settings.github.deployment &&
+    channel &&
+    releaseChanged(plan, result) &&
+    result.readBack !== undefined
+  ) {
+    // The read-back found the channel otherwise than written: a release of the planned bundle
+    // would be a false record, and a later rollback could put that bundle back.
+    published.warnings.push(
+      `GitHub: no deployment recorded: channel "${channel.name}" was not found as this run wrote ` +
+        'it (see the error).'
+    )
+  } else if (settings.github.deployment && channel && releaseChanged(plan, result)) {
     const after = channel.after
     const rollout = after.rollout
     const description =
@@ -75,7 +87,8 @@ export async function tellGitHub(
           version: after.version ?? '',
           previous_version: channel.before?.version ?? '',
           rollout_version: rollout?.version ?? '',
-          rollout_percentage: rollout ? String(rollout.percentage) : ''
+          rollout_percentage: rollout ? String(rollout.percentage) : '',
+          ...(channel.versionSource?.kind === 'rollback' ? { rollback: true } : {})
         },
         description: description.slice(0, 140),
         state: failed ? 'failure' : 'success',
@@ -103,6 +116,14 @@ export async function tellGitHub(
       published.notices.push(
         `pr_comment: skipped, this run is a "${event.name}" event, not a pull request.`
       )
+    } else if (
+      name !== undefined &&
+      channel === null &&
+      plan.deleteChannel?.exists === true &&
+      result.deletedChannel !== name
+    ) {
+      // The teardown did not delete the channel: the comment still shows the preview, which is true.
+      published.notices.push(`pr_comment: not updated, channel "${name}" was not deleted.`)
     } else if (name !== undefined) {
       const deleted = channel === null && plan.deleteChannel !== null
       const linked = [
@@ -112,7 +133,9 @@ export async function tellGitHub(
       const body = renderPreviewComment({
         appId: settings.appId,
         channel: name,
-        version: channel?.after.version ?? null,
+        // What the channel holds after the run: the plan's bundle only once Capgo accepted it.
+        version:
+          (result.channelWritten ? channel?.after.version : channel?.before?.version) ?? null,
         devices: linked,
         runUrl: event.runUrl,
         sha: event.sha,

@@ -311,6 +311,16 @@ describe('planRollout: what each rollout input does', () => {
     }
   )
 
+  it('a new share for a paused rollout is set, the rollout stays paused, and the run says so', () => {
+    const paused = running(OLD, 10, { paused: true, pauseReason: 'crash rate above 2%' })
+    const decision = decide({ percentage: 50 }, channelWith(paused))
+    expect(decision.fields).toEqual({ rolloutPercentageBps: 5000 })
+    expect(decision.after?.paused).toBe(true)
+    expect(decision.warnings.join('\n')).toMatch(/paused \("crash rate above 2%"\).*50 %/)
+    const resumed = decide({ percentage: 50, pause: false }, channelWith(paused))
+    expect(resumed.warnings).toEqual([])
+  })
+
   it('starting a rollout where none runs replaces nothing and warns nothing', () => {
     const decision = decide({ percentage: 10 }, channelWith(null), NEW)
     expect(decision.replaced).toBeNull()

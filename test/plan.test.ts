@@ -1270,6 +1270,21 @@ describe('rollback: the most recent earlier release that still exists', () => {
     }
   }
 
+  it('refuses on a channel that does not exist (it would create one)', () => {
+    const rows = series(5)
+    const plan = makePlan(
+      settings({
+        channel: 'staging',
+        rollback: true,
+        github: { token: 't', deployment: false, prComment: false }
+      }),
+      inventory(rows, [channel('production', rows[4]!)], {}, { staging: releases('1.0.4') }),
+      NOW
+    )
+    // A plan with errors is never applied: nothing is created.
+    expect(plan.errors.join('\n')).toMatch(/"staging" does not exist/)
+  })
+
   it('refuses while a rollout runs on the channel: its devices would stay on the rollout bundle', () => {
     const rows = series(5)
     const production = channel('production', rows[4]!, rollout(rows[3]!, 25))
@@ -1284,6 +1299,39 @@ describe('rollback: the most recent earlier release that still exists', () => {
     )
     expect(plan.channel?.write).toBeNull()
     expect(plan.errors.join('\n')).toMatch(/rollout of "1\.0\.3".*25 %.*rollout_abort/s)
+  })
+
+  it('run again after a rollback (a re-run of the rollback job): stays on the release it put back', () => {
+    // Released 1.0.2, 1.0.3, 1.0.4; the first rollback moved the channel back to 1.0.3.
+    const { plan } = rollbackOf(['1.0.4', '1.0.3', '1.0.2'], 3)
+    expect(plan.errors).toEqual([])
+    expect(plan.channel?.write).toBeNull()
+    expect(plan.channel?.after.version).toBe('1.0.3')
+  })
+
+  it("a rollback's own deployment is not a release to go back from", () => {
+    const rows = series(5)
+    const history = [
+      { ...releases('1.0.3')[0]!, deploymentId: 9100, rollback: true },
+      ...releases('1.0.4', '1.0.3', '1.0.2')
+    ]
+    const plan = makePlan(
+      settings({
+        channel: 'production',
+        rollback: true,
+        github: { token: 't', deployment: true, prComment: false }
+      }),
+      inventory(rows, [channel('production', rows[3]!)], {}, { production: history }),
+      NOW
+    )
+    expect(plan.errors).toEqual([])
+    expect(plan.channel?.write).toBeNull()
+  })
+
+  it('a channel moved outside the recorded releases gets the latest release back', () => {
+    // Someone put 1.0.1 on the channel by hand; the latest release is 1.0.4.
+    const { plan } = rollbackOf(['1.0.4', '1.0.3', '1.0.2'], 1)
+    expect(plan.channel?.after.version).toBe('1.0.4')
   })
 
   it('puts back the release before the current one, by PUT /bundle', () => {

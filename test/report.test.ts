@@ -190,7 +190,7 @@ describe('every run reports (docs/contract.md "Every run reports")', () => {
     expect(outputs.dry_run).toBe('true')
     expect(outputs.error).toBe('the API key was rejected')
     expect(summary).toContain(
-      'The step failed while reading from Capgo. Nothing was changed (dry run).'
+      'The step failed while reading from Capgo (or the release history from GitHub). Nothing was changed (dry run).'
     )
   })
 

@@ -12,6 +12,8 @@ export interface DeploymentPayload {
   previous_version: string
   rollout_version: string
   rollout_percentage: string
+  /** Set on the deployment a `rollback` records: it is not a release of its own to go back from. */
+  rollback?: boolean
 }
 
 /** One release of a channel, read back from a deployment and its statuses. */

@@ -259,8 +259,9 @@ export class OctokitGitHubApi implements GitHubApi {
     let marked = 0
     for (const deployment of deployments) {
       // In a shared environment, only the deleted channel's own deployments go inactive.
+      // Only the action's own deployments: another tool's in a shared environment stay as they are.
       const payload = ourPayload((deployment as unknown as RawDeployment).payload)
-      if (payload && !accept(payload)) continue
+      if (!payload || !accept(payload)) continue
       // Statuses come newest first: the first one is the deployment's state.
       const latest = await this.call(
         'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
@@ -587,7 +588,8 @@ function ourPayload(raw: unknown): DeploymentPayload | undefined {
     version: value.version,
     previous_version: text(value.previous_version),
     rollout_version: text(value.rollout_version),
-    rollout_percentage: text(value.rollout_percentage)
+    rollout_percentage: text(value.rollout_percentage),
+    ...(value.rollback === true ? { rollback: true } : {})
   }
 }
 

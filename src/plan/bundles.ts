@@ -199,7 +199,12 @@ function protectionReasons(
 
   if (channel) {
     const { after, before } = channel
-    protect(after.versionId, after.version, `put on channel "${channel.name}" by this run`)
+    const moved = before === null || before.versionId !== after.versionId
+    protect(
+      after.versionId,
+      after.version,
+      moved ? `put on channel "${channel.name}" by this run` : `on channel "${channel.name}"`
+    )
     if (before?.version && before.versionId !== after.versionId) {
       protect(before.versionId, before.version, `rollback target of channel "${channel.name}"`)
     }

@@ -11,7 +11,7 @@ import type {
 } from '../capgo/types.js'
 import type { ChannelFieldSettings, Settings } from '../settings/index.js'
 import { planRollout } from './rollout.js'
-import type { ChannelPlan, ChannelSnapshot, Inventory, RolloutSnapshot } from './types.js'
+import type { ChannelPlan, ChannelSnapshot, Inventory, Release, RolloutSnapshot } from './types.js'
 
 const FIELD_MAP: {
   setting: keyof ChannelFieldSettings
@@ -325,7 +325,13 @@ function targetBundle(
     }
   }
   if (settings.rollback) {
-    if (before?.rollout) {
+    if (before === null) {
+      errors.push(
+        `rollback: channel "${settings.channel}" does not exist: there is nothing to roll back.`
+      )
+      return undefined
+    }
+    if (before.rollout) {
       // The stable bundle would go back while the rollout kept serving its bundle to a share.
       const r = before.rollout
       errors.push(
@@ -359,18 +365,41 @@ function rollbackTarget(
   }
   const bundles = inventory.bundles ?? []
   const skipped: string[] = []
-  for (const release of releases) {
-    if (release.version === before?.version) continue
+  const usable = (release: Release): Target | undefined => {
     const found = newestNamed(bundles, release.version)
-    if (found && !UNLINKING_NAMES.has(found.name)) {
-      return {
-        id: found.id,
-        version: found.name,
-        source: { kind: 'rollback', deploymentId: release.deploymentId },
-        input: 'rollback'
-      }
+    if (!found || UNLINKING_NAMES.has(found.name)) {
+      if (!skipped.includes(release.version)) skipped.push(release.version)
+      return undefined
     }
-    skipped.push(release.version)
+    return {
+      id: found.id,
+      version: found.name,
+      source: { kind: 'rollback', deploymentId: release.deploymentId },
+      input: 'rollback'
+    }
+  }
+  // A rollback's own deployment is no release to go back from: without this, a second run (a
+  // re-run of the rollback job) would put the bad release back.
+  const real = releases.filter(release => !release.rollback)
+  const latest = real[0]
+  // The release before the latest one: what a rollback puts back.
+  let previous: Target | undefined
+  for (const release of real.slice(1)) {
+    if (release.version === latest?.version) continue
+    previous = usable(release)
+    if (previous) break
+  }
+  const current = before?.version
+  if (latest && (current === latest.version || current === previous?.version)) {
+    // On the latest release: go back one. Already on the one before (rolled back): stay there.
+    if (previous) return previous
+  } else {
+    // The channel was moved outside the recorded releases: put back the latest that differs.
+    for (const release of real) {
+      if (release.version === current) continue
+      const target = usable(release)
+      if (target) return target
+    }
   }
   errors.push(
     `rollback: the GitHub environment "${environment}" holds no earlier release of channel ` +

@@ -202,6 +202,14 @@ export function planRollout(input: RolloutInput): RolloutDecision {
     if (toBps(rollout.percentage) !== toBps(running.percentage)) {
       fields.rolloutPercentageBps = toBps(rollout.percentage)
       after.percentage = rollout.percentage
+      if (running.paused && rollout.pause !== false) {
+        const why = running.pauseReason ? ` ("${running.pauseReason}")` : ''
+        decision.warnings.push(
+          `The rollout on channel "${channel}" is paused${why}: its share is set to ` +
+            `${rollout.percentage} %, and devices get it once the rollout is resumed ` +
+            '("rollout_pause: false").'
+        )
+      }
     }
     if (!running.enabled) {
       fields.rolloutEnabled = true

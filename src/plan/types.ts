@@ -17,6 +17,8 @@ export interface Release {
   createdAt: string
   /** The bundle under rollout after that release, when one was. */
   rolloutVersion?: string
+  /** Recorded by a `rollback`: it put back an earlier release rather than making a new one. */
+  rollback?: boolean
 }
 
 /** What the plan was computed from. */

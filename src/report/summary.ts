@@ -25,7 +25,7 @@ const text = (value: string): string => mdText(clip(value, TEXT_CHARS * 4))
 
 const PHASES: Record<FailedPhase, string> = {
   input: 'reading the inputs',
-  read: 'reading from Capgo',
+  read: 'reading from Capgo (or the release history from GitHub)',
   plan: 'planning',
   apply: 'applying the plan',
   verify: 'verifying the channel'

@@ -12,6 +12,7 @@ import type { Emulator, SeedBundle } from '../emulator/index.js'
 import { commentMarker } from '../../src/github/comment.js'
 import {
   APP,
+  KEY,
   emulator,
   errorText,
   json,
@@ -344,14 +345,18 @@ describe('rollback: the previous release, from the deployment history', () => {
 
     const created = gh.deployments(envOf('production'))[0]!
     expect(created.id).toBe(history().length + 1)
-    expect(created.payload).toEqual(payload({ version: '1.0.25', previous_version: '1.0.29' }))
+    // Marked as a rollback: a later rollback does not go back from it.
+    expect(created.payload).toEqual({
+      ...payload({ version: '1.0.25', previous_version: '1.0.29' }),
+      rollback: true
+    })
     expect(created.sha).toBe(SHA)
     expect(gh.statuses(created.id).map(s => [s.state, s.log_url])).toEqual([['success', RUN_URL]])
     expect(result.outputs.deployment_id).toBe(String(created.id))
     expectNoTokenLeak(result)
   })
 
-  it('with github_environment, the history is read from that environment and the rollback recorded there; a second rollback goes back again', async () => {
+  it('with github_environment, the history is read from that environment and the rollback recorded there; running it again changes nothing', async () => {
     const emu = await emulator(rollbackApp())
     const custom = 'Production (Capgo)'
     const gh = await github({
@@ -379,16 +384,36 @@ describe('rollback: the previous release, from the deployment history', () => {
     })
     expect(gh.deployments(envOf('production'))).toHaveLength(2)
 
-    // The rollback is now the newest release: rolling back again puts 1.0.29 back.
+    // The rollback job run again (a re-run, or a second click): the rollback's own deployment is
+    // no release to go back from, so the channel stays on 1.0.20 and nothing is recorded.
+    emu.clearLog()
     const second = await runWithGitHub(emu, gh, inputs)
     expect(second.code, why(second)).toBe(0)
-    expect(channelVersion(emu, 'production')).toBe('1.0.29')
+    expect(channelVersion(emu, 'production')).toBe('1.0.20')
+    expect(emu.writes()).toEqual([])
+    expect(second.outputs.channel_changed).toBe('false')
     expect(gh.deployments(custom).map(d => (d.payload as { version: string }).version)).toEqual([
-      '1.0.29',
       '1.0.20',
       '1.0.29',
       '1.0.20'
     ])
+  })
+
+  it('the pull request comment is not updated when the teardown could not delete the channel', async () => {
+    const emu = await emulator(releaseApp({ channels: [{ name: 'pr-42', version: '1.0.20' }] }), {
+      keys: { [KEY]: 'developer' }
+    })
+    const gh = await github()
+    const result = await runWithGitHub(
+      emu,
+      gh,
+      { delete_channel: 'pr-42', pr_comment: 'true' },
+      { event: pullRequestEvent(42) }
+    )
+    expect(result.code).toBe(1)
+    expect(emu.channel(APP, 'pr-42')).toBeDefined()
+    expect(gh.comments(42).filter(c => c.body.includes('capgo-release'))).toEqual([])
+    expect(result.stdout).toContain('pr_comment: not updated')
   })
 
   it("in an environment shared with another app, only this app's releases of this channel count", async () => {

@@ -291,7 +291,7 @@ describe('releaseHistory', () => {
 })
 
 describe('markEnvironmentInactive', () => {
-  it('adds an inactive status to each deployment whose latest status is success, in that environment only', async () => {
+  it("adds an inactive status to each of the action's deployments whose latest status is success, in that environment only (another tool's stay)", async () => {
     const emu = await start({
       deployments: [
         ours('1.0.0', 'success'),
@@ -307,13 +307,13 @@ describe('markEnvironmentInactive', () => {
       ]
     })
     const { api } = client(emu)
-    expect(await api.markEnvironmentInactive(ENV)).toBe(2)
+    expect(await api.markEnvironmentInactive(ENV)).toBe(1)
     expect([1, 2, 3, 4, 5].map(id => emu.latestState(id))).toEqual([
       'inactive',
       'inactive',
       'failure',
       'success',
-      'inactive'
+      'success'
     ])
     expect(await api.markEnvironmentInactive(ENV)).toBe(0)
   })
