@@ -32193,7 +32193,7 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 ;// CONCATENATED MODULE: ./src/capgo/errors.ts
 /**
- * Capgo's codes for "this key may not do that" (docs/capgo-api.md, "Keys: roles and permissions").
+ * Capgo's codes for "this key may not do that" (docs/capgo-api-notes.md, "Keys: roles and permissions").
  * Capgo answers them with a 400, like any other refusal, and does not say which role is missing.
  */
 const PERMISSION_DENIED_CODES = new Set([
@@ -32383,7 +32383,7 @@ function planRollout(input) {
     if (startsTarget && (rollout.percentage !== undefined || steps !== undefined)) {
         const share = rollout.percentage ?? steps[0];
         if (rollout.pause === true) {
-            // Capgo unpauses a rollout whenever its bundle changes (docs/capgo-api.md, "Rollouts"), in
+            // Capgo unpauses a rollout whenever its bundle changes (docs/capgo-api-notes.md, "Rollouts"), in
             // the same write: a start sent paused would reach devices at once.
             return fail(`"rollout_pause: true" cannot start a rollout of "${target.version}" on channel ` +
                 `"${channel}": Capgo starts every new rollout unpaused. Start it with a small share ` +
@@ -32635,7 +32635,7 @@ function planChannel(settings, inventory, channels, bundlesById, errors, warning
         settingsChanged = true;
     }
     if (changes.includes('public') && after.public) {
-        // Capgo makes the other public channels of overlapping platforms non-public (docs/capgo-api.md).
+        // Capgo makes the other public channels of overlapping platforms non-public (docs/capgo-api-notes.md).
         const others = [...channels.values()]
             .filter(c => c.public && c.name !== name)
             .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -32884,7 +32884,7 @@ async function forEachLimited(items, limit, task, stop = () => false) {
 ;// CONCATENATED MODULE: ./src/roles.ts
 // The least Capgo role each step of the action needs, and the message a refusal gets. Capgo
 // answers a missing permission with a 400 that does not say which role was missing (see
-// docs/capgo-api.md, "Keys: roles and permissions"); the action knows which step it was.
+// docs/capgo-api-notes.md, "Keys: roles and permissions"); the action knows which step it was.
 
 /** Capgo's role names, least first. */
 const ROLES = (/* unused pure expression or super */ null && (['app_reader', 'app_uploader', 'app_developer', 'app_admin']));
@@ -33590,7 +33590,7 @@ function sortNetworkError(error) {
 
 ;// CONCATENATED MODULE: ./src/capgo/listing.ts
 // Reading a whole listing (GET /bundle, GET /channel) page by page, at the fewest requests Capgo
-// allows (docs/capgo-api.md, "Bundles" and "Channels"). Capgo's page P always starts at row 50P;
+// allows (docs/capgo-api-notes.md, "Bundles" and "Channels"). Capgo's page P always starts at row 50P;
 // with its paging defect a page P >= 1 holds up to (10P + 1) * 50 - 50P rows (capped by the
 // database, 1,000), on a fixed server 50. Asking next for the page that starts right after the
 // last row received reads each row about once either way.
@@ -42157,7 +42157,7 @@ function buildReport(input) {
 }
 
 ;// CONCATENATED MODULE: ./src/capgo/types.ts
-// Shapes of Capgo's public REST API, as it really behaves (see docs/capgo-api.md).
+// Shapes of Capgo's public REST API, as it really behaves (see docs/capgo-api-notes.md).
 const DISABLE_AUTO_UPDATE_VALUES = [
     'major',
     'minor',

@@ -1,6 +1,6 @@
 // The least Capgo role each step of the action needs, and the message a refusal gets. Capgo
 // answers a missing permission with a 400 that does not say which role was missing (see
-// docs/capgo-api.md, "Keys: roles and permissions"); the action knows which step it was.
+// docs/capgo-api-notes.md, "Keys: roles and permissions"); the action knows which step it was.
 
 import { CapgoError } from './capgo/errors.js'
 

@@ -1,4 +1,4 @@
-// The rollout rules (README, "rollout_*" inputs; docs/capgo-api.md, "Rollouts"): start a rollout
+// The rollout rules (README, "rollout_*" inputs; docs/capgo-api-notes.md, "Rollouts"): start a rollout
 // of a bundle at a share, change the share, advance through rollout_steps and promote after the
 // last one, promote, abort, pause and resume; and what fails before any write. One test per rule,
 // then properties over random rollouts, then whole runs through makePlan against a model of Capgo.

@@ -1,5 +1,5 @@
 // The least role each step needs, and what a refusal for lack of permission says (README, "Safety
-// rules"; docs/capgo-api.md, "Keys: roles and permissions"): Capgo's 400 does not name the role.
+// rules"; docs/capgo-api-notes.md, "Keys: roles and permissions"): Capgo's 400 does not name the role.
 
 import { describe, expect, it } from 'vitest'
 import { CapgoError } from '../src/capgo/errors.js'

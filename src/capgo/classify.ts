@@ -1,5 +1,5 @@
 // What one attempt's outcome means: a success, a final refusal, or a retry (and how long every
-// request must then pause). docs/capgo-api.md, "Common rules" and "Rate limits and lockout".
+// request must then pause). docs/capgo-api-notes.md, "Common rules" and "Rate limits and lockout".
 import type { IncomingHttpHeaders } from 'node:http'
 import { CapgoError } from './errors.js'
 import type { AttemptResult } from './http.js'

@@ -1,5 +1,5 @@
 /**
- * Capgo's codes for "this key may not do that" (docs/capgo-api.md, "Keys: roles and permissions").
+ * Capgo's codes for "this key may not do that" (docs/capgo-api-notes.md, "Keys: roles and permissions").
  * Capgo answers them with a 400, like any other refusal, and does not say which role is missing.
  */
 export const PERMISSION_DENIED_CODES: ReadonlySet<string> = new Set([

@@ -1,5 +1,5 @@
 // Reading a whole listing (GET /bundle, GET /channel) page by page, at the fewest requests Capgo
-// allows (docs/capgo-api.md, "Bundles" and "Channels"). Capgo's page P always starts at row 50P;
+// allows (docs/capgo-api-notes.md, "Bundles" and "Channels"). Capgo's page P always starts at row 50P;
 // with its paging defect a page P >= 1 holds up to (10P + 1) * 50 - 50P rows (capped by the
 // database, 1,000), on a fixed server 50. Asking next for the page that starts right after the
 // last row received reads each row about once either way.

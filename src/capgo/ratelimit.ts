@@ -1,4 +1,4 @@
-// Capgo's rate limit (docs/capgo-api.md, "Rate limits and lockout"): every request counts, refused
+// Capgo's rate limit (docs/capgo-api-notes.md, "Rate limits and lockout"): every request counts, refused
 // ones too, and each one pushes the key's reset back. So after a 429 the whole client pauses until
 // the reset, and requests wait BEFORE they are sent: a request sent while limited would only push
 // the reset back again.

@@ -1,4 +1,4 @@
-// Shapes of Capgo's public REST API, as it really behaves (see docs/capgo-api.md).
+// Shapes of Capgo's public REST API, as it really behaves (see docs/capgo-api-notes.md).
 
 export type DisableAutoUpdate = 'major' | 'minor' | 'patch' | 'version_number' | 'none'
 export const DISABLE_AUTO_UPDATE_VALUES: readonly DisableAutoUpdate[] = [

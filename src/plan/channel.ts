@@ -186,7 +186,7 @@ export function planChannel(
     settingsChanged = true
   }
   if (changes.includes('public') && after.public) {
-    // Capgo makes the other public channels of overlapping platforms non-public (docs/capgo-api.md).
+    // Capgo makes the other public channels of overlapping platforms non-public (docs/capgo-api-notes.md).
     const others = [...channels.values()]
       .filter(c => c.public && c.name !== name)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))

@@ -106,7 +106,7 @@ export function planRollout(input: RolloutInput): RolloutDecision {
   if (startsTarget && (rollout.percentage !== undefined || steps !== undefined)) {
     const share = rollout.percentage ?? steps![0]!
     if (rollout.pause === true) {
-      // Capgo unpauses a rollout whenever its bundle changes (docs/capgo-api.md, "Rollouts"), in
+      // Capgo unpauses a rollout whenever its bundle changes (docs/capgo-api-notes.md, "Rollouts"), in
       // the same write: a start sent paused would reach devices at once.
       return fail(
         `"rollout_pause: true" cannot start a rollout of "${target.version}" on channel ` +

@@ -1,6 +1,6 @@
 // The built action against Capgo's real rate-limit arithmetic (every request counts, refused ones
 // too, and each pushes the key's reset back) with a scaled window, and against the IP lockout.
-// docs/capgo-api.md, "Rate limits and lockout".
+// docs/capgo-api-notes.md, "Rate limits and lockout".
 
 import { describe, expect, it } from 'vitest'
 import type { Emulator, LoggedRequest } from '../emulator/index.js'

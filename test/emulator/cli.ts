@@ -25,7 +25,7 @@ const DEFAULT_KEYS: Record<string, KeySpec> = {
   'preview-key': { role: 'preview' }
 }
 
-const HELP = `Capgo emulator: Capgo's public API as docs/capgo-api.md describes it, on 127.0.0.1.
+const HELP = `Capgo emulator: Capgo's public API as docs/capgo-api-notes.md describes it, on 127.0.0.1.
 
 usage: npm run emulator -- [flags]
 

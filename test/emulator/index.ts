@@ -1,4 +1,4 @@
-// A faithful emulator of Capgo's public REST API (as docs/capgo-api.md describes it), on node:http.
+// A faithful emulator of Capgo's public REST API (as docs/capgo-api-notes.md describes it), on node:http.
 //
 // Request pipeline: read body -> latency -> faults -> route (404 not_found) -> IP lockout (429) ->
 // key (401, counted as a failed login) -> per-key rate limit (429) -> params (400

@@ -1,6 +1,6 @@
 // The per-key rate limit and the per-IP lockout of Capgo's auth middleware
 // (Cap-go/capgo supabase/functions/_backend/utils/hono_middleware.ts middlewareKey, utils/rate_limit.ts,
-// utils/on_error.ts for the 429's headers). Described in docs/capgo-api.md, "Rate limits and lockout".
+// utils/on_error.ts for the 429's headers). Described in docs/capgo-api-notes.md, "Rate limits and lockout".
 import { tooMany } from './handlers/index.js'
 import type { Reply } from './handlers/index.js'
 import type { EmulatorOptions, EmulatorStats } from './types.js'

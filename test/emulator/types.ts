@@ -1,4 +1,4 @@
-// Public types of the Capgo emulator (see docs/capgo-api.md for the behaviour it copies).
+// Public types of the Capgo emulator (see docs/capgo-api-notes.md for the behaviour it copies).
 
 export type DisableAutoUpdate = 'major' | 'minor' | 'patch' | 'version_number' | 'none'
 export const DISABLE_AUTO_UPDATE: readonly DisableAutoUpdate[] = [
@@ -150,7 +150,7 @@ export interface EmulatorOptions {
   /** Added to every request before it is handled. */
   latencyMs?: number
   /**
-   * Per key, as Capgo counts (docs/capgo-api.md, "Rate limits"): every authenticated request, a
+   * Per key, as Capgo counts (docs/capgo-api-notes.md, "Rate limits"): every authenticated request, a
    * refused one included, adds 1 and sets the reset to now + windowMs; the count is dropped only
    * after windowMs with no request; a request that brings the count to `max` or more gets 429.
    * Defaults: max 2000, windowMs 60_000.

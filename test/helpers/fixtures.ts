@@ -34,7 +34,7 @@ export function series(count: number): Bundle[] {
 let nextChannelId = 1000
 
 /**
- * A channel row as `GET /channel` returns it today (docs/capgo-api.md, "Channels"), with Capgo's
+ * A channel row as `GET /channel` returns it today (docs/capgo-api-notes.md, "Channels"), with Capgo's
  * defaults for a new channel: no `ios`/`android`/`electron` (Capgo never reports them), and the
  * rollout fields of a channel without a rollout.
  */
@@ -154,7 +154,7 @@ export function releases(...versions: string[]): Release[] {
 }
 
 /**
- * The channel rows after Capgo carries out a plan's write (docs/capgo-api.md): a model of the
+ * The channel rows after Capgo carries out a plan's write (docs/capgo-api-notes.md): a model of the
  * server, written from the API's description and not from the planner, so that a test can run the
  * plan a second time against the state it left. `ios`/`android`/`electron` are stored by Capgo but
  * never reported, so they leave no trace in a row.

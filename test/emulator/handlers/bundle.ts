@@ -1,4 +1,4 @@
-// /bundle and /bundle/metadata of the Capgo emulator (docs/capgo-api.md, "Bundles").
+// /bundle and /bundle/metadata of the Capgo emulator (docs/capgo-api-notes.md, "Bundles").
 import { findBundleByName, isLinked, liveBundles, normalizePublic, timestamp } from '../state.js'
 import { NO_ACCESS, OK, can, fail, given, pageRange } from './common.js'
 import type { Handler } from './common.js'

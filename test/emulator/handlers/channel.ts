@@ -1,4 +1,4 @@
-// /channel of the Capgo emulator (docs/capgo-api.md, "Channels" and "Rollouts").
+// /channel of the Capgo emulator (docs/capgo-api-notes.md, "Channels" and "Rollouts").
 import {
   channelRow,
   findBundleByName,

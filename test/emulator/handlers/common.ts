@@ -1,5 +1,5 @@
 // What every route handler of the Capgo emulator shares: replies, the context, permissions, paging.
-// The behaviour copied is described in docs/capgo-api.md.
+// The behaviour copied is described in docs/capgo-api-notes.md.
 import type { AppState, EmulatorState, Role, StoredChannel } from '../types.js'
 import { ADMIN_ROLES } from '../types.js'
 

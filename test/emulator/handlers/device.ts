@@ -1,4 +1,4 @@
-// /device of the Capgo emulator (docs/capgo-api.md, "Devices").
+// /device of the Capgo emulator (docs/capgo-api-notes.md, "Devices").
 import { deviceRow, newDevice, timestamp } from '../state.js'
 import type { DevicePage } from '../types.js'
 import { NO_ACCESS, OK, can, fail, given, str, tooMany } from './common.js'
