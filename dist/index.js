@@ -33172,7 +33172,7 @@ const CLOCK_SKEW_ALLOWANCE_MS = 5000;
 /** Capgo's reason for the 429 of an IP locked out after failed logins. */
 const LOCKOUT_REASON = 'too_many_failed_auth_attempts';
 /**
- * One gate for every request of a client. `close` shuts it until a time (a later close wins);
+ * One gate for every request of a client. `closeFor` shuts it for a while (the later reopening wins);
  * `pass` resolves once it is open.
  */
 class RateLimitGate {
@@ -33188,12 +33188,14 @@ class RateLimitGate {
         for (let gate = this.gate; gate; gate = this.gate)
             await gate.opened;
     }
-    /** Shut the gate until `until` (ms on `now`'s clock), unless it is already shut until later. */
-    close(until) {
+    /** Shut the gate for `ms` from now, unless it is already shut until later. */
+    closeFor(ms) {
+        // One reading of the clock: the wait is exactly what was asked, however busy the machine.
+        const until = this.now() + ms;
         if (this.gate && this.gate.until >= until)
             return;
         const gate = { until, opened: Promise.resolve() };
-        gate.opened = this.sleep(Math.max(0, until - this.now())).then(() => {
+        gate.opened = this.sleep(Math.max(0, ms)).then(() => {
             if (this.gate === gate)
                 this.gate = undefined;
         });
@@ -34008,7 +34010,7 @@ class HttpCapgoApi {
             if (verdict.kind === 'final')
                 throw verdict.error;
             if (verdict.pauseMs !== undefined) {
-                this.gate.close(this.now() + verdict.pauseMs + RATE_LIMIT_MARGIN_MS);
+                this.gate.closeFor(verdict.pauseMs + RATE_LIMIT_MARGIN_MS);
             }
             // No retry once the client was stopped elsewhere or closed (the run is ending).
             this.checkUsable(route);
@@ -41214,7 +41216,7 @@ function showHidden(text) {
  * `%` is left as it is: it only means something inside a command, and @actions/core escapes `%`,
  * CR and LF itself (escapeData) when the text becomes an annotation's message.
  */
-function text_logSafe(value) {
+function logSafe(value) {
     return showHidden(String(value))
         .replace(/^(\s*)::/u, '$1\\::')
         .replace(/##\[/g, '#\\#[');
@@ -41282,7 +41284,7 @@ function clip(text, max) {
     return `${text.slice(0, end)}…`;
 }
 /** "1 bundle", "3 bundles". */
-function text_plural(count, noun, pluralNoun = `${noun}s`) {
+function plural(count, noun, pluralNoun = `${noun}s`) {
     return `${count} ${count === 1 ? noun : pluralNoun}`;
 }
 
@@ -41578,7 +41580,7 @@ function dryRunBanner() {
     return 'dry run: nothing will be changed';
 }
 /** Names in a message: quoted, and safe for the log. */
-const q = (name) => `"${text_logSafe(name)}"`;
+const q = (name) => `"${logSafe(name)}"`;
 /** The settings of a channel, as the inputs name them, with how each one is shown. */
 const CHANNEL_SETTINGS = [
     ['public', 'public'],
@@ -41596,7 +41598,7 @@ function describeRollout(rollout) {
     const state = !rollout.enabled
         ? ', off'
         : rollout.paused
-            ? `, paused${rollout.pauseReason ? ` (${text_logSafe(rollout.pauseReason)})` : ''}`
+            ? `, paused${rollout.pauseReason ? ` (${logSafe(rollout.pauseReason)})` : ''}`
             : '';
     return `${bundle} to ${formatShare(rollout.percentage)} % of devices${state}`;
 }
@@ -41701,7 +41703,7 @@ const SOURCE_TEXT = {
 function planLines(plan) {
     if (plan.errors.length > 0) {
         return [
-            ...plan.errors.map(error => `The plan cannot be carried out: ${text_logSafe(error)}`),
+            ...plan.errors.map(error => `The plan cannot be carried out: ${logSafe(error)}`),
             'Nothing was changed.'
         ];
     }
@@ -41733,11 +41735,11 @@ function planLines(plan) {
         }
     }
     for (const [source, count] of bySource) {
-        lines.push(`${plan.dryRun ? 'Would delete' : 'Deleting'} ${text_plural(count, 'bundle')}${source ? ` ${SOURCE_TEXT[source]}` : ''}.`);
+        lines.push(`${plan.dryRun ? 'Would delete' : 'Deleting'} ${plural(count, 'bundle')}${source ? ` ${SOURCE_TEXT[source]}` : ''}.`);
     }
     if (plan.bundlesRead && plan.bundles.length > 0) {
         const protectedCount = plan.bundles.filter(b => b.fate === 'protected').length;
-        lines.push(`${text_plural(protectedCount, 'bundle')} protected; ${text_plural(plan.keptCount ?? 0, 'bundle')} left after the run.`);
+        lines.push(`${plural(protectedCount, 'bundle')} protected; ${plural(plan.keptCount ?? 0, 'bundle')} left after the run.`);
     }
     if (lines.length === 0)
         lines.push('Nothing to do.');
@@ -41854,11 +41856,11 @@ function failureBlock(input, outcome) {
         if (writes.metadata)
             changed.push('bundle link and comment set');
         if (writes.unlinked.length)
-            changed.push(`${text_plural(writes.unlinked.length, 'device')} unlinked`);
+            changed.push(`${plural(writes.unlinked.length, 'device')} unlinked`);
         if (writes.linked.length)
-            changed.push(`${text_plural(writes.linked.length, 'device')} linked`);
+            changed.push(`${plural(writes.linked.length, 'device')} linked`);
         if (writes.deletedBundles)
-            changed.push(`${text_plural(writes.deletedBundles, 'bundle')} deleted`);
+            changed.push(`${plural(writes.deletedBundles, 'bundle')} deleted`);
         lines.push(`> The step failed${where}, after these changes: ${changed.join('; ')}.`, '>');
     }
     lines.push(...messageList(input.errors, '> '), '');
@@ -42101,7 +42103,7 @@ function bundleSection(plan, outcome) {
     more(failedRows.length - SUMMARY_PROTECTED_ROWS, 'failed deletions');
     more(byFate.delete.length - SUMMARY_DELETION_ROWS, 'deletions');
     if (byFate.keep > 0)
-        lines.push(`${text_plural(byFate.keep, 'bundle')} kept (not listed).`, '');
+        lines.push(`${plural(byFate.keep, 'bundle')} kept (not listed).`, '');
     return lines;
 }
 function cutOutputsNote(cut, reportFile) {
@@ -43068,6 +43070,8 @@ async function run(deps = {}) {
             core_setSecret(raw.trim());
     }
     const context = runContext();
+    // Read raw, before (and whatever) the settings say: a run refused on bad input still reports
+    // its app and whether it was meant as a dry run, and a dry run says so from its first line.
     const given = {
         appId: getInput('app_id').trim(),
         dryRun: parseBoolean(getInput('dry_run').trim()) ?? false
@@ -43150,7 +43154,7 @@ async function run(deps = {}) {
         ...(deploymentId !== undefined ? { deploymentId } : {})
     });
     if (failure)
-        setFailed(errors.map(text_logSafe).join('\n'));
+        setFailed(errors.map(logSafe).join('\n'));
     if (settings?.dryRun ?? given.dryRun)
         info(DRY_RUN_BANNER);
 }
@@ -43180,8 +43184,8 @@ async function applyAndPublish(api, github, s, read, planned, deps, context) {
                 throw new PhaseFailure('plan', again.errors.join('\n'));
         }
         const p = plan;
-        result = await group('Apply', () => applyPlan(api, p, { concurrency: s.concurrency, log: message => info(text_logSafe(message)) }));
-        const applyErrors = applyFailures(result);
+        result = await group('Apply', () => applyPlan(api, p, { concurrency: s.concurrency, log: message => info(logSafe(message)) }));
+        const applyErrors = resultErrors(result);
         if (!github && (s.github.deployment || s.github.prComment)) {
             warnings.push('github_deployment / pr_comment: GitHub was not told: GITHUB_REPOSITORY is not set ' +
                 '(outside a workflow run).');
@@ -43226,11 +43230,11 @@ function report(input) {
         (0,external_node_fs_namespaceObject.writeFileSync)(reportFile, built.fullReport);
     }
     catch (error) {
-        core_warning(`Could not write the report file: ${text_logSafe(messageOf(error))}`);
+        core_warning(`Could not write the report file: ${logSafe(messageOf(error))}`);
         built = buildReport(input);
     }
     for (const warning of input.warnings)
-        core_warning(text_logSafe(warning));
+        core_warning(logSafe(warning));
     for (const [name, value] of Object.entries(built.outputs))
         setOutput(name, value);
     const summaryFile = process.env.GITHUB_STEP_SUMMARY;
@@ -43240,7 +43244,7 @@ function report(input) {
             (0,external_node_fs_namespaceObject.appendFileSync)(summaryFile, `${built.summary}\n`);
         }
         catch (error) {
-            core_warning(`Could not write the job summary: ${text_logSafe(messageOf(error))}`);
+            core_warning(`Could not write the job summary: ${logSafe(messageOf(error))}`);
         }
     }
     else {
@@ -43254,7 +43258,7 @@ function newCapgoClient(settings) {
         retries: settings.retries,
         timeoutMs: settings.timeoutMs,
         listConcurrency: settings.concurrency,
-        onRetry: event => info(text_logSafe(`Retrying ${event.route} in ${(event.waitMs / 1000).toFixed(1)} s (attempt ` +
+        onRetry: event => info(logSafe(`Retrying ${event.route} in ${(event.waitMs / 1000).toFixed(1)} s (attempt ` +
             `${event.attempt} failed: ${event.reason})`))
     });
 }
@@ -43293,24 +43297,6 @@ function movedChannels(before, after) {
     const now = new Map(after.map(c => [c.name, key(c)]));
     const names = new Set([...old.keys(), ...now.keys()]);
     return [...names].filter(name => old.get(name) !== now.get(name)).sort();
-}
-function applyFailures(result) {
-    const errors = [];
-    if (result.fatal)
-        errors.push(result.fatal);
-    for (const d of result.failedDevices)
-        errors.push(`Device "${d.deviceId}": ${d.error}`);
-    const failed = result.failedBundles.length;
-    if (failed > 0) {
-        errors.push(`${failed} bundle ${failed === 1 ? 'deletion' : 'deletions'} failed: ` +
-            result.failedBundles.map(f => `"${f.version}" (${f.error})`).join('; '));
-    }
-    const skipped = result.notAttempted.length;
-    if (skipped > 0) {
-        errors.push(`${skipped} ${skipped === 1 ? 'deletion was' : 'deletions were'} not attempted after the ` +
-            'run stopped.');
-    }
-    return errors;
 }
 function runContext() {
     const context = {};

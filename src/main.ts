@@ -18,6 +18,7 @@ import {
   buildReport,
   dryRunBanner,
   planLines,
+  resultErrors,
   type FailedPhase,
   type RunContext
 } from './report/index.js'
@@ -56,6 +57,8 @@ export async function run(deps: RunDependencies = {}): Promise<void> {
     if (raw.trim() && raw.trim() !== raw) core.setSecret(raw.trim())
   }
   const context = runContext()
+  // Read raw, before (and whatever) the settings say: a run refused on bad input still reports
+  // its app and whether it was meant as a dry run, and a dry run says so from its first line.
   const given = {
     appId: core.getInput('app_id').trim(),
     dryRun: parseBoolean(core.getInput('dry_run').trim()) ?? false
@@ -185,7 +188,7 @@ async function applyAndPublish(
     result = await core.group('Apply', () =>
       applyPlan(api, p, { concurrency: s.concurrency, log: message => core.info(logSafe(message)) })
     )
-    const applyErrors = applyFailures(result)
+    const applyErrors = resultErrors(result)
 
     if (!github && (s.github.deployment || s.github.prComment)) {
       warnings.push(
@@ -314,27 +317,6 @@ export function movedChannels(before: readonly Channel[], after: readonly Channe
   const now = new Map(after.map(c => [c.name, key(c)]))
   const names = new Set([...old.keys(), ...now.keys()])
   return [...names].filter(name => old.get(name) !== now.get(name)).sort()
-}
-
-function applyFailures(result: ApplyResult): string[] {
-  const errors: string[] = []
-  if (result.fatal) errors.push(result.fatal)
-  for (const d of result.failedDevices) errors.push(`Device "${d.deviceId}": ${d.error}`)
-  const failed = result.failedBundles.length
-  if (failed > 0) {
-    errors.push(
-      `${failed} bundle ${failed === 1 ? 'deletion' : 'deletions'} failed: ` +
-        result.failedBundles.map(f => `"${f.version}" (${f.error})`).join('; ')
-    )
-  }
-  const skipped = result.notAttempted.length
-  if (skipped > 0) {
-    errors.push(
-      `${skipped} ${skipped === 1 ? 'deletion was' : 'deletions were'} not attempted after the ` +
-        'run stopped.'
-    )
-  }
-  return errors
 }
 
 function runContext(): RunContext {

@@ -454,7 +454,7 @@ export class HttpCapgoApi implements CapgoApi {
       if (verdict.kind === 'final' && verdict.stopsClient) this.stop(verdict.error)
       if (verdict.kind === 'final') throw verdict.error
       if (verdict.pauseMs !== undefined) {
-        this.gate.close(this.now() + verdict.pauseMs + RATE_LIMIT_MARGIN_MS)
+        this.gate.closeFor(verdict.pauseMs + RATE_LIMIT_MARGIN_MS)
       }
       // No retry once the client was stopped elsewhere or closed (the run is ending).
       this.checkUsable(route)

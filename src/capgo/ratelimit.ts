@@ -19,7 +19,7 @@ const CLOCK_SKEW_ALLOWANCE_MS = 5000
 export const LOCKOUT_REASON = 'too_many_failed_auth_attempts'
 
 /**
- * One gate for every request of a client. `close` shuts it until a time (a later close wins);
+ * One gate for every request of a client. `closeFor` shuts it for a while (the later reopening wins);
  * `pass` resolves once it is open.
  */
 export class RateLimitGate {
@@ -35,11 +35,13 @@ export class RateLimitGate {
     for (let gate = this.gate; gate; gate = this.gate) await gate.opened
   }
 
-  /** Shut the gate until `until` (ms on `now`'s clock), unless it is already shut until later. */
-  close(until: number): void {
+  /** Shut the gate for `ms` from now, unless it is already shut until later. */
+  closeFor(ms: number): void {
+    // One reading of the clock: the wait is exactly what was asked, however busy the machine.
+    const until = this.now() + ms
     if (this.gate && this.gate.until >= until) return
     const gate = { until, opened: Promise.resolve() }
-    gate.opened = this.sleep(Math.max(0, until - this.now())).then(() => {
+    gate.opened = this.sleep(Math.max(0, ms)).then(() => {
       if (this.gate === gate) this.gate = undefined
     })
     this.gate = gate

@@ -5,10 +5,14 @@
 // invalid_json_parse_body) -> required fields of PUT /bundle and POST /bundle/metadata (400
 // missing_required_fields) -> app_id (400 invalid_app_id) -> app / key scope (400
 // cannot_access_app) -> handler (permissions, then the route's own rules).
-import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
-import { cancellableSleeps, pickFault, type ArmedFault } from '../helpers/server-kit.js'
+import {
+  cancellableSleeps,
+  listen,
+  pickFault,
+  readBody,
+  type ArmedFault
+} from '../helpers/server-kit.js'
 import { answerWithFault, sendJson } from './faults.js'
 import { REQUIRED, ROUTES, fail } from './handlers/index.js'
 import type { DeviceLimits, Reply } from './handlers/index.js'
@@ -178,16 +182,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     requests.push(entry)
 
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const rawBody = Buffer.concat(chunks).toString('utf8')
-    if (rawBody !== '') {
-      try {
-        entry.body = JSON.parse(rawBody)
-      } catch {
-        entry.body = rawBody
-      }
-    }
+    const { raw: rawBody, parsed } = await readBody(req)
+    entry.body = parsed
 
     await sleep(latencyMs)
     if (stopped) return
@@ -222,24 +218,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     })
   }
 
-  const sockets = new Set<Socket>()
-  const server = createServer((req, res) => {
-    onRequest(req, res).catch((e: unknown) => {
-      sendJson(res, fail(500, 'unknown_error', e instanceof Error ? e.message : String(e)))
-    })
-  })
-  server.on('connection', socket => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const port = (server.address() as AddressInfo).port
+  const server = await listen(
+    (req, res) => {
+      onRequest(req, res).catch((e: unknown) => {
+        sendJson(res, fail(500, 'unknown_error', e instanceof Error ? e.message : String(e)))
+      })
+    },
+    options.port ?? 0,
+    options.host ?? '127.0.0.1'
+  )
+  const port = server.port
 
   const appOf = (appId: string): AppState => {
     const app = state.apps[appId]
@@ -293,9 +281,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (stopped) return
       stopped = true
       wakeAll()
-      const closed = new Promise<void>(resolve => server.close(() => resolve()))
-      for (const s of sockets) s.destroy()
-      await closed
+      await server.close()
     }
   }
 }

@@ -3,10 +3,14 @@
 //
 // Request pipeline: read body -> latency -> faults -> token (401) -> route and repository (404) ->
 // permission (403 "Resource not accessible by integration") -> handler (404, 400, 422, 201/200).
-import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
-import { cancellableSleeps, pickFault, type ArmedFault } from '../helpers/server-kit.js'
+import {
+  cancellableSleeps,
+  listen,
+  pickFault,
+  readBody,
+  type ArmedFault
+} from '../helpers/server-kit.js'
 import { ROUTES, addStatus, ghError, latestState, statusesOf, timestamp } from './handlers.js'
 import type { Ctx, Reply } from './handlers.js'
 import type {
@@ -258,16 +262,8 @@ export async function startGitHubEmulator(
     }
     requests.push(entry)
 
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const rawBody = Buffer.concat(chunks).toString('utf8')
-    if (rawBody !== '') {
-      try {
-        entry.body = JSON.parse(rawBody)
-      } catch {
-        entry.body = rawBody
-      }
-    }
+    const { raw: rawBody, parsed } = await readBody(req)
+    entry.body = parsed
 
     await sleep(latencyMs)
     if (stopped) return
@@ -362,24 +358,16 @@ export async function startGitHubEmulator(
     }
   }
 
-  const sockets = new Set<Socket>()
-  const server = createServer((req, res) => {
-    onRequest(req, res).catch((e: unknown) => {
-      send(res, ghError(500, e instanceof Error ? e.message : String(e)))
-    })
-  })
-  server.on('connection', socket => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const port = (server.address() as AddressInfo).port
+  const server = await listen(
+    (req, res) => {
+      onRequest(req, res).catch((e: unknown) => {
+        send(res, ghError(500, e instanceof Error ? e.message : String(e)))
+      })
+    },
+    options.port ?? 0,
+    '127.0.0.1'
+  )
+  const port = server.port
   base = `http://127.0.0.1:${port}`
 
   return {
@@ -411,9 +399,7 @@ export async function startGitHubEmulator(
       if (stopped) return
       stopped = true
       wakeAll()
-      const closed = new Promise<void>(resolve => server.close(() => resolve()))
-      for (const s of sockets) s.destroy()
-      await closed
+      await server.close()
     }
   }
 }

@@ -1,5 +1,8 @@
-// Pieces both emulators (Capgo's and GitHub's) share: sleeps that stop() cuts short, and the
-// choice of the fault rule that fires for a request.
+// Pieces both emulators (Capgo's and GitHub's) share: sleeps that stop() cuts short, the choice
+// of the fault rule that fires for a request, reading a body, listening and closing.
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 
 /** Sleeps that `wakeAll()` ends at once, so that a stopped emulator keeps nothing alive. */
 export function cancellableSleeps(): { sleep: (ms: number) => Promise<void>; wakeAll: () => void } {
@@ -75,4 +78,51 @@ export function pickFault<Req extends FaultRequestShape, Rule extends FaultMatch
     return rule
   }
   return undefined
+}
+
+/** A request's body: the raw text, and the parsed JSON (the raw text when it is not JSON). */
+export async function readBody(
+  req: AsyncIterable<unknown>
+): Promise<{ raw: string; parsed: unknown }> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  const raw = Buffer.concat(chunks).toString('utf8')
+  if (raw === '') return { raw, parsed: undefined }
+  try {
+    return { raw, parsed: JSON.parse(raw) as unknown }
+  } catch {
+    return { raw, parsed: raw }
+  }
+}
+
+/**
+ * Starts `handler` on a loopback address and port (0: any free one). `close()` ends every open
+ * socket at once, so a stopped server keeps nothing alive.
+ */
+export async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  port: number,
+  host: string
+): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>()
+  const server = createServer(handler)
+  server.on('connection', socket => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => {
+      const closed = new Promise<void>(resolve => server.close(() => resolve()))
+      for (const s of sockets) s.destroy()
+      return closed
+    }
+  }
 }
