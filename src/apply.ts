@@ -5,11 +5,11 @@
 
 import type { CapgoApi } from './capgo/api.js'
 import { CapgoError } from './capgo/errors.js'
-import { snapshotOf } from './plan/channel.js'
+import { rolloutState, snapshotOf } from './plan/channel.js'
 import type { BundleDecision, ChannelSnapshot, Plan } from './plan/types.js'
 import { forEachLimited } from './pool.js'
 import { isPermissionDenied, stepError, type Step } from './roles.js'
-import { channelDifferences } from './verify.js'
+import { checkReadBack } from './verify.js'
 
 export interface FailedBundle {
   version: string
@@ -28,6 +28,13 @@ export interface ApplyResult {
   verifyFailed?: boolean
   /** The channel as read back when it differed from what the plan wrote (null: it was gone). */
   readBack?: ChannelSnapshot | null
+  /** The channel as read back when it was what the plan predicted: what Capgo holds. */
+  held?: ChannelSnapshot
+  /**
+   * Set when the plan predicted that Capgo ends the channel's rollout: true when this Capgo kept
+   * it instead (an older or self-hosted one), false when it ended it.
+   */
+  rolloutKept?: boolean
   linked: string[]
   unlinked: string[]
   failedDevices: { deviceId: string; error: string }[]
@@ -91,7 +98,11 @@ export async function applyPlan(
         await step('set_bundle', app, () => api.setChannelBundle(write.body))
         log(`Put bundle "${channel.after.version}" on channel "${channel.name}" (PUT /bundle).`)
       } else {
-        const kind = channel.exists ? 'update_channel' : 'create_channel'
+        const kind = channel.exists
+          ? 'update_channel'
+          : write.body.public === true
+            ? 'create_public_channel'
+            : 'create_channel'
         await step(kind, app, () => api.upsertChannel(write.body))
         log(`${channel.exists ? 'Updated' : 'Created'} channel "${channel.name}".`)
       }
@@ -107,7 +118,7 @@ export async function applyPlan(
           'Nothing else was changed.'
         return result
       }
-      const differences = channelDifferences(channel.after, found)
+      const { differences, rolloutKept } = checkReadBack(channel, found)
       if (differences.length > 0) {
         result.verifyFailed = true
         result.readBack = found ? snapshotOf(found) : null
@@ -118,7 +129,16 @@ export async function applyPlan(
         return result
       }
       result.channelVerified = true
-      log(`Channel "${channel.name}" read back: as written.`)
+      result.held = snapshotOf(found!)
+      if (channel.endsRollout) result.rolloutKept = rolloutKept
+      log(
+        `Channel "${channel.name}" read back: as written` +
+          (channel.endsRollout === null
+            ? '.'
+            : rolloutKept
+              ? `; this Capgo kept the rollout of ${rolloutState(channel.endsRollout)} (an older or self-hosted Capgo does).`
+              : `; Capgo ended the rollout of ${rolloutState(channel.endsRollout)}, as predicted.`)
+      )
     }
     if (channel?.metadata) {
       const body = channel.metadata

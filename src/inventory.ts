@@ -1,6 +1,9 @@
 // The read phase: everything the plan needs, before any write.
 
 import type { CapgoApi } from './capgo/api.js'
+import type { Channel } from './capgo/types.js'
+import { bundleRefOf } from './plan/channel.js'
+import { LEAST_ROLE } from './roles.js'
 import type { GitHubApi } from './github/api.js'
 import { channelsWithHistory, devicesToRead, needsBundles } from './plan/index.js'
 import type { Inventory, Release } from './plan/types.js'
@@ -32,10 +35,37 @@ export async function readInventory(
     readDevices(api, settings),
     readReleases(settings, channelsWithHistory(settings, channels), github)
   ])
+  if (listing?.firstPageRefused) {
+    const refusal = bundleListingRefusal(settings.appId, channels)
+    if (refusal !== undefined) throw new Error(refusal)
+  }
   const inventory: Inventory = { channels, deviceChannels }
   if (listing) inventory.bundles = listing.bundles
   if (releases) inventory.releases = releases
   return { inventory, warnings: listing?.warnings ?? [] }
+}
+
+/**
+ * `GET /bundle` answered its first page with `cannot_get_bundle`: an empty app on an older Capgo,
+ * or a key that cannot reach the app's bundles (docs/capgo-api-notes.md, "Bundles"). An app whose
+ * channels hold bundles is not empty: that is a refusal, and the run stops before any write
+ * (a cleanup would otherwise "keep 0 of 0", a release call its bundle "never uploaded").
+ */
+export function bundleListingRefusal(appId: string, channels: readonly Channel[]): string | undefined {
+  const held: string[] = []
+  for (const c of channels) {
+    const ref = bundleRefOf(c.version)
+    if (ref !== undefined) held.push(`"${c.name}" holds ${ref.name ?? `bundle id ${ref.id}`}`)
+    else if (typeof c.rollout_version === 'number') held.push(`"${c.name}" rolls out a bundle`)
+  }
+  if (held.length === 0) return undefined
+  return (
+    `The API key may not read the bundles of ${appId}: Capgo answered GET /bundle with ` +
+    `cannot_get_bundle, yet its channels hold bundles (${held.slice(0, 3).join(', ')}` +
+    `${held.length > 3 ? ', ...' : ''}). Reading bundles needs the role ${LEAST_ROLE.read} ` +
+    `(or higher) on ${appId}: give the key that role in Capgo (Organization settings → API ` +
+    'keys), or check that app_id names an app this key may reach. Nothing was changed.'
+  )
 }
 
 async function readDevices(

@@ -71,8 +71,9 @@ export async function tellGitHub(
         'it (see the error).'
     )
   } else if (settings.github.deployment && channel && releaseChanged(plan, result)) {
-    const after = channel.after
-    const rollout = after.rollout
+    // What the read-back found Capgo holding (a rollout Capgo ended or kept included).
+    const after = result.held ?? channel.after
+    const rollout = after.rollout?.enabled ? after.rollout : null
     const description =
       `${after.version ?? 'no bundle'} on ${channel.name}` +
       (rollout ? `; ${rollout.version ?? rollout.versionId} to ${rollout.percentage} %` : '')

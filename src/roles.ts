@@ -9,6 +9,7 @@ export type Step =
   | 'set_bundle'
   | 'bundle_metadata'
   | 'create_channel'
+  | 'create_public_channel'
   | 'update_channel'
   | 'delete_channel'
   | 'link_device'
@@ -24,6 +25,8 @@ export const LEAST_ROLE: Record<Step, Role> = {
   set_bundle: 'app_uploader',
   bundle_metadata: 'app_uploader',
   create_channel: 'app_developer',
+  // Since July 27 2026 a public channel needs app.update_settings (docs/capgo-api-notes.md).
+  create_public_channel: 'app_admin',
   link_device: 'app_developer',
   unlink_device: 'app_developer',
   update_channel: 'app_admin',
@@ -36,6 +39,7 @@ const WHAT: Record<Step, string> = {
   set_bundle: 'putting the bundle on the channel (PUT /bundle)',
   bundle_metadata: "setting the bundle's link and comment (POST /bundle/metadata)",
   create_channel: 'creating the channel (POST /channel)',
+  create_public_channel: 'creating a public channel (POST /channel with public: true)',
   update_channel: "changing the channel's settings or rollout (POST /channel)",
   delete_channel: 'deleting the channel (DELETE /channel)',
   link_device: 'linking a device (POST /device)',
@@ -53,6 +57,8 @@ export function isPermissionDenied(error: unknown): boolean {
  */
 export function stepError(step: Step, appId: string, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
+  const advice = updatePackageAdvice(error)
+  if (advice !== undefined) return `${advice} Capgo said: ${message}`
   if (!isPermissionDenied(error)) return message
   const role = LEAST_ROLE[step]
   return (
@@ -60,4 +66,32 @@ export function stepError(step: Step, appId: string, error: unknown): string {
     `${appId}. Give the key that role in Capgo (Organization settings → API keys), or use a key ` +
     `that has it. Capgo said: ${message}`
   )
+}
+
+/**
+ * A channel may require zip or delta bundles (its "update package" setting, `updatePackage` in
+ * Capgo's API); Capgo refuses a bundle that cannot serve it (docs/capgo-api-notes.md, "Channels").
+ */
+export function updatePackageAdvice(error: unknown): string | undefined {
+  if (!(error instanceof CapgoError)) return undefined
+  const kind =
+    error.code === 'channel_zip_required'
+      ? 'zip'
+      : error.code === 'channel_delta_required'
+        ? 'delta (manifest)'
+        : undefined
+  if (kind !== undefined) {
+    return (
+      `The channel's update-package setting (updatePackage) requires ${kind} bundles, and this ` +
+      `bundle has none: upload it with a ${kind} package (Capgo's CLI: ${kind === 'zip' ? 'a zip upload' : '--delta'}), ` +
+      'or set the channel\'s update package to "all" in Capgo\'s dashboard. Nothing was changed on the channel.'
+    )
+  }
+  if (error.code === 'invalid_update_package') {
+    return (
+      "Capgo refused the channel's update-package setting (updatePackage): accepted values are " +
+      'all, zip, delta, zip_from_builtin and delta_from_builtin. Check the channel in Capgo\'s dashboard.'
+    )
+  }
+  return undefined
 }

@@ -4,7 +4,7 @@
 import type { Bundle, Channel } from './capgo/types.js'
 import { snapshotOf } from './plan/channel.js'
 import { toBps } from './plan/rollout.js'
-import type { ChannelSnapshot } from './plan/types.js'
+import type { ChannelPlan, ChannelSnapshot } from './plan/types.js'
 
 function bundleText(version: string | null, id: number | null): string {
   if (id === null) return 'no bundle'
@@ -53,4 +53,36 @@ export function channelDifferences(
     }
   }
   return differences
+}
+
+export interface ReadBack {
+  /** Empty when Capgo holds what the plan predicted, Capgo's documented side effects included. */
+  differences: string[]
+  /**
+   * The plan predicted that Capgo ends the channel's rollout (a new stable bundle) and it was kept
+   * instead: an older or self-hosted Capgo, which the read-back accepts.
+   */
+  rolloutKept: boolean
+}
+
+/**
+ * The read-back against the plan's prediction. Where the plan predicts that Capgo ends a rollout
+ * (`endsRollout`), the channel with that rollout still set is accepted too: Capgo before August
+ * 2026, and self-hosted ones, keep it (docs/capgo-api-notes.md, "A new stable bundle ends a
+ * rollout"). A documented side effect is never a difference.
+ */
+export function checkReadBack(
+  expected: { after: ChannelSnapshot; endsRollout: ChannelPlan['endsRollout'] },
+  actual: Channel | undefined,
+  bundlesById?: ReadonlyMap<number, Bundle>
+): ReadBack {
+  const differences = channelDifferences(expected.after, actual, bundlesById)
+  if (differences.length === 0 || expected.endsRollout === null) {
+    return { differences, rolloutKept: false }
+  }
+  const kept = { ...expected.after, rollout: expected.endsRollout }
+  if (channelDifferences(kept, actual, bundlesById).length === 0) {
+    return { differences: [], rolloutKept: true }
+  }
+  return { differences, rolloutKept: false }
 }

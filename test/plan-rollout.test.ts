@@ -194,12 +194,22 @@ describe('planRollout: what each rollout input does', () => {
       nextStep: 'promote'
     },
     {
-      rule: 'rollout_steps enables a rollout that is not enabled as it advances it',
+      rule: 'rollout_steps turns a rollout that is set, not serving on at the first step',
       given: { steps: STEPS },
-      rollout: running(OLD, 5, { enabled: false }),
+      rollout: running(OLD, 25, { enabled: false }),
       action: 'step',
-      fields: { rolloutPercentageBps: 2500, rolloutEnabled: true },
-      after: running(OLD, 25)
+      fields: { rolloutPercentageBps: 500, rolloutEnabled: true },
+      after: running(OLD, 5)
+    },
+    {
+      // A rollout bundle set at 100 % but serving no device is not "at the last step": turning it
+      // on for every device in one run would skip every step.
+      rule: 'rollout_steps never turns a set, not serving rollout on at 100 % in one run',
+      given: { steps: STEPS },
+      rollout: running(OLD, 100, { enabled: false }),
+      action: 'step',
+      fields: { rolloutPercentageBps: 500, rolloutEnabled: true },
+      after: running(OLD, 5)
     },
     {
       rule: 'rollout_steps at the last step promotes',
@@ -497,7 +507,8 @@ describe('rollout properties', () => {
       fc.property(steps, anyRollout, (list, current) => {
         const decision = decide({ steps: list }, channelWith(current))
         if (decision.action !== 'step') return
-        const now = current!.percentage
+        // Set, not serving: no device gets it, so the share served now is 0.
+        const now = current!.enabled ? current!.percentage : 0
         const next = decision.after!.percentage
         expect(list).toContain(next)
         expect(toBps(next)).toBeGreaterThan(toBps(now))

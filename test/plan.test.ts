@@ -692,7 +692,7 @@ describe('safety rules: protected always', () => {
     expect(deleted(plan)).toEqual(['1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.4'])
   })
 
-  it('putting on a channel the bundle it is rolling out warns that the rollout is left with nothing to do', () => {
+  it('putting on a channel the bundle it is rolling out: Capgo ends the rollout, and the plan says so', () => {
     const rows = series(3)
     const plan = makePlan(
       settings({ channel: 'production', version: '1.0.2' }),
@@ -701,7 +701,11 @@ describe('safety rules: protected always', () => {
     )
     expect(plan.errors).toEqual([])
     expect(plan.channel?.write?.kind).toBe('set_bundle')
-    expect(plan.warnings.join('\n')).toMatch(/also the rollout bundle.*rollout_promote/s)
+    expect(plan.channel?.endsRollout?.version).toBe('1.0.2')
+    expect(plan.channel?.after.rollout).toBeNull()
+    expect(plan.warnings.join('\n')).toMatch(
+      /Capgo ends the rollout of "1.0.2" at 25 % .*that bundle now goes to every device/s
+    )
   })
 
   it('public: true warns that Capgo makes the other public channels non-public', () => {

@@ -91,6 +91,7 @@ function channelPlan(more: Partial<ChannelPlan> = {}): ChannelPlan {
     changes: ['version'],
     platforms: {},
     rollout: null,
+    endsRollout: null,
     metadata: null,
     target: { id: 2, version: '1.1.0' },
     ...more

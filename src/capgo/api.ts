@@ -12,6 +12,12 @@ import type {
 export interface BundleListing {
   bundles: Bundle[]
   warnings: string[]
+  /**
+   * The first page was answered 400 `cannot_get_bundle`: an app with no bundles on a Capgo
+   * before August 2026, or a key that cannot reach the app (docs/capgo-api-notes.md, "Bundles").
+   * The caller tells them apart: an app whose channels hold bundles is not empty.
+   */
+  firstPageRefused?: boolean
 }
 
 /**

@@ -163,7 +163,9 @@ export class HttpCapgoApi implements CapgoApi {
   // ---- bundles -----------------------------------------------------------------------------
 
   async listBundles(appId: string): Promise<BundleListing> {
-    const first = await this.readBundles(appId)
+    let firstPageRefused = false
+    const first = await this.readBundles(appId, () => (firstPageRefused = true))
+    if (firstPageRefused) return { bundles: [], warnings: [], firstPageRefused }
     if (!first.tieAtBoundary) return { bundles: first.rows, warnings: [] }
     // Capgo orders by created_at alone: rows with an equal upload time on both sides of a page
     // boundary come in any order, so one may be skipped and another read twice. Read again and
@@ -339,11 +341,18 @@ export class HttpCapgoApi implements CapgoApi {
       body: { app_id: appId, device_id: deviceId, channel },
       expect: WRITE_OK,
       recover: async (error, ambiguous) => {
-        // Capgo refuses the same link twice within 60 s (429). After a lost answer that means
-        // our first attempt worked: check instead of waiting.
+        // Capgo refuses the same link twice within 60 s (429), counting every attempt. After a
+        // lost answer, a device that shows the link is done. A device that never contacted Capgo
+        // is not found even when linked (docs/capgo-api-notes.md, "Devices"), so anything else
+        // falls back to the ordinary 429 path: wait Capgo's Retry-After and send the link again
+        // (setting the same override twice is harmless).
         if (error.status !== 429 || !ambiguous) return undefined
-        const device = await this.getDevice(appId, deviceId)
-        return device?.channel === channel ? true : undefined
+        try {
+          const device = await this.getDevice(appId, deviceId)
+          return device?.channel === channel ? true : undefined
+        } catch {
+          return undefined
+        }
       }
     })
   }
@@ -358,10 +367,22 @@ export class HttpCapgoApi implements CapgoApi {
 
   // ---- listings and single objects ---------------------------------------------------------
 
-  private readBundles(appId: string): Promise<Listing<Bundle>> {
+  /**
+   * `cannot_get_bundle` ends a listing: Capgo before August 2026 answered it past the last page.
+   * On the first page it may also be a refusal (a key that cannot reach the app), which only the
+   * caller can tell apart: `onFirstPageRefused` says it happened.
+   */
+  private readBundles(
+    appId: string,
+    onFirstPageRefused: () => void = () => undefined
+  ): Promise<Listing<Bundle>> {
     const route = 'GET /bundle'
     return readListing<Bundle>({
-      fetchPage: page => this.fetchPage('/bundle', appId, page, 'cannot_get_bundle'),
+      fetchPage: async page => {
+        const result = await this.fetchPage('/bundle', appId, page, 'cannot_get_bundle')
+        if (page === 0 && result === END_OF_LISTING) onFirstPageRefused()
+        return result
+      },
       concurrency: this.listConcurrency,
       checkRow: row => {
         if (!isObject(row) || typeof row.id !== 'number') {

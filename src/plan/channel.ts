@@ -153,6 +153,7 @@ export function planChannel(
 
   const target = targetBundle(settings, inventory, channels, before, bundlesById, errors)
   let bundleChange = false
+  let endsRollout: RolloutSnapshot | null = null
   if (target !== undefined && settings.rollout === undefined) {
     // By id; by name when Capgo gave only the name and the bundle list was not read.
     const same =
@@ -166,12 +167,10 @@ export function planChannel(
       body.version = target.version
       changes.push('version')
       bundleChange = true
-      if (before?.rollout?.versionId === target.id) {
-        warnings.push(
-          `Bundle "${target.version}" is also the rollout bundle of channel "${name}": after this ` +
-            'run every device gets it, and the rollout stays set with nothing left to roll out. ' +
-            'Clear it with "rollout_promote: true" (or "rollout_abort: true").'
-        )
+      if (before?.rollout) {
+        endsRollout = before.rollout
+        after.rollout = null
+        warnings.push(rolloutEndWarning(name, before.rollout, target.version))
       }
     }
   }
@@ -265,9 +264,32 @@ export function planChannel(
     platforms,
     ...(target ? { versionSource: target.source } : {}),
     rollout: rolloutPlan,
+    endsRollout,
     metadata,
     target: bundleTarget
   }
+}
+
+/** The rollout in a few words: `"1.0.8" at 25 %`, or set but serving no device. */
+export function rolloutState(rollout: RolloutSnapshot): string {
+  const name = rollout.version === null ? `bundle id ${rollout.versionId}` : `"${rollout.version}"`
+  return rollout.enabled
+    ? `${name} at ${rollout.percentage} %${rollout.paused ? ' (paused)' : ''}`
+    : `${name} (set, not serving: no device gets it)`
+}
+
+/**
+ * Said before the write: Capgo ends a channel's rollout when its stable bundle changes
+ * (docs/capgo-api-notes.md, "A new stable bundle ends a rollout").
+ */
+function rolloutEndWarning(channel: string, rollout: RolloutSnapshot, target: string): string {
+  const own = rollout.version === target
+  return (
+    `Capgo ends the rollout of ${rolloutState(rollout)} on channel "${channel}" when its bundle ` +
+    `changes to "${target}": ${own ? 'that bundle now goes to every device' : `every device gets "${target}"`}` +
+    `${rollout.version !== null && !own ? `, and "${rollout.version}" is kept (not deleted) by this run` : ''}. ` +
+    'An older or self-hosted Capgo keeps the rollout; the read-back accepts either.'
+  )
 }
 
 /** The bundle of `version`, `promote_from` or `rollback`, checked to exist. */
@@ -331,13 +353,14 @@ function targetBundle(
       )
       return undefined
     }
-    if (before.rollout) {
-      // The stable bundle would go back while the rollout kept serving its bundle to a share.
-      const r = before.rollout
+    if (before.rollout?.enabled) {
+      // A rollout that serves devices: ending it is a decision of its own (rollout_abort), and an
+      // older Capgo would keep serving it beside the rolled-back bundle. A rollout bundle that is
+      // set but serves no device is no rollout to protect: Capgo clears it with the new bundle.
       errors.push(
-        `rollback: a rollout of "${r.version ?? `bundle id ${r.versionId}`}" runs on channel ` +
-          `"${settings.channel}" at ${r.percentage} %; rolling back the channel's bundle would ` +
-          'leave those devices on it. End it first with "rollout_abort: true", then roll back.'
+        `rollback: a rollout of ${rolloutState(before.rollout)} runs on channel ` +
+          `"${settings.channel}"; rolling back the channel's bundle would end it, or on an older ` +
+          'Capgo leave those devices on it. End it first with "rollout_abort: true", then roll back.'
       )
       return undefined
     }

@@ -180,6 +180,24 @@ export function planRollout(input: RolloutInput): RolloutDecision {
           'once the cause is fixed, or end it with "rollout_abort: true".'
       )
     }
+    if (!running.enabled) {
+      // Set, not serving: no device gets it, whatever share it holds. Its first served share is
+      // the first step, so that rollout_steps never turns a bundle on for 100 % in one run.
+      const first = steps[0]!
+      decision.action = 'step'
+      fields.rolloutPercentageBps = toBps(first)
+      fields.rolloutEnabled = true
+      after.percentage = first
+      after.enabled = true
+      decision.nextStep = stepAfter(steps, first)
+      decision.warnings.push(
+        `The rollout bundle "${rolloutName(running)}" on channel "${channel}" was set but served ` +
+          `no device; rollout_steps turns it on at the first step, ${first} %.`
+      )
+      decision.fields = fields
+      decision.after = after
+      return decision
+    }
     const next = stepAfter(steps, running.percentage)
     if (next === 'promote') {
       decision.action = 'promote'

@@ -127,6 +127,12 @@ export interface ChannelPlan {
     | { kind: 'rollback'; deploymentId: number }
   /** Set when a rollout input was given. */
   rollout: RolloutPlan | null
+  /**
+   * Capgo's own side effect of this write: a new stable bundle on a channel with a rollout bundle
+   * ends that rollout (docs/capgo-api-notes.md, "A new stable bundle ends a rollout"). `after`
+   * shows it ended; an older or self-hosted Capgo keeps it, and the read-back accepts either.
+   */
+  endsRollout: RolloutSnapshot | null
   /** `POST /bundle/metadata` for bundle_link/bundle_comment; null when nothing differs. */
   metadata: BundleMetadata | null
   /** The bundle this run puts on the channel or rolls out (for link/comment and the report). */

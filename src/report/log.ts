@@ -38,9 +38,8 @@ export const CHANNEL_SETTINGS: readonly [
 export function describeRollout(rollout: RolloutSnapshot | null | undefined): string {
   if (!rollout) return 'none'
   const bundle = rollout.version === null ? `bundle #${rollout.versionId}` : q(rollout.version)
-  const state = !rollout.enabled
-    ? ', off'
-    : rollout.paused
+  if (!rollout.enabled) return `${bundle} set, not serving (no device gets it)`
+  const state = rollout.paused
       ? `, paused${rollout.pauseReason ? ` (${logSafe(rollout.pauseReason)})` : ''}`
       : ''
   return `${bundle} to ${formatShare(rollout.percentage)} % of devices${state}`

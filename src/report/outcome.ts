@@ -69,7 +69,9 @@ export function outcomeOf(input: ReportInput): Outcome {
     ? null
     : result?.readBack !== undefined
       ? result.readBack
-      : channelWritten || ch.write === null
+      : result?.held !== undefined
+        ? result.held
+        : channelWritten || ch.write === null
         ? ch.after
         : ch.before
 

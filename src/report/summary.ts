@@ -113,12 +113,27 @@ function rolloutCell(rollout: RolloutSnapshot | null | undefined): string {
   if (!rollout) return '—'
   const bundle =
     rollout.version === null ? `bundle #${rollout.versionId}` : cellCode(rollout.version)
-  const state = !rollout.enabled
-    ? ', off'
-    : rollout.paused
-      ? `, paused${rollout.pauseReason ? `: ${cell(rollout.pauseReason)}` : ''}`
-      : ''
+  if (!rollout.enabled) return `${bundle} set, not serving (no device gets it)`
+  const state = rollout.paused
+    ? `, paused${rollout.pauseReason ? `: ${cell(rollout.pauseReason)}` : ''}`
+    : ''
   return `${bundle} to ${formatShare(rollout.percentage)} %${state}`
+}
+
+/** Capgo's side effect on the rollout, as predicted and as the read-back found it. */
+function rolloutEndText(ch: ChannelPlan, outcome: Outcome): string | undefined {
+  const ended = ch.endsRollout
+  if (!ended) return undefined
+  const bundle = ended.version === null ? `bundle #${ended.versionId}` : code(ended.version)
+  const what = ended.enabled
+    ? `the rollout of ${bundle} at ${formatShare(ended.percentage)} %`
+    : `the rollout bundle ${bundle} (set, not serving)`
+  if (!outcome.channelWritten || outcome.planned || !outcome.channelVerified) {
+    return `Capgo ends ${what} when the channel's bundle changes.`
+  }
+  return outcome.channelAfter?.rollout
+    ? `This Capgo kept ${what} (an older or self-hosted Capgo does; today's ends it when the bundle changes).`
+    : `Capgo ended ${what}, as predicted: every device gets the channel's bundle.`
 }
 
 function channelStatus(ch: ChannelPlan, outcome: Outcome): string {
@@ -161,7 +176,7 @@ function channelSection(ch: ChannelPlan, outcome: Outcome): string[] {
     after ? showValue(after.version) : '—',
     true
   )
-  row('rollout', rolloutCell(runningRollout(before)), rolloutCell(runningRollout(after)))
+  row('rollout', rolloutCell(before?.rollout), rolloutCell(after?.rollout))
   for (const [label, key] of CHANNEL_SETTINGS) {
     row(label, before ? showValue(before[key]) : '—', after ? showValue(after[key]) : '—')
   }
@@ -173,6 +188,8 @@ function channelSection(ch: ChannelPlan, outcome: Outcome): string[] {
       : 'not set'
     lines.push(`| ${platform} | not reported | ${sent} |`)
   }
+  const ended = rolloutEndText(ch, outcome)
+  if (ended) lines.push('', ended)
   if (ch.versionSource?.kind === 'promote_from') {
     lines.push('', `Promoted from channel ${code(ch.versionSource.channel)}.`)
   } else if (ch.versionSource?.kind === 'rollback') {
@@ -205,7 +222,13 @@ export function shareBar(percentage: number): string {
 function rolloutSection(ch: ChannelPlan, outcome: Outcome): string[] {
   const plan = ch.rollout!
   const before = ch.before?.rollout ?? null
-  const after = ch.write === null || outcome.channelWritten ? ch.after.rollout : before
+  // What Capgo holds after the run (the read-back), else what the plan left as it was.
+  const after =
+    outcome.channelWritten && outcome.channelAfter
+      ? outcome.channelAfter.rollout
+      : ch.write === null
+        ? ch.after.rollout
+        : before
   const lines = [
     `### Rollout: ${rolloutActionText(plan)}${outcome.planned && plan.action !== 'none' ? ' (planned)' : ''}`,
     '',
@@ -223,7 +246,7 @@ function rolloutSection(ch: ChannelPlan, outcome: Outcome): string[] {
   row('share', r => `${formatShare(r.percentage)} %`)
   row('state', r =>
     !r.enabled
-      ? 'off'
+      ? 'set, not serving'
       : r.paused
         ? `paused${r.pauseReason ? `: ${cell(r.pauseReason)}` : ''}`
         : 'running'

@@ -163,9 +163,28 @@ export function applyWrite(
   channels: readonly Channel[],
   rows: readonly Bundle[],
   write: ChannelWrite | null | undefined,
-  at: number = T0
+  at: number = T0,
+  era: 'late-2026' | 'july-2026' = 'late-2026'
 ): Channel[] {
   if (!write) return [...channels]
+  // Since August 2026 a new stable bundle ends the channel's rollout, unless the same write
+  // changes the rollout bundle (docs/capgo-api-notes.md, "A new stable bundle ends a rollout").
+  const endsRollout = (before: Channel, after: Channel, rolloutSent: boolean): Channel => {
+    const changed = bundleRefId(before.version) !== bundleRefId(after.version)
+    if (era === 'july-2026' || !changed || rolloutSent || before.rollout_version === null) {
+      return after
+    }
+    return {
+      ...after,
+      rollout_version: null,
+      rollout_version_info: null,
+      rollout_id: `rotated-${before.id}`,
+      rolloutEnabled: false,
+      rolloutPercentageBps: 0,
+      rolloutPausedAt: null,
+      rolloutPauseReason: null
+    }
+  }
   const live = rows.filter(b => !b.deleted)
   const ref = (b: Bundle | undefined): { id: number; name: string } => {
     if (!b) throw new Error('the write names a bundle that does not exist')
@@ -175,7 +194,11 @@ export function applyWrite(
     if (!channels.some(c => c.id === write.body.channel_id)) throw new Error('cannot_find_channel')
     return channels.map(c =>
       c.id === write.body.channel_id
-        ? { ...c, version: ref(live.find(b => b.id === write.body.version_id)) }
+        ? endsRollout(
+            c,
+            { ...c, version: ref(live.find(b => b.id === write.body.version_id)) },
+            false
+          )
         : c
     )
   }
@@ -224,5 +247,13 @@ export function applyWrite(
       row.rolloutPauseReason = null
     }
   }
-  return [...channels.filter(c => c.name !== body.channel), row]
+  const written =
+    existing && body.version !== undefined
+      ? endsRollout(existing, row, body.rolloutVersion !== undefined)
+      : row
+  return [...channels.filter(c => c.name !== body.channel), written]
+}
+
+function bundleRefId(value: Channel['version']): number | null {
+  return value === null || value === undefined ? null : value.id
 }
