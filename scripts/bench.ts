@@ -230,6 +230,8 @@ function plannerSettings(order: CleanupOrder): Settings {
     apiKey: KEY,
     appId: APP_ID,
     apiUrl: 'https://api.capgo.app',
+    createChannel: 'auto',
+    compatibility: 'fail',
     channelFields: {},
     platforms: {},
     rollback: false,

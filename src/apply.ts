@@ -102,7 +102,9 @@ export async function applyPlan(
           ? 'update_channel'
           : write.body.public === true
             ? 'create_public_channel'
-            : 'create_channel'
+            : write.body.autoPauseEnabled !== undefined
+              ? 'create_channel_with_auto_pause'
+              : 'create_channel'
         await step(kind, app, () => api.upsertChannel(write.body))
         log(`${channel.exists ? 'Updated' : 'Created'} channel "${channel.name}".`)
       }

@@ -51,7 +51,10 @@ export async function readInventory(
  * channels hold bundles is not empty: that is a refusal, and the run stops before any write
  * (a cleanup would otherwise "keep 0 of 0", a release call its bundle "never uploaded").
  */
-export function bundleListingRefusal(appId: string, channels: readonly Channel[]): string | undefined {
+export function bundleListingRefusal(
+  appId: string,
+  channels: readonly Channel[]
+): string | undefined {
   const held: string[] = []
   for (const c of channels) {
     const ref = bundleRefOf(c.version)

@@ -10,6 +10,7 @@ export type Step =
   | 'bundle_metadata'
   | 'create_channel'
   | 'create_public_channel'
+  | 'create_channel_with_auto_pause'
   | 'update_channel'
   | 'delete_channel'
   | 'link_device'
@@ -27,6 +28,7 @@ export const LEAST_ROLE: Record<Step, Role> = {
   create_channel: 'app_developer',
   // Since July 27 2026 a public channel needs app.update_settings (docs/capgo-api-notes.md).
   create_public_channel: 'app_admin',
+  create_channel_with_auto_pause: 'app_admin',
   link_device: 'app_developer',
   unlink_device: 'app_developer',
   update_channel: 'app_admin',
@@ -40,6 +42,8 @@ const WHAT: Record<Step, string> = {
   bundle_metadata: "setting the bundle's link and comment (POST /bundle/metadata)",
   create_channel: 'creating the channel (POST /channel)',
   create_public_channel: 'creating a public channel (POST /channel with public: true)',
+  create_channel_with_auto_pause:
+    "creating a channel with Capgo's auto-pause settings (POST /channel with auto_pause_*)",
   update_channel: "changing the channel's settings or rollout (POST /channel)",
   delete_channel: 'deleting the channel (DELETE /channel)',
   link_device: 'linking a device (POST /device)',
@@ -61,6 +65,16 @@ export function stepError(step: Step, appId: string, error: unknown): string {
   if (advice !== undefined) return `${advice} Capgo said: ${message}`
   if (!isPermissionDenied(error)) return message
   const role = LEAST_ROLE[step]
+  if (step === 'read') {
+    // Capgo answers an app that does not exist as it answers one the key may not read: say the
+    // likelier cause (a misspelt app_id) first, then the role.
+    return (
+      `App "${appId}" (app_id) does not exist, or this API key cannot reach it. Check app_id ` +
+      '(the id of the app in Capgo, such as com.example.app); if it is right, the key needs the ' +
+      `role ${role} (or higher) on it: give it that role in Capgo (Organization settings → API ` +
+      `keys), or use a key of the app's organisation. Capgo said: ${message}`
+    )
+  }
   return (
     `The API key may not do this step: ${WHAT[step]} needs the role ${role} (or higher) on ` +
     `${appId}. Give the key that role in Capgo (Organization settings → API keys), or use a key ` +
@@ -90,7 +104,7 @@ export function updatePackageAdvice(error: unknown): string | undefined {
   if (error.code === 'invalid_update_package') {
     return (
       "Capgo refused the channel's update-package setting (updatePackage): accepted values are " +
-      'all, zip, delta, zip_from_builtin and delta_from_builtin. Check the channel in Capgo\'s dashboard.'
+      "all, zip, delta, zip_from_builtin and delta_from_builtin. Check the channel in Capgo's dashboard."
     )
   }
   return undefined

@@ -52,6 +52,23 @@ export function channelDifferences(
       differences.push(`the rollout is ${got.paused ? 'paused' : 'running'}, expected otherwise`)
     }
   }
+  const pauseWanted = expected.autoPause
+  const pauseFound = found.autoPause
+  if (pauseWanted !== null && pauseFound !== null) {
+    for (const key of [
+      'enabled',
+      'failureRateBps',
+      'windowMinutes',
+      'minAttempts',
+      'action'
+    ] as const) {
+      if (pauseWanted[key] !== pauseFound[key]) {
+        differences.push(
+          `auto-pause ${key} is ${String(pauseFound[key])}, expected ${String(pauseWanted[key])}`
+        )
+      }
+    }
+  }
   return differences
 }
 

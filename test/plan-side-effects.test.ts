@@ -91,7 +91,7 @@ describe('a new stable bundle ends the running rollout: the plan says so before 
       settings({
         channel: 'production',
         version: '1.0.9',
-        rollout: { percentage: 10 }
+        rollout: { percentage: 10, promote: false, abort: false }
       }),
       inventory(rows, channels()),
       NOW

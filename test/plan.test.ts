@@ -1201,7 +1201,28 @@ describe('snapshotOf: a channel row as Capgo gives it', () => {
       allowDeviceSelfSet: true,
       allowEmulator: false,
       allowDev: false,
-      rollout: null
+      rollout: null,
+      // No auto-pause fields in the row (an older or self-hosted Capgo): not reported.
+      autoPause: null
+    })
+  })
+
+  it("reads Capgo's auto-pause fields when the row has them", () => {
+    const row = channel('beta', rows[0]!, {
+      autoPauseEnabled: true,
+      autoPauseFailureRateBps: 500,
+      autoPauseWindowMinutes: 360,
+      autoPauseMinAttempts: 100,
+      autoPauseAction: 'rollback',
+      autoPauseLastTriggeredAt: '2026-11-30T10:00:00.000Z'
+    })
+    expect(snapshotOf(row, byId).autoPause).toEqual({
+      enabled: true,
+      failureRateBps: 500,
+      windowMinutes: 360,
+      minAttempts: 100,
+      action: 'rollback',
+      lastTriggeredAt: '2026-11-30T10:00:00.000Z'
     })
   })
 

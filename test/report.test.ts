@@ -42,6 +42,7 @@ const OUTPUT_NAMES = [
   'protected_bundles',
   'failed_bundles',
   'deployment_id',
+  'compatibility',
   'dry_run',
   'error',
   'report',

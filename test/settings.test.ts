@@ -47,6 +47,8 @@ const DEFAULTS = {
   apiKey: KEY,
   appId: APP,
   apiUrl: 'https://api.capgo.app',
+  createChannel: 'auto',
+  compatibility: 'fail',
   channelFields: {},
   devices: [],
   unlinkDevices: [],

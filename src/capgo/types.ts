@@ -54,6 +54,16 @@ export interface Channel {
   /** ISO time when the rollout was paused (by a user or by Capgo's auto-pause), or null. */
   rolloutPausedAt?: string | null
   rolloutPauseReason?: string | null
+  /** Capgo's auto-pause of the rollout (absent on an older or self-hosted Capgo). */
+  autoPauseEnabled?: boolean
+  autoPauseFailureRateBps?: number | null
+  autoPauseWindowMinutes?: number | null
+  autoPauseMinAttempts?: number | null
+  autoPauseAction?: string | null
+  /** When Capgo's auto-pause last acted on this channel, or null. */
+  autoPauseLastTriggeredAt?: string | null
+  /** The channel's update-package setting (`all`, `zip`, `delta`, ...), when Capgo says. */
+  updatePackage?: string | null
   disableAutoUpdate: DisableAutoUpdate
   disableAutoUpdateUnderNative: boolean
   allow_device_self_set: boolean
@@ -93,8 +103,19 @@ export interface RolloutFields {
   rollback?: boolean
 }
 
+/** Capgo's auto-pause fields of `POST /channel` (an admin key). */
+export interface AutoPauseFields {
+  autoPauseEnabled?: boolean
+  /** 0..10000. */
+  autoPauseFailureRateBps?: number
+  /** 1..10080. */
+  autoPauseWindowMinutes?: number
+  autoPauseMinAttempts?: number
+  autoPauseAction?: 'pause' | 'rollback' | 'notify'
+}
+
 /** Body of `POST /channel` (upsert by name). */
-export interface ChannelUpsert extends ChannelFields, RolloutFields {
+export interface ChannelUpsert extends ChannelFields, RolloutFields, AutoPauseFields {
   app_id: string
   channel: string
 }

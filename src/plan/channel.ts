@@ -10,8 +10,18 @@ import type {
   ChannelUpsert
 } from '../capgo/types.js'
 import type { ChannelFieldSettings, Settings } from '../settings/index.js'
+import { checkCompatibility, describeIncompatibility } from './compatibility.js'
+import { didYouMean, didYouMeanText, nearMisses } from './names.js'
 import { planRollout } from './rollout.js'
-import type { ChannelPlan, ChannelSnapshot, Inventory, Release, RolloutSnapshot } from './types.js'
+import type {
+  AutoPauseSnapshot,
+  ChannelPlan,
+  CompatibilityCheck,
+  ChannelSnapshot,
+  Inventory,
+  Release,
+  RolloutSnapshot
+} from './types.js'
 
 const FIELD_MAP: {
   setting: keyof ChannelFieldSettings
@@ -40,7 +50,8 @@ export const NEW_CHANNEL_DEFAULTS: ChannelSnapshot = {
   allowDeviceSelfSet: false,
   allowEmulator: true,
   allowDev: true,
-  rollout: null
+  rollout: null,
+  autoPause: null
 }
 
 /** A bundle reference as a channel row gives it; `{id, name}` normally, defensively anything. */
@@ -113,8 +124,73 @@ export function snapshotOf(
     allowDeviceSelfSet: channel.allow_device_self_set,
     allowEmulator: channel.allow_emulator,
     allowDev: channel.allow_dev,
-    rollout: rolloutOf(channel, bundlesById)
+    rollout: rolloutOf(channel, bundlesById),
+    autoPause: autoPauseOf(channel)
   }
+}
+
+export function autoPauseOf(channel: Channel): AutoPauseSnapshot | null {
+  if (typeof channel.autoPauseEnabled !== 'boolean') return null
+  const num = (v: unknown): number | null =>
+    typeof v === 'number' && Number.isFinite(v) ? v : null
+  return {
+    enabled: channel.autoPauseEnabled,
+    failureRateBps: num(channel.autoPauseFailureRateBps),
+    windowMinutes: num(channel.autoPauseWindowMinutes),
+    minAttempts: num(channel.autoPauseMinAttempts),
+    action: typeof channel.autoPauseAction === 'string' ? channel.autoPauseAction : null,
+    lastTriggeredAt:
+      typeof channel.autoPauseLastTriggeredAt === 'string' ? channel.autoPauseLastTriggeredAt : null
+  }
+}
+
+/**
+ * The auto-pause fields that differ from what the channel holds, sent with the rollout's
+ * `POST /channel` (README, "Staged rollouts"). Nothing differs: nothing is sent, so a re-run
+ * writes nothing.
+ */
+function planAutoPause(
+  settings: Settings,
+  before: ChannelSnapshot | null,
+  after: ChannelSnapshot,
+  body: ChannelUpsert
+): boolean {
+  const wanted = settings.autoPause
+  if (wanted === undefined) return false
+  const held = before?.autoPause ?? null
+  const next: AutoPauseSnapshot = {
+    enabled: held?.enabled ?? false,
+    failureRateBps: held?.failureRateBps ?? null,
+    windowMinutes: held?.windowMinutes ?? null,
+    minAttempts: held?.minAttempts ?? null,
+    action: held?.action ?? null,
+    lastTriggeredAt: held?.lastTriggeredAt ?? null
+  }
+  let changed = false
+  if (held === null || held.enabled !== wanted.enabled) {
+    body.autoPauseEnabled = wanted.enabled
+    next.enabled = wanted.enabled
+    changed = true
+  }
+  const fields = [
+    ['failureRateBps', 'autoPauseFailureRateBps'],
+    ['windowMinutes', 'autoPauseWindowMinutes'],
+    ['minAttempts', 'autoPauseMinAttempts']
+  ] as const
+  for (const [key, api] of fields) {
+    const value = wanted[key]
+    if (value === undefined || held?.[key] === value) continue
+    body[api] = value
+    next[key] = value
+    changed = true
+  }
+  if (wanted.action !== undefined && held?.action !== wanted.action) {
+    body.autoPauseAction = wanted.action
+    next.action = wanted.action
+    changed = true
+  }
+  if (changed) after.autoPause = next
+  return changed
 }
 
 /** Bundle names that Capgo's `POST /channel` reads as "unlink the channel's bundle". */
@@ -145,6 +221,7 @@ export function planChannel(
   if (settings.channel === undefined) return null
   const name = settings.channel
   const current = channels.get(name)
+  if (current === undefined) checkNewChannel(settings, name, channels, errors)
   const before = current ? snapshotOf(current, bundlesById) : null
   const after: ChannelSnapshot = { ...(before ?? NEW_CHANNEL_DEFAULTS) }
   const body: ChannelUpsert = { app_id: settings.appId, channel: name }
@@ -196,6 +273,10 @@ export function planChannel(
           'platforms a channel serves, so this run cannot tell which).'
       )
     }
+  }
+  if (planAutoPause(settings, before, after, body)) {
+    changes.push('auto_pause')
+    settingsChanged = true
   }
   // Capgo never reports the platforms: a given value is always sent, and is not a change.
   const platforms = { ...settings.platforms }
@@ -250,6 +331,11 @@ export function planChannel(
     }
   }
 
+  const startsRollout = rolloutPlan?.action === 'start'
+  const compatibility =
+    target !== undefined && (bundleChange || startsRollout)
+      ? planCompatibility(settings, name, before, target, bundlesById, errors, warnings)
+      : null
   const bundleTarget = target ? { id: target.id, version: target.version } : rolloutTarget
   const metadata = planMetadata(settings, bundleTarget, bundlesById, warnings)
 
@@ -264,6 +350,7 @@ export function planChannel(
     platforms,
     ...(target ? { versionSource: target.source } : {}),
     rollout: rolloutPlan,
+    compatibility,
     endsRollout,
     metadata,
     target: bundleTarget
@@ -292,6 +379,107 @@ function rolloutEndWarning(channel: string, rollout: RolloutSnapshot, target: st
   )
 }
 
+/**
+ * `create_channel` (README, Inputs): a missing channel is created, unless `false`, or, with `auto`,
+ * unless its name is a near miss of an existing channel: a typo must not create "prodution" and
+ * put the release there. Said before any write, and before any role advice.
+ */
+function checkNewChannel(
+  settings: Settings,
+  name: string,
+  channels: ReadonlyMap<string, Channel>,
+  errors: string[]
+): void {
+  // A rollback or a rollout on a missing channel is refused by its own rule.
+  if (settings.rollback || settings.rollout !== undefined) return
+  if (settings.createChannel === 'false') {
+    errors.push(
+      `Channel "${name}" (channel) does not exist, and create_channel is false.` +
+        didYouMeanText(didYouMean(name, channels.keys())) +
+        ' Nothing was changed.'
+    )
+    return
+  }
+  if (settings.createChannel !== 'auto') return
+  const near = nearMisses(name, channels.keys())
+  if (near.length === 0) return
+  errors.push(
+    `Channel "${name}" (channel) does not exist, and its name is a near miss of ` +
+      `${near.map(n => `"${n}"`).join(', ')}.${didYouMeanText(near.slice(0, 3))} Nothing was ` +
+      `created or changed. To create "${name}" anyway, set create_channel: true.`
+  )
+}
+
+/**
+ * The native compatibility gate (README, `compatibility`; Capgo CLI's rule in compatibility.ts):
+ * the bundle put on the channel against the channel's bundle. `fail` stops an incompatible bundle
+ * before any write; a rollback, which puts back what ran before, only warns; a channel bundle with
+ * no record of its native packages warns and never blocks.
+ */
+function planCompatibility(
+  settings: Settings,
+  channel: string,
+  before: ChannelSnapshot | null,
+  target: Target,
+  bundlesById: ReadonlyMap<number, Bundle>,
+  errors: string[],
+  warnings: string[]
+): CompatibilityCheck | null {
+  if (settings.compatibility === 'off') return null
+  if (before === null || before.versionId === null) return null // nothing installed to compare
+  const current = bundlesById.get(before.versionId)
+  const candidate = bundlesById.get(target.id)
+  const currentName = before.version ?? `bundle id ${before.versionId}`
+  const report =
+    current === undefined || candidate === undefined
+      ? {
+          verdict: 'unknown' as const,
+          plugins: [],
+          reason: 'the bundle rows were not read'
+        }
+      : current.native_packages === null || current.native_packages === undefined
+        ? {
+            verdict: 'unknown' as const,
+            plugins: [],
+            reason: `the channel's bundle ${currentName} has no record of its native packages`
+          }
+        : checkCompatibility(candidate.native_packages, current.native_packages)
+  const problems = describeIncompatibility(report, target.version, channel, currentName)
+  const rollback = target.source.kind === 'rollback'
+  const check: CompatibilityCheck = {
+    mode: settings.compatibility,
+    candidate: target.version,
+    current: currentName,
+    verdict: report.verdict,
+    plugins: report.plugins,
+    ...(report.reason !== undefined ? { reason: report.reason } : {}),
+    problems,
+    blocks: report.verdict === 'incompatible' && settings.compatibility === 'fail' && !rollback
+  }
+  if (report.verdict === 'unknown') {
+    warnings.push(
+      `compatibility: "${target.version}" was not checked against channel "${channel}": ` +
+        `${report.reason ?? 'no record'}. It goes on (an unknown verdict never blocks).`
+    )
+  } else if (report.verdict === 'incompatible') {
+    const text =
+      `compatibility: bundle "${target.version}" (${target.input}) is not compatible with the ` +
+      `app binaries that run channel "${channel}" (its bundle ${currentName}): ` +
+      `${problems.join('; ')}.`
+    if (check.blocks) {
+      errors.push(
+        `${text} Nothing was changed. Ship a new app build to the stores first, or set ` +
+          '"compatibility: warn" to put it on the channel anyway.'
+      )
+    } else {
+      warnings.push(
+        `${text} ${rollback ? 'A rollback is never blocked.' : 'compatibility: warn lets it go on.'}`
+      )
+    }
+  }
+  return check
+}
+
 /** The bundle of `version`, `promote_from` or `rollback`, checked to exist. */
 function targetBundle(
   settings: Settings,
@@ -305,9 +493,14 @@ function targetBundle(
     const bundles = inventory.bundles ?? []
     const found = newestNamed(bundles, settings.version)
     if (!found) {
+      const near = didYouMean(
+        settings.version,
+        bundles.filter(b => !b.deleted).map(b => b.name)
+      )
       errors.push(
         `Bundle "${settings.version}" (version) is not among the ${bundles.length} bundles of ` +
-          `${settings.appId}: it was never uploaded, or it was deleted. Upload it first.`
+          `${settings.appId}: it was never uploaded, or it was deleted.${didYouMeanText(near)} ` +
+          'Upload it first.'
       )
       return undefined
     }
@@ -320,7 +513,10 @@ function targetBundle(
   if (settings.promoteFrom !== undefined) {
     const source = channels.get(settings.promoteFrom)
     if (!source) {
-      errors.push(`Channel "${settings.promoteFrom}" (promote_from) does not exist.`)
+      errors.push(
+        `Channel "${settings.promoteFrom}" (promote_from) does not exist.` +
+          didYouMeanText(didYouMean(settings.promoteFrom, channels.keys()))
+      )
       return undefined
     }
     const ref = bundleRefOf(source.version, bundlesById)

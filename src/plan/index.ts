@@ -21,6 +21,8 @@ export function needsBundles(settings: Settings): boolean {
     settings.rollback ||
     settings.bundleLink !== undefined ||
     settings.bundleComment !== undefined ||
+    // The compatibility gate compares the native packages of bundle rows.
+    (settings.compatibility !== 'off' && settings.promoteFrom !== undefined) ||
     deletesAnything(settings)
   )
 }

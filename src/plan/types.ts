@@ -8,6 +8,7 @@ import type {
   ChannelUpsert,
   DisableAutoUpdate
 } from '../capgo/types.js'
+import type { CompatibilityVerdict, PluginChange } from './compatibility.js'
 
 /** One release of a channel, from the GitHub deployment history (newest first). */
 export interface Release {
@@ -66,6 +67,17 @@ export interface RolloutSnapshot {
   pauseReason: string | null
 }
 
+/** Capgo's auto-pause of a channel's rollout, as its row says (null fields: not set). */
+export interface AutoPauseSnapshot {
+  enabled: boolean
+  failureRateBps: number | null
+  windowMinutes: number | null
+  minAttempts: number | null
+  action: string | null
+  /** When Capgo's auto-pause last acted, or null. */
+  lastTriggeredAt: string | null
+}
+
 /**
  * The settings of a channel that a user can see and change. Capgo never reports `ios`,
  * `android` or `electron`: they are not part of a snapshot (see ChannelPlan.platforms).
@@ -81,6 +93,8 @@ export interface ChannelSnapshot {
   allowDev: boolean
   /** null when no rollout bundle is set on the channel. */
   rollout: RolloutSnapshot | null
+  /** null when Capgo's row has no auto-pause fields (an older or self-hosted Capgo). */
+  autoPause: AutoPauseSnapshot | null
 }
 
 /** The one request that changes the channel, by the narrowest route. */
@@ -105,6 +119,23 @@ export interface RolloutPlan {
   replaced: string | null
 }
 
+/** The native compatibility gate's verdict on the bundle this run puts on the channel. */
+export interface CompatibilityCheck {
+  mode: 'fail' | 'warn'
+  /** The bundle put on the channel (or rolled out). */
+  candidate: string
+  /** The channel's bundle it was compared with. */
+  current: string
+  verdict: CompatibilityVerdict
+  plugins: PluginChange[]
+  /** Why the verdict is `unknown`. */
+  reason?: string
+  /** One sentence per blocking plugin. */
+  problems: string[]
+  /** The run stops before any write (mode `fail`, incompatible, not a rollback). */
+  blocks: boolean
+}
+
 export interface ChannelPlan {
   name: string
   /** False when this run creates it. */
@@ -127,6 +158,8 @@ export interface ChannelPlan {
     | { kind: 'rollback'; deploymentId: number }
   /** Set when a rollout input was given. */
   rollout: RolloutPlan | null
+  /** The native compatibility gate; null when it did not run (off, or nothing to compare). */
+  compatibility: CompatibilityCheck | null
   /**
    * Capgo's own side effect of this write: a new stable bundle on a channel with a rollout bundle
    * ends that rollout (docs/capgo-api-notes.md, "A new stable bundle ends a rollout"). `after`

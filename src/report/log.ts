@@ -3,6 +3,7 @@
 
 import type { ApplyResult } from '../apply.js'
 import type {
+  AutoPauseSnapshot,
   ChannelPlan,
   ChannelSnapshot,
   DeletionSource,
@@ -40,9 +41,35 @@ export function describeRollout(rollout: RolloutSnapshot | null | undefined): st
   const bundle = rollout.version === null ? `bundle #${rollout.versionId}` : q(rollout.version)
   if (!rollout.enabled) return `${bundle} set, not serving (no device gets it)`
   const state = rollout.paused
-      ? `, paused${rollout.pauseReason ? ` (${logSafe(rollout.pauseReason)})` : ''}`
-      : ''
+    ? `, paused${rollout.pauseReason ? ` (${logSafe(rollout.pauseReason)})` : ''}`
+    : ''
   return `${bundle} to ${formatShare(rollout.percentage)} % of devices${state}`
+}
+
+/** Minutes as the inputs write them: `30m`, `6h`, `7d`. */
+function minutesText(minutes: number): string {
+  if (minutes % 1440 === 0) return `${minutes / 1440}d`
+  if (minutes % 60 === 0) return `${minutes / 60}h`
+  return `${minutes}m`
+}
+
+/**
+ * Capgo's auto-pause in a few words: `on: pause above 5 % failures over 6h (at least 100
+ * attempts); last triggered 2026-11-30T10:00:00Z`.
+ */
+export function describeAutoPause(autoPause: AutoPauseSnapshot | null | undefined): string {
+  if (!autoPause) return 'not reported'
+  const parts: string[] = []
+  if (autoPause.failureRateBps !== null) {
+    parts.push(`above ${formatShare(autoPause.failureRateBps / 100)} % failures`)
+  }
+  if (autoPause.windowMinutes !== null) parts.push(`over ${minutesText(autoPause.windowMinutes)}`)
+  if (autoPause.minAttempts !== null) parts.push(`(at least ${autoPause.minAttempts} attempts)`)
+  const rule = `${autoPause.action ?? 'pause'}${parts.length > 0 ? ` ${parts.join(' ')}` : ''}`
+  const last = autoPause.lastTriggeredAt
+    ? `; last triggered ${logSafe(autoPause.lastTriggeredAt)}`
+    : ''
+  return `${autoPause.enabled ? 'on' : 'off'}: ${rule}${last}`
 }
 
 /** What the next run of `rollout_steps` does, or '' when nothing follows. */

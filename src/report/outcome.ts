@@ -72,8 +72,8 @@ export function outcomeOf(input: ReportInput): Outcome {
       : result?.held !== undefined
         ? result.held
         : channelWritten || ch.write === null
-        ? ch.after
-        : ch.before
+          ? ch.after
+          : ch.before
 
   const plannedDeletions = plan?.deletions.flatMap(p => p.decisions.map(d => d.version)) ?? []
   // In plan order, whatever order the concurrent deletions finished in.

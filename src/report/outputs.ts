@@ -87,7 +87,7 @@ export function reportObject(
       ? {
           action: ch.rollout.action,
           before: rolloutJson(ch.before?.rollout),
-          after: rolloutJson(ch.after.rollout),
+          after: rolloutJson(outcome.channelAfter?.rollout),
           next_step: ch.rollout.nextStep,
           replaced: ch.rollout.replaced
         }
@@ -104,6 +104,23 @@ export function reportObject(
     protected_bundles: outcome.protectedBundles,
     failed_bundles: outcome.failedBundles,
     deployment_id: input.deploymentId ?? null,
+    compatibility: ch?.compatibility
+      ? {
+          verdict: ch.compatibility.verdict,
+          mode: ch.compatibility.mode,
+          candidate: ch.compatibility.candidate,
+          current: ch.compatibility.current,
+          blocked: ch.compatibility.blocks,
+          reason: ch.compatibility.reason ?? null,
+          plugins: ch.compatibility.plugins
+        }
+      : null,
+    rollout_ended_by_capgo: ch?.endsRollout
+      ? {
+          rollout: rolloutJson(ch.endsRollout),
+          kept_by_this_capgo: input.result?.rolloutKept ?? null
+        }
+      : null,
     report_file: input.reportFile ?? '',
     plan: plan
       ? {
@@ -296,6 +313,7 @@ export function buildOutputs(
     deleted_count: String(outcome.deletedBundles.length),
     kept_count: outcome.keptCount === undefined ? '' : String(outcome.keptCount),
     deployment_id: input.deploymentId === undefined ? '' : String(input.deploymentId),
+    compatibility: input.plan?.channel?.compatibility?.verdict ?? '',
     dry_run: String(outcome.dryRun),
     error:
       bytes(error) <= ERROR_OUTPUT_BYTES

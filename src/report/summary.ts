@@ -2,9 +2,15 @@
 // the escaper of its markdown context (src/text.ts): mdCode for names, mdCell for table text,
 // mdText for paragraphs and list items.
 
-import type { BundleDecision, ChannelPlan, Plan, RolloutSnapshot } from '../plan/index.js'
+import type {
+  BundleDecision,
+  ChannelPlan,
+  CompatibilityCheck,
+  Plan,
+  RolloutSnapshot
+} from '../plan/index.js'
 import { clip, mdCell, mdCode, mdText, plural } from '../text.js'
-import { CHANNEL_SETTINGS, nextStepText, rolloutActionText } from './log.js'
+import { CHANNEL_SETTINGS, describeAutoPause, nextStepText, rolloutActionText } from './log.js'
 import { formatShare, runningRollout, wroteAnything, type Outcome } from './outcome.js'
 import type { Cut, ListOutput } from './outputs.js'
 import type { FailedPhase, ReportInput } from './types.js'
@@ -45,6 +51,7 @@ export function renderSummary(input: ReportInput, outcome: Outcome, extras: Summ
   else if (input.dryRun) lines.push('> [!NOTE]', '> Dry run: nothing was changed.', '')
 
   if (plan?.channel) lines.push(...channelSection(plan.channel, outcome))
+  if (plan?.channel?.compatibility) lines.push(...compatibilitySection(plan.channel.compatibility))
   if (plan?.channel?.rollout) lines.push(...rolloutSection(plan.channel, outcome))
   if (plan && (plan.links.length > 0 || plan.unlinks.length > 0)) {
     lines.push(...deviceSection(plan, outcome))
@@ -177,6 +184,17 @@ function channelSection(ch: ChannelPlan, outcome: Outcome): string[] {
     true
   )
   row('rollout', rolloutCell(before?.rollout), rolloutCell(after?.rollout))
+  // Capgo's auto-pause: shown when asked for, or when it holds something worth seeing.
+  const pauseBefore = before?.autoPause ?? null
+  const pauseAfter = after?.autoPause ?? null
+  if (ch.changes.includes('auto_pause') || pauseAfter?.enabled || pauseAfter?.lastTriggeredAt) {
+    row(
+      'auto-pause',
+      cell(describeAutoPause(pauseBefore)),
+      cell(describeAutoPause(pauseAfter)),
+      true
+    )
+  }
   for (const [label, key] of CHANNEL_SETTINGS) {
     row(label, before ? showValue(before[key]) : '—', after ? showValue(after[key]) : '—')
   }
@@ -208,6 +226,60 @@ function channelSection(ch: ChannelPlan, outcome: Outcome): string[] {
   if (ch.metadata && ch.target) {
     const done = outcome.planned ? 'would be set' : outcome.metadataWritten ? 'set' : 'not set'
     lines.push('', `Link and comment of bundle ${code(ch.target.version)}: ${done}.`)
+  }
+  lines.push('')
+  return lines
+}
+
+const PLUGIN_ROWS = 50
+
+const CHANGE_TEXT: Record<string, string> = {
+  added: 'added by the new bundle',
+  removed: 'removed (allowed)',
+  version: 'versions do not intersect',
+  ios_native: 'iOS native code changed',
+  android_native: 'Android native code changed',
+  requested_version: 'requested version changed (allowed)',
+  unchanged: 'unchanged'
+}
+
+/** The native compatibility gate: its verdict and a row per plugin that changed. */
+function compatibilitySection(check: CompatibilityCheck): string[] {
+  const verdict =
+    check.verdict === 'incompatible'
+      ? check.blocks
+        ? 'incompatible: stopped before any write'
+        : 'incompatible (not blocked)'
+      : check.verdict
+  const lines = [
+    `### Native compatibility: ${verdict}`,
+    '',
+    `${code(check.candidate)} against the channel's bundle ${code(check.current)} ` +
+      `(compatibility: ${check.mode}).`,
+    ''
+  ]
+  if (check.verdict === 'unknown') {
+    lines.push(`Not checked: ${text(check.reason ?? 'no record')}.`, '')
+    return lines
+  }
+  const changed = check.plugins.filter(p => p.kind !== 'unchanged')
+  if (changed.length === 0) {
+    lines.push(`${plural(check.plugins.length, 'native plugin')}, none changed.`, '')
+    return lines
+  }
+  lines.push(
+    `| plugin | on the channel | in ${code(check.candidate)} | change |`,
+    '| --- | --- | --- | --- |'
+  )
+  for (const p of changed.slice(0, PLUGIN_ROWS)) {
+    const what = p.kinds.map(k => CHANGE_TEXT[k] ?? k).join(', ')
+    lines.push(
+      `| ${cellCode(p.name)} | ${p.from === undefined ? '—' : cellCode(p.from)} | ` +
+        `${p.to === undefined ? '—' : cellCode(p.to)} | ${p.blocking ? `**${what}**` : what} |`
+    )
+  }
+  if (changed.length > PLUGIN_ROWS) {
+    lines.push('', `…and ${changed.length - PLUGIN_ROWS} more (see the report).`)
   }
   lines.push('')
   return lines

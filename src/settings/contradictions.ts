@@ -3,6 +3,7 @@
 
 import type { InputChecker } from './checker.js'
 import {
+  AUTO_PAUSE_INPUTS,
   CHANNEL_FIELD_INPUTS,
   PLATFORM_INPUTS,
   ROLLOUT_INPUTS,
@@ -139,6 +140,15 @@ export function checkContradictions(checker: InputChecker, lists: ParsedLists): 
       firstChannelField,
       `${inputs} ${list(channelFields)} set a channel's settings and need "channel": ` +
         'the channel to change.'
+    )
+  }
+  const autoPause = AUTO_PAUSE_INPUTS.filter(name => given(name))
+  const [firstAutoPause] = autoPause
+  if (firstAutoPause !== undefined && !hasChannel) {
+    checker.report(
+      firstAutoPause,
+      `${autoPause.length === 1 ? 'Input' : 'Inputs'} ${list(autoPause)} set Capgo's auto-pause ` +
+        'of the rollout on a channel and need "channel": the channel to change.'
     )
   }
   const platforms = PLATFORM_INPUTS.filter(name => given(name))

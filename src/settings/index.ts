@@ -7,9 +7,12 @@ import { DISABLE_AUTO_UPDATE_VALUES } from '../capgo/types.js'
 import { InputChecker } from './checker.js'
 import { checkContradictions } from './contradictions.js'
 import {
+  AUTO_PAUSE_ACTIONS,
   BOOLEAN_CHANNEL_FIELDS,
   CHANNEL_FIELD_INPUTS,
   CLEANUP_ORDERS,
+  COMPATIBILITY_MODES,
+  CREATE_CHANNEL_MODES,
   PLATFORM_INPUTS,
   readRawInputs,
   unknownInputMessages
@@ -17,6 +20,7 @@ import {
 import { MAX_COMMENT_LENGTH, MAX_CONCURRENCY, MAX_RETRIES } from './limits.js'
 import {
   SettingsError,
+  type AutoPauseSettings,
   type ChannelFieldSettings,
   type InputReader,
   type PlatformSettings,
@@ -49,7 +53,11 @@ export {
 } from './parse.js'
 export {
   SettingsError,
+  type AutoPauseAction,
+  type AutoPauseSettings,
   type ChannelFieldSettings,
+  type CompatibilityMode,
+  type CreateChannelMode,
   type CleanupOrder,
   type CleanupSettings,
   type GitHubSettings,
@@ -78,7 +86,9 @@ export function readSettings(
   const appId = checker.appId()
   const apiUrl = checker.apiUrl()
   const channel = checker.name('channel', 'one channel name')
+  const createChannel = checker.oneOf('create_channel', CREATE_CHANNEL_MODES) ?? 'auto'
   const version = checker.name('version', 'one bundle version')
+  const compatibility = checker.oneOf('compatibility', COMPATIBILITY_MODES) ?? 'fail'
   if (version === 'unknown' || version === 'builtin') {
     checker.report(
       'version',
@@ -98,6 +108,7 @@ export function readSettings(
   const rolloutPromote = checker.boolean('rollout_promote') ?? false
   const rolloutAbort = checker.boolean('rollout_abort') ?? false
   const rolloutPause = checker.boolean('rollout_pause')
+  const autoPause = readAutoPause(checker)
   const bundleLink = checker.link('bundle_link')
   const bundleComment = checker.text('bundle_comment', MAX_COMMENT_LENGTH)
   const githubDeployment = checker.boolean('github_deployment') ?? false
@@ -132,6 +143,8 @@ export function readSettings(
     apiKey,
     appId,
     apiUrl,
+    createChannel,
+    compatibility,
     channelFields,
     devices,
     unlinkDevices,
@@ -168,6 +181,7 @@ export function readSettings(
     if (rolloutSteps !== undefined) settings.rollout.steps = rolloutSteps
     if (rolloutPause !== undefined) settings.rollout.pause = rolloutPause
   }
+  if (autoPause !== undefined) settings.autoPause = autoPause
   if (bundleLink !== undefined) settings.bundleLink = bundleLink
   if (bundleComment !== undefined) settings.bundleComment = bundleComment
   if (cleanupKeepReleases !== undefined) settings.cleanupKeepReleases = cleanupKeepReleases
@@ -198,4 +212,44 @@ function readChannelFields(checker: InputChecker): ChannelFieldSettings {
     }
   }
   return fields
+}
+
+/** The widest window Capgo accepts for auto-pause: 7 days, in minutes. */
+export const MAX_AUTO_PAUSE_WINDOW_MINUTES = 10_080
+
+/** The auto_pause inputs; undefined when none was given. */
+function readAutoPause(checker: InputChecker): AutoPauseSettings | undefined {
+  const enabled = checker.boolean('auto_pause')
+  const rate = checker.share('auto_pause_failure_rate')
+  const window = checker.duration('auto_pause_window')
+  const minAttempts = checker.wholeNumber('auto_pause_min_attempts', 0, 1_000_000_000)
+  const action = checker.oneOf('auto_pause_action', AUTO_PAUSE_ACTIONS)
+  let windowMinutes: number | undefined
+  if (window !== undefined) {
+    windowMinutes = window.ms / 60_000
+    if (
+      !Number.isInteger(windowMinutes) ||
+      windowMinutes < 1 ||
+      windowMinutes > MAX_AUTO_PAUSE_WINDOW_MINUTES
+    ) {
+      checker.report(
+        'auto_pause_window',
+        `Input "auto_pause_window" must be from 1 minute to 7 days (Capgo's range), such as ` +
+          `30m, 6h or 7d; got ${checker.show(window.text)}.`
+      )
+    }
+  }
+  const thresholds =
+    rate !== undefined || window !== undefined || minAttempts !== undefined || action !== undefined
+  if (enabled === undefined && !thresholds) return undefined
+  // Setting a threshold turns auto-pause on, unless auto_pause says otherwise.
+  const result: AutoPauseSettings = { enabled: enabled ?? true }
+  if (rate !== undefined) result.failureRateBps = Math.round(rate * 100)
+  if (windowMinutes !== undefined) {
+    result.windowMinutes = windowMinutes
+    result.windowText = window!.text
+  }
+  if (minAttempts !== undefined) result.minAttempts = minAttempts
+  if (action !== undefined) result.action = action
+  return result
 }

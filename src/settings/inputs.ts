@@ -10,7 +10,9 @@ export const INPUT_NAMES = [
   'app_id',
   'api_url',
   'channel',
+  'create_channel',
   'version',
+  'compatibility',
   'promote_from',
   'public',
   'disable_auto_update',
@@ -38,6 +40,11 @@ export const INPUT_NAMES = [
   'rollout_promote',
   'rollout_abort',
   'rollout_pause',
+  'auto_pause_failure_rate',
+  'auto_pause_window',
+  'auto_pause_min_attempts',
+  'auto_pause_action',
+  'auto_pause',
   'bundle_link',
   'bundle_comment',
   'github_token',
@@ -59,6 +66,8 @@ export type InputName = (typeof INPUT_NAMES)[number]
  */
 export const INPUT_DEFAULTS = {
   api_url: 'https://api.capgo.app',
+  create_channel: 'auto',
+  compatibility: 'fail',
   cleanup_order: 'created',
   max_delete: '100',
   github_deployment: 'false',
@@ -105,6 +114,19 @@ export const ROLLOUT_INPUTS = [
   'rollout_abort',
   'rollout_pause'
 ] as const satisfies readonly InputName[]
+
+/** Capgo's auto-pause of the rollout on `channel` (they need `channel`). */
+export const AUTO_PAUSE_INPUTS = [
+  'auto_pause_failure_rate',
+  'auto_pause_window',
+  'auto_pause_min_attempts',
+  'auto_pause_action',
+  'auto_pause'
+] as const satisfies readonly InputName[]
+
+export const CREATE_CHANNEL_MODES = ['auto', 'true', 'false'] as const
+export const COMPATIBILITY_MODES = ['fail', 'warn', 'off'] as const
+export const AUTO_PAUSE_ACTIONS = ['pause', 'rollback', 'notify'] as const
 
 /** At least one of these must be given, or the run would do nothing. */
 export const WORK_INPUTS: readonly InputName[] = [

@@ -37,6 +37,27 @@ export interface RolloutSettings {
   pause?: boolean
 }
 
+/**
+ * Capgo's auto-pause of the rollout on `channel`, as given; undefined fields are left as they
+ * are. Capgo's API units: basis points and minutes.
+ */
+export interface AutoPauseSettings {
+  /** auto_pause, or true when any threshold input was given. */
+  enabled: boolean
+  /** auto_pause_failure_rate (percent) in basis points, 0..10000. */
+  failureRateBps?: number
+  /** auto_pause_window in minutes, 1..10080. */
+  windowMinutes?: number
+  /** The window as written (`6h`), for messages. */
+  windowText?: string
+  minAttempts?: number
+  action?: AutoPauseAction
+}
+
+export type AutoPauseAction = 'pause' | 'rollback' | 'notify'
+export type CreateChannelMode = 'auto' | 'true' | 'false'
+export type CompatibilityMode = 'fail' | 'warn' | 'off'
+
 /** The GitHub side (deployments, rollback history, pull request comment). */
 export interface GitHubSettings {
   /** Empty when none was given (outside a workflow). */
@@ -64,11 +85,17 @@ export interface Settings {
   /** Without a trailing slash. */
   apiUrl: string
   channel?: string
+  /** What a missing `channel` gets: created (`auto`: unless a near miss of an existing one). */
+  createChannel: CreateChannelMode
   version?: string
+  /** The native compatibility gate before a bundle is put on `channel`. */
+  compatibility: CompatibilityMode
   promoteFrom?: string
   channelFields: ChannelFieldSettings
   platforms: PlatformSettings
   rollout?: RolloutSettings
+  /** Set when any auto_pause input was given. */
+  autoPause?: AutoPauseSettings
   bundleLink?: string
   bundleComment?: string
   /** Lowercased (Capgo lowercases device ids), de-duplicated. */

@@ -96,6 +96,9 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     apiKey: 'sk_test_key',
     appId: APP,
     apiUrl: 'https://api.capgo.app',
+    createChannel: 'auto',
+    // The gate has tests of its own (plan-compatibility); other plans are about other rules.
+    compatibility: 'off',
     channelFields: {},
     platforms: {},
     rollback: false,
