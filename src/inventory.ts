@@ -30,16 +30,17 @@ export async function readInventory(
   // Channels first, alone: one request proves the key before others go out with it (each failed
   // login counts toward Capgo's lockout of the runner's IP).
   const channels = await api.listChannels(settings.appId)
+  const deviceVersions: Record<string, string | null | undefined> = {}
   const [listing, deviceChannels, releases] = await Promise.all([
     needsBundles(settings) ? api.listBundles(settings.appId) : Promise.resolve(undefined),
-    readDevices(api, settings),
+    readDevices(api, settings, deviceVersions),
     readReleases(settings, channelsWithHistory(settings, channels), github)
   ])
   if (listing?.firstPageRefused) {
     const refusal = bundleListingRefusal(settings.appId, channels)
     if (refusal !== undefined) throw new Error(refusal)
   }
-  const inventory: Inventory = { channels, deviceChannels }
+  const inventory: Inventory = { channels, deviceChannels, deviceVersions }
   if (listing) inventory.bundles = listing.bundles
   if (releases) inventory.releases = releases
   return { inventory, warnings: listing?.warnings ?? [] }
@@ -73,13 +74,16 @@ export function bundleListingRefusal(
 
 async function readDevices(
   api: CapgoApi,
-  settings: Settings
+  settings: Settings,
+  versions: Record<string, string | null | undefined>
 ): Promise<Inventory['deviceChannels']> {
   const result: Inventory['deviceChannels'] = {}
   await forEachLimited(devicesToRead(settings), settings.concurrency, async id => {
     const device = await api.getDevice(settings.appId, id)
     // A row without the field says nothing about the override: undefined, not null.
     result[id] = device === undefined ? null : device.channel
+    // The same read says which bundle the device runs; undefined: Capgo has not seen it.
+    versions[id] = device === undefined ? undefined : (device.version_name ?? null)
   })
   return result
 }

@@ -7,6 +7,7 @@ import { GitHubError, type GitHubApi } from './github/api.js'
 import { commentMarker, renderPreviewComment } from './github/comment.js'
 import { environmentOf } from './inventory.js'
 import type { ApplyResult } from './apply.js'
+import { deviceRunsText } from './plan/devices.js'
 import type { Plan } from './plan/types.js'
 import type { Settings } from './settings/index.js'
 
@@ -131,13 +132,22 @@ export async function tellGitHub(
         ...plan.links.filter(d => d.action === 'already').map(d => d.deviceId),
         ...result.linked
       ]
+      const version =
+        (result.channelWritten
+          ? (result.held ?? channel?.after)?.version
+          : channel?.before?.version) ?? null
+      const deviceStates: Record<string, string> = {}
+      for (const d of plan.links) {
+        const state = deviceRunsText(d, version)
+        if (state) deviceStates[d.deviceId] = state
+      }
       const body = renderPreviewComment({
         appId: settings.appId,
         channel: name,
         // What the channel holds after the run: the plan's bundle only once Capgo accepted it.
-        version:
-          (result.channelWritten ? channel?.after.version : channel?.before?.version) ?? null,
+        version,
         devices: linked,
+        deviceStates,
         runUrl: event.runUrl,
         sha: event.sha,
         deleted

@@ -18,6 +18,8 @@ export interface PreviewCommentInput {
   version: string | null
   /** Device ids linked to the channel. */
   devices: string[]
+  /** What each device runs now (`runs 1.11.9`, `still on 1.9.4`, `not seen by Capgo yet`). */
+  deviceStates?: Record<string, string>
   /** The workflow run (http or https); anything else is not linked. */
   runUrl?: string
   /** The commit of the run. */
@@ -90,7 +92,8 @@ export function renderPreviewComment(input: PreviewCommentInput): string {
   let length = head.concat(tail).join('\n').length + 100
   const shown: string[] = []
   for (const device of devices) {
-    const line = `  - ${code(device)}`
+    const state = input.deviceStates?.[device]
+    const line = `  - ${code(device)}${state ? ` — ${text(state)}` : ''}`
     if (length + line.length + 1 > BODY_BUDGET) break
     shown.push(line)
     length += line.length + 1

@@ -34,6 +34,12 @@ export interface Inventory {
    */
   deviceChannels: Record<string, string | null | undefined>
   /**
+   * The bundle each of those devices runs (`version_name` of its row): null when the row does not
+   * say, undefined when Capgo has never seen the device (it answers 404 until the device checks
+   * for an update, even when linked). Read by the same per-device reads; absent in older plans.
+   */
+  deviceVersions?: Record<string, string | null | undefined>
+  /**
    * The successful releases of each channel, newest first, from GitHub's deployments; read only
    * for `rollback` and `cleanup_keep_releases`. Keyed by channel name.
    */
@@ -178,6 +184,10 @@ export interface DevicePlan {
   action: 'link' | 'unlink' | 'already'
   /** The override before the run (null: none; undefined: unknown). */
   before: string | null | undefined
+  /** The bundle the device runs (see Inventory.deviceVersions); undefined: not seen by Capgo. */
+  runs?: string | null
+  /** True when Capgo has seen the device (its row was found). */
+  seen?: boolean
 }
 
 export interface Plan {

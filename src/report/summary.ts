@@ -2,10 +2,12 @@
 // the escaper of its markdown context (src/text.ts): mdCode for names, mdCell for table text,
 // mdText for paragraphs and list items.
 
+import { deviceRunsText } from '../plan/devices.js'
 import type {
   BundleDecision,
   ChannelPlan,
   CompatibilityCheck,
+  DevicePlan,
   Plan,
   RolloutSnapshot
 } from '../plan/index.js'
@@ -339,7 +341,19 @@ function rolloutSection(ch: ChannelPlan, outcome: Outcome): string[] {
 }
 
 function deviceSection(plan: Plan, outcome: Outcome): string[] {
-  const lines = ['### Devices', '', '| device | action |', '| --- | --- |']
+  // What each linked device runs now, from the same per-device reads (README, previews).
+  const showsRuns = plan.links.some(d => d.seen !== undefined)
+  const bundle = outcome.channelAfter?.version ?? null
+  const runsCell = (d: DevicePlan): string => {
+    const runs = deviceRunsText(d, bundle)
+    return showsRuns ? ` ${runs ? cell(runs) : '—'} |` : ''
+  }
+  const lines = [
+    '### Devices',
+    '',
+    `| device | action |${showsRuns ? ' runs now |' : ''}`,
+    `| --- | --- |${showsRuns ? ' --- |' : ''}`
+  ]
   const linked = new Set(outcome.linkedDevices)
   const unlinked = new Set(outcome.unlinkedDevices)
   const failed = new Map(outcome.failedDevices.map(d => [d.deviceId, d.error]))
@@ -354,7 +368,7 @@ function deviceSection(plan: Plan, outcome: Outcome): string[] {
             ? 'would be unlinked'
             : 'unlinked'
           : 'not unlinked'
-    lines.push(`| ${cellCode(d.deviceId)} | ${what} |`)
+    lines.push(`| ${cellCode(d.deviceId)} | ${what} |${showsRuns ? ' — |' : ''}`)
   }
   const target = cellCode(plan.channel?.name ?? '')
   for (const d of plan.links) {
@@ -365,7 +379,7 @@ function deviceSection(plan: Plan, outcome: Outcome): string[] {
         : linked.has(d.deviceId)
           ? `${would ? 'would be linked' : 'linked'} to ${target}`
           : 'not linked'
-    lines.push(`| ${cellCode(d.deviceId)} | ${what} |`)
+    lines.push(`| ${cellCode(d.deviceId)} | ${what} |${runsCell(d)}`)
   }
   lines.push('')
   return lines
