@@ -1,7 +1,10 @@
 // The read phase: everything the plan needs, before any write.
 
 import type { CapgoApi } from './capgo/api.js'
-import type { Channel } from './capgo/types.js'
+import type { Bundle, Channel } from './capgo/types.js'
+import type { ReleaseRecord } from './github/api.js'
+import { lastReleases } from './plan/bundles.js'
+import { decideRollback } from './plan/rollback.js'
 import { bundleRefOf } from './plan/channel.js'
 import { LEAST_ROLE } from './roles.js'
 import type { GitHubApi } from './github/api.js'
@@ -16,25 +19,58 @@ export interface ReadResult {
   warnings: string[]
 }
 
-/** Deployments read per channel for `rollback`: enough to skip a few deleted bundles. */
-const ROLLBACK_HISTORY = 20
-/** Deployments read per release kept by `cleanup_keep_releases`: a staged rollout records several. */
-const RECORDS_PER_RELEASE = 6
+/**
+ * The most deployments read per channel: the history is read as far back as the decision needs
+ * (README, "Release history"), within this cap.
+ */
+export const MAX_HISTORY_RECORDS = 1_000
+/** Records read to find this run's own, for the re-run check of a rollout advance. */
+const RERUN_RECORDS = 20
+
+/**
+ * A re-run of a rollout advance (GITHUB_RUN_ATTEMPT > 1, `rollout_steps` alone, deployments
+ * recorded) reads the channel's history to see whether an earlier attempt already moved it.
+ */
+export function rerunChecked(
+  settings: Settings,
+  run: { id: string; attempt: number } | undefined
+): boolean {
+  return (
+    run !== undefined &&
+    run.attempt > 1 &&
+    settings.github.deployment &&
+    settings.channel !== undefined &&
+    settings.rollout?.steps !== undefined &&
+    settings.version === undefined &&
+    settings.promoteFrom === undefined
+  )
+}
 
 /** Reads the inventory, in parallel where the API allows. */
 export async function readInventory(
   api: CapgoApi,
   settings: Settings,
-  github?: GitHubApi
+  github?: GitHubApi,
+  run?: { id: string; attempt: number }
 ): Promise<ReadResult> {
   // Channels first, alone: one request proves the key before others go out with it (each failed
   // login counts toward Capgo's lockout of the runner's IP).
   const channels = await api.listChannels(settings.appId)
   const deviceVersions: Record<string, string | null | undefined> = {}
+  const bundlesRead = needsBundles(settings)
+    ? api.listBundles(settings.appId)
+    : Promise.resolve(undefined)
+  const history = channelsWithHistory(settings, channels)
+  if (rerunChecked(settings, run) && !history.includes(settings.channel!)) {
+    history.push(settings.channel!)
+  }
   const [listing, deviceChannels, releases] = await Promise.all([
-    needsBundles(settings) ? api.listBundles(settings.appId) : Promise.resolve(undefined),
+    bundlesRead,
     readDevices(api, settings, deviceVersions),
-    readReleases(settings, channelsWithHistory(settings, channels), github)
+    // A rollback reads history until it finds a target that still exists: after the bundles.
+    settings.rollback
+      ? bundlesRead.then(l => readReleases(settings, history, github, channels, l?.bundles, run))
+      : readReleases(settings, history, github, channels, undefined, run)
   ])
   if (listing?.firstPageRefused) {
     const refusal = bundleListingRefusal(settings.appId, channels)
@@ -43,6 +79,7 @@ export async function readInventory(
   const inventory: Inventory = { channels, deviceChannels, deviceVersions }
   if (listing) inventory.bundles = listing.bundles
   if (releases) inventory.releases = releases
+  if (run) inventory.run = run
   return { inventory, warnings: listing?.warnings ?? [] }
 }
 
@@ -107,7 +144,10 @@ export function environmentOf(settings: Settings, channel: string): string {
 async function readReleases(
   settings: Settings,
   channels: string[],
-  github: GitHubApi | undefined
+  github: GitHubApi | undefined,
+  rows: readonly Channel[],
+  bundles: readonly Bundle[] | undefined,
+  run: { id: string; attempt: number } | undefined
 ): Promise<Record<string, Release[]> | undefined> {
   if (channels.length === 0) return undefined
   if (github === undefined) {
@@ -116,28 +156,59 @@ async function readReleases(
         'read: no github_token, or no GITHUB_REPOSITORY (outside a workflow); nothing was changed.'
     )
   }
-  // Rollout steps are deployments too: read enough to find N distinct releases among them.
-  const limit = Math.max(
-    settings.rollback ? ROLLBACK_HISTORY : 0,
-    (settings.cleanupKeepReleases ?? 0) * RECORDS_PER_RELEASE
-  )
   const result: Record<string, Release[]> = {}
+  const rerunCheck = rerunChecked(settings, run)
   await forEachLimited(channels, Math.min(settings.concurrency, 4), async channel => {
+    const row = rows.find(c => c.name === channel)
+    const current = row ? (bundleRefOf(row.version)?.name ?? null) : null
+    // Read back only as far as the decision needs: the rollback target (one that still exists),
+    // or N distinct releases for release protection, within the cap.
+    const enough = (found: readonly ReleaseRecord[]): boolean => {
+      const releases = releasesOf(found)
+      if (rerunCheck && channel === settings.channel) {
+        // This run's own record, if any, is among the newest: a few records tell.
+        const own = releases.some(r => r.runId === run?.id)
+        if (!own && found.length < RERUN_RECORDS) return false
+      }
+      if (settings.cleanupKeepReleases !== undefined) {
+        if (
+          lastReleases(releases, settings.cleanupKeepReleases).length < settings.cleanupKeepReleases
+        )
+          return false
+      }
+      if (settings.rollback && channel === settings.channel) {
+        const decision = decideRollback(releases, current, bundles ?? [], run?.id)
+        if (decision.kind === 'none') return false
+      }
+      return true
+    }
     // An environment may be shared (a custom github_environment): only this app's channel counts.
     const records = await github.releaseHistory(
       environmentOf(settings, channel),
-      limit,
-      payload => payload.app_id === settings.appId && payload.channel === channel
+      MAX_HISTORY_RECORDS,
+      payload => payload.app_id === settings.appId && payload.channel === channel,
+      enough
     )
-    result[channel] = records
-      .filter(r => r.payload.version !== '')
-      .map(r => ({
-        version: r.payload.version,
-        deploymentId: r.deploymentId,
-        createdAt: r.createdAt,
-        ...(r.payload.rollout_version ? { rolloutVersion: r.payload.rollout_version } : {}),
-        ...(r.payload.rollback === true ? { rollback: true } : {})
-      }))
+    result[channel] = releasesOf(records)
   })
   return result
+}
+
+/**
+ * The releases among the records, newest first: only deployments whose status says Capgo holds
+ * the release (`success`); a `failure` is a write that did not take (README, "Release history").
+ */
+export function releasesOf(records: readonly ReleaseRecord[]): Release[] {
+  return records
+    .filter(r => r.payload.version !== '' && r.succeeded)
+    .map(r => ({
+      version: r.payload.version,
+      deploymentId: r.deploymentId,
+      createdAt: r.createdAt,
+      ...(r.payload.previous_version ? { previousVersion: r.payload.previous_version } : {}),
+      ...(r.payload.rollout_version ? { rolloutVersion: r.payload.rollout_version } : {}),
+      ...(r.payload.rollback === true ? { rollback: true } : {}),
+      ...(r.payload.run_id !== undefined ? { runId: r.payload.run_id } : {}),
+      ...(r.payload.run_attempt !== undefined ? { runAttempt: r.payload.run_attempt } : {})
+    }))
 }

@@ -88,7 +88,7 @@ export async function run(deps: RunDependencies = {}): Promise<void> {
 
     const read = await core.group('Read channels and bundles from Capgo', async () => {
       try {
-        const r = await readInventory(api, s, github)
+        const r = await readInventory(api, s, github, workflowRun(context))
         const inv = r.inventory
         core.info(
           `${inv.channels.length} channels` +
@@ -317,6 +317,13 @@ export function movedChannels(before: readonly Channel[], after: readonly Channe
   const now = new Map(after.map(c => [c.name, key(c)]))
   const names = new Set([...old.keys(), ...now.keys()])
   return [...names].filter(name => old.get(name) !== now.get(name)).sort()
+}
+
+/** This workflow run and its attempt (a re-run is attempt 2 or more), when the runner says. */
+function workflowRun(context: RunContext): { id: string; attempt: number } | undefined {
+  if (context.runId === undefined) return undefined
+  const attempt = Number(process.env.GITHUB_RUN_ATTEMPT ?? '1')
+  return { id: context.runId, attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1 }
 }
 
 function runContext(): RunContext {

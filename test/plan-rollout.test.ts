@@ -338,6 +338,19 @@ describe('planRollout: what each rollout input does', () => {
   })
 })
 
+describe('planRollout: abort and promote with no rollout left succeed with a notice', () => {
+  it.each([
+    ['rollout_promote', { promote: true }],
+    ['rollout_abort', { abort: true }]
+  ] as const)('%s: nothing to end, nothing written, said', (input, given) => {
+    const decision = decide(given, channelWith(null))
+    expect(decision.errors).toEqual([])
+    expect(decision.action).toBe('none')
+    expect(decision.fields).toEqual({})
+    expect(decision.warnings.join('\n')).toContain(`nothing to end (${input})`)
+  })
+})
+
 describe('planRollout: what fails before any write', () => {
   it.each<{
     rule: string
@@ -365,9 +378,7 @@ describe('planRollout: what fails before any write', () => {
         ['rollout_percentage', { percentage: 10 }],
         ['rollout_steps', { steps: STEPS }],
         ['rollout_pause', { pause: true }],
-        ['rollout_pause', { pause: false }],
-        ['rollout_promote', { promote: true }],
-        ['rollout_abort', { abort: true }]
+        ['rollout_pause', { pause: false }]
       ] as const
     ).map(([input, given]) => ({
       rule: `nothing running when ${input} (${JSON.stringify(given)}) needs a rollout`,

@@ -14,6 +14,9 @@ export interface DeploymentPayload {
   rollout_percentage: string
   /** Set on the deployment a `rollback` records: it is not a release of its own to go back from. */
   rollback?: boolean
+  /** The workflow run that recorded it (GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT). */
+  run_id?: string
+  run_attempt?: number
 }
 
 /** One release of a channel, read back from a deployment and its statuses. */
@@ -57,13 +60,15 @@ export interface GitHubApi {
    * The releases of one environment, newest first: the action's deployments that have a `success`
    * status, or a `failure` one (the action records `failure` when the run failed after writing the
    * channel: the bundle was released all the same). Every page is read until `limit` are found
-   * (or the history ends). Deployments whose payload is not ours (no version), or that `accept`
-   * refuses (another app or channel sharing the environment), are skipped.
+   * (or the history ends), or until `enough` says the records found so far suffice. Deployments
+   * whose payload is not ours (no version), or that `accept` refuses (another app or channel
+   * sharing the environment), are skipped. `limit` is the page cap of the read.
    */
   releaseHistory(
     environment: string,
     limit: number,
-    accept?: (payload: DeploymentPayload) => boolean
+    accept?: (payload: DeploymentPayload) => boolean,
+    enough?: (found: readonly ReleaseRecord[]) => boolean
   ): Promise<ReleaseRecord[]>
   /**
    * Marks the environment's active deployments inactive (a status 'inactive' on each deployment

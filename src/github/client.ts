@@ -78,6 +78,9 @@ const defaultSleep = (ms: number): Promise<void> => new Promise(resolve => setTi
 const noop = (): void => undefined
 
 /** The one real `GitHubApi`: GitHub's REST API through `@actions/github`'s Octokit. */
+/** The most pages of deployments one history read fetches (100 a page). */
+export const MAX_HISTORY_PAGES = 20
+
 export class OctokitGitHubApi implements GitHubApi {
   private readonly octokit: Octokit
   private readonly owner: string
@@ -202,7 +205,8 @@ export class OctokitGitHubApi implements GitHubApi {
   async releaseHistory(
     environment: string,
     limit: number,
-    accept: (payload: DeploymentPayload) => boolean = () => true
+    accept: (payload: DeploymentPayload) => boolean = () => true,
+    enough: (found: readonly ReleaseRecord[]) => boolean = () => false
   ): Promise<ReleaseRecord[]> {
     const wanted = Math.floor(limit)
     const found: ReleaseRecord[] = []
@@ -215,8 +219,11 @@ export class OctokitGitHubApi implements GitHubApi {
         environment,
         per_page: PER_PAGE
       })
-      // GitHub lists deployments newest first; pages are read only until enough are found.
+      // GitHub lists deployments newest first; pages are read only until enough are found, and
+      // never past the page cap (a Link that loops, or an environment of endless deployments).
+      let read = 0
       for await (const page of pages) {
+        if (++read > MAX_HISTORY_PAGES) return
         for (const raw of page.data as unknown as RawDeployment[]) {
           const payload = ourPayload(raw.payload)
           if (!payload || !accept(payload)) continue
@@ -234,7 +241,7 @@ export class OctokitGitHubApi implements GitHubApi {
             state: states[0] ?? 'pending',
             succeeded
           })
-          if (found.length >= wanted) return
+          if (found.length >= wanted || enough(found)) return
         }
       }
     })
@@ -589,7 +596,13 @@ function ourPayload(raw: unknown): DeploymentPayload | undefined {
     previous_version: text(value.previous_version),
     rollout_version: text(value.rollout_version),
     rollout_percentage: text(value.rollout_percentage),
-    ...(value.rollback === true ? { rollback: true } : {})
+    ...(value.rollback === true ? { rollback: true } : {}),
+    ...(typeof value.run_id === 'string' || typeof value.run_id === 'number'
+      ? { run_id: String(value.run_id) }
+      : {}),
+    ...(typeof value.run_attempt === 'number' && Number.isInteger(value.run_attempt)
+      ? { run_attempt: value.run_attempt }
+      : {})
   }
 }
 

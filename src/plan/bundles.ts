@@ -154,8 +154,14 @@ function cleanupWouldLoseRollbackTarget(settings: Settings, channel: ChannelPlan
     return false
   }
   if (settings.cleanupKeepReleases !== undefined) return false
+  if (channel.changes.includes('rollout')) return false
+  // Already on the channel, or already rolling out on it (a re-run of the release job, whose
+  // first run kept the rollout it replaced): this run cannot know what the first run kept.
   // A rollout keeps the channel's bundle, which stays protected by being on the channel.
-  return channel.before.versionId === channel.target.id && !channel.changes.includes('rollout')
+  return (
+    channel.before.versionId === channel.target.id ||
+    channel.before.rollout?.versionId === channel.target.id
+  )
 }
 
 /**

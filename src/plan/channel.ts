@@ -12,6 +12,7 @@ import type {
 import type { ChannelFieldSettings, Settings } from '../settings/index.js'
 import { checkCompatibility, describeIncompatibility } from './compatibility.js'
 import { didYouMean, didYouMeanText, nearMisses } from './names.js'
+import { decideRollback, newestNamed } from './rollback.js'
 import { planRollout } from './rollout.js'
 import type {
   AutoPauseSnapshot,
@@ -291,7 +292,8 @@ export function planChannel(
       before,
       target: target ? { id: target.id, version: target.version } : undefined,
       targetInput: target?.input ?? 'version',
-      rollout: settings.rollout
+      rollout: settings.rollout,
+      recordedByThisRun: recordedByThisRun(inventory, name)
     })
     errors.push(...decision.errors)
     warnings.push(...decision.warnings)
@@ -355,6 +357,15 @@ export function planChannel(
     metadata,
     target: bundleTarget
   }
+}
+
+/** A re-run (attempt > 1) of a workflow run that already recorded a release of this channel. */
+function recordedByThisRun(inventory: Inventory, channel: string): boolean {
+  const run = inventory.run
+  if (run === undefined || run.attempt <= 1) return false
+  return (inventory.releases?.[channel] ?? []).some(
+    r => r.runId === run.id && (r.runAttempt ?? 0) < run.attempt
+  )
 }
 
 /** The rollout in a few words: `"1.0.8" at 25 %`, or set but serving no device. */
@@ -565,11 +576,11 @@ function targetBundle(
   return undefined
 }
 
-/** The most recent release that differs from the channel's bundle and still exists. */
+/** The rollback target (README, "Release history": rollback is a stack; see rollback.ts). */
 function rollbackTarget(
   settings: Settings,
   inventory: Inventory,
-  before: ChannelSnapshot | null,
+  before: ChannelSnapshot,
   errors: string[]
 ): Target | undefined {
   const name = settings.channel!
@@ -582,60 +593,39 @@ function rollbackTarget(
     )
     return undefined
   }
-  const bundles = inventory.bundles ?? []
-  const skipped: string[] = []
-  const usable = (release: Release): Target | undefined => {
-    const found = newestNamed(bundles, release.version)
-    if (!found || UNLINKING_NAMES.has(found.name)) {
-      if (!skipped.includes(release.version)) skipped.push(release.version)
-      return undefined
-    }
+  const decision = decideRollback(
+    releases,
+    before.version,
+    inventory.bundles ?? [],
+    inventory.run?.id
+  )
+  if (decision.kind === 'already_done') {
+    // A re-run of the rollback job: it already put this bundle back. Stay (no write).
+    if (before.versionId === null || before.version === null) return undefined
     return {
-      id: found.id,
-      version: found.name,
-      source: { kind: 'rollback', deploymentId: release.deploymentId },
+      id: before.versionId,
+      version: before.version,
+      source: { kind: 'rollback', deploymentId: releases[0]!.deploymentId },
       input: 'rollback'
     }
   }
-  // A rollback's own deployment is no release to go back from: without this, a second run (a
-  // re-run of the rollback job) would put the bad release back.
-  const real = releases.filter(release => !release.rollback)
-  const latest = real[0]
-  // The release before the latest one: what a rollback puts back.
-  let previous: Target | undefined
-  for (const release of real.slice(1)) {
-    if (release.version === latest?.version) continue
-    previous = usable(release)
-    if (previous) break
-  }
-  const current = before?.version
-  if (latest && (current === latest.version || current === previous?.version)) {
-    // On the latest release: go back one. Already on the one before (rolled back): stay there.
-    if (previous) return previous
-  } else {
-    // The channel was moved outside the recorded releases: put back the latest that differs.
-    for (const release of real) {
-      if (release.version === current) continue
-      const target = usable(release)
-      if (target) return target
+  if (decision.kind === 'target') {
+    return {
+      id: decision.bundle.id,
+      version: decision.version,
+      source: { kind: 'rollback', deploymentId: decision.deploymentId },
+      input: 'rollback'
     }
   }
   errors.push(
     `rollback: the GitHub environment "${environment}" holds no earlier release of channel ` +
-      `"${name}" that differs from its bundle (${before?.version ?? 'none'}) and still exists` +
-      (skipped.length > 0 ? ` (deleted since: ${skipped.join(', ')})` : '') +
-      `; ${releases.length} release(s) read. Nothing was changed.`
+      `"${name}" that differs from its bundle (${before.version ?? 'none'}) and still exists` +
+      (decision.skipped.length > 0 ? ` (deleted since: ${decision.skipped.join(', ')})` : '') +
+      `; ${releases.length} record(s) read` +
+      (decision.complete ? '' : ', and the history read does not reach the release before') +
+      '. Nothing was changed.'
   )
   return undefined
-}
-
-function newestNamed(bundles: readonly Bundle[], name: string): Bundle | undefined {
-  let found: Bundle | undefined
-  for (const b of bundles) {
-    if (b.deleted || b.name !== name) continue
-    if (found === undefined || Date.parse(b.created_at) > Date.parse(found.created_at)) found = b
-  }
-  return found
 }
 
 /** `POST /bundle/metadata` with only the fields that differ from the bundle's current values. */

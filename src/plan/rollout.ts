@@ -14,6 +14,11 @@ export interface RolloutInput {
   /** Which input named the target, for messages (`version` or `promote_from "beta"`). */
   targetInput: string
   rollout: RolloutSettings
+  /**
+   * A re-run (GITHUB_RUN_ATTEMPT > 1) of a run that already recorded a release of this channel:
+   * `rollout_steps` alone does not advance again (README, "Staged rollouts").
+   */
+  recordedByThisRun?: boolean
 }
 
 export interface RolloutDecision {
@@ -79,7 +84,12 @@ export function planRollout(input: RolloutInput): RolloutDecision {
   if (rollout.promote || rollout.abort) {
     const input = rollout.promote ? 'rollout_promote' : 'rollout_abort'
     if (running === null) {
-      return fail(`No rollout runs on channel "${channel}": nothing to end (${input}).`)
+      // Nothing left to end: already done (a re-run of the abort or promote job), or never
+      // started. Succeeds, and says so, so that a re-run is safe.
+      decision.warnings.push(
+        `No rollout runs on channel "${channel}": nothing to end (${input}); nothing was changed.`
+      )
+      return decision
     }
     decision.after = null
     if (rollout.promote) {
@@ -171,6 +181,13 @@ export function planRollout(input: RolloutInput): RolloutDecision {
     // started the rollout; advancing is the scheduled run's job (`rollout_steps` alone), so a
     // re-run of the release never moves the rollout on by surprise.
     decision.nextStep = stepAfter(steps, running.percentage)
+  } else if (steps !== undefined && input.recordedByThisRun === true) {
+    // This workflow run already moved the rollout and recorded it: its re-run stays put.
+    decision.nextStep = stepAfter(steps, running.percentage)
+    decision.warnings.push(
+      `This workflow run already recorded a step of the rollout on channel "${channel}" (an ` +
+        `earlier attempt): a re-run does not advance it again. It stays at ${running.percentage} %.`
+    )
   } else if (steps !== undefined) {
     if (running.paused) {
       const why = running.pauseReason ? `: "${running.pauseReason}"` : ''

@@ -20,6 +20,11 @@ export interface Release {
   rolloutVersion?: string
   /** Recorded by a `rollback`: it put back an earlier release rather than making a new one. */
   rollback?: boolean
+  /** The channel's bundle before that release (the first recorded release names it). */
+  previousVersion?: string
+  /** The workflow run that recorded it (GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT); absent in older records. */
+  runId?: string
+  runAttempt?: number
 }
 
 /** What the plan was computed from. */
@@ -44,6 +49,8 @@ export interface Inventory {
    * for `rollback` and `cleanup_keep_releases`. Keyed by channel name.
    */
   releases?: Record<string, Release[]>
+  /** This workflow run (GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT), for re-run checks. */
+  run?: { id: string; attempt: number }
 }
 
 export type Fate = 'delete' | 'keep' | 'protected'
