@@ -1,16 +1,20 @@
-// npm run docs: regenerates the parts of README.md that action.yml and examples/ already say, so
-// that they cannot drift: the inputs table, the outputs table, and each example workflow.
+// npm run docs: regenerates the parts of the documentation that action.yml and examples/ already
+// say, so that they cannot drift: the inputs and outputs tables of README.md, and each example
+// workflow, shown in the guide under docs/ that explains it.
 //
-//   npm run docs            rewrite README.md (then formatted with the repo's Prettier config)
-//   npm run docs -- --check exit 1 when README.md differs from what `npm run docs` would write
+//   npm run docs            rewrite README.md and the guides (then formatted with the repo's Prettier
+//                           config)
+//   npm run docs -- --check exit 1, naming the files, when one differs from what `npm run docs`
+//                           would write (a table that drifted from action.yml, an example edited)
 //
-// The README marks each generated block with a pair of HTML comments:
-//   <!-- inputs:start --> ... <!-- inputs:end -->
-//   <!-- outputs:start --> ... <!-- outputs:end -->
+// A document marks each generated block with a pair of HTML comments:
+//   <!-- inputs:start --> ... <!-- inputs:end -->          README.md only
+//   <!-- outputs:start --> ... <!-- outputs:end -->        README.md only
 //   <!-- example:promote-on-tag.yml:start --> ... <!-- example:promote-on-tag.yml:end -->
-// Every examples/*.yml file gets its own block: a new example needs its marker pair in the README
-// (this script refuses to run without it, and refuses a marker whose file is gone).
-// Everything else in the README is written by hand. test/readme.test.ts checks the same blocks.
+// Every examples/*.yml file gets exactly one block, in README.md or in one guide (docs/*.md): a new
+// example needs its marker pair somewhere (this script refuses to run without it, and refuses a
+// marker whose file is gone, or a block shown twice). Everything else is written by hand.
+// test/readme.test.ts and test/docs.test.ts check the same blocks.
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -21,6 +25,11 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const README = path.join(ROOT, 'README.md')
 export const ACTION_YML = path.join(ROOT, 'action.yml')
 export const EXAMPLES_DIR = path.join(ROOT, 'examples')
+export const DOCS_DIR = path.join(ROOT, 'docs')
+/** README.md's name among the documents (paths relative to the repository root). */
+export const README_NAME = 'README.md'
+/** Blocks that only README.md may hold: the landing page keeps the interface. */
+const README_ONLY = new Set(['inputs', 'outputs'])
 
 export interface ActionInput {
   description?: string
@@ -105,34 +114,70 @@ export function expectedBlocks(
   return blocks
 }
 
+/** The documents that hold each generated block, by block name. Throws on a block shown twice. */
+function placesOf(documents: Record<string, string>): Map<string, string> {
+  const places = new Map<string, string>()
+  for (const [file, text] of Object.entries(documents)) {
+    for (const name of readBlocks(text).keys()) {
+      const other = places.get(name)
+      if (other !== undefined) {
+        throw new Error(`marker "${name}" appears in both ${other} and ${file}`)
+      }
+      places.set(name, file)
+    }
+  }
+  return places
+}
+
 /**
- * The README with every generated block replaced. Pure. Throws when a marker pair is missing,
- * so that a block cannot silently disappear; a marker for an example that no longer exists is
- * an error too.
+ * The documents with every generated block replaced, by file. Pure. Throws when a marker pair is
+ * missing from all of them, so that a block cannot silently disappear; when a block is shown
+ * twice; when the inputs or outputs table leaves README.md; and on a marker for an example that no
+ * longer exists.
  */
+export function renderDocuments(
+  documents: Record<string, string>,
+  spec: ActionSpec,
+  examples: Record<string, string>
+): Record<string, string> {
+  const expected = expectedBlocks(spec, examples)
+  const places = placesOf(documents)
+  const missing = [...expected.keys()].filter(name => !places.has(name))
+  if (missing.length > 0) {
+    throw new Error(
+      `no document has the markers for: ${missing.join(', ')} ` +
+        `(add <!-- NAME:start --> and <!-- NAME:end --> lines: the tables in ${README_NAME}, ` +
+        'an example in README.md or the guide under docs/ that explains it)'
+    )
+  }
+  const stray = [...places.keys()].filter(name => !expected.has(name))
+  if (stray.length > 0) {
+    throw new Error(
+      `markers with nothing to generate: ${stray.map(name => `${name} (${places.get(name)})`).join(', ')}`
+    )
+  }
+  const moved = [...README_ONLY].filter(name => places.get(name) !== README_NAME)
+  if (moved.length > 0) {
+    throw new Error(`${moved.join(', ')}: these tables belong in ${README_NAME}`)
+  }
+  const rendered: Record<string, string> = {}
+  for (const [file, text] of Object.entries(documents)) {
+    rendered[file] = text.replace(
+      MARKER,
+      (_all, name: string) =>
+        `<!-- ${name}:start -->\n\n${expected.get(name)}\n\n<!-- ${name}:end -->`
+    )
+  }
+  return rendered
+}
+
+/** One document that holds every generated block (README.md alone, as in the tests). */
 export function renderReadme(
   readme: string,
   spec: ActionSpec,
   examples: Record<string, string>
 ): string {
-  const expected = expectedBlocks(spec, examples)
-  const present = readBlocks(readme)
-  const missing = [...expected.keys()].filter(name => !present.has(name))
-  if (missing.length > 0) {
-    throw new Error(
-      `README.md lacks the markers for: ${missing.join(', ')} ` +
-        `(add <!-- NAME:start --> and <!-- NAME:end --> lines)`
-    )
-  }
-  const stray = [...present.keys()].filter(name => !expected.has(name))
-  if (stray.length > 0) {
-    throw new Error(`README.md has markers with nothing to generate: ${stray.join(', ')}`)
-  }
-  return readme.replace(
-    MARKER,
-    (_all, name: string) =>
-      `<!-- ${name}:start -->\n\n${expected.get(name)}\n\n<!-- ${name}:end -->`
-  )
+  return renderDocuments({ [README_NAME]: readme }, spec, examples)[README_NAME] ?? readme
 }
 
 /**
@@ -163,6 +208,23 @@ export function readExamples(dir = EXAMPLES_DIR): Record<string, string> {
   return examples
 }
 
+/**
+ * The documents `npm run docs` manages, by path from the repository root: README.md, and every
+ * guide under docs/ that holds a marker (the other notes there are written by hand).
+ */
+export function readDocuments(root = ROOT): Record<string, string> {
+  const documents: Record<string, string> = {
+    [README_NAME]: readFileSync(path.join(root, README_NAME), 'utf8')
+  }
+  const docs = path.join(root, 'docs')
+  for (const file of readdirSync(docs).sort()) {
+    if (!file.endsWith('.md')) continue
+    const text = readFileSync(path.join(docs, file), 'utf8')
+    if (readBlocks(text).size > 0) documents[`docs/${file}`] = text
+  }
+  return documents
+}
+
 async function formatMarkdown(text: string, file: string): Promise<string> {
   const prettier = await import('prettier')
   const options = (await prettier.resolveConfig(file)) ?? {}
@@ -171,20 +233,28 @@ async function formatMarkdown(text: string, file: string): Promise<string> {
 
 async function main(): Promise<void> {
   const check = process.argv.includes('--check')
-  const readme = readFileSync(README, 'utf8')
+  const documents = readDocuments()
   const spec = parseActionYaml(readFileSync(ACTION_YML, 'utf8'))
-  const next = await formatMarkdown(renderReadme(readme, spec, readExamples()), README)
-  if (next === readme) {
-    console.log('README.md is up to date with action.yml and examples/.')
-    return
+  const rendered = renderDocuments(documents, spec, readExamples())
+  const stale: string[] = []
+  for (const [file, text] of Object.entries(rendered)) {
+    const next = await formatMarkdown(text, path.join(ROOT, file))
+    if (next === documents[file]) continue
+    stale.push(file)
+    if (!check) writeFileSync(path.join(ROOT, file), next)
   }
-  if (check) {
-    console.error('README.md differs from action.yml or examples/: run `npm run docs`.')
+  const files = Object.keys(documents).join(', ')
+  if (stale.length === 0) {
+    console.log(`Up to date with action.yml and examples/: ${files}.`)
+  } else if (check) {
+    console.error(
+      `${stale.join(', ')} ${stale.length === 1 ? 'differs' : 'differ'} from action.yml or examples/ ` +
+        '(or is not formatted as Prettier would): run `npm run docs`.'
+    )
     process.exitCode = 1
-    return
+  } else {
+    console.log(`Updated from action.yml and examples/: ${stale.join(', ')}.`)
   }
-  writeFileSync(README, next)
-  console.log('README.md updated from action.yml and examples/.')
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

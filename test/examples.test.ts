@@ -1,13 +1,15 @@
-// Every workflow a user may copy (examples/*.yml, the README's YAML blocks) and every workflow of
-// this repository (.github/workflows/*.yml) calls the action with inputs that action.yml declares,
-// and gives every required one. The repository's own workflows pin third-party actions by SHA and
-// keep their permissions small. (actionlint, run by `npm run actionlint`, checks the rest.)
+// Every workflow a user may copy (examples/*.yml, the YAML blocks of the README and the guides)
+// and every workflow of this repository (.github/workflows/*.yml) calls the action with inputs that
+// action.yml declares, and gives every required one. The examples keep one secret per key role,
+// give each step only the key it needs, pin the tools they run, and say how they coexist and how
+// they are re-run. The repository's own workflows pin third-party actions by SHA and keep their
+// permissions small. (actionlint, run by `npm run actionlint`, checks the rest.)
 
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { ACTION_YML, README, ROOT, parseActionYaml } from '../scripts/docs.js'
+import { ACTION_YML, ROOT, parseActionYaml, readDocuments } from '../scripts/docs.js'
 
 const spec = parseActionYaml(readFileSync(ACTION_YML, 'utf8'))
 const INPUTS = new Set(Object.keys(spec.inputs))
@@ -78,13 +80,19 @@ function problemsOf(step: StepRef): string[] {
   return problems
 }
 
-/** The ```yaml blocks of the README, parsed. */
-function readmeYamlBlocks(): { where: string; doc: unknown }[] {
-  const readme = readFileSync(README, 'utf8')
-  return [...readme.matchAll(/```ya?ml\n([\s\S]*?)```/g)].map((match, i) => ({
-    where: `README.md yaml block ${i + 1}`,
-    doc: parse(match[1] ?? '')
-  }))
+/** The ```yaml blocks of the README and of the guides under docs/, parsed. */
+function documentYamlBlocks(): { where: string; doc: unknown }[] {
+  const guides = Object.fromEntries(
+    readdirSync(path.join(ROOT, 'docs'))
+      .filter(file => file.endsWith('.md'))
+      .map(file => [`docs/${file}`, readFileSync(path.join(ROOT, 'docs', file), 'utf8')])
+  )
+  return Object.entries({ ...guides, ...readDocuments() }).flatMap(([file, text]) =>
+    [...text.matchAll(/```ya?ml\n([\s\S]*?)```/g)].map((match, i) => ({
+      where: `${file} yaml block ${i + 1}`,
+      doc: parse(match[1] ?? '')
+    }))
+  )
 }
 
 describe('calls of this action', () => {
@@ -113,8 +121,8 @@ describe('calls of this action', () => {
     })
   }
 
-  it('README.md: every YAML block that calls the action uses known inputs', () => {
-    const calls = readmeYamlBlocks().flatMap(block =>
+  it('README.md and docs/: every YAML block that calls the action uses known inputs', () => {
+    const calls = documentYamlBlocks().flatMap(block =>
       usesIn(block.doc, block.where).filter(step => THIS_ACTION.test(step.uses))
     )
     expect(calls.length).toBeGreaterThan(0)
@@ -165,6 +173,146 @@ jobs:
       'test.jobs.a.steps[0]: "chanel" is not an input of action.yml',
       'test.jobs.a.steps[0]: the required input "api_key" is missing'
     ])
+  })
+})
+
+/** The secret each role's key is kept in, in every example (docs/roles.md). */
+const SECRET_OF_ROLE = {
+  app_uploader: 'CAPGO_UPLOADER_KEY',
+  app_developer: 'CAPGO_DEVELOPER_KEY',
+  app_admin: 'CAPGO_ADMIN_KEY'
+} as const
+
+/** Inputs whose change needs an app_admin key (docs/roles.md). */
+const ADMIN_INPUTS = [
+  /^rollout_/,
+  /^auto_pause/,
+  /^delete_/,
+  /^cleanup_keep$/,
+  /^cleanup_older_than$/,
+  /^public$/,
+  /^disable_auto_update/,
+  /^allow_/,
+  /^(ios|android|electron)$/
+]
+
+interface Job {
+  if?: string
+  steps?: { if?: string; run?: string; env?: Record<string, string>; uses?: string }[]
+}
+
+function jobsOf(file: string): Record<string, Job> {
+  return (load(file) as { jobs: Record<string, Job> }).jobs
+}
+
+/** The comment lines at the top of an example, as one line. */
+function headOf(file: string): string {
+  const text = readFileSync(path.join(ROOT, file), 'utf8')
+  return (/^(?:#.*\n)+/.exec(text)?.[0] ?? '').replace(/\n#\s?/g, ' ')
+}
+
+describe('the examples a user copies (examples/)', () => {
+  for (const file of EXAMPLES) {
+    it(`${file}: one secret per role, each step given the key its inputs need`, () => {
+      const text = readFileSync(path.join(ROOT, file), 'utf8')
+      expect(text, 'no CAPGO_API_KEY: the secret names the role').not.toContain('CAPGO_API_KEY')
+      const secrets = Object.values(SECRET_OF_ROLE) as string[]
+      for (const step of usesIn(load(file), file).filter(s => THIS_ACTION.test(s.uses))) {
+        const secret = /secrets\.(\w+)/.exec(String(step.with.api_key))?.[1] ?? ''
+        expect(secrets, `${step.where}: api_key from a role's secret`).toContain(secret)
+        const admin = Object.keys(step.with).filter(key => ADMIN_INPUTS.some(re => re.test(key)))
+        if (admin.length > 0) {
+          expect(secret, `${step.where}: ${admin.join(', ')} need app_admin`).toBe(
+            SECRET_OF_ROLE.app_admin
+          )
+        }
+      }
+      // The comment at the top names each secret the file uses, with its role.
+      const head = headOf(file)
+      for (const [role, secret] of Object.entries(SECRET_OF_ROLE)) {
+        if (text.includes(`secrets.${secret}`)) {
+          expect(head, `the comment names ${secret}`).toContain(secret)
+          expect(head, `the comment names ${role}`).toContain(role)
+        }
+      }
+    })
+
+    it(`${file}: says that its jobs can be re-run without changing anything`, () => {
+      expect(headOf(file)).toMatch(/Re-running (the|a|any) jobs? is safe/)
+    })
+
+    it(`${file}: manual choices have a default among their options`, () => {
+      const on = (load(file) as { on: Record<string, unknown> }).on
+      const dispatch = on.workflow_dispatch as
+        | { inputs?: Record<string, { type?: string; options?: string[]; default?: unknown }> }
+        | null
+        | undefined
+      for (const [name, input] of Object.entries(dispatch?.inputs ?? {})) {
+        if (input.type !== 'choice') continue
+        expect(input.options, name).toContain(input.default)
+      }
+    })
+
+    it(`${file}: bundle_link is an https URL`, () => {
+      for (const step of usesIn(load(file), file).filter(s => THIS_ACTION.test(s.uses))) {
+        const link = step.with.bundle_link
+        if (link === undefined) continue
+        expect(String(link), step.where).toMatch(
+          /^(https:\/\/|\$\{\{\s*github\.event\.pull_request\.html_url\s*\}\}$)/
+        )
+      }
+    })
+
+    it(`${file}: a tool run with a key is pinned, and never given the admin key`, () => {
+      for (const [name, job] of Object.entries(jobsOf(file))) {
+        for (const step of job.steps ?? []) {
+          if (step.run === undefined) continue
+          for (const match of step.run.matchAll(/@capgo\/cli@(\S+)/g)) {
+            expect(match[1], `${name}: the Capgo CLI at an exact version`).toMatch(
+              /^\d+\.\d+\.\d+$/
+            )
+          }
+          const env = JSON.stringify(step.env ?? {})
+          if (/capgo\/cli/.test(step.run)) {
+            expect(env, `${name}: the CLI upload needs only an uploader key`).not.toContain(
+              SECRET_OF_ROLE.app_admin
+            )
+          }
+        }
+      }
+    })
+  }
+
+  it('pr-preview.yml skips Dependabot, which gets no secrets, in every job', () => {
+    for (const [name, job] of Object.entries(jobsOf('examples/pr-preview.yml'))) {
+      expect(job.if, name).toContain("github.actor != 'dependabot[bot]'")
+    }
+  })
+
+  it('promote-on-tag.yml and staged-rollout.yml each say to pick one of the two', () => {
+    expect(headOf('examples/promote-on-tag.yml')).toMatch(
+      /examples\/staged-rollout\.yml[^.]*not both/
+    )
+    expect(headOf('examples/staged-rollout.yml')).toMatch(
+      /examples\/promote-on-tag\.yml[^.]*not both/
+    )
+  })
+
+  it('staged-rollout.yml turns on auto-pause with its first step, and says how to get past a pause', () => {
+    const start = usesIn(jobsOf('examples/staged-rollout.yml').start, 'start').filter(s =>
+      THIS_ACTION.test(s.uses)
+    )
+    expect(start).toHaveLength(1)
+    expect(start[0]?.with).toMatchObject({
+      rollout_steps: expect.any(String),
+      auto_pause_failure_rate: 5,
+      auto_pause_window: '6h',
+      auto_pause_min_attempts: 100,
+      auto_pause_action: 'pause'
+    })
+    const head = headOf('examples/staged-rollout.yml')
+    for (const word of ['rollout_pause: false', 'rollout_abort: true', 'Disable workflow'])
+      expect(head).toContain(word)
   })
 })
 
