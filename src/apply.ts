@@ -1,4 +1,4 @@
-// Carries a plan out against the API, in the order the README gives: delete_channel; create or
+// Carries a plan out against the API, in the order docs/how-it-works.md gives: delete_channel; create or
 // update the channel by the narrowest route, then read it back; set the bundle's link and comment;
 // unlink devices; link devices; delete bundles (explicit, then cleanup) with bounded concurrency;
 // then delete_all_bundles. It decides nothing: every write comes from the plan.

@@ -21,7 +21,7 @@ export interface ReadResult {
 
 /**
  * The most deployments read per channel: the history is read as far back as the decision needs
- * (README, "Release history"), within this cap.
+ * (docs/rollback.md), within this cap.
  */
 export const MAX_HISTORY_RECORDS = 1_000
 /** Records read to find this run's own, for the re-run check of a rollout advance. */
@@ -196,7 +196,7 @@ async function readReleases(
 
 /**
  * The releases among the records, newest first: only deployments whose status says Capgo holds
- * the release (`success`); a `failure` is a write that did not take (README, "Release history").
+ * the release (`success`); a `failure` is a write that did not take (docs/rollback.md).
  */
 export function releasesOf(records: readonly ReleaseRecord[]): Release[] {
   return records

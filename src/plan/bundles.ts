@@ -250,7 +250,7 @@ function protectionReasons(
     }
   }
   if (settings.cleanupKeepReleases !== undefined) {
-    // The history decides what is kept: without it, nothing may be deleted (README, GitHub).
+    // The history decides what is kept: without it, nothing may be deleted (docs/rollback.md).
     if (inventory.releases === undefined && inventory.channels.length > 0) {
       errors.push(
         'cleanup_keep_releases: the release history of the channels was not read from GitHub; ' +

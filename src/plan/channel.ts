@@ -147,7 +147,7 @@ export function autoPauseOf(channel: Channel): AutoPauseSnapshot | null {
 
 /**
  * The auto-pause fields that differ from what the channel holds, sent with the rollout's
- * `POST /channel` (README, "Staged rollouts"). Nothing differs: nothing is sent, so a re-run
+ * `POST /channel` (docs/rollouts.md). Nothing differs: nothing is sent, so a re-run
  * writes nothing.
  */
 function planAutoPause(
@@ -391,7 +391,7 @@ function rolloutEndWarning(channel: string, rollout: RolloutSnapshot, target: st
 }
 
 /**
- * `create_channel` (README, Inputs): a missing channel is created, unless `false`, or, with `auto`,
+ * `create_channel` (docs/rollouts.md): a missing channel is created, unless `false`, or, with `auto`,
  * unless its name is a near miss of an existing channel: a typo must not create "prodution" and
  * put the release there. Said before any write, and before any role advice.
  */
@@ -422,7 +422,7 @@ function checkNewChannel(
 }
 
 /**
- * The native compatibility gate (README, `compatibility`; Capgo CLI's rule in compatibility.ts):
+ * The native compatibility gate (docs/rollouts.md, `compatibility`; Capgo CLI's rule in compatibility.ts):
  * the bundle put on the channel against the channel's bundle. `fail` stops an incompatible bundle
  * before any write; a rollback, which puts back what ran before, only warns; a channel bundle with
  * no record of its native packages warns and never blocks.
@@ -576,7 +576,7 @@ function targetBundle(
   return undefined
 }
 
-/** The rollback target (README, "Release history": rollback is a stack; see rollback.ts). */
+/** The rollback target (docs/rollback.md: rollback is a stack; see rollback.ts). */
 function rollbackTarget(
   settings: Settings,
   inventory: Inventory,

@@ -9,7 +9,7 @@ function withoutNumbers(name: string): string {
 }
 
 /**
- * Whether `name` is a near miss of `existing` (README, `create_channel`): the same letters in
+ * Whether `name` is a near miss of `existing` (docs/rollouts.md, `create_channel`): the same letters in
  * another case, or at most two letters apart where the difference is not in digits alone. A short
  * name needs a closer match (one letter for up to five letters), so that `qa` is no typo of `pr`.
  */

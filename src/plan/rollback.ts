@@ -1,4 +1,4 @@
-// Rollback as a stack (README, "Release history"): the recorded releases of a channel, oldest
+// Rollback as a stack (docs/rollback.md): the recorded releases of a channel, oldest
 // first, push the bundle each one put there; a rollback pops the release it undid. The target of
 // a rollback is what lies under the channel's current bundle. Pure.
 

@@ -16,7 +16,7 @@ export interface RolloutInput {
   rollout: RolloutSettings
   /**
    * A re-run (GITHUB_RUN_ATTEMPT > 1) of a run that already recorded a release of this channel:
-   * `rollout_steps` alone does not advance again (README, "Staged rollouts").
+   * `rollout_steps` alone does not advance again (docs/rollouts.md).
    */
   recordedByThisRun?: boolean
 }

@@ -358,8 +358,10 @@ describe('PUT /bundle, POST /bundle/metadata, rollout fields, permissions', () =
       channel_id: channel?.id ?? 0
     })
     expect(emu.channel(APP, 'production')?.version?.name).toBe('1.0.1')
-    // The rollout is left alone.
-    expect(emu.channel(APP, 'production')?.rollout_version).toBe(channel?.rollout_version)
+    // A new stable bundle ends the channel's rollout (the emulator's default era, late-2026:
+    // docs/capgo-api-notes.md, change 1).
+    expect(channel?.rollout_version).not.toBeNull()
+    expect(emu.channel(APP, 'production')?.rollout_version).toBeNull()
     expect(hits(emu, 'PUT', '/bundle').map(r => r.body)).toEqual([
       { app_id: APP, version_id: bundle?.id, channel_id: channel?.id }
     ])

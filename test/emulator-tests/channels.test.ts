@@ -56,6 +56,7 @@ describe('GET /channel', () => {
       autoPauseLastCheckedAt: null,
       disableAutoUpdate: 'major',
       disableAutoUpdateUnderNative: true,
+      updatePackage: 'all',
       allow_device_self_set: false,
       allow_emulator: true,
       allow_dev: true,
@@ -80,6 +81,44 @@ describe('GET /channel', () => {
     expect(one.body).toMatchObject({ name: 'beta', version: { name: '1.0.3' } })
     expect(one.body).toEqual(emu.channel(APP, 'beta'))
     expectError(await get(emu, '/channel', { channel: 'nope' }), 400, 'cannot_find_version')
+  })
+})
+
+// Uncertain change 9: Cap-go/capgo.app supabase/functions/_backend/public/channel/get.ts (a later
+// version) reads `page` with Number() and selects ios and android. Both are options.
+describe('GET /channel, uncertain change 9', () => {
+  const many = () =>
+    basicApp({ channels: Array.from({ length: 130 }, (_, i) => ({ name: `c${i}` })) })
+  const names = (a: { body: { name: string }[] }) => a.body.map(c => c.name)
+
+  it('channelPagingFixed: 50 rows a page, whatever pagingDefect says (bundles keep the defect)', async () => {
+    const emu = await start({ channelPagingFixed: true, apps: [{ ...many(), bundles: 600 }] })
+    expect(names(await get(emu, '/channel', { page: '1' }))).toEqual(
+      Array.from({ length: 50 }, (_, i) => `c${50 + i}`)
+    )
+    expect(await get(emu, '/channel', { page: '2' })).toMatchObject({ status: 200 })
+    expect((await get(emu, '/channel', { page: '2' })).body).toHaveLength(30)
+    expect((await get(emu, '/channel', { page: '3' })).body).toEqual([])
+    // not a positive integer: page 0
+    for (const page of ['-1', 'x', '0'])
+      expect(names(await get(emu, '/channel', { page }))[0]).toBe('c0')
+    expect((await get(emu, '/bundle', { page: '1' })).body).toHaveLength(500)
+    const defect = await start({ apps: [many()] })
+    expect((await get(defect, '/channel', { page: '1' })).body).toHaveLength(80) // rows 50..549
+  })
+
+  it('channelRowPlatforms: rows carry ios and android, never electron', async () => {
+    const emu = await start({
+      channelRowPlatforms: true,
+      apps: [basicApp({ channels: [{ name: 'ios-only', android: false }] })]
+    })
+    const row = (await get(emu, '/channel')).body[0]
+    expect(row).toMatchObject({ name: 'ios-only', ios: true, android: false })
+    expect(row).not.toHaveProperty('electron')
+    const one = (await get(emu, '/channel', { channel: 'ios-only' })).body
+    expect(one).toMatchObject({ ios: true, android: false })
+    expect(one).not.toHaveProperty('electron')
+    expect(emu.channel(APP, 'ios-only')).toEqual(one)
   })
 })
 
@@ -160,15 +199,20 @@ describe('POST /channel', () => {
     expect(emu.channel(APP, 'beta')).toEqual(before)
   })
 
-  it.each([[null], [''], ['unknown'], ['builtin']])(
-    'version %j unlinks the bundle',
-    async version => {
-      const emu = await start({ apps: [basicApp()] })
-      expect((await post(emu, '/channel', { channel: 'beta', version })).status).toBe(200)
-      expect(emu.channel(APP, 'beta')!.version).toBeNull()
-      expect(emu.channel(APP, 'beta')!.rollout_version).not.toBeNull()
-    }
-  )
+  // Unlinking is a new `version` too: in late-2026 it ends the rollout (change 1,
+  // Cap-go/capgo.app supabase/migrations/20260817183821_reset_rollout_on_stable_bundle.sql).
+  it.each([
+    [null, 'late-2026'],
+    ['', 'late-2026'],
+    ['unknown', 'july-2026'],
+    ['builtin', 'july-2026']
+  ] as const)('version %j unlinks the bundle (%s)', async (version, era) => {
+    const emu = await start({ era, apps: [basicApp()] })
+    expect((await post(emu, '/channel', { channel: 'beta', version })).status).toBe(200)
+    expect(emu.channel(APP, 'beta')!.version).toBeNull()
+    if (era === 'july-2026') expect(emu.channel(APP, 'beta')!.rollout_version).not.toBeNull()
+    else expect(emu.channel(APP, 'beta')!.rollout_version).toBeNull()
+  })
 
   it('public: true makes other public channels with overlapping platforms non-public', async () => {
     const emu = await start({

@@ -21,6 +21,7 @@ describe('npm run emulator (test/emulator/cli.ts)', () => {
       '--no-paging-defect',
       '--rate-limit',
       '--tie-order',
+      '--era',
       '--key KEY:ROLE[:apps]'
     ])
       expect(r.stdout).toContain(flag)
@@ -44,5 +45,6 @@ describe('npm run emulator (test/emulator/cli.ts)', () => {
   it('an unknown flag or role: exit code 2', () => {
     expect(cli(['--nope']).status).toBe(2)
     expect(cli(['--key', 'k:read']).status).toBe(2)
+    expect(cli(['--era', 'june-2026']).status).toBe(2)
   }, 30_000)
 })

@@ -160,9 +160,11 @@ describe('roles and apps', () => {
     }
   )
 
+  // GET /bundle answers cannot_get_bundle in late-2026 (eras.test.ts, change 4).
   it('a key scoped to other apps gets cannot_access_app', async () => {
     const emu = await start({ keys, apps })
-    expectError(await get(emu, '/bundle', {}, 'scoped'), 400, 'cannot_access_app')
+    expectError(await get(emu, '/channel', {}, 'scoped'), 400, 'cannot_access_app')
+    expectError(await get(emu, '/device', {}, 'scoped'), 400, 'cannot_access_app')
     const other = await call(emu, 'GET', '/bundle', {
       key: 'scoped',
       query: { app_id: 'com.other.app' }
@@ -214,11 +216,12 @@ describe('roles and apps', () => {
     expect(emu.channel(APP, 'pr-1')).toBeUndefined()
   })
 
-  it('app_id: bad format 400 invalid_app_id (also when missing); unknown app 400 cannot_access_app', async () => {
-    const emu = await start({ apps })
-    for (const app_id of ['demo', 'com..x', '.com.x', 'com.x!', ''])
+  // A missing app_id is missing_app_id (Cap-go/capgo public/bundle/get.ts, channel/get.ts, ...):
+  // missing-app-id.test.ts.
+  it('app_id: bad format 400 invalid_app_id; unknown app 400 cannot_access_app', async () => {
+    const emu = await start({ era: 'july-2026', apps })
+    for (const app_id of ['demo', 'com..x', '.com.x', 'com.x!'])
       expectError(await call(emu, 'GET', '/bundle', { query: { app_id } }), 400, 'invalid_app_id')
-    expectError(await call(emu, 'GET', '/channel'), 400, 'invalid_app_id')
     expectError(
       await post(emu, '/channel', { app_id: 'nope', channel: 'x' }),
       400,
@@ -229,7 +232,54 @@ describe('roles and apps', () => {
       400,
       'cannot_access_app'
     )
-    const valid = await call(emu, 'GET', '/bundle', { query: { app_id: 'Com.Other-App.x_y' } })
+    const valid = await call(emu, 'GET', '/channel', { query: { app_id: 'Com.Other-App.x_y' } })
     expectError(valid, 400, 'cannot_access_app') // a valid format, but no such app
   })
+
+  // Cap-go/capgo supabase/functions/_backend/public/bundle/get.ts, bundle/delete.ts,
+  // channel/{get,post,delete}.ts, device/{get,delete}.ts check `!body.app_id` first (missing_app_id),
+  // device/post.ts answers missing_device_id_or_app_id; tests/bundle-error-cases.test.ts and
+  // tests/error-cases.test.ts expect these codes.
+  it.each(['late-2026', 'july-2026'] as const)(
+    '%s: a missing app_id is 400 missing_app_id (a malformed one stays invalid_app_id)',
+    async era => {
+      const emu = await start({ era, apps })
+      const cases: [string, string, string][] = [
+        ['GET', '/bundle', 'missing_app_id'],
+        ['DELETE', '/bundle', 'missing_app_id'],
+        ['GET', '/channel', 'missing_app_id'],
+        ['POST', '/channel', 'missing_app_id'],
+        ['DELETE', '/channel', 'missing_app_id'],
+        ['GET', '/device', 'missing_app_id'],
+        ['DELETE', '/device', 'missing_app_id'],
+        ['POST', '/device', 'missing_device_id_or_app_id'],
+        ['PUT', '/bundle', 'missing_required_fields'],
+        ['POST', '/bundle/metadata', 'missing_required_fields']
+      ]
+      for (const [method, path, code] of cases) {
+        const body = { channel: 'beta', device_id: 'd', version: '1.0.0', version_id: 1 }
+        const a =
+          method === 'GET'
+            ? await call(emu, method, path, { query: { device_id: 'd' } })
+            : await call(emu, method, path, { body })
+        expectError(a, 400, code)
+        const empty =
+          method === 'GET'
+            ? await call(emu, method, path, { query: { app_id: '' } })
+            : await call(emu, method, path, { body: { ...body, app_id: '' } })
+        expectError(empty, 400, code)
+      }
+      expectError(
+        await call(emu, 'GET', '/bundle', { query: { app_id: 'demo' } }),
+        400,
+        'invalid_app_id'
+      )
+      expectError(
+        await call(emu, 'GET', '/device', { query: { app_id: 'x' } }),
+        400,
+        'invalid_app_id'
+      )
+      expect(emu.bundles(APP)).toHaveLength(5)
+    }
+  )
 })

@@ -35,6 +35,50 @@ describe('seeds', () => {
   })
 })
 
+describe('seeds of the late-2026 fields', () => {
+  it('channels seed updatePackage and the auto-pause fields; bundles native_packages', async () => {
+    const native = [{ name: '@capacitor/camera', version: '7.0.1', ios_checksum: 'abc' }]
+    const emu = await start({
+      apps: [
+        basicApp({
+          bundles: [{ name: '1.0.0', native_packages: native }, { name: '1.0.1' }],
+          channels: [
+            {
+              name: 'beta',
+              version: '1.0.0',
+              updatePackage: 'zip',
+              autoPauseEnabled: true,
+              autoPauseFailureRateBps: 500,
+              autoPauseWindowMinutes: 30,
+              autoPauseMinAttempts: 100,
+              autoPauseMinFailures: 5,
+              autoPauseConfidence: 0.9,
+              autoPauseAction: 'rollback',
+              autoPauseCooldownMinutes: 10,
+              autoPauseLastTriggeredAt: '2026-01-01T00:00:00.000Z'
+            }
+          ]
+        })
+      ]
+    })
+    expect((await get(emu, '/channel', { channel: 'beta' })).body).toMatchObject({
+      updatePackage: 'zip',
+      autoPauseEnabled: true,
+      autoPauseFailureRateBps: 500,
+      autoPauseWindowMinutes: 30,
+      autoPauseMinAttempts: 100,
+      autoPauseMinFailures: 5,
+      autoPauseConfidence: 0.9,
+      autoPauseAction: 'rollback',
+      autoPauseCooldownMinutes: 10,
+      autoPauseLastTriggeredAt: '2026-01-01T00:00:00.000Z'
+    })
+    const rows = (await get(emu, '/bundle')).body
+    expect(rows[1]).toMatchObject({ name: '1.0.0', native_packages: native })
+    expect(rows[0]).toMatchObject({ name: '1.0.1', native_packages: [] })
+  })
+})
+
 describe('the sample app (test/emulator/sample.ts), shared with npm run demo', () => {
   it('has 120 bundles and the production, beta and qa channels', async () => {
     const emu = await start({ apps: [sampleApp(T0)] })

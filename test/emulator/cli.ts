@@ -2,8 +2,9 @@
 //
 //   npm run emulator -- [--port 8787] [--apps com.demo.app[,com.other.app]] [--latency 20]
 //     [--no-paging-defect] [--rate-limit 2000] [--tie-order stable|shuffle] [--key KEY:ROLE[:apps]]...
-import { startEmulator } from './index.js'
-import type { KeySpec, Role } from './index.js'
+//     [--era late-2026|july-2026]
+import { CAPGO_ERAS, startEmulator } from './index.js'
+import type { CapgoEra, KeySpec, Role } from './index.js'
 import { SAMPLE_APP_ID, sampleApp } from './sample.js'
 
 const ROLES: readonly Role[] = [
@@ -37,6 +38,8 @@ flags:
   --rate-limit N         a key's request count that is answered 429, as Capgo counts
                          (default 2000 within 60 s of quiet; every request counts)
   --tie-order MODE       stable | shuffle: order of bundles with equal created_at (default stable)
+  --era ERA              ${CAPGO_ERAS.join(' | ')}: the Capgo to copy (default late-2026;
+                         docs/capgo-api-notes.md, "Changes since July 2026")
   --key KEY:ROLE[:apps]  add a key (repeatable; replaces the default keys); apps (a,b)
                          limits the key to those app ids; ROLE is one of
                          ${ROLES.join(', ')}
@@ -62,6 +65,7 @@ function parseArgs(argv: string[]) {
   let pagingDefect = true
   let rateLimitMax = 2000
   let tieOrder: 'stable' | 'shuffle' = 'stable'
+  let era: CapgoEra = 'late-2026'
   const keys: Record<string, KeySpec> = {}
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? ''
@@ -105,6 +109,12 @@ function parseArgs(argv: string[]) {
         tieOrder = v
         break
       }
+      case '--era': {
+        const v = value()
+        if (!CAPGO_ERAS.includes(v as CapgoEra)) usage(`--era wants ${CAPGO_ERAS.join(' or ')}`)
+        era = v as CapgoEra
+        break
+      }
       case '--key': {
         const [key, role, scope] = value().split(':')
         if (!key || !ROLES.includes(role as Role))
@@ -128,6 +138,7 @@ function parseArgs(argv: string[]) {
     pagingDefect,
     rateLimitMax,
     tieOrder,
+    era,
     keys: Object.keys(keys).length === 0 ? DEFAULT_KEYS : keys
   }
 }
@@ -141,6 +152,7 @@ const emulator = await startEmulator({
   pagingDefect: args.pagingDefect,
   rateLimit: { max: args.rateLimitMax },
   tieOrder: args.tieOrder,
+  era: args.era,
   apps: args.apps.map(appId => sampleApp(now, appId))
 }).catch((e: unknown) => {
   const code = (e as { code?: string }).code
@@ -158,7 +170,7 @@ for (const [key, spec] of Object.entries(args.keys))
   console.log(`key: ${key} (${spec.role}${spec.apps ? `, apps ${spec.apps.join(',')}` : ''})`)
 console.log(
   `paging defect: ${args.pagingDefect ? 'on' : 'off'}, latency: ${args.latencyMs} ms, ` +
-    `rate limit: ${args.rateLimitMax}/key, tie order: ${args.tieOrder}`
+    `rate limit: ${args.rateLimitMax}/key, tie order: ${args.tieOrder}, era: ${args.era}`
 )
 
 let stopping = false

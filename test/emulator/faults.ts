@@ -96,9 +96,9 @@ export async function answerWithFault(rule: FaultRule, io: FaultIo): Promise<voi
       io.send(
         fail(
           status,
-          STATUS_CODES[status] ?? 'injected_fault',
-          `Injected ${status}`,
-          ra === undefined ? {} : { retryAfterSeconds: ra },
+          rule.code ?? STATUS_CODES[status] ?? 'injected_fault',
+          rule.message ?? `Injected ${status}`,
+          { ...rule.moreInfo, ...(ra === undefined ? {} : { retryAfterSeconds: ra }) },
           ra === undefined ? undefined : { 'retry-after': String(ra) }
         )
       )

@@ -3,8 +3,13 @@
 // Request pipeline: read body -> latency -> faults -> route (404 not_found) -> IP lockout (429) ->
 // key (401, counted as a failed login) -> per-key rate limit (429) -> params (400
 // invalid_json_parse_body) -> required fields of PUT /bundle and POST /bundle/metadata (400
-// missing_required_fields) -> app_id (400 invalid_app_id) -> app / key scope (400
-// cannot_access_app) -> handler (permissions, then the route's own rules).
+// missing_required_fields) -> missing app_id (400 missing_app_id, on POST /device
+// missing_device_id_or_app_id) -> app_id format (400 invalid_app_id) -> app / key scope (400
+// cannot_access_app; late-2026: cannot_get_bundle / cannot_delete_bundle on GET / DELETE /bundle)
+// -> handler (permissions, then the route's own rules).
+//
+// Two eras (option `era`): 'late-2026' (default) and 'july-2026'; docs/capgo-api-notes.md,
+// "Changes since July 2026", lists what differs.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   cancellableSleeps,
@@ -14,12 +19,22 @@ import {
   type ArmedFault
 } from '../helpers/server-kit.js'
 import { answerWithFault, sendJson } from './faults.js'
-import { REQUIRED, ROUTES, fail } from './handlers/index.js'
+import { MISSING_APP_ID, REQUIRED, ROUTES, UNREACHABLE_APP, fail } from './handlers/index.js'
 import type { DeviceLimits, Reply } from './handlers/index.js'
 import { createLimits } from './limits.js'
-import { channelPlatforms, channelRow, newestFirst, prng, seedState, timestamp } from './state.js'
+import {
+  channelPlatforms,
+  channelRow,
+  expireOverrides,
+  newestFirst,
+  prng,
+  seedState,
+  timestamp
+} from './state.js'
+import type { RowView } from './state.js'
 import type {
   AppState,
+  CapgoEra,
   Emulator,
   EmulatorOptions,
   FaultRule,
@@ -29,7 +44,22 @@ import type {
 } from './types.js'
 
 export type * from './types.js'
-export { ADMIN_ROLES, DISABLE_AUTO_UPDATE } from './types.js'
+export { ADMIN_ROLES, CAPGO_ERAS, DISABLE_AUTO_UPDATE, UPDATE_PACKAGES } from './types.js'
+
+/**
+ * A fault rule that answers as Capgo does when a permission check meets a transient database fault
+ * (late-2026, change 7; Cap-go/capgo.app supabase/functions/_backend/utils/rbac.ts
+ * handlePermissionCheckError): 503 `upstream_unavailable`. Narrow it with `method`, `path`, `count`...
+ */
+export function upstreamUnavailable(rule: Partial<FaultRule> = {}): FaultRule {
+  return {
+    kind: 'status',
+    status: 503,
+    code: 'upstream_unavailable',
+    message: 'Permission check temporarily unavailable',
+    ...rule
+  }
+}
 
 const APP_ID = /^[a-z0-9]+(\.[\w-]+)+$/i
 
@@ -70,6 +100,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       { ...(typeof v === 'string' ? { role: v } : v), id: i + 1 }
     ])
   )
+  const era: CapgoEra = options.era ?? 'late-2026'
+  const rowView: RowView = { era, platforms: options.channelRowPlatforms ?? false }
+  const channelPagingFixed = options.channelPagingFixed ?? false
   const pagingDefect = options.pagingDefect ?? true
   const latencyMs = options.latencyMs ?? 0
   const maxRows = options.maxRows ?? 1000
@@ -82,7 +115,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let stopped = false
 
   const limits = createLimits(options)
-  const deviceLimits: DeviceLimits = { ops: new Map(), lastSet: new Map() }
+  const deviceLimits: DeviceLimits = {
+    perSecond: options.deviceLimits?.perSecond ?? 5,
+    sameChannelMs: options.deviceLimits?.sameChannelMs ?? 60_000,
+    ops: new Map(),
+    sameSet: new Map()
+  }
 
   // Sleeps that stop() cuts short, so nothing keeps the process alive.
   const { sleep, wakeAll } = cancellableSleeps()
@@ -141,13 +179,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return fail(400, 'missing_required_fields', 'Missing required fields')
 
     const appId = params.app_id
+    const missing = MISSING_APP_ID[`${method} ${path}`]
+    if (!appId && missing) return fail(400, missing, 'Missing app_id')
     if (typeof appId !== 'string' || !APP_ID.test(appId))
       return fail(400, 'invalid_app_id', 'App ID must be a reverse domain string', {
         app_id: appId
       })
     const app: AppState | undefined = state.apps[appId]
-    if (!app || (spec.apps !== undefined && !spec.apps.includes(appId)))
-      return fail(400, 'cannot_access_app', "You can't access this app", { app_id: appId })
+    if (!app || (spec.apps !== undefined && !spec.apps.includes(appId))) {
+      const code = era === 'late-2026' ? UNREACHABLE_APP[`${method} ${path}`] : undefined
+      return fail(400, code ?? 'cannot_access_app', "You can't access this app", { app_id: appId })
+    }
+    expireOverrides(app, era, t)
 
     return handler({
       state,
@@ -160,6 +203,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       maxRows,
       extraRows,
       limits: deviceLimits,
+      era,
+      rowView,
+      channelPagingFixed,
       ...(tieRandom ? { random: tieRandom } : {})
     })
   }
@@ -242,6 +288,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     url: `http://${(options.host ?? '127.0.0.1').includes(':') ? `[${options.host}]` : (options.host ?? '127.0.0.1')}:${port}`,
     port,
+    era,
     state,
     requests,
     writes: () => requests.filter(r => r.method !== 'GET'),
@@ -256,7 +303,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         .map(b => ({ ...b })),
     channel: (appId, name) => {
       const [app, c] = channelOf(appId, name)
-      return c ? channelRow(app, c) : undefined
+      return c ? channelRow(app, c, rowView) : undefined
     },
     channelPlatforms: (appId, name) => {
       const [, c] = channelOf(appId, name)
@@ -274,6 +321,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     deviceOverride: (appId, deviceId) => {
       const app = appOf(appId)
+      expireOverrides(app, era, now())
       const channelId = app.overrides[deviceId.toLowerCase()]
       return app.channels.find(c => c.id === channelId)?.name
     },

@@ -3,11 +3,13 @@ import { createHash } from 'node:crypto'
 import type {
   AppState,
   BundleRow,
+  CapgoEra,
   ChannelPlatforms,
   ChannelRow,
   DeviceRow,
   EmulatorState,
   SeedApp,
+  SeedBundle,
   StoredChannel,
   StoredDevice
 } from './types.js'
@@ -47,9 +49,34 @@ export function newBundleRow(
     storage_provider: 'r2',
     user_id: fakeUuid(`user:${app.owner_org}`),
     link: null,
-    comment: null
+    comment: null,
+    manifest_count: 0
   }
 }
+
+/**
+ * Stores a bundle without a zip as Capgo stores a delta-only upload, and with delta files as a
+ * manifest count: what Capgo's package check reads (Cap-go/capgo.app
+ * supabase/migrations/20260814161627_channel_update_package_bundle_guard.sql,
+ * channel_update_package_mismatch).
+ */
+export function setBundlePackages(row: BundleRow, zip: boolean, delta: boolean): void {
+  if (!zip) {
+    row.storage_provider = 'r2-direct'
+    row.r2_path = null
+    row.external_url = null
+  }
+  row.manifest_count = delta ? 3 : 0
+}
+
+/** Whether the bundle has a zip Capgo can serve (same migration). */
+export function hasZip(b: BundleRow): boolean {
+  if (b.storage_provider === 'external') return Boolean(b.external_url?.trim())
+  return b.storage_provider !== 'r2-direct' && Boolean(b.r2_path?.trim())
+}
+
+/** Whether the bundle has delta files (same migration). */
+export const hasDelta = (b: BundleRow): boolean => b.manifest_count > 0
 
 let rollouts = 0
 
@@ -94,6 +121,7 @@ export function newChannel(
     autoPauseLastCheckedAt: null,
     disableAutoUpdate: 'major',
     disableAutoUpdateUnderNative: true,
+    updatePackage: 'all',
     ios: true,
     android: true,
     electron: true,
@@ -178,21 +206,63 @@ function bundleRef(app: AppState, id: number | null): { id: number; name: string
   return b ? { id: b.id, name: b.name } : null
 }
 
-/** A channel as GET /channel shows it: no ios/android/electron, bundles as `{id, name}`. */
-export function channelRow(app: AppState, c: StoredChannel): ChannelRow {
+/** What a channel row shows besides the stored settings. */
+export interface RowView {
+  era: CapgoEra
+  /** Uncertain change 9: rows carry ios and android. */
+  platforms: boolean
+}
+
+/**
+ * A channel as GET /channel shows it: no ios/android/electron (ios and android with
+ * `view.platforms`), bundles as `{id, name}`, `updatePackage` in late-2026 only.
+ */
+export function channelRow(
+  app: AppState,
+  c: StoredChannel,
+  view: RowView = { era: 'late-2026', platforms: false }
+): ChannelRow {
   const {
-    ios: _ios,
-    android: _android,
+    ios,
+    android,
     electron: _electron,
     createdByKey: _key,
     version,
+    updatePackage,
     ...settings
   } = c
   return {
     ...settings,
+    ...(view.platforms ? { ios, android } : {}),
+    ...(view.era === 'late-2026' ? { updatePackage } : {}),
     version: bundleRef(app, version),
     rollout_version_info: bundleRef(app, c.rollout_version)
   }
+}
+
+const OVERRIDE_LIFETIME_MS = 30 * 86_400_000
+
+/**
+ * july-2026: Capgo's daily cleanup (cleanup_old_channel_devices) dropped overrides a month after
+ * they were written; late-2026 keeps overrides made through the API (docs/capgo-api-notes.md).
+ */
+export function expireOverrides(app: AppState, era: CapgoEra, nowMs: number): void {
+  if (era !== 'july-2026') return
+  for (const [device, at] of Object.entries(app.overrideSetAt)) {
+    if (nowMs - at < OVERRIDE_LIFETIME_MS) continue
+    delete app.overrides[device]
+    delete app.overrideSetAt[device]
+  }
+}
+
+export function setOverride(app: AppState, deviceId: string, channelId: number, nowMs: number) {
+  app.overrides[deviceId] = channelId
+  app.overrideSetAt[deviceId] = nowMs
+}
+
+export function removeOverride(app: AppState, deviceId: string): void {
+  delete app.overrides[deviceId]
+  delete app.overrideSetAt[deviceId]
 }
 
 export function channelPlatforms(c: StoredChannel): ChannelPlatforms {
@@ -215,7 +285,8 @@ export function seedState(apps: SeedApp[], nowMs: number): EmulatorState {
       bundles: [],
       channels: [],
       devices: [],
-      overrides: {}
+      overrides: {},
+      overrideSetAt: {}
     }
     state.apps[seed.app_id] = app
 
@@ -235,9 +306,12 @@ export function seedState(apps: SeedApp[], nowMs: number): EmulatorState {
           ? r.created_at
           : timestamp(end - (rows.length - 1 - i) * interval)
       const row = newBundleRow(app, id, r.name, createdAt)
-      row.deleted = ('deleted' in r && r.deleted) || false
-      if ('link' in r && r.link !== undefined) row.link = r.link
-      if ('comment' in r && r.comment !== undefined) row.comment = r.comment
+      const sb: SeedBundle = r
+      row.deleted = sb.deleted ?? false
+      if (sb.link !== undefined) row.link = sb.link
+      if (sb.comment !== undefined) row.comment = sb.comment
+      if (sb.native_packages !== undefined) row.native_packages = sb.native_packages
+      setBundlePackages(row, sb.zip ?? true, sb.delta ?? false)
       app.bundles.push(row)
     })
 
@@ -266,13 +340,14 @@ export function seedState(apps: SeedApp[], nowMs: number): EmulatorState {
       d.version_name = sd.version_name ?? 'builtin'
       d.plugin_version = '7.0.0'
       d.os_version = d.platform === 'ios' ? '18.0' : '15'
-      d.custom_id = ''
+      d.custom_id = sd.custom_id ?? ''
+      if (sd.updated_at !== undefined) d.updated_at = sd.updated_at
       app.devices.push(d)
       if (sd.channel !== undefined) {
         const c = app.channels.find(x => x.name === sd.channel)
         if (!c)
           throw new Error(`emulator seed: device ${id} overrides unknown channel ${sd.channel}`)
-        app.overrides[id] = c.id
+        setOverride(app, id, c.id, nowMs)
       }
     }
   }

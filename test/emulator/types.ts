@@ -9,6 +9,33 @@ export const DISABLE_AUTO_UPDATE: readonly DisableAutoUpdate[] = [
   'none'
 ]
 
+/**
+ * Which Capgo the emulator copies (docs/capgo-api-notes.md, "Changes since July 2026"):
+ * `late-2026` (default) has the changes merged from late July to September 2026; `july-2026` is
+ * the backend as it was in July 2026.
+ */
+export type CapgoEra = 'late-2026' | 'july-2026'
+export const CAPGO_ERAS: readonly CapgoEra[] = ['late-2026', 'july-2026']
+
+/** What a channel requires of its bundles (late-2026; Cap-go/capgo.app migration 20260814134643_channel_update_package.sql). */
+export type UpdatePackage = 'all' | 'zip' | 'delta' | 'zip_from_builtin' | 'delta_from_builtin'
+export const UPDATE_PACKAGES: readonly UpdatePackage[] = [
+  'all',
+  'zip',
+  'delta',
+  'zip_from_builtin',
+  'delta_from_builtin'
+]
+
+/** An entry of a bundle's `native_packages`, as Capgo's CLI records it. */
+export interface NativePackage {
+  name: string
+  version: string
+  ios_checksum?: string
+  android_checksum?: string
+  requested_version?: string
+}
+
 export type Role =
   'reader' | 'uploader' | 'developer' | 'admin' | 'preview' | 'org_admin' | 'org_super_admin'
 
@@ -28,6 +55,15 @@ export interface SeedBundle {
   deleted?: boolean
   link?: string | null
   comment?: string | null
+  /**
+   * The bundle has a full zip (default true). false stores it as Capgo stores a delta-only upload:
+   * `storage_provider: 'r2-direct'`, `r2_path: null`.
+   */
+  zip?: boolean
+  /** The bundle has delta files (a manifest; default false): `manifest_count` > 0 on the row. */
+  delta?: boolean
+  /** Default `[]`. Entries are normally {@link NativePackage}s. */
+  native_packages?: unknown[] | null
 }
 
 export interface SeedChannel {
@@ -53,14 +89,35 @@ export interface SeedChannel {
   allow_dev?: boolean
   allow_prod?: boolean
   allow_device?: boolean
+  /** Default 'all'. Only the late-2026 era shows it and checks bundles against it. */
+  updatePackage?: UpdatePackage
+  autoPauseEnabled?: boolean
+  autoPauseFailureRateBps?: number | null
+  autoPauseWindowMinutes?: number
+  autoPauseMinAttempts?: number | null
+  autoPauseMinFailures?: number | null
+  /** Strictly between 0 and 1. */
+  autoPauseConfidence?: number
+  autoPauseAction?: AutoPauseAction
+  autoPauseCooldownMinutes?: number
+  /** ISO time, or null. */
+  autoPauseLastTriggeredAt?: string | null
 }
 
+/**
+ * A device that has contacted Capgo (GET /device knows it). `POST /device` alone never creates one:
+ * an override of an unknown device is stored, but GET /device?device_id= answers 404.
+ */
 export interface SeedDevice {
   device_id: string
-  /** The device's channel override (a channel name of this app). */
+  /** The device's channel override (a channel name of this app), set when the emulator starts. */
   channel?: string
   platform?: 'ios' | 'android'
   version_name?: string
+  /** Default ''. */
+  custom_id?: string
+  /** When the device last contacted Capgo (PostgREST timestamp or ISO); default: the start time. */
+  updated_at?: string
 }
 
 export interface SeedApp {
@@ -121,10 +178,17 @@ export interface FaultRule {
   intervalMs?: number
   /** For 'huge-body': how many bytes the JSON array streams (default 600 MB). */
   bytes?: number
-  /** For 'error-200': the `error` code of the body (default 'unknown_error'). */
+  /**
+   * For 'error-200' and 'status': the `error` code of the body (default 'unknown_error' for
+   * 'error-200'; for 'status' a code derived from the status, e.g. 503 'service_unavailable').
+   * `{ kind: 'status', status: 503, code: 'upstream_unavailable' }` is Capgo's answer to a
+   * transient database fault during a permission check (see `upstreamUnavailable()`).
+   */
   code?: string
-  /** For 'error-200': the `message` of the body (default: a generic text). */
+  /** For 'error-200' and 'status': the `message` of the body (default: a generic text). */
   message?: string
+  /** For 'status': the `moreInfo` of the body (default `{}`, plus retryAfterSeconds when given). */
+  moreInfo?: Record<string, unknown>
   /** For 'body': the raw body text, sent as it is. */
   body?: string
   /** For 'body': the content-type (default 'application/json; charset=utf-8'). */
@@ -138,6 +202,28 @@ export interface FaultRule {
 }
 
 export interface EmulatorOptions {
+  /**
+   * The Capgo to copy (default 'late-2026'). docs/capgo-api-notes.md, "Changes since July 2026",
+   * lists what differs: a new stable bundle ends a rollout, rolloutEnabled:false clears the rollout
+   * bundle, GET /bundle past the end is 200 [], cannot_get_bundle/cannot_delete_bundle for an
+   * unreachable app, a public channel needs app_admin, channel update packages, device overrides that
+   * never expire and GET /device's custom_id filter.
+   */
+  era?: CapgoEra
+  /**
+   * Uncertain change 9: GET /channel reads `page` as a number (page P = rows 50P..50P+49, no
+   * concatenation defect), whatever `pagingDefect` says (which then applies to /bundle only).
+   * Default false.
+   */
+  channelPagingFixed?: boolean
+  /** Uncertain change 9: GET /channel rows carry `ios` and `android` (never `electron`). Default false. */
+  channelRowPlatforms?: boolean
+  /**
+   * /device's own limits (Cap-go/capgo utils/channelSelfRateLimit.ts): `perSecond` operations of
+   * one kind (get, set, delete) on one device per one-second window (default 5), and the same
+   * device set to the same channel again within `sameChannelMs` (default 60_000).
+   */
+  deviceLimits?: { perSecond?: number; sameChannelMs?: number }
   /** Default 0 = a random free port; always binds 127.0.0.1. */
   port?: number
   /** A loopback address to listen on: `127.0.0.1` (default) or `::1` (IPv6). */
@@ -209,6 +295,8 @@ export interface BundleRow {
   user_id: string | null
   link: string | null
   comment: string | null
+  /** Delta files of the bundle (0: none). */
+  manifest_count: number
 }
 
 export type AutoPauseAction = 'pause' | 'rollback' | 'notify'
@@ -258,14 +346,22 @@ export interface ChannelPlatforms {
 /** A channel as stored: the bundle id in `version`, the platforms, and who created it. */
 export interface StoredChannel extends ChannelSettings, ChannelPlatforms {
   version: number | null
+  /** Shown (and enforced) only in the late-2026 era. */
+  updatePackage: UpdatePackage
   /** The key that created the channel (a `preview` key may manage only its own channels). */
   createdByKey: string | null
 }
 
-/** A row of GET /channel: no platforms; `version` and `rollout_version_info` are `{id, name}` or null. */
+/**
+ * A row of GET /channel: no platforms (unless `channelRowPlatforms`: ios and android);
+ * `version` and `rollout_version_info` are `{id, name}` or null; `updatePackage` in late-2026 only.
+ */
 export interface ChannelRow extends ChannelSettings {
   version: { id: number; name: string } | null
   rollout_version_info: { id: number; name: string } | null
+  updatePackage?: UpdatePackage
+  ios?: boolean
+  android?: boolean
 }
 
 /** A device as stored (the override lives in AppState.overrides). */
@@ -306,6 +402,8 @@ export interface AppState {
   devices: StoredDevice[]
   /** Device overrides: lowercased device_id -> channel id. */
   overrides: Record<string, number>
+  /** When each override was last written (ms): july-2026 drops it 30 days later. */
+  overrideSetAt: Record<string, number>
 }
 
 export interface EmulatorState {
@@ -327,6 +425,8 @@ export interface EmulatorStats {
 export interface Emulator {
   /** 'http://127.0.0.1:PORT' */
   url: string
+  /** The Capgo this emulator copies. */
+  era: CapgoEra
   port: number
   /** Live, mutable state. */
   state: EmulatorState
@@ -347,7 +447,7 @@ export interface Emulator {
   channelPlatforms(appId: string, name: string): ChannelPlatforms | undefined
   /** What Capgo's auto-pause does: sets rolloutPausedAt (now) and the reason. Throws on an unknown app or channel. */
   pauseRollout(appId: string, channel: string, reason: string): void
-  /** The override's channel name. Throws on an unknown app. */
+  /** The override's channel name (an expired one, in july-2026, is gone). Throws on an unknown app. */
   deviceOverride(appId: string, deviceId: string): string | undefined
   /** Closes the server and all sockets promptly. */
   stop(): Promise<void>

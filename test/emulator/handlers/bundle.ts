@@ -1,15 +1,19 @@
 // /bundle and /bundle/metadata of the Capgo emulator (docs/capgo-api-notes.md, "Bundles").
 import { findBundleByName, isLinked, liveBundles, normalizePublic, timestamp } from '../state.js'
+import { channelTriggers, packageGuard } from './channel-write.js'
 import { NO_ACCESS, OK, can, fail, given, pageRange } from './common.js'
 import type { Handler } from './common.js'
 
-// Cap-go/capgo supabase/functions/_backend/public/bundle/get.ts
+// Cap-go/capgo supabase/functions/_backend/public/bundle/get.ts. An empty page: july-2026 400
+// cannot_get_bundle; late-2026 200 [] (change 3, Cap-go/capgo.app public/bundle/get.ts answers
+// `dataBundles ?? []`). The paging defect is in both.
 export const getBundles: Handler = ctx => {
   if (!can(ctx, 'app.read_bundles')) return fail(400, 'cannot_get_bundle', NO_ACCESS)
   const range = pageRange(ctx.params.page, ctx)
   if (!range) return fail(500, 'unknown_error', 'invalid page', { page: ctx.params.page })
   const rows = liveBundles(ctx.app, ctx.random).slice(range.from, range.from + range.count)
-  if (rows.length === 0) return fail(400, 'cannot_get_bundle', 'Cannot get bundle')
+  if (rows.length === 0 && ctx.era === 'july-2026')
+    return fail(400, 'cannot_get_bundle', 'Cannot get bundle')
   return { status: 200, body: rows }
 }
 
@@ -66,9 +70,14 @@ export const putBundle: Handler = ctx => {
   const b = app.bundles.find(x => x.id === versionId && !x.deleted)
   if (!b) return fail(400, 'cannot_find_version', 'Cannot find version')
   if (!c) return fail(400, 'cannot_find_channel', 'Cannot find channel')
+  // late-2026: the update-package guard (change 6) and the end of the rollout (change 1).
+  const refused = packageGuard(ctx, { ...c, version: b.id }, c)
+  if (refused) return refused
   const at = timestamp(ctx.now)
+  const before = { ...c }
   c.version = b.id
   c.updated_at = at
+  channelTriggers(ctx, c, before, false)
   normalizePublic(app, c, at)
   return {
     status: 200,

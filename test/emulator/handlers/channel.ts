@@ -3,14 +3,21 @@ import {
   channelRow,
   findBundleByName,
   newChannel,
-  newRolloutId,
   normalizePublic,
   oldestFirst,
+  removeOverride,
   timestamp
 } from '../state.js'
-import { DISABLE_AUTO_UPDATE } from '../types.js'
-import type { AppState, AutoPauseAction, DisableAutoUpdate, StoredChannel } from '../types.js'
-import { NO_ACCESS, OK, can, fail, given, pageRange } from './common.js'
+import { DISABLE_AUTO_UPDATE, UPDATE_PACKAGES } from '../types.js'
+import type {
+  AppState,
+  AutoPauseAction,
+  DisableAutoUpdate,
+  StoredChannel,
+  UpdatePackage
+} from '../types.js'
+import { channelTriggers, packageGuard } from './channel-write.js'
+import { NO_ACCESS, OK, can, fail, fixedPageRange, given, pageRange } from './common.js'
 import type { Ctx, Handler, Reply } from './common.js'
 
 // Cap-go/capgo supabase/functions/_backend/public/channel/get.ts
@@ -21,14 +28,16 @@ export const getChannels: Handler = ctx => {
   if (given(name)) {
     const c = app.channels.find(x => x.name === name)
     if (!c) return fail(400, 'cannot_find_version', 'Cannot find version', { channel: name })
-    return { status: 200, body: channelRow(app, c) }
+    return { status: 200, body: channelRow(app, c, ctx.rowView) }
   }
-  const range = pageRange(params.page, ctx)
+  const range = ctx.channelPagingFixed
+    ? fixedPageRange(params.page, ctx)
+    : pageRange(params.page, ctx)
   if (!range) return fail(500, 'unknown_error', 'invalid page', { page: params.page })
   const rows = [...app.channels]
     .sort(oldestFirst)
     .slice(range.from, range.from + range.count)
-    .map(c => channelRow(app, c))
+    .map(c => channelRow(app, c, ctx.rowView))
   return { status: 200, body: rows }
 }
 
@@ -64,7 +73,8 @@ const ALIASES: Record<string, string> = {
   autoPauseMinAttempts: 'auto_pause_min_attempts',
   autoPauseMinFailures: 'auto_pause_min_failures',
   autoPauseAction: 'auto_pause_action',
-  autoPauseCooldownMinutes: 'auto_pause_cooldown_minutes'
+  autoPauseCooldownMinutes: 'auto_pause_cooldown_minutes',
+  updatePackage: 'update_package'
 }
 
 function normalize(params: Record<string, unknown>): Record<string, unknown> {
@@ -104,7 +114,7 @@ function intRange(
 }
 
 /** Rollout and auto-pause values; the DB-level checks (bad enum, non-boolean) are 500s. */
-function validate(p: Record<string, unknown>, bps: unknown): Reply | undefined {
+function validate(p: Record<string, unknown>, bps: unknown, ctx: Ctx): Reply | undefined {
   const pct = p.rolloutPercentage
   if (pct !== undefined && pct !== null && (!isNum(pct) || pct < 0 || pct > 100))
     return fail(400, 'invalid_rollout_percentage', 'Rollout percentage must be between 0 and 100', {
@@ -142,6 +152,21 @@ function validate(p: Record<string, unknown>, bps: unknown): Reply | undefined {
       400,
       'invalid_auto_pause_action',
       'Auto-pause action must be pause, rollback, or notify'
+    )
+  // late-2026 (Cap-go/capgo.app supabase/functions/_backend/public/channel/post.ts): null counts as
+  // left out. july-2026 has no such field: it is ignored like any unknown field.
+  const pkg = p.updatePackage
+  if (
+    ctx.era === 'late-2026' &&
+    pkg !== undefined &&
+    pkg !== null &&
+    !UPDATE_PACKAGES.includes(pkg as UpdatePackage)
+  )
+    return fail(
+      400,
+      'invalid_update_package',
+      'Update package must be all, zip, delta, zip_from_builtin, or delta_from_builtin',
+      { updatePackage: pkg }
     )
   return undefined
 }
@@ -217,16 +242,9 @@ function settingsChanges(p: Record<string, unknown>, bps: unknown, ctx: Ctx): Ch
   ] as const)
     if (p[f] !== undefined) ch[f] = p[f]
   if (given(p.autoPauseAction)) ch.autoPauseAction = p.autoPauseAction as AutoPauseAction
+  if (ctx.era === 'late-2026' && p.updatePackage !== undefined && p.updatePackage !== null)
+    ch.updatePackage = p.updatePackage
   return ch as Changes
-}
-
-/** Capgo's trigger refresh_channel_rollout_id, when the rollout bundle changes. */
-function applyRolloutTrigger(c: StoredChannel, before: StoredChannel, changes: Changes): void {
-  if (c.rollout_version === before.rollout_version) return
-  c.rollout_id = newRolloutId(c.id)
-  c.rolloutPausedAt = null
-  c.autoPauseLastTriggeredAt = null
-  if (c.rollout_version !== null || !('rolloutPauseReason' in changes)) c.rolloutPauseReason = null
 }
 
 // Cap-go/capgo supabase/functions/_backend/public/channel/post.ts
@@ -238,6 +256,16 @@ export const postChannel: Handler = ctx => {
     return fail(400, 'missing_channel_name', 'Missing channel name')
   const existing = app.channels.find(x => x.name === name)
   if (existing ? !can(ctx, 'channel.update_settings', existing) : !can(ctx, 'app.create_channel'))
+    return fail(400, 'cannot_access_app', NO_ACCESS, { app_id: app.app_id, channel: name })
+  // late-2026, change 5 (Cap-go/capgo.app supabase/migrations/
+  // 20260728111351_app_preview_public_channel_guard.sql and channel/post.ts): making a channel
+  // public (a new one, or a private one) needs app.update_settings, i.e. app_admin.
+  if (
+    ctx.era === 'late-2026' &&
+    p.public === true &&
+    existing?.public !== true &&
+    !can(ctx, 'app.update_settings')
+  )
     return fail(400, 'cannot_access_app', NO_ACCESS, { app_id: app.app_id, channel: name })
 
   // Everything is checked before anything is written: a refused upsert changes nothing.
@@ -259,10 +287,20 @@ export const postChannel: Handler = ctx => {
   }
   const pct = p.rolloutPercentage
   const bps = p.rolloutPercentageBps ?? (isNum(pct) ? Math.round(pct * 100) : undefined)
-  const invalid = validate(p, bps)
+  const invalid = validate(p, bps, ctx)
   if (invalid) return invalid
+  // late-2026, change 2 (Cap-go/capgo.app supabase/functions/_backend/public/channel/post.ts,
+  // `disablesRollout`): rolloutEnabled:false also drops the rollout bundle and the pause.
+  const disablesRollout =
+    ctx.era === 'late-2026' &&
+    p.rolloutEnabled === false &&
+    !given(p.rollback) &&
+    !given(p.promoteToStable)
   const movesRollout =
-    p.rolloutVersion !== undefined || given(p.rollback) || given(p.promoteToStable)
+    p.rolloutVersion !== undefined ||
+    given(p.rollback) ||
+    given(p.promoteToStable) ||
+    (disablesRollout && (existing?.rollout_version ?? null) !== null)
   if (movesRollout) {
     if (!existing)
       return fail(400, 'cannot_find_channel', 'Cannot find channel', {
@@ -316,6 +354,12 @@ export const postChannel: Handler = ctx => {
       })
     Object.assign(changes, CLEARED, { version: promoted })
   }
+  if (disablesRollout)
+    Object.assign(changes, {
+      rollout_version: null,
+      rolloutPausedAt: null,
+      rolloutPauseReason: null
+    })
   let newVersionId: number | undefined
   if (!existing && newVersionName !== null) {
     const b = findBundleByName(app, newVersionName)
@@ -324,6 +368,14 @@ export const postChannel: Handler = ctx => {
   }
 
   const at = timestamp(ctx.now)
+  // The package guard sees the row as it would be written; a refusal writes nothing (Capgo rolls
+  // back the transaction, the new channel included).
+  const base = existing ?? newChannel(app, 0, name, at, ctx.key)
+  const next = { ...base, ...changes }
+  if (newVersionId !== undefined) next.version = newVersionId
+  const refused = packageGuard(ctx, next, existing)
+  if (refused) return refused
+
   let c: StoredChannel
   if (existing) c = existing
   else {
@@ -334,7 +386,7 @@ export const postChannel: Handler = ctx => {
   Object.assign(c, changes)
   if (newVersionId !== undefined) c.version = newVersionId
   c.updated_at = at
-  applyRolloutTrigger(c, before, changes)
+  channelTriggers(ctx, c, before, 'rolloutPauseReason' in changes)
   normalizePublic(app, c, at)
   if (newVersionId !== undefined)
     return { status: 200, body: { status: 'ok', id: c.id, public: c.public } }
@@ -355,6 +407,6 @@ export const deleteChannel: Handler = ctx => {
     return fail(400, 'cannot_access_app', NO_ACCESS, { app_id: app.app_id, channel_id: c.id })
   app.channels.splice(i, 1)
   for (const [device, channelId] of Object.entries(app.overrides))
-    if (channelId === c.id) delete app.overrides[device]
+    if (channelId === c.id) removeOverride(app, device)
   return OK
 }

@@ -1,6 +1,7 @@
 // What every route handler of the Capgo emulator shares: replies, the context, permissions, paging.
 // The behaviour copied is described in docs/capgo-api-notes.md.
-import type { AppState, EmulatorState, Role, StoredChannel } from '../types.js'
+import type { RowView } from '../state.js'
+import type { AppState, CapgoEra, EmulatorState, Role, StoredChannel } from '../types.js'
 import { ADMIN_ROLES } from '../types.js'
 
 export interface Reply {
@@ -45,10 +46,17 @@ export const OK: Reply = { status: 200, body: { status: 'ok' } }
 
 export const NO_ACCESS = "You can't access this app"
 
-/** Per-device operation history, for the 60 s and 5-a-second rules. */
+/**
+ * Per-device counters, for the 5-a-second and 60 s rules (Cap-go/capgo
+ * supabase/functions/_backend/utils/channelSelfRateLimit.ts): a counter per app, device and kind of
+ * operation, whose window starts with its first operation; and the time of the last attempt to set
+ * each device to each channel.
+ */
 export interface DeviceLimits {
-  ops: Map<string, number[]>
-  lastSet: Map<string, { channel: string; at: number }>
+  perSecond: number
+  sameChannelMs: number
+  ops: Map<string, { count: number; resetAt: number }>
+  sameSet: Map<string, number>
 }
 
 export interface Ctx {
@@ -66,6 +74,11 @@ export interface Ctx {
   /** The 'extra-rows' fault: a list page holds up to 120 rows from its offset. */
   extraRows: boolean
   limits: DeviceLimits
+  era: CapgoEra
+  /** How channel rows look (era, uncertain platform fields). */
+  rowView: RowView
+  /** Uncertain change 9: GET /channel pages without the concatenation defect. */
+  channelPagingFixed: boolean
 }
 
 export type Handler = (ctx: Ctx) => Reply
@@ -78,6 +91,7 @@ export type Permission =
   | 'app.upload_bundle'
   | 'app.create_channel'
   | 'app.manage_devices'
+  | 'app.update_settings'
   | 'channel.promote_bundle'
   | 'channel.update_settings'
   | 'channel.manage_forced_devices'
@@ -103,6 +117,7 @@ const MIN_RANK: Record<Permission, number> = {
   'app.create_channel': 3,
   'app.manage_devices': 3,
   'channel.manage_forced_devices': 3,
+  'app.update_settings': 4,
   'channel.update_settings': 4,
   'channel.delete': 4,
   'bundle.delete': 4
@@ -155,3 +170,14 @@ export const str = (v: unknown): string | undefined => (typeof v === 'string' ? 
 
 /** JavaScript truthiness, as the backend's `if (!body.x)` checks use it. */
 export const given = (v: unknown): boolean => Boolean(v)
+
+/**
+ * GET /channel with uncertain change 9 (Cap-go/capgo.app
+ * supabase/functions/_backend/public/channel/get.ts, a later version): `page` is read as a number,
+ * anything that is not a positive integer is page 0, and a page holds 50 rows.
+ */
+export function fixedPageRange(pageParam: unknown, ctx: Ctx): { from: number; count: number } {
+  const requested = Math.trunc(Number(pageParam ?? 0))
+  const page = Number.isSafeInteger(requested) && requested > 0 ? requested : 0
+  return { from: page * PAGE, count: Math.min(ctx.extraRows ? 120 : PAGE, ctx.maxRows) }
+}
