@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6031);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2739);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6031:
+/***/ 2739:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32317,6 +32317,1519 @@ function escapeRegExp(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+;// CONCATENATED MODULE: ./src/match.ts
+// Pure helpers the planner uses: globs for cleanup_pattern / cleanup_protect, and semver order.
+function compilePattern(glob) {
+    const pattern = [];
+    for (const char of glob) {
+        if (char === '*' && pattern[pattern.length - 1] === '*')
+            continue;
+        pattern.push(char);
+    }
+    return pattern;
+}
+/**
+ * Whole-name match of code points against a pattern: the greedy two-pointer wildcard algorithm.
+ * Only the latest `*` is ever resumed (an earlier star can always absorb what a later one would),
+ * so this never backtracks exponentially: O(name × pattern) at worst, linear in common cases.
+ */
+function matchPattern(pattern, name) {
+    let p = 0;
+    let n = 0;
+    let star = -1; // index in the pattern of the latest `*` seen, or -1
+    let resume = 0; // where in the name that `*` would resume, having absorbed one more code point
+    while (n < name.length) {
+        const token = pattern[p];
+        if (token === '*') {
+            star = p++;
+            resume = n;
+        }
+        else if (token !== undefined && (token === '?' || token === name[n])) {
+            p++;
+            n++;
+        }
+        else if (star >= 0) {
+            p = star + 1;
+            n = ++resume;
+        }
+        else {
+            return false;
+        }
+    }
+    while (pattern[p] === '*')
+        p++;
+    return p === pattern.length;
+}
+/**
+ * Whether `name` as a whole matches `glob`, where `*` is any run of characters (possibly empty)
+ * and `?` exactly one; all else is literal (no character classes, no escapes). A character is a
+ * Unicode code point, so `?` matches `é` or `🚀` (one code point, two UTF-16 units) but not a
+ * decomposed `e` + combining accent (two code points). Time is O(name × glob) at worst.
+ */
+function matchGlob(glob, name) {
+    return matchPattern(compilePattern(glob), Array.from(name));
+}
+/** Compile globs (see {@link matchGlob}); the matcher returns the first glob a name matches. */
+function compileGlobs(globs) {
+    const compiled = globs.map(glob => ({ glob, pattern: compilePattern(glob) }));
+    return name => {
+        if (compiled.length === 0)
+            return undefined;
+        const chars = Array.from(name);
+        return compiled.find(({ pattern }) => matchPattern(pattern, chars))?.glob;
+    };
+}
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+const NUMERIC = /^\d+$/;
+/** Parse a SemVer 2.0.0 version (no leading `v`), or undefined when it is not one. */
+function parseSemver(text) {
+    const m = SEMVER.exec(text);
+    if (!m)
+        return undefined;
+    return {
+        major: m[1],
+        minor: m[2],
+        patch: m[3],
+        prerelease: m[4] ? m[4].split('.') : []
+    };
+}
+/** Compare canonical decimal digit strings (no leading zeros): the longer is larger. */
+function compareDigits(a, b) {
+    if (a.length !== b.length)
+        return a.length < b.length ? -1 : 1;
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/** SemVer precedence: -1 when a < b, 1 when a > b, 0 when equal. Build metadata is ignored. */
+function compareSemver(a, b) {
+    const core = compareDigits(a.major, b.major) ||
+        compareDigits(a.minor, b.minor) ||
+        compareDigits(a.patch, b.patch);
+    if (core !== 0)
+        return core;
+    if (a.prerelease.length === 0 || b.prerelease.length === 0) {
+        // A release ranks above any of its pre-releases.
+        return Math.sign(b.prerelease.length - a.prerelease.length);
+    }
+    const n = Math.min(a.prerelease.length, b.prerelease.length);
+    for (let i = 0; i < n; i++) {
+        const x = a.prerelease[i];
+        const y = b.prerelease[i];
+        if (x === y)
+            continue;
+        const xNumeric = NUMERIC.test(x);
+        const yNumeric = NUMERIC.test(y);
+        if (xNumeric && yNumeric)
+            return compareDigits(x, y);
+        if (xNumeric)
+            return -1; // numeric identifiers rank below alphanumeric ones
+        if (yNumeric)
+            return 1;
+        return x < y ? -1 : 1; // ASCII order
+    }
+    return Math.sign(a.prerelease.length - b.prerelease.length);
+}
+
+;// CONCATENATED MODULE: ./src/plan/compatibility.ts
+// Native compatibility of a candidate bundle with a channel's current bundle, by Capgo CLI's rule.
+// Pure.
+//
+// What the CLI does (read in Cap-go/capgo: cli/src/utils.ts `getCompatibilityDetails`,
+// `isCompatible`, `convertNativePackages`, `checkCompatibilityNativePackages`; cli/src/schemas/
+// common.ts `nativePackageSchema`; the callers cli/src/channel/set.ts and cli/src/bundle/upload.ts;
+// Cap-go/CLI src/utils.ts is the same rule before `requested_version`). An entry of a bundle's
+// `native_packages` is `{ name, version, requested_version?, ios_checksum?, android_checksum? }`,
+// name and version non-empty strings, the rest strings. Per plugin name, candidate ("local")
+// against current ("remote"):
+// - only in the current bundle: compatible (removing native code is safe over the air);
+// - only in the candidate: incompatible (`new_plugin`);
+// - in both: incompatible when the two `version`s do not intersect as @std/semver ranges
+//   (1.0.8, pinned in cli/package.json: `rangeIntersects(parseRange(local), parseRange(remote))`;
+//   a parse error counts as not intersecting), or when `ios_checksum` (or `android_checksum`) is
+//   non-empty on both sides and differs. Both `requested_version`s non-empty and different once
+//   trimmed is reported (`requested_version_changed`) but never makes a plugin incompatible.
+// upload.ts only checks when the channel's bundle has a `native_packages` record; set.ts reads a
+// missing record as `[]`. Here a missing record on either side gives `unknown` (warn, never block).
+//
+// Deviations: a malformed entry (on either side) or one name listed twice with different data
+// gives `unknown` (the CLI throws on a malformed current entry and does not check candidate ones);
+// a null optional field counts as absent; `=1.2.3` means `1.2.3` (the library's `rangeIntersects`
+// intersects an `=` comparator with nothing but a bare version, not even with itself); a version
+// over 256 characters, or `<=` with a wildcard major (NaN in the library), does not parse; version
+// numbers are compared exactly as digit strings (the library uses JS numbers).
+
+const NUM = '0|[1-9]\\d*';
+const XID = `${NUM}|[xX*]`;
+const PRE_ID = `(?:${NUM}|\\d*[a-zA-Z-][0-9a-zA-Z-]*)`;
+const XRANGE = `[v=\\s]*(${XID})(?:\\.(${XID})(?:\\.(${XID})(?:-(${PRE_ID}(?:\\.${PRE_ID})*))?` +
+    `(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?)?)?`;
+const TOKEN = new RegExp(`^(~>?|\\^|[<>]?=?)\\s*${XRANGE}$`);
+const HYPHEN_LEFT = new RegExp(`^${XRANGE}`);
+const HYPHEN_RIGHT = new RegExp(`^${XRANGE}\\s*$`);
+const MAX_RANGE_LENGTH = 256;
+const inc = (n) => (BigInt(n) + 1n).toString();
+function v(major, minor = '0', patch = '0', prerelease = []) {
+    return { major, minor, patch, prerelease };
+}
+const c = (op, at) => ({ op, v: at });
+function xRange(g) {
+    const parts = g.slice(0, 3).map(id => (id === undefined || /^[xX*]$/.test(id) ? '' : id));
+    const wild = parts.indexOf('');
+    const level = wild === -1 ? 3 : wild;
+    const [M = '0', m = '0', p = '0'] = parts.map((id, i) => (i < level ? id : '0'));
+    const base = v(M, m, p, level === 3 && g[3] ? g[3].split('.') : []);
+    return { level, base, ceiling: level === 1 ? v(inc(M)) : v(M, inc(m)) };
+}
+/** One operator and x-range, desugared as the library does; null when it cannot be read. */
+function desugar(op, { level, base, ceiling }) {
+    switch (op) {
+        case '^':
+        case '~':
+        case '~>': {
+            if (level === 0)
+                return ['*'];
+            const { major: M, minor: m, patch: p } = base;
+            let upper = ceiling; // ~ always, ^ with only a major, ^0.m and ^0.m.p (m > 0)
+            if (op === '^' && M !== '0')
+                upper = v(inc(M));
+            else if (op === '^' && level === 3 && m === '0')
+                upper = v(M, m, inc(p));
+            return [c('>=', base), c('<', upper)];
+        }
+        case '<':
+            return [c('<', base)];
+        case '<=':
+            if (level === 0)
+                return null;
+            return [level === 3 ? c('<=', base) : c('<', ceiling)];
+        case '>':
+            if (level === 0)
+                return [c('<', base)];
+            return [level === 3 ? c('>', base) : c('>=', ceiling)];
+        case '>=':
+            return level === 0 ? ['*'] : [c('>=', base)];
+        default: // '' or '='
+            if (level === 0)
+                return ['*'];
+            return level === 3 ? [c('=', base)] : [c('>=', base), c('<', ceiling)];
+    }
+}
+/** `A - B`: undefined when the text is not one, null when its right side cannot be read. */
+function hyphenRange(text) {
+    const left = HYPHEN_LEFT.exec(text);
+    if (!left)
+        return undefined;
+    const rest = text.slice(left[0].length);
+    const dash = /^\s+-\s+/.exec(rest);
+    if (!dash)
+        return undefined;
+    const right = HYPHEN_RIGHT.exec(rest.slice(dash[0].length));
+    if (!right)
+        return null;
+    const from = xRange(left.slice(1));
+    const to = xRange(right.slice(1));
+    const set = [];
+    if (from.level > 0)
+        set.push(c('>=', from.base));
+    if (to.level > 0)
+        set.push(to.level === 3 ? c('<=', to.base) : c('<', to.ceiling));
+    return set;
+}
+function parseRange(text) {
+    if (text.length > MAX_RANGE_LENGTH)
+        return null;
+    const range = [];
+    for (const alternative of text.replace(/(?<=[<>=~^])\s+/g, '').split(/\s*\|\|\s*/)) {
+        const hyphen = hyphenRange(alternative);
+        if (hyphen === null)
+            return null;
+        if (hyphen) {
+            range.push(hyphen);
+            continue;
+        }
+        const set = [];
+        for (const token of alternative.split(/\s+/)) {
+            const match = token === '' ? null : TOKEN.exec(token);
+            const comparators = token === '' ? ['*'] : match && desugar(match[1], xRange(match.slice(2)));
+            if (!comparators)
+                return null;
+            set.push(...comparators);
+        }
+        range.push(set);
+    }
+    return range;
+}
+/** Whether `at` satisfies the one-comparator range `[[comparator]]` (pre-releases included). */
+function satisfiesOne(at, comparator) {
+    const release = at.prerelease.length === 0;
+    if (comparator === '*')
+        return release;
+    const cmp = compareSemver(at, comparator.v);
+    const ok = { '<': cmp < 0, '<=': cmp <= 0, '>': cmp > 0, '>=': cmp >= 0, '=': cmp === 0 };
+    if (!ok[comparator.op])
+        return false;
+    const b = comparator.v;
+    const sameCore = at.major === b.major && at.minor === b.minor && at.patch === b.patch;
+    return release || (b.prerelease.length > 0 && sameCore);
+}
+/** The library's test for two comparators; like it, not symmetric around `*` and pre-releases. */
+function comparatorsIntersect(a, b) {
+    if (a === '*')
+        return true;
+    if (a.op === '=')
+        return satisfiesOne(a.v, b);
+    if (b === '*')
+        return true;
+    if (b.op === '=')
+        return satisfiesOne(b.v, a);
+    const aUpper = a.op[0] === '<';
+    const bUpper = b.op[0] === '<';
+    if (aUpper === bUpper)
+        return true;
+    const cmp = compareSemver(a.v, b.v);
+    if (cmp === 0)
+        return a.op.length === 2 && b.op.length === 2;
+    return aUpper ? cmp > 0 : cmp < 0;
+}
+const satisfiable = (set) => set.every((a, i) => set.slice(i + 1).every(b => comparatorsIntersect(a, b)));
+/** Whether two `version` values intersect as the CLI decides; unparsable never intersects. */
+function versionsIntersect(candidate, current) {
+    const r1 = parseRange(candidate);
+    const r2 = parseRange(current);
+    if (!r1 || !r2 || !r1.some(satisfiable) || !r2.some(satisfiable))
+        return false;
+    return r1.some(s1 => r2.some(s2 => s1.every(a => s2.every(b => comparatorsIntersect(a, b)))));
+}
+const OPTIONAL = ['requested_version', 'ios_checksum', 'android_checksum'];
+/** A well-formed entry (strings as the CLI's schema wants; a null optional field is absent). */
+function toEntry(raw) {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+        return undefined;
+    const record = raw;
+    const { name, version } = record;
+    if (typeof name !== 'string' || !name || typeof version !== 'string' || !version)
+        return undefined;
+    const entry = { name, version };
+    for (const field of OPTIONAL) {
+        const value = record[field];
+        if (typeof value === 'string')
+            entry[field] = value;
+        else if (value !== undefined && value !== null)
+            return undefined;
+    }
+    return entry;
+}
+function readRecord(raw, which) {
+    if (raw === null || raw === undefined)
+        return `${which} has no native_packages record`;
+    if (!Array.isArray(raw))
+        return `${which}'s native_packages is not a list`;
+    const entries = new Map();
+    for (let i = 0; i < raw.length; i++) {
+        const entry = toEntry(raw[i]);
+        if (!entry)
+            return `${which}'s native_packages[${i}] is not a valid plugin entry`;
+        const seen = entries.get(entry.name);
+        const same = (f) => seen?.[f] === entry[f];
+        if (seen && !(same('version') && OPTIONAL.every(same))) {
+            return `${which} lists ${entry.name} twice`;
+        }
+        entries.set(entry.name, entry);
+    }
+    return entries;
+}
+const BLOCKING = ['added', 'version', 'ios_native', 'android_native'];
+/** `getCompatibilityDetails` for one plugin; kinds are found in the order of PluginChangeKind. */
+function comparePlugin(name, cand, cur) {
+    const kinds = [];
+    const changed = (field, trim = false) => {
+        const [a, b] = [cand?.[field], cur?.[field]];
+        return !!a && !!b && (trim ? a.trim() !== b.trim() : a !== b);
+    };
+    if (!cur)
+        kinds.push('added');
+    else if (!cand)
+        kinds.push('removed');
+    else {
+        if (!versionsIntersect(cand.version, cur.version))
+            kinds.push('version');
+        if (changed('ios_checksum'))
+            kinds.push('ios_native');
+        if (changed('android_checksum'))
+            kinds.push('android_native');
+        if (changed('requested_version', true))
+            kinds.push('requested_version');
+    }
+    if (kinds.length === 0)
+        kinds.push('unchanged');
+    const change = {
+        name,
+        kind: kinds[0],
+        kinds,
+        blocking: kinds.some(kind => BLOCKING.includes(kind))
+    };
+    if (cur)
+        change.from = cur.version;
+    if (cand)
+        change.to = cand.version;
+    return change;
+}
+function unknown(reason) {
+    return { verdict: 'unknown', plugins: [], reason };
+}
+/**
+ * Compare the raw `native_packages` of the candidate bundle with those of the channel's current
+ * bundle. Never throws: unreadable data gives `unknown` with a reason.
+ */
+function checkCompatibility(candidate, current) {
+    try {
+        const cur = readRecord(current, "the channel's current bundle");
+        const cand = readRecord(candidate, 'the candidate bundle');
+        if (typeof cur === 'string' || typeof cand === 'string') {
+            return unknown([cur, cand].filter(side => typeof side === 'string').join('; '));
+        }
+        // Default sort: by UTF-16 code units, independent of the locale.
+        const names = [...new Set([...cand.keys(), ...cur.keys()])].sort();
+        const plugins = names.map(name => comparePlugin(name, cand.get(name), cur.get(name)));
+        const verdict = plugins.some(p => p.blocking) ? 'incompatible' : 'compatible';
+        return { verdict, plugins };
+    }
+    catch {
+        return unknown('the native_packages records could not be read');
+    }
+}
+/** Control characters out, at most 200 characters: these strings come from stored data. */
+function clean(text) {
+    // eslint-disable-next-line no-control-regex
+    const chars = [...text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?')];
+    return chars.length > 200 ? `${chars.slice(0, 199).join('')}…` : chars.join('');
+}
+/** One sentence per blocking plugin of the report, naming both bundles and the channel. */
+function describeIncompatibility(report, candidateVersion, channel, currentVersion) {
+    const cand = clean(candidateVersion);
+    const installed = `"${clean(channel)}" (${clean(currentVersion)})`;
+    return report.plugins
+        .filter(p => p.blocking)
+        .map(p => {
+        const name = clean(p.name);
+        if (p.kinds.includes('added')) {
+            const what = `${name} ${clean(p.to ?? '')}`;
+            return `${name}: ${cand} adds plugin ${what} that the installed app on ${installed} does not have`;
+        }
+        const ios = p.kinds.includes('ios_native');
+        const android = p.kinds.includes('android_native');
+        const reasons = [];
+        if (p.kinds.includes('version'))
+            reasons.push('the versions do not intersect');
+        if (ios || android) {
+            const platform = ios && android ? 'iOS and Android' : ios ? 'iOS' : 'Android';
+            reasons.push(`the ${platform} native code of ${name} changed`);
+        }
+        const [from, to] = [clean(p.from ?? '?'), clean(p.to ?? '?')];
+        return `${name}: ${from} on ${installed}, ${to} in ${cand}: ${reasons.join(' and ')}`;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/capgo/types.ts
+// Shapes of Capgo's public REST API, as it really behaves (see docs/capgo-api-notes.md).
+const DISABLE_AUTO_UPDATE_VALUES = [
+    'major',
+    'minor',
+    'patch',
+    'version_number',
+    'none'
+];
+
+;// CONCATENATED MODULE: ./src/settings/limits.ts
+// The bounds of the inputs' values: lengths, counts and the app id's pattern, shared by the
+// checker and readSettings.
+const MAX_NAME_LENGTH = 128;
+/** Capgo's dashboard shows these; longer ones are refused here rather than cut there. */
+const MAX_LINK_LENGTH = 2048;
+const MAX_COMMENT_LENGTH = 1000;
+const MAX_CONCURRENCY = 16;
+const MAX_RETRIES = 10;
+const MAX_TIMEOUT_SECONDS = 600;
+/** Long values are cut in messages so that one bad paste does not flood the log. */
+const MAX_SHOWN_LENGTH = 200;
+const APP_ID_PATTERN = /^[a-z0-9]+(\.[\w-]+)+$/i;
+
+;// CONCATENATED MODULE: ./src/settings/parse.ts
+// The pure parsers of input values: booleans, whole numbers, decimals, shares, durations, lists
+// and the API URL. Each returns undefined (or a reason) for a bad value; messages are the
+// checker's.
+/** The YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; else undefined. */
+function parseBoolean(text) {
+    if (text === 'true' || text === 'True' || text === 'TRUE')
+        return true;
+    if (text === 'false' || text === 'False' || text === 'FALSE')
+        return false;
+    return undefined;
+}
+/** Digits only (no sign, decimals, spaces or exponent); undefined otherwise or when unsafe. */
+function parseWholeNumber(text) {
+    if (!/^\d+$/.test(text))
+        return undefined;
+    const value = Number(text);
+    return Number.isSafeInteger(value) ? value : undefined;
+}
+/** A plain decimal such as `30`, `0.5` or `.5` (no sign or exponent); undefined otherwise. */
+function parseDecimal(text) {
+    if (!/^(?:\d+(?:\.\d+)?|\.\d+)$/.test(text))
+        return undefined;
+    const value = Number(text);
+    return Number.isFinite(value) ? value : undefined;
+}
+const DURATION_UNIT_MS = {
+    m: 60_000,
+    h: 3_600_000,
+    d: 86_400_000,
+    w: 604_800_000
+};
+/** `<positive integer><unit>` with unit m, h, d or w (`90m`, `12h`, `30d`, `2w`); else undefined. */
+function parseDuration(text) {
+    const match = /^(\d+)([mhdw])$/.exec(text);
+    if (match === null)
+        return undefined;
+    const [, amountText = '', unit = ''] = match;
+    const amount = Number(amountText);
+    const unitMs = DURATION_UNIT_MS[unit];
+    const ms = amount * unitMs;
+    if (amount <= 0 || !Number.isSafeInteger(ms))
+        return undefined;
+    return { ms, text };
+}
+/**
+ * Comma or newline separated items (CRLF too), each trimmed; empty items dropped, duplicates
+ * removed with the first occurrence's order kept. `lowercase` is for device ids, which Capgo
+ * lowercases, so that `ABC` and `abc` count as one.
+ */
+function parseList(text, options = {}) {
+    const items = text
+        .split(/\r\n|[\r\n,]/)
+        .map(item => item.trim())
+        .filter(item => item !== '')
+        .map(item => (options.lowercase === true ? item.toLowerCase() : item));
+    return [...new Set(items)];
+}
+/** 0 to 100 with at most two decimals; undefined otherwise. */
+function parseShare(text) {
+    if (!/^(?:\d{1,3}(?:\.\d{1,2})?)$/.test(text))
+        return undefined;
+    const value = Number(text);
+    return value >= 0 && value <= 100 ? value : undefined;
+}
+/** `localhost`, `127.0.0.0/8` or `[::1]` (a URL's `hostname`, brackets optional for IPv6). */
+function isLoopbackHost(hostname) {
+    const host = hostname.toLowerCase();
+    if (host === 'localhost' || host === '[::1]' || host === '::1')
+        return true;
+    const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+    return octets !== null && octets.slice(1).every(octet => Number(octet) <= 255);
+}
+/**
+ * An absolute https URL (http only for a loopback host), without credentials, query or fragment.
+ * A path prefix is kept for self-hosted Capgo; trailing slashes are removed.
+ */
+function parseApiUrl(text) {
+    // The URL parser silently drops tabs and newlines, which would hide a broken paste.
+    if (/\s/.test(text))
+        return { ok: false, reason: 'it contains spaces or line breaks' };
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        return { ok: false, reason: 'it is not an absolute URL' };
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        return { ok: false, reason: `the scheme ${url.protocol} is not https` };
+    }
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+        return { ok: false, reason: 'http is only allowed for a loopback host; use https' };
+    }
+    if (url.username !== '' || url.password !== '') {
+        return { ok: false, reason: 'it contains credentials' };
+    }
+    if (url.search !== '' || url.hash !== '' || /[?#]/.test(text)) {
+        return { ok: false, reason: 'it has a query or a fragment' };
+    }
+    return { ok: true, url: `${url.origin}${url.pathname}`.replace(/\/+$/, '') };
+}
+
+;// CONCATENATED MODULE: ./src/settings/checker.ts
+// InputChecker: parses the inputs one kind at a time and collects every problem instead of
+// stopping at one; its messages name the input and never show a secret (docs/contract.md).
+
+
+
+/**
+ * What must never appear in a message: the key as given and, when it holds whitespace (a bad
+ * paste such as `Bearer <key>` or two keys), each long enough part of it.
+ */
+function secretsOf(apiKey) {
+    const parts = apiKey.split(/\s+/).filter(part => part.length >= 6 && !/^bearer$/i.test(part));
+    const secrets = [apiKey, ...parts].filter(secret => secret !== '');
+    // Longest first, so that a part never leaves a piece of the whole key behind.
+    return [...new Set(secrets)].sort((a, b) => b.length - a.length);
+}
+/** Credentials in a URL are secrets too: mask them before the URL is shown. */
+function maskUrlCredentials(text) {
+    // Greedy up to the authority's last '@': a password may hold one too.
+    return text.replace(/^([a-z][a-z0-9+.-]*:\/*)[^/?#]*@/i, '$1***@');
+}
+/** Parses inputs one kind at a time and collects every problem instead of stopping at one. */
+class InputChecker {
+    raw;
+    problems = [];
+    secrets;
+    constructor(raw) {
+        this.raw = raw;
+        this.secrets = [...secretsOf(raw.api_key), ...secretsOf(raw.github_token)];
+    }
+    given(name) {
+        return this.raw[name] !== '';
+    }
+    report(input, message) {
+        this.problems.push({ input, message: redact(message, this.secrets, Infinity) });
+    }
+    /** A value for a message: secrets masked first, then cut, then quoted and escaped. */
+    show(value) {
+        const masked = redact(value, this.secrets, Infinity);
+        const shown = masked.length > MAX_SHOWN_LENGTH ? `${masked.slice(0, MAX_SHOWN_LENGTH)}…` : masked;
+        return JSON.stringify(shown);
+    }
+    apiKey() {
+        const key = this.raw.api_key;
+        if (key === '') {
+            this.report('api_key', 'Input "api_key" is required: a Capgo API key.');
+        }
+        else if (/^bearer\s/i.test(key)) {
+            this.report('api_key', 'Input "api_key" must be the raw API key, without a "Bearer " prefix: Capgo treats ' +
+                '"Bearer <key>" as a failed login. (The value is not shown.)');
+        }
+        else if (/\s/.test(key)) {
+            this.report('api_key', 'Input "api_key" must be one API key, without spaces or line breaks inside; check that ' +
+                'only the key was pasted. (The value is not shown.)');
+        }
+        return key;
+    }
+    appId() {
+        const appId = this.raw.app_id;
+        if (appId === '') {
+            this.report('app_id', 'Input "app_id" is required: a reverse-domain id such as com.example.app.');
+        }
+        else if (!APP_ID_PATTERN.test(appId)) {
+            this.report('app_id', `Input "app_id" must be a reverse-domain id such as com.example.app; got ${this.show(appId)}.`);
+        }
+        return appId;
+    }
+    apiUrl() {
+        const text = this.raw.api_url;
+        const result = parseApiUrl(text);
+        if (result.ok)
+            return result.url;
+        this.report('api_url', `Input "api_url" must be an absolute https URL (http only for localhost, 127.0.0.0/8 or ` +
+            `[::1]) without credentials, query or fragment; got ${this.show(maskUrlCredentials(text))}: ` +
+            `${result.reason}.`);
+        return text;
+    }
+    /** A single channel name or bundle version. */
+    name(input, what) {
+        const value = this.raw[input];
+        if (value === '')
+            return undefined;
+        if (/[\s,]/.test(value)) {
+            this.report(input, `Input "${input}" must be ${what}, without commas, spaces or line breaks; ` +
+                `got ${this.show(value)}.`);
+        }
+        else if (value.length > MAX_NAME_LENGTH) {
+            this.report(input, `Input "${input}" must be ${what} of at most ${MAX_NAME_LENGTH} characters; ` +
+                `got ${value.length} characters: ${this.show(value)}.`);
+        }
+        return value;
+    }
+    boolean(input) {
+        const value = this.raw[input];
+        if (value === '')
+            return undefined;
+        const parsed = parseBoolean(value);
+        if (parsed === undefined) {
+            this.report(input, `Input "${input}" must be true or false (also True, TRUE, False, FALSE); ` +
+                `got ${this.show(value)}.`);
+        }
+        return parsed;
+    }
+    oneOf(input, accepted) {
+        const value = this.raw[input];
+        if (value === '')
+            return undefined;
+        if (accepted.includes(value))
+            return value;
+        this.report(input, `Input "${input}" must be one of ${accepted.join(', ')}; got ${this.show(value)}.`);
+        return undefined;
+    }
+    wholeNumber(input, min, max) {
+        const value = this.raw[input];
+        if (value === '')
+            return undefined;
+        const parsed = parseWholeNumber(value);
+        if (parsed !== undefined && parsed >= min && (max === undefined || parsed <= max)) {
+            return parsed;
+        }
+        const range = max === undefined ? `, ${min} or more` : ` from ${min} to ${max}`;
+        this.report(input, `Input "${input}" must be a whole number${range}; got ${this.show(value)}.`);
+        return undefined;
+    }
+    timeoutMs() {
+        const value = this.raw.timeout;
+        const seconds = parseDecimal(value);
+        const ms = seconds === undefined ? 0 : Math.round(seconds * 1000);
+        if (seconds !== undefined && ms >= 1 && seconds <= MAX_TIMEOUT_SECONDS)
+            return ms;
+        this.report('timeout', `Input "timeout" must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS} ` +
+            `(decimals allowed, e.g. 0.5); got ${this.show(value)}.`);
+        return undefined;
+    }
+    duration(input) {
+        const value = this.raw[input];
+        if (value === '')
+            return undefined;
+        const parsed = parseDuration(value);
+        if (parsed === undefined) {
+            this.report(input, `Input "${input}" must be a positive whole number followed by m (minutes), h (hours), ` +
+                `d (days) or w (weeks), such as 90m, 12h, 30d or 2w; got ${this.show(value)}.`);
+        }
+        return parsed;
+    }
+    /** A share of devices: 0 to 100 with at most two decimals (Capgo keeps basis points). */
+    share(input) {
+        const value = this.raw[input];
+        if (value === '')
+            return undefined;
+        const parsed = parseShare(value);
+        if (parsed === undefined) {
+            this.report(input, `Input "${input}" must be a share of devices from 0 to 100 with at most two decimals ` +
+                `(e.g. 5, 12.5, 100); got ${this.show(value)}.`);
+        }
+        return parsed;
+    }
+    /** Ascending shares, each above 0 and at most 100 (`5,25,50,100`). */
+    steps(input) {
+        // Not parseList: it drops duplicates, and `5,5,50` must be refused, not read as `5,50`.
+        const items = this.raw[input]
+            .split(/\r\n|[\r\n,]/)
+            .map(item => item.trim())
+            .filter(item => item !== '');
+        if (items.length === 0)
+            return undefined;
+        const shares = items.map(parseShare);
+        const bad = items.filter((_, i) => shares[i] === undefined || shares[i] === 0);
+        if (bad.length > 0) {
+            this.report(input, `Input "${input}" must list shares of devices above 0 and at most 100 (two decimals at ` +
+                `most), comma separated, e.g. 5,25,50,100; got ${bad.map(b => this.show(b)).join(', ')}.`);
+            return undefined;
+        }
+        const values = shares;
+        if (values.some((v, i) => i > 0 && v <= values[i - 1])) {
+            this.report(input, `Input "${input}" must list its shares in ascending order, each once, e.g. 5,25,50,100; ` +
+                `got ${this.show(this.raw[input])}.`);
+            return undefined;
+        }
+        return values;
+    }
+    /** A link for Capgo's dashboard: an absolute https (or http) URL. */
+    link(input) {
+        const value = this.raw[input];
+        if (value === '')
+            return undefined;
+        let ok = !/\s/.test(value) && value.length <= MAX_LINK_LENGTH;
+        if (ok) {
+            try {
+                const url = new URL(value);
+                ok = url.protocol === 'https:' || url.protocol === 'http:';
+            }
+            catch {
+                ok = false;
+            }
+        }
+        if (!ok) {
+            this.report(input, `Input "${input}" must be an absolute https URL of at most ${MAX_LINK_LENGTH} ` +
+                `characters, without spaces; got ${this.show(value)}.`);
+        }
+        return value;
+    }
+    /** Free text of at most `max` characters. */
+    text(input, max) {
+        const value = this.raw[input];
+        if (value === '')
+            return undefined;
+        if (value.length > max) {
+            this.report(input, `Input "${input}" must be at most ${max} characters; got ${value.length} characters.`);
+        }
+        return value;
+    }
+    /** A list whose items must hold no whitespace (device ids, versions, globs). */
+    list(input, what, options = {}) {
+        const items = parseList(this.raw[input], options);
+        const spaced = items.filter(item => /\s/.test(item));
+        if (spaced.length > 0) {
+            this.report(input, `Input "${input}" must list ${what} separated by commas or line breaks, each without ` +
+                `spaces inside; got ${spaced.map(item => this.show(item)).join(', ')}.`);
+        }
+        return items;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/settings/inputs.ts
+// The inputs of action.yml as tables: every name in the order of docs/contract.md, the defaults,
+// the groups of inputs the checks need (channel fields, platforms, rollout, work), reading them
+// once, and the unknown `with:` keys with a "did you mean" for each.
+/** Every input of action.yml, in the order of the contract (docs/contract.md). */
+const INPUT_NAMES = [
+    'api_key',
+    'app_id',
+    'api_url',
+    'channel',
+    'create_channel',
+    'version',
+    'compatibility',
+    'promote_from',
+    'public',
+    'disable_auto_update',
+    'disable_auto_update_under_native',
+    'ios',
+    'android',
+    'electron',
+    'allow_device_self_set',
+    'allow_emulator',
+    'allow_dev',
+    'devices',
+    'unlink_devices',
+    'delete_channel',
+    'delete_versions',
+    'cleanup_keep',
+    'cleanup_older_than',
+    'cleanup_pattern',
+    'cleanup_protect',
+    'cleanup_order',
+    'cleanup_keep_releases',
+    'max_delete',
+    'delete_all_bundles',
+    'rollout_percentage',
+    'rollout_steps',
+    'rollout_promote',
+    'rollout_abort',
+    'rollout_pause',
+    'auto_pause_failure_rate',
+    'auto_pause_window',
+    'auto_pause_min_attempts',
+    'auto_pause_action',
+    'auto_pause',
+    'bundle_link',
+    'bundle_comment',
+    'github_token',
+    'github_deployment',
+    'github_environment',
+    'rollback',
+    'pr_comment',
+    'dry_run',
+    'concurrency',
+    'retries',
+    'timeout'
+];
+/**
+ * The defaults of action.yml, applied when an input is empty. `github_token`'s default is an
+ * expression (`${{ github.token }}`) that the runner fills in: an empty value stays empty.
+ */
+const INPUT_DEFAULTS = {
+    api_url: 'https://api.capgo.app',
+    create_channel: 'auto',
+    compatibility: 'fail',
+    cleanup_order: 'created',
+    max_delete: '100',
+    github_deployment: 'false',
+    pr_comment: 'false',
+    dry_run: 'false',
+    concurrency: '4',
+    retries: '3',
+    timeout: '30'
+};
+const CLEANUP_ORDERS = ['created', 'semver'];
+/** The boolean inputs that change a channel's settings, and the field each one sets. */
+const BOOLEAN_CHANNEL_FIELDS = {
+    public: 'public',
+    disable_auto_update_under_native: 'disableAutoUpdateUnderNative',
+    allow_device_self_set: 'allowDeviceSelfSet',
+    allow_emulator: 'allowEmulator',
+    allow_dev: 'allowDev'
+};
+/** The inputs that change a channel's settings (they need `channel`). */
+const CHANNEL_FIELD_INPUTS = [
+    'public',
+    'disable_auto_update',
+    'disable_auto_update_under_native',
+    'allow_device_self_set',
+    'allow_emulator',
+    'allow_dev'
+];
+/** The platform inputs (they need `channel`; always sent when given). */
+const PLATFORM_INPUTS = [
+    'ios',
+    'android',
+    'electron'
+];
+/** The rollout inputs (they need `channel`). */
+const ROLLOUT_INPUTS = [
+    'rollout_percentage',
+    'rollout_steps',
+    'rollout_promote',
+    'rollout_abort',
+    'rollout_pause'
+];
+/** Capgo's auto-pause of the rollout on `channel` (they need `channel`). */
+const AUTO_PAUSE_INPUTS = [
+    'auto_pause_failure_rate',
+    'auto_pause_window',
+    'auto_pause_min_attempts',
+    'auto_pause_action',
+    'auto_pause'
+];
+const CREATE_CHANNEL_MODES = ['auto', 'true', 'false'];
+const COMPATIBILITY_MODES = ['fail', 'warn', 'off'];
+const AUTO_PAUSE_ACTIONS = ['pause', 'rollback', 'notify'];
+/** At least one of these must be given, or the run would do nothing. */
+const WORK_INPUTS = [
+    'channel',
+    'delete_channel',
+    'delete_versions',
+    'unlink_devices',
+    'cleanup_keep',
+    'cleanup_older_than',
+    'delete_all_bundles'
+];
+/** The runner's variable name for an input, as it fills `INPUT_<NAME>` from a step's `with:`. */
+function inputVariable(name) {
+    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+}
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps), for "did you mean". */
+function editDistance(a, b) {
+    const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            let best = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+                best = Math.min(best, rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    return rows[a.length][b.length];
+}
+/** The declared input nearest to an unknown name (separators and case ignored first). */
+function nearestInput(unknown) {
+    const plain = (text) => text.toLowerCase().replace(/[-_\s]/g, '');
+    const wanted = unknown.toLowerCase().replace(/[-\s]/g, '_');
+    let best = INPUT_NAMES[0];
+    let bestScore = Infinity;
+    for (const name of INPUT_NAMES) {
+        const score = plain(name) === plain(unknown) ? 0 : 1 + editDistance(wanted, name) / (name.length + 1);
+        if (score < bestScore) {
+            best = name;
+            bestScore = score;
+        }
+    }
+    return best;
+}
+/**
+ * The `with:` keys that are not inputs of action.yml, from the runner's `INPUT_*` variables. A
+ * typo such as `dryrun: true` would otherwise be ignored and turn a dry run into a real one.
+ */
+function unknownInputs(variableNames) {
+    const declared = new Set(INPUT_NAMES.map(inputVariable));
+    return variableNames
+        .filter(name => name.toUpperCase().startsWith('INPUT_') && !declared.has(name))
+        .map(name => name.slice('INPUT_'.length).toLowerCase())
+        .sort();
+}
+/** How close a name must be to a declared input for "did you mean" (edit distance). */
+function isClose(unknown, declared) {
+    const plain = (text) => text.toLowerCase().replace(/[-_\s]/g, '');
+    const distance = editDistance(plain(unknown), plain(declared));
+    return distance <= Math.max(1, Math.floor(plain(declared).length / 4));
+}
+/**
+ * One message per `INPUT_*` variable that is not a declared input: the nearest input when one is
+ * close, and where such a variable comes from when it was not written under `with:`.
+ */
+function unknownInputMessages(variableNames) {
+    const declared = new Map(INPUT_NAMES.map(name => [inputVariable(name), name]));
+    const messages = [];
+    for (const variable of [...variableNames].sort()) {
+        if (!variable.toUpperCase().startsWith('INPUT_') || declared.has(variable))
+            continue;
+        const name = variable.slice('INPUT_'.length).toLowerCase();
+        const sameButCase = declared.get(variable.toUpperCase());
+        if (sameButCase !== undefined) {
+            messages.push(`The variable ${variable} is not read: inputs are read from upper-case variables ` +
+                `(${inputVariable(sameButCase)}). Set "${sameButCase}" under "with:", or rename the ` +
+                'variable. Nothing was done.');
+            continue;
+        }
+        const nearest = nearestInput(name);
+        messages.push(`Input "${name}" is not an input of this action` +
+            (isClose(name, nearest) ? ` (did you mean "${nearest}"?)` : '') +
+            '. Nothing was done: a misspelt input would be ignored, and a dry run could become a ' +
+            `real one. (If "${name}" is not under "with:", the variable ${variable} comes from an ` +
+            '"env:" block or a wrapping action: remove it there.)');
+    }
+    return messages;
+}
+function readRawInputs(getInput) {
+    const raw = {};
+    for (const name of INPUT_NAMES) {
+        const value = getInput(name).trim();
+        const fallback = INPUT_DEFAULTS[name];
+        raw[name] = value === '' ? (fallback ?? '') : value;
+    }
+    return raw;
+}
+
+;// CONCATENATED MODULE: ./src/settings/contradictions.ts
+// The checks across inputs: inputs that are each fine alone but contradict each other (rollout
+// against version, rollback, channel), inputs that need another one, and a run with nothing to do.
+
+
+function list(names) {
+    return names.map(name => `"${name}"`).join(', ');
+}
+function deletesBundles(checker, lists) {
+    return (lists.delete_versions.length > 0 ||
+        checker.given('cleanup_keep') ||
+        checker.given('cleanup_older_than') ||
+        checker.given('delete_all_bundles'));
+}
+/** The rollout inputs against each other, `version`/`promote_from` and `rollback`. */
+function checkRolloutContradictions(checker) {
+    const { raw } = checker;
+    const given = (name) => checker.given(name);
+    const isTrue = (name) => parseBoolean(raw[name]) === true;
+    const rollout = ROLLOUT_INPUTS.filter(name => name === 'rollout_promote' || name === 'rollout_abort' ? isTrue(name) : given(name));
+    const [firstRollout] = rollout;
+    if (firstRollout !== undefined && !given('channel')) {
+        checker.report(firstRollout, `${rollout.length === 1 ? 'Input' : 'Inputs'} ${list(rollout)} change the rollout on a ` +
+            'channel and need "channel".');
+    }
+    if (given('rollout_percentage') && given('rollout_steps')) {
+        checker.report('rollout_percentage', 'Inputs "rollout_percentage" and "rollout_steps" cannot be used together: give one share, ' +
+            'or the steps to advance through.');
+    }
+    for (const ender of ['rollout_promote', 'rollout_abort']) {
+        if (!isTrue(ender))
+            continue;
+        const others = ['version', 'promote_from', 'rollout_percentage', 'rollout_steps', 'rollout_pause'].filter(name => given(name));
+        if (ender === 'rollout_abort' && isTrue('rollout_promote'))
+            others.unshift('rollout_promote');
+        if (others.length > 0) {
+            checker.report(ender, `Input "${ender}" ends the running rollout and cannot be used with ${list(others)}.`);
+        }
+    }
+    if (given('rollout_pause') && given('rollout_steps')) {
+        checker.report('rollout_pause', 'Inputs "rollout_pause" and "rollout_steps" cannot be used together: a run either pauses ' +
+            '(or resumes) the rollout or advances it.');
+    }
+    if (isTrue('rollback')) {
+        const others = ['version', 'promote_from', ...ROLLOUT_INPUTS].filter(name => name === 'rollout_promote' || name === 'rollout_abort' ? isTrue(name) : given(name));
+        if (others.length > 0) {
+            checker.report('rollback', `Input "rollback" puts back the channel's previous release and cannot be used with ` +
+                `${list(others)}.`);
+        }
+        if (!given('channel')) {
+            checker.report('rollback', 'Input "rollback" needs "channel": the channel to roll back.');
+        }
+    }
+}
+/** Inputs that are each fine alone but contradict each other, or a run with nothing to do. */
+function checkContradictions(checker, lists) {
+    const { raw } = checker;
+    const given = (name) => checker.given(name);
+    const isTrue = (name) => parseBoolean(raw[name]) === true;
+    const hasChannel = given('channel');
+    if (given('version') && given('promote_from')) {
+        checker.report('version', 'Inputs "version" and "promote_from" cannot be used together: give either the bundle ' +
+            'version to put on "channel" or the channel to promote from.');
+    }
+    if (given('version') && !hasChannel) {
+        checker.report('version', `Input "version" (${checker.show(raw.version)}) needs "channel": the channel to put the ` +
+            'bundle on.');
+    }
+    if (given('promote_from') && !hasChannel) {
+        checker.report('promote_from', `Input "promote_from" (${checker.show(raw.promote_from)}) needs "channel": the channel ` +
+            'that receives the promoted bundle.');
+    }
+    if (hasChannel && raw.promote_from === raw.channel) {
+        checker.report('promote_from', `Input "promote_from" must name another channel than "channel"; both are ` +
+            `${checker.show(raw.channel)}.`);
+    }
+    if (lists.devices.length > 0 && !hasChannel) {
+        checker.report('devices', 'Input "devices" needs "channel": the channel the devices are linked to.');
+    }
+    const channelFields = CHANNEL_FIELD_INPUTS.filter(name => given(name));
+    const [firstChannelField] = channelFields;
+    if (firstChannelField !== undefined && !hasChannel) {
+        const inputs = channelFields.length === 1 ? 'Input' : 'Inputs';
+        checker.report(firstChannelField, `${inputs} ${list(channelFields)} set a channel's settings and need "channel": ` +
+            'the channel to change.');
+    }
+    const autoPause = AUTO_PAUSE_INPUTS.filter(name => given(name));
+    const [firstAutoPause] = autoPause;
+    if (firstAutoPause !== undefined && !hasChannel) {
+        checker.report(firstAutoPause, `${autoPause.length === 1 ? 'Input' : 'Inputs'} ${list(autoPause)} set Capgo's auto-pause ` +
+            'of the rollout on a channel and need "channel": the channel to change.');
+    }
+    const platforms = PLATFORM_INPUTS.filter(name => given(name));
+    const [firstPlatform] = platforms;
+    if (firstPlatform !== undefined && !hasChannel) {
+        checker.report(firstPlatform, `${platforms.length === 1 ? 'Input' : 'Inputs'} ${list(platforms)} set the platforms a ` +
+            'channel serves and need "channel": the channel to change.');
+    }
+    // Only values the user gave: Capgo never says which platforms a channel serves.
+    if (platforms.length === PLATFORM_INPUTS.length &&
+        platforms.every(name => parseBoolean(raw[name]) === false)) {
+        checker.report('ios', 'Inputs "ios", "android" and "electron" are all false: the channel would serve no platform.');
+    }
+    else if (!given('electron') &&
+        parseBoolean(raw.ios) === false &&
+        parseBoolean(raw.android) === false) {
+        checker.report('ios', 'Inputs "ios" and "android" are both false: the channel would serve neither iOS nor ' +
+            'Android. Set "electron: true" if it serves only Electron.');
+    }
+    checkRolloutContradictions(checker);
+    if (hasChannel && raw.delete_channel === raw.channel) {
+        checker.report('delete_channel', `Input "delete_channel" must name another channel than "channel"; both are ` +
+            `${checker.show(raw.channel)}: one run cannot update and delete the same channel.`);
+    }
+    const unlinked = new Set(lists.unlink_devices);
+    const both = lists.devices.filter(device => unlinked.has(device));
+    if (both.length > 0) {
+        checker.report('devices', `Inputs "devices" and "unlink_devices" both list ${both.map(d => checker.show(d)).join(', ')}: ` +
+            'a device can be linked or unlinked, not both.');
+    }
+    if (given('delete_all_bundles') && raw.delete_all_bundles !== raw.app_id) {
+        checker.report('delete_all_bundles', `Input "delete_all_bundles" must be exactly the app_id (${checker.show(raw.app_id)}), as a ` +
+            `confirmation that every bundle may be deleted; got ${checker.show(raw.delete_all_bundles)}.`);
+    }
+    if (given('cleanup_keep_releases') && !deletesBundles(checker, lists)) {
+        checker.report('cleanup_keep_releases', 'Input "cleanup_keep_releases" only protects bundles from deletion: it needs ' +
+            '"cleanup_keep", "cleanup_older_than", "delete_versions" or "delete_all_bundles".');
+    }
+    if ((given('cleanup_keep_releases') || isTrue('rollback')) && raw.github_token === '') {
+        const input = isTrue('rollback') ? 'rollback' : 'cleanup_keep_releases';
+        checker.report(input, `Input "${input}" reads the release history from GitHub deployments and needs ` +
+            '"github_token" (its default, ${{ github.token }}, is empty outside a workflow).');
+    }
+    if (isTrue('github_deployment') && raw.github_token === '') {
+        checker.report('github_deployment', 'Input "github_deployment" needs "github_token" to record deployments.');
+    }
+    if (isTrue('pr_comment') && raw.github_token === '') {
+        checker.report('pr_comment', 'Input "pr_comment" needs "github_token" to write the comment.');
+    }
+    if (isTrue('pr_comment') && !hasChannel && !given('delete_channel')) {
+        checker.report('pr_comment', 'Input "pr_comment" needs "channel" (the preview channel) or "delete_channel" (its teardown).');
+    }
+    if (given('github_environment') && !hasChannel && !given('delete_channel')) {
+        checker.report('github_environment', 'Input "github_environment" needs "channel" or "delete_channel": the channel whose ' +
+            'releases it holds.');
+    }
+    for (const name of ['bundle_link', 'bundle_comment']) {
+        if (given(name) && !hasChannel) {
+            checker.report(name, `Input "${name}" is set on the bundle this run puts on "channel" or rolls out: it needs ` +
+                '"channel".');
+        }
+    }
+    if (lists.cleanup_pattern.length > 0 && !given('cleanup_keep') && !given('cleanup_older_than')) {
+        checker.report('cleanup_pattern', 'Input "cleanup_pattern" needs "cleanup_keep" or "cleanup_older_than": a pattern only ' +
+            'narrows a cleanup.');
+    }
+    const hasWork = WORK_INPUTS.some(name => name === 'delete_versions' || name === 'unlink_devices' ? lists[name].length > 0 : given(name));
+    if (!hasWork) {
+        checker.report('channel', `Nothing to do: set at least one of the inputs ${list(WORK_INPUTS)}.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/settings/types.ts
+// What readSettings returns: the typed, validated Settings and its parts, and SettingsError, the
+// one error bad inputs raise (every problem on its own line, never showing a secret).
+/** Bad inputs. The message has one line per problem; `input` names the first offending input. */
+class SettingsError extends Error {
+    input;
+    problems;
+    constructor(problems) {
+        super(problems.map(problem => problem.message).join('\n'));
+        this.name = 'SettingsError';
+        this.input = problems[0]?.input ?? '';
+        this.problems = problems;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/settings/index.ts
+// Inputs -> typed, validated Settings: the only reader of the action's inputs. readSettings reads
+// every input once, applies the defaults of action.yml and reports every problem in one
+// SettingsError. By concern: inputs.ts (the tables), parse.ts (pure parsers), checker.ts (one
+// input at a time), contradictions.ts (inputs against each other), types.ts, limits.ts.
+
+
+
+
+
+
+
+
+
+/**
+ * Reads every input once, applies the defaults, and validates all of them. Throws one
+ * SettingsError listing every problem found (never showing the API key).
+ */
+function readSettings(getInput, options = {}) {
+    const checker = new InputChecker(readRawInputs(getInput));
+    for (const message of unknownInputMessages(options.variableNames ?? [])) {
+        checker.report('with', message);
+    }
+    const apiKey = checker.apiKey();
+    const appId = checker.appId();
+    const apiUrl = checker.apiUrl();
+    const channel = checker.name('channel', 'one channel name');
+    const createChannel = checker.oneOf('create_channel', CREATE_CHANNEL_MODES) ?? 'auto';
+    const version = checker.name('version', 'one bundle version');
+    const compatibility = checker.oneOf('compatibility', COMPATIBILITY_MODES) ?? 'fail';
+    if (version === 'unknown' || version === 'builtin') {
+        checker.report('version', `Input "version" cannot be "${version}": Capgo reads that name as "unlink the channel's ` +
+            'bundle". Give the version of an uploaded bundle.');
+    }
+    const promoteFrom = checker.name('promote_from', 'one channel name');
+    const channelFields = readChannelFields(checker);
+    const platforms = {};
+    for (const name of PLATFORM_INPUTS) {
+        const value = checker.boolean(name);
+        if (value !== undefined)
+            platforms[name] = value;
+    }
+    const rolloutPercentage = checker.share('rollout_percentage');
+    const rolloutSteps = checker.steps('rollout_steps');
+    const rolloutPromote = checker.boolean('rollout_promote') ?? false;
+    const rolloutAbort = checker.boolean('rollout_abort') ?? false;
+    const rolloutPause = checker.boolean('rollout_pause');
+    const autoPause = readAutoPause(checker);
+    const bundleLink = checker.link('bundle_link');
+    const bundleComment = checker.text('bundle_comment', MAX_COMMENT_LENGTH);
+    const githubDeployment = checker.boolean('github_deployment') ?? false;
+    const githubEnvironment = checker.text('github_environment', 255);
+    const rollback = checker.boolean('rollback') ?? false;
+    const cleanupKeepReleases = checker.wholeNumber('cleanup_keep_releases', 1, 100);
+    const prComment = checker.boolean('pr_comment') ?? false;
+    const devices = checker.list('devices', 'device ids', { lowercase: true });
+    const unlinkDevices = checker.list('unlink_devices', 'device ids', { lowercase: true });
+    const deleteChannel = checker.name('delete_channel', 'one channel name');
+    const deleteVersions = checker.list('delete_versions', 'bundle versions');
+    const cleanupKeep = checker.wholeNumber('cleanup_keep', 0);
+    const olderThan = checker.duration('cleanup_older_than');
+    const cleanupPattern = checker.list('cleanup_pattern', 'version globs');
+    const cleanupProtect = checker.list('cleanup_protect', 'version globs');
+    const cleanupOrder = checker.oneOf('cleanup_order', CLEANUP_ORDERS) ?? 'created';
+    const maxDelete = checker.wholeNumber('max_delete', 0) ?? 0;
+    const dryRun = checker.boolean('dry_run') ?? false;
+    const concurrency = checker.wholeNumber('concurrency', 1, MAX_CONCURRENCY) ?? 1;
+    const retries = checker.wholeNumber('retries', 0, MAX_RETRIES) ?? 0;
+    const timeoutMs = checker.timeoutMs() ?? 0;
+    checkContradictions(checker, {
+        devices,
+        unlink_devices: unlinkDevices,
+        delete_versions: deleteVersions,
+        cleanup_pattern: cleanupPattern
+    });
+    if (checker.problems.length > 0)
+        throw new SettingsError(checker.problems);
+    const settings = {
+        apiKey,
+        appId,
+        apiUrl,
+        createChannel,
+        compatibility,
+        channelFields,
+        devices,
+        unlinkDevices,
+        deleteVersions,
+        cleanupPattern,
+        cleanupProtect,
+        maxDelete,
+        deleteAllBundles: checker.given('delete_all_bundles'),
+        platforms,
+        rollback,
+        github: {
+            token: checker.raw.github_token,
+            deployment: githubDeployment,
+            prComment
+        },
+        dryRun,
+        concurrency,
+        retries,
+        timeoutMs
+    };
+    if (channel !== undefined)
+        settings.channel = channel;
+    const environment = githubEnvironment ?? (channel !== undefined ? `capgo/${appId}/${channel}` : undefined);
+    if (environment !== undefined)
+        settings.github.environment = environment;
+    if (rolloutPercentage !== undefined ||
+        rolloutSteps !== undefined ||
+        rolloutPromote ||
+        rolloutAbort ||
+        rolloutPause !== undefined) {
+        settings.rollout = { promote: rolloutPromote, abort: rolloutAbort };
+        if (rolloutPercentage !== undefined)
+            settings.rollout.percentage = rolloutPercentage;
+        if (rolloutSteps !== undefined)
+            settings.rollout.steps = rolloutSteps;
+        if (rolloutPause !== undefined)
+            settings.rollout.pause = rolloutPause;
+    }
+    if (autoPause !== undefined)
+        settings.autoPause = autoPause;
+    if (bundleLink !== undefined)
+        settings.bundleLink = bundleLink;
+    if (bundleComment !== undefined)
+        settings.bundleComment = bundleComment;
+    if (cleanupKeepReleases !== undefined)
+        settings.cleanupKeepReleases = cleanupKeepReleases;
+    if (version !== undefined)
+        settings.version = version;
+    if (promoteFrom !== undefined)
+        settings.promoteFrom = promoteFrom;
+    if (deleteChannel !== undefined)
+        settings.deleteChannel = deleteChannel;
+    if (cleanupKeep !== undefined || olderThan !== undefined) {
+        settings.cleanup = { order: cleanupOrder };
+        if (cleanupKeep !== undefined)
+            settings.cleanup.keep = cleanupKeep;
+        if (olderThan !== undefined) {
+            settings.cleanup.olderThanMs = olderThan.ms;
+            settings.cleanup.olderThanText = olderThan.text;
+        }
+    }
+    return settings;
+}
+/** Only the fields that were given, so that a missing one is left as it is on the channel. */
+function readChannelFields(checker) {
+    const fields = {};
+    for (const input of CHANNEL_FIELD_INPUTS) {
+        if (input === 'disable_auto_update') {
+            const value = checker.oneOf(input, DISABLE_AUTO_UPDATE_VALUES);
+            if (value !== undefined)
+                fields.disableAutoUpdate = value;
+        }
+        else {
+            const value = checker.boolean(input);
+            if (value !== undefined)
+                fields[BOOLEAN_CHANNEL_FIELDS[input]] = value;
+        }
+    }
+    return fields;
+}
+/** The widest window Capgo accepts for auto-pause: 7 days, in minutes. */
+const MAX_AUTO_PAUSE_WINDOW_MINUTES = 10_080;
+/** The auto_pause inputs; undefined when none was given. */
+function readAutoPause(checker) {
+    const enabled = checker.boolean('auto_pause');
+    const rate = checker.share('auto_pause_failure_rate');
+    const window = checker.duration('auto_pause_window');
+    const minAttempts = checker.wholeNumber('auto_pause_min_attempts', 0, 1_000_000_000);
+    const action = checker.oneOf('auto_pause_action', AUTO_PAUSE_ACTIONS);
+    let windowMinutes;
+    if (window !== undefined) {
+        windowMinutes = window.ms / 60_000;
+        if (!Number.isInteger(windowMinutes) ||
+            windowMinutes < 1 ||
+            windowMinutes > MAX_AUTO_PAUSE_WINDOW_MINUTES) {
+            checker.report('auto_pause_window', `Input "auto_pause_window" must be from 1 minute to 7 days (Capgo's range), such as ` +
+                `30m, 6h or 7d; got ${checker.show(window.text)}.`);
+        }
+    }
+    const thresholds = rate !== undefined || window !== undefined || minAttempts !== undefined || action !== undefined;
+    if (enabled === undefined && !thresholds)
+        return undefined;
+    // Setting a threshold turns auto-pause on, unless auto_pause says otherwise.
+    const result = { enabled: enabled ?? true };
+    if (rate !== undefined)
+        result.failureRateBps = Math.round(rate * 100);
+    if (windowMinutes !== undefined) {
+        result.windowMinutes = windowMinutes;
+        result.windowText = window.text;
+    }
+    if (minAttempts !== undefined)
+        result.minAttempts = minAttempts;
+    if (action !== undefined)
+        result.action = action;
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/plan/names.ts
+// Names a user may have misspelt: near misses of an existing channel (`create_channel: auto`
+// refuses to create one) and "did you mean" for `channel`, `promote_from` and `version`. Pure.
+
+/** Digit runs count as one and the same: `pr-42` and `pr-43` are different names, not typos. */
+function withoutNumbers(name) {
+    return name.toLowerCase().replace(/\d+/g, '0');
+}
+/**
+ * Whether `name` is a near miss of `existing` (docs/rollouts.md, `create_channel`): the same letters in
+ * another case, or at most two letters apart where the difference is not in digits alone. A short
+ * name needs a closer match (one letter for up to five letters), so that `qa` is no typo of `pr`.
+ */
+function isNearMiss(name, existing) {
+    if (name === existing)
+        return false;
+    if (name.toLowerCase() === existing.toLowerCase())
+        return true;
+    const a = withoutNumbers(name);
+    const b = withoutNumbers(existing);
+    if (a === b)
+        return false;
+    const allowed = Math.min(2, Math.floor(Math.max(a.length, b.length) / 3));
+    return editDistance(a, b) <= allowed;
+}
+/** The existing names `name` is a near miss of, nearest first. */
+function nearMisses(name, existing) {
+    const found = [];
+    for (const candidate of existing) {
+        if (!isNearMiss(name, candidate))
+            continue;
+        found.push({
+            name: candidate,
+            distance: editDistance(name.toLowerCase(), candidate.toLowerCase())
+        });
+    }
+    return found
+        .sort((x, y) => x.distance - y.distance || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
+        .map(x => x.name);
+}
+/**
+ * Up to `max` names near `wanted`, nearest first: for "did you mean". A version written with a
+ * leading `v` (`v1.2.0`) matches `1.2.0`. Numbers count here (a version typo is often a digit).
+ */
+function didYouMean(wanted, candidates, max = 3) {
+    const plain = wanted.toLowerCase();
+    const bare = /^v\d/i.test(wanted) ? plain.slice(1) : plain;
+    const scored = [];
+    for (const candidate of candidates) {
+        if (candidate === wanted)
+            continue;
+        const c = candidate.toLowerCase();
+        const distance = Math.min(editDistance(plain, c), bare === plain ? Infinity : editDistance(bare, c));
+        const allowed = Math.max(1, Math.min(3, Math.floor(Math.max(plain.length, c.length) / 3)));
+        if (distance <= allowed)
+            scored.push({ name: candidate, distance });
+    }
+    return scored
+        .sort((x, y) => x.distance - y.distance || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
+        .slice(0, max)
+        .map(x => x.name);
+}
+/** ` Did you mean "a" or "b"?`, or '' when there is nothing near. */
+function didYouMeanText(names) {
+    if (names.length === 0)
+        return '';
+    const quoted = names.map(n => `"${n}"`);
+    const last = quoted.pop();
+    return ` Did you mean ${quoted.length > 0 ? `${quoted.join(', ')} or ${last}` : last}?`;
+}
+
+;// CONCATENATED MODULE: ./src/plan/rollback.ts
+// Rollback as a stack (docs/rollback.md): the recorded releases of a channel, oldest
+// first, push the bundle each one put there; a rollback pops the release it undid. The target of
+// a rollback is what lies under the channel's current bundle. Pure.
+/**
+ * The stack the history builds, from records given newest first (as GitHub lists deployments).
+ * A staged rollout records each step with the same channel bundle: it is pushed once. The first
+ * recorded release is enough: its `previousVersion` is the bundle before it.
+ */
+function releaseStack(newestFirst) {
+    const stack = [];
+    let complete = true;
+    const records = [...newestFirst].reverse();
+    records.forEach((record, index) => {
+        if (record.version === '')
+            return;
+        if (record.rollback === true) {
+            // It put `version` back: everything above it in the stack was undone.
+            const at = stack.lastIndexOf(record.version);
+            if (at >= 0)
+                stack.length = at + 1;
+            else {
+                if (stack.length <= 1)
+                    complete = false;
+                stack.length = 0;
+                stack.push(record.version);
+            }
+            return;
+        }
+        if (index === 0 && record.previousVersion && record.previousVersion !== record.version) {
+            stack.push(record.previousVersion);
+        }
+        if (stack.at(-1) !== record.version)
+            stack.push(record.version);
+    });
+    if (records.length > 0 && stack.length < 2 && !records[0]?.previousVersion)
+        complete = false;
+    return { stack, complete };
+}
+/**
+ * The bundle a rollback puts back: the one under the channel's current bundle in the stack,
+ * skipping bundles deleted since; when the channel holds a bundle the history does not end on
+ * (moved elsewhere), the history's own top.
+ */
+function decideRollback(releases, current, bundles, runId) {
+    const latest = releases[0];
+    if (latest?.rollback === true && runId !== undefined && latest.runId === runId) {
+        return { kind: 'already_done', version: latest.version };
+    }
+    const { stack, complete } = releaseStack(releases);
+    // Under the channel's bundle in the stack. A channel already on an earlier bundle of the stack
+    // (rolled back without a record) steps down from there, never back up to the bad release; one
+    // on a bundle the history does not hold gets the history's top.
+    const at = current === null ? -1 : stack.lastIndexOf(current);
+    const from = at >= 0 ? at - 1 : stack.length - 1;
+    const skipped = [];
+    for (let i = from; i >= 0; i--) {
+        const version = stack[i];
+        if (version === current)
+            continue;
+        const bundle = newestNamed(bundles, version);
+        if (bundle === undefined || version === 'unknown' || version === 'builtin') {
+            if (!skipped.includes(version))
+                skipped.push(version);
+            continue;
+        }
+        const record = releases.find(r => r.version === version && r.rollback !== true);
+        return {
+            kind: 'target',
+            version,
+            bundle,
+            deploymentId: record?.deploymentId ?? latest?.deploymentId ?? 0
+        };
+    }
+    return { kind: 'none', skipped, complete };
+}
+function newestNamed(bundles, name) {
+    let found;
+    for (const b of bundles) {
+        if (b.deleted || b.name !== name)
+            continue;
+        if (found === undefined || Date.parse(b.created_at) > Date.parse(found.created_at))
+            found = b;
+    }
+    return found;
+}
+
 ;// CONCATENATED MODULE: ./src/plan/rollout.ts
 // The rollout rules: start a rollout of a bundle at a share, change its share, advance it through
 // `rollout_steps` (promoting after the last step), promote, abort, pause and resume. Pure.
@@ -32359,7 +33872,10 @@ function planRollout(input) {
     if (rollout.promote || rollout.abort) {
         const input = rollout.promote ? 'rollout_promote' : 'rollout_abort';
         if (running === null) {
-            return fail(`No rollout runs on channel "${channel}": nothing to end (${input}).`);
+            // Nothing left to end: already done (a re-run of the abort or promote job), or never
+            // started. Succeeds, and says so, so that a re-run is safe.
+            decision.warnings.push(`No rollout runs on channel "${channel}": nothing to end (${input}); nothing was changed.`);
+            return decision;
         }
         decision.after = null;
         if (rollout.promote) {
@@ -32437,12 +33953,34 @@ function planRollout(input) {
         // re-run of the release never moves the rollout on by surprise.
         decision.nextStep = stepAfter(steps, running.percentage);
     }
+    else if (steps !== undefined && input.recordedByThisRun === true) {
+        // This workflow run already moved the rollout and recorded it: its re-run stays put.
+        decision.nextStep = stepAfter(steps, running.percentage);
+        decision.warnings.push(`This workflow run already recorded a step of the rollout on channel "${channel}" (an ` +
+            `earlier attempt): a re-run does not advance it again. It stays at ${running.percentage} %.`);
+    }
     else if (steps !== undefined) {
         if (running.paused) {
             const why = running.pauseReason ? `: "${running.pauseReason}"` : '';
             return fail(`The rollout of "${rolloutName(running)}" on channel "${channel}" is paused${why}. ` +
                 'rollout_steps does not advance a paused rollout; resume it with "rollout_pause: false" ' +
                 'once the cause is fixed, or end it with "rollout_abort: true".');
+        }
+        if (!running.enabled) {
+            // Set, not serving: no device gets it, whatever share it holds. Its first served share is
+            // the first step, so that rollout_steps never turns a bundle on for 100 % in one run.
+            const first = steps[0];
+            decision.action = 'step';
+            fields.rolloutPercentageBps = toBps(first);
+            fields.rolloutEnabled = true;
+            after.percentage = first;
+            after.enabled = true;
+            decision.nextStep = stepAfter(steps, first);
+            decision.warnings.push(`The rollout bundle "${rolloutName(running)}" on channel "${channel}" was set but served ` +
+                `no device; rollout_steps turns it on at the first step, ${first} %.`);
+            decision.fields = fields;
+            decision.after = after;
+            return decision;
         }
         const next = stepAfter(steps, running.percentage);
         if (next === 'promote') {
@@ -32499,6 +34037,9 @@ function planRollout(input) {
 // settings and platforms, its rollout, the bundle's link and comment, and the narrowest request
 // that does it (`PUT /bundle` for a bundle change alone, `POST /channel` otherwise). Pure.
 
+
+
+
 const FIELD_MAP = [
     { setting: 'public', api: 'public', snap: 'public' },
     { setting: 'disableAutoUpdate', api: 'disableAutoUpdate', snap: 'disableAutoUpdate' },
@@ -32521,7 +34062,8 @@ const NEW_CHANNEL_DEFAULTS = {
     allowDeviceSelfSet: false,
     allowEmulator: true,
     allowDev: true,
-    rollout: null
+    rollout: null,
+    autoPause: null
 };
 /**
  * Reads a channel row's `version` (`{id, name}`, but a bare id, a bare name or `{id}` are read
@@ -32583,8 +34125,68 @@ function snapshotOf(channel, bundlesById) {
         allowDeviceSelfSet: channel.allow_device_self_set,
         allowEmulator: channel.allow_emulator,
         allowDev: channel.allow_dev,
-        rollout: rolloutOf(channel, bundlesById)
+        rollout: rolloutOf(channel, bundlesById),
+        autoPause: autoPauseOf(channel)
     };
+}
+function autoPauseOf(channel) {
+    if (typeof channel.autoPauseEnabled !== 'boolean')
+        return null;
+    const num = (v) => typeof v === 'number' && Number.isFinite(v) ? v : null;
+    return {
+        enabled: channel.autoPauseEnabled,
+        failureRateBps: num(channel.autoPauseFailureRateBps),
+        windowMinutes: num(channel.autoPauseWindowMinutes),
+        minAttempts: num(channel.autoPauseMinAttempts),
+        action: typeof channel.autoPauseAction === 'string' ? channel.autoPauseAction : null,
+        lastTriggeredAt: typeof channel.autoPauseLastTriggeredAt === 'string' ? channel.autoPauseLastTriggeredAt : null
+    };
+}
+/**
+ * The auto-pause fields that differ from what the channel holds, sent with the rollout's
+ * `POST /channel` (docs/rollouts.md). Nothing differs: nothing is sent, so a re-run
+ * writes nothing.
+ */
+function planAutoPause(settings, before, after, body) {
+    const wanted = settings.autoPause;
+    if (wanted === undefined)
+        return false;
+    const held = before?.autoPause ?? null;
+    const next = {
+        enabled: held?.enabled ?? false,
+        failureRateBps: held?.failureRateBps ?? null,
+        windowMinutes: held?.windowMinutes ?? null,
+        minAttempts: held?.minAttempts ?? null,
+        action: held?.action ?? null,
+        lastTriggeredAt: held?.lastTriggeredAt ?? null
+    };
+    let changed = false;
+    if (held === null || held.enabled !== wanted.enabled) {
+        body.autoPauseEnabled = wanted.enabled;
+        next.enabled = wanted.enabled;
+        changed = true;
+    }
+    const fields = [
+        ['failureRateBps', 'autoPauseFailureRateBps'],
+        ['windowMinutes', 'autoPauseWindowMinutes'],
+        ['minAttempts', 'autoPauseMinAttempts']
+    ];
+    for (const [key, api] of fields) {
+        const value = wanted[key];
+        if (value === undefined || held?.[key] === value)
+            continue;
+        body[api] = value;
+        next[key] = value;
+        changed = true;
+    }
+    if (wanted.action !== undefined && held?.action !== wanted.action) {
+        body.autoPauseAction = wanted.action;
+        next.action = wanted.action;
+        changed = true;
+    }
+    if (changed)
+        after.autoPause = next;
+    return changed;
 }
 /** Bundle names that Capgo's `POST /channel` reads as "unlink the channel's bundle". */
 const UNLINKING_NAMES = new Set(['unknown', 'builtin']);
@@ -32597,6 +34199,8 @@ function planChannel(settings, inventory, channels, bundlesById, errors, warning
         return null;
     const name = settings.channel;
     const current = channels.get(name);
+    if (current === undefined)
+        checkNewChannel(settings, name, channels, errors);
     const before = current ? snapshotOf(current, bundlesById) : null;
     const after = { ...(before ?? NEW_CHANNEL_DEFAULTS) };
     const body = { app_id: settings.appId, channel: name };
@@ -32604,6 +34208,7 @@ function planChannel(settings, inventory, channels, bundlesById, errors, warning
     let settingsChanged = false;
     const target = targetBundle(settings, inventory, channels, before, bundlesById, errors);
     let bundleChange = false;
+    let endsRollout = null;
     if (target !== undefined && settings.rollout === undefined) {
         // By id; by name when Capgo gave only the name and the bundle list was not read.
         const same = before !== null &&
@@ -32616,10 +34221,10 @@ function planChannel(settings, inventory, channels, bundlesById, errors, warning
             body.version = target.version;
             changes.push('version');
             bundleChange = true;
-            if (before?.rollout?.versionId === target.id) {
-                warnings.push(`Bundle "${target.version}" is also the rollout bundle of channel "${name}": after this ` +
-                    'run every device gets it, and the rollout stays set with nothing left to roll out. ' +
-                    'Clear it with "rollout_promote: true" (or "rollout_abort: true").');
+            if (before?.rollout) {
+                endsRollout = before.rollout;
+                after.rollout = null;
+                warnings.push(rolloutEndWarning(name, before.rollout, target.version));
             }
         }
     }
@@ -32645,6 +34250,10 @@ function planChannel(settings, inventory, channels, bundlesById, errors, warning
                 'platforms a channel serves, so this run cannot tell which).');
         }
     }
+    if (planAutoPause(settings, before, after, body)) {
+        changes.push('auto_pause');
+        settingsChanged = true;
+    }
     // Capgo never reports the platforms: a given value is always sent, and is not a change.
     const platforms = { ...settings.platforms };
     Object.assign(body, platforms);
@@ -32657,7 +34266,8 @@ function planChannel(settings, inventory, channels, bundlesById, errors, warning
             before,
             target: target ? { id: target.id, version: target.version } : undefined,
             targetInput: target?.input ?? 'version',
-            rollout: settings.rollout
+            rollout: settings.rollout,
+            recordedByThisRun: recordedByThisRun(inventory, name)
         });
         errors.push(...decision.errors);
         warnings.push(...decision.warnings);
@@ -32696,6 +34306,10 @@ function planChannel(settings, inventory, channels, bundlesById, errors, warning
             body: { app_id: settings.appId, version_id: target.id, channel_id: current.id }
         };
     }
+    const startsRollout = rolloutPlan?.action === 'start';
+    const compatibility = target !== undefined && (bundleChange || startsRollout)
+        ? planCompatibility(settings, name, before, target, bundlesById, errors, warnings)
+        : null;
     const bundleTarget = target ? { id: target.id, version: target.version } : rolloutTarget;
     const metadata = planMetadata(settings, bundleTarget, bundlesById, warnings);
     return {
@@ -32709,9 +34323,117 @@ function planChannel(settings, inventory, channels, bundlesById, errors, warning
         platforms,
         ...(target ? { versionSource: target.source } : {}),
         rollout: rolloutPlan,
+        compatibility,
+        endsRollout,
         metadata,
         target: bundleTarget
     };
+}
+/** A re-run (attempt > 1) of a workflow run that already recorded a release of this channel. */
+function recordedByThisRun(inventory, channel) {
+    const run = inventory.run;
+    if (run === undefined || run.attempt <= 1)
+        return false;
+    return (inventory.releases?.[channel] ?? []).some(r => r.runId === run.id && (r.runAttempt ?? 0) < run.attempt);
+}
+/** The rollout in a few words: `"1.0.8" at 25 %`, or set but serving no device. */
+function rolloutState(rollout) {
+    const name = rollout.version === null ? `bundle id ${rollout.versionId}` : `"${rollout.version}"`;
+    return rollout.enabled
+        ? `${name} at ${rollout.percentage} %${rollout.paused ? ' (paused)' : ''}`
+        : `${name} (set, not serving: no device gets it)`;
+}
+/**
+ * Said before the write: Capgo ends a channel's rollout when its stable bundle changes
+ * (docs/capgo-api-notes.md, "A new stable bundle ends a rollout").
+ */
+function rolloutEndWarning(channel, rollout, target) {
+    const own = rollout.version === target;
+    return (`Capgo ends the rollout of ${rolloutState(rollout)} on channel "${channel}" when its bundle ` +
+        `changes to "${target}": ${own ? 'that bundle now goes to every device' : `every device gets "${target}"`}` +
+        `${rollout.version !== null && !own ? `, and "${rollout.version}" is kept (not deleted) by this run` : ''}. ` +
+        'An older or self-hosted Capgo keeps the rollout; the read-back accepts either.');
+}
+/**
+ * `create_channel` (docs/rollouts.md): a missing channel is created, unless `false`, or, with `auto`,
+ * unless its name is a near miss of an existing channel: a typo must not create "prodution" and
+ * put the release there. Said before any write, and before any role advice.
+ */
+function checkNewChannel(settings, name, channels, errors) {
+    // A rollback or a rollout on a missing channel is refused by its own rule.
+    if (settings.rollback || settings.rollout !== undefined)
+        return;
+    if (settings.createChannel === 'false') {
+        errors.push(`Channel "${name}" (channel) does not exist, and create_channel is false.` +
+            didYouMeanText(didYouMean(name, channels.keys())) +
+            ' Nothing was changed.');
+        return;
+    }
+    if (settings.createChannel !== 'auto')
+        return;
+    const near = nearMisses(name, channels.keys());
+    if (near.length === 0)
+        return;
+    errors.push(`Channel "${name}" (channel) does not exist, and its name is a near miss of ` +
+        `${near.map(n => `"${n}"`).join(', ')}.${didYouMeanText(near.slice(0, 3))} Nothing was ` +
+        `created or changed. To create "${name}" anyway, set create_channel: true.`);
+}
+/**
+ * The native compatibility gate (docs/rollouts.md, `compatibility`; Capgo CLI's rule in compatibility.ts):
+ * the bundle put on the channel against the channel's bundle. `fail` stops an incompatible bundle
+ * before any write; a rollback, which puts back what ran before, only warns; a channel bundle with
+ * no record of its native packages warns and never blocks.
+ */
+function planCompatibility(settings, channel, before, target, bundlesById, errors, warnings) {
+    if (settings.compatibility === 'off')
+        return null;
+    if (before === null || before.versionId === null)
+        return null; // nothing installed to compare
+    const current = bundlesById.get(before.versionId);
+    const candidate = bundlesById.get(target.id);
+    const currentName = before.version ?? `bundle id ${before.versionId}`;
+    const report = current === undefined || candidate === undefined
+        ? {
+            verdict: 'unknown',
+            plugins: [],
+            reason: 'the bundle rows were not read'
+        }
+        : current.native_packages === null || current.native_packages === undefined
+            ? {
+                verdict: 'unknown',
+                plugins: [],
+                reason: `the channel's bundle ${currentName} has no record of its native packages`
+            }
+            : checkCompatibility(candidate.native_packages, current.native_packages);
+    const problems = describeIncompatibility(report, target.version, channel, currentName);
+    const rollback = target.source.kind === 'rollback';
+    const check = {
+        mode: settings.compatibility,
+        candidate: target.version,
+        current: currentName,
+        verdict: report.verdict,
+        plugins: report.plugins,
+        ...(report.reason !== undefined ? { reason: report.reason } : {}),
+        problems,
+        blocks: report.verdict === 'incompatible' && settings.compatibility === 'fail' && !rollback
+    };
+    if (report.verdict === 'unknown') {
+        warnings.push(`compatibility: "${target.version}" was not checked against channel "${channel}": ` +
+            `${report.reason ?? 'no record'}. It goes on (an unknown verdict never blocks).`);
+    }
+    else if (report.verdict === 'incompatible') {
+        const text = `compatibility: bundle "${target.version}" (${target.input}) is not compatible with the ` +
+            `app binaries that run channel "${channel}" (its bundle ${currentName}): ` +
+            `${problems.join('; ')}.`;
+        if (check.blocks) {
+            errors.push(`${text} Nothing was changed. Ship a new app build to the stores first, or set ` +
+                '"compatibility: warn" to put it on the channel anyway.');
+        }
+        else {
+            warnings.push(`${text} ${rollback ? 'A rollback is never blocked.' : 'compatibility: warn lets it go on.'}`);
+        }
+    }
+    return check;
 }
 /** The bundle of `version`, `promote_from` or `rollback`, checked to exist. */
 function targetBundle(settings, inventory, channels, before, bundlesById, errors) {
@@ -32719,8 +34441,10 @@ function targetBundle(settings, inventory, channels, before, bundlesById, errors
         const bundles = inventory.bundles ?? [];
         const found = newestNamed(bundles, settings.version);
         if (!found) {
+            const near = didYouMean(settings.version, bundles.filter(b => !b.deleted).map(b => b.name));
             errors.push(`Bundle "${settings.version}" (version) is not among the ${bundles.length} bundles of ` +
-                `${settings.appId}: it was never uploaded, or it was deleted. Upload it first.`);
+                `${settings.appId}: it was never uploaded, or it was deleted.${didYouMeanText(near)} ` +
+                'Upload it first.');
             return undefined;
         }
         if (UNLINKING_NAMES.has(found.name)) {
@@ -32732,7 +34456,8 @@ function targetBundle(settings, inventory, channels, before, bundlesById, errors
     if (settings.promoteFrom !== undefined) {
         const source = channels.get(settings.promoteFrom);
         if (!source) {
-            errors.push(`Channel "${settings.promoteFrom}" (promote_from) does not exist.`);
+            errors.push(`Channel "${settings.promoteFrom}" (promote_from) does not exist.` +
+                didYouMeanText(didYouMean(settings.promoteFrom, channels.keys())));
             return undefined;
         }
         const ref = bundleRefOf(source.version, bundlesById);
@@ -32761,19 +34486,20 @@ function targetBundle(settings, inventory, channels, before, bundlesById, errors
             errors.push(`rollback: channel "${settings.channel}" does not exist: there is nothing to roll back.`);
             return undefined;
         }
-        if (before.rollout) {
-            // The stable bundle would go back while the rollout kept serving its bundle to a share.
-            const r = before.rollout;
-            errors.push(`rollback: a rollout of "${r.version ?? `bundle id ${r.versionId}`}" runs on channel ` +
-                `"${settings.channel}" at ${r.percentage} %; rolling back the channel's bundle would ` +
-                'leave those devices on it. End it first with "rollout_abort: true", then roll back.');
+        if (before.rollout?.enabled) {
+            // A rollout that serves devices: ending it is a decision of its own (rollout_abort), and an
+            // older Capgo would keep serving it beside the rolled-back bundle. A rollout bundle that is
+            // set but serves no device is no rollout to protect: Capgo clears it with the new bundle.
+            errors.push(`rollback: a rollout of ${rolloutState(before.rollout)} runs on channel ` +
+                `"${settings.channel}"; rolling back the channel's bundle would end it, or on an older ` +
+                'Capgo leave those devices on it. End it first with "rollout_abort: true", then roll back.');
             return undefined;
         }
         return rollbackTarget(settings, inventory, before, errors);
     }
     return undefined;
 }
-/** The most recent release that differs from the channel's bundle and still exists. */
+/** The rollback target (docs/rollback.md: rollback is a stack; see rollback.ts). */
 function rollbackTarget(settings, inventory, before, errors) {
     const name = settings.channel;
     const releases = inventory.releases?.[name];
@@ -32783,66 +34509,33 @@ function rollbackTarget(settings, inventory, before, errors) {
             'was changed.');
         return undefined;
     }
-    const bundles = inventory.bundles ?? [];
-    const skipped = [];
-    const usable = (release) => {
-        const found = newestNamed(bundles, release.version);
-        if (!found || UNLINKING_NAMES.has(found.name)) {
-            if (!skipped.includes(release.version))
-                skipped.push(release.version);
+    const decision = decideRollback(releases, before.version, inventory.bundles ?? [], inventory.run?.id);
+    if (decision.kind === 'already_done') {
+        // A re-run of the rollback job: it already put this bundle back. Stay (no write).
+        if (before.versionId === null || before.version === null)
             return undefined;
-        }
         return {
-            id: found.id,
-            version: found.name,
-            source: { kind: 'rollback', deploymentId: release.deploymentId },
+            id: before.versionId,
+            version: before.version,
+            source: { kind: 'rollback', deploymentId: releases[0].deploymentId },
             input: 'rollback'
         };
-    };
-    // A rollback's own deployment is no release to go back from: without this, a second run (a
-    // re-run of the rollback job) would put the bad release back.
-    const real = releases.filter(release => !release.rollback);
-    const latest = real[0];
-    // The release before the latest one: what a rollback puts back.
-    let previous;
-    for (const release of real.slice(1)) {
-        if (release.version === latest?.version)
-            continue;
-        previous = usable(release);
-        if (previous)
-            break;
     }
-    const current = before?.version;
-    if (latest && (current === latest.version || current === previous?.version)) {
-        // On the latest release: go back one. Already on the one before (rolled back): stay there.
-        if (previous)
-            return previous;
-    }
-    else {
-        // The channel was moved outside the recorded releases: put back the latest that differs.
-        for (const release of real) {
-            if (release.version === current)
-                continue;
-            const target = usable(release);
-            if (target)
-                return target;
-        }
+    if (decision.kind === 'target') {
+        return {
+            id: decision.bundle.id,
+            version: decision.version,
+            source: { kind: 'rollback', deploymentId: decision.deploymentId },
+            input: 'rollback'
+        };
     }
     errors.push(`rollback: the GitHub environment "${environment}" holds no earlier release of channel ` +
-        `"${name}" that differs from its bundle (${before?.version ?? 'none'}) and still exists` +
-        (skipped.length > 0 ? ` (deleted since: ${skipped.join(', ')})` : '') +
-        `; ${releases.length} release(s) read. Nothing was changed.`);
+        `"${name}" that differs from its bundle (${before.version ?? 'none'}) and still exists` +
+        (decision.skipped.length > 0 ? ` (deleted since: ${decision.skipped.join(', ')})` : '') +
+        `; ${releases.length} record(s) read` +
+        (decision.complete ? '' : ', and the history read does not reach the release before') +
+        '. Nothing was changed.');
     return undefined;
-}
-function newestNamed(bundles, name) {
-    let found;
-    for (const b of bundles) {
-        if (b.deleted || b.name !== name)
-            continue;
-        if (found === undefined || Date.parse(b.created_at) > Date.parse(found.created_at))
-            found = b;
-    }
-    return found;
 }
 /** `POST /bundle/metadata` with only the fields that differ from the bundle's current values. */
 function planMetadata(settings, target, bundlesById, warnings) {
@@ -32893,6 +34586,9 @@ const LEAST_ROLE = {
     set_bundle: 'app_uploader',
     bundle_metadata: 'app_uploader',
     create_channel: 'app_developer',
+    // Since July 27 2026 a public channel needs app.update_settings (docs/capgo-api-notes.md).
+    create_public_channel: 'app_admin',
+    create_channel_with_auto_pause: 'app_admin',
     link_device: 'app_developer',
     unlink_device: 'app_developer',
     update_channel: 'app_admin',
@@ -32902,8 +34598,10 @@ const LEAST_ROLE = {
 const WHAT = {
     read: 'reading the app',
     set_bundle: 'putting the bundle on the channel (PUT /bundle)',
-    bundle_metadata: "setting the bundle's link and comment (POST /bundle/metadata)",
+    bundle_metadata: "setting the bundle's link or comment (POST /bundle/metadata)",
     create_channel: 'creating the channel (POST /channel)',
+    create_public_channel: 'creating a public channel (POST /channel with public: true)',
+    create_channel_with_auto_pause: "creating a channel with Capgo's auto-pause settings (POST /channel with auto_pause_*)",
     update_channel: "changing the channel's settings or rollout (POST /channel)",
     delete_channel: 'deleting the channel (DELETE /channel)',
     link_device: 'linking a device (POST /device)',
@@ -32919,12 +34617,46 @@ function isPermissionDenied(error) {
  */
 function stepError(step, appId, error) {
     const message = error instanceof Error ? error.message : String(error);
+    const advice = updatePackageAdvice(error);
+    if (advice !== undefined)
+        return `${advice} Capgo said: ${message}`;
     if (!isPermissionDenied(error))
         return message;
     const role = LEAST_ROLE[step];
+    if (step === 'read') {
+        // Capgo answers an app that does not exist as it answers one the key may not read: say the
+        // likelier cause (a misspelt app_id) first, then the role.
+        return (`App "${appId}" (app_id) does not exist, or this API key cannot reach it. Check app_id ` +
+            '(the id of the app in Capgo, such as com.example.app); if it is right, the key needs the ' +
+            `role ${role} (or higher) on it: give it that role in Capgo (Organization settings → API ` +
+            `keys), or use a key of the app's organisation. Capgo said: ${message}`);
+    }
     return (`The API key may not do this step: ${WHAT[step]} needs the role ${role} (or higher) on ` +
         `${appId}. Give the key that role in Capgo (Organization settings → API keys), or use a key ` +
         `that has it. Capgo said: ${message}`);
+}
+/**
+ * A channel may require zip or delta bundles (its "update package" setting, `updatePackage` in
+ * Capgo's API); Capgo refuses a bundle that cannot serve it (docs/capgo-api-notes.md, "Channels").
+ */
+function updatePackageAdvice(error) {
+    if (!(error instanceof CapgoError))
+        return undefined;
+    const kind = error.code === 'channel_zip_required'
+        ? 'zip'
+        : error.code === 'channel_delta_required'
+            ? 'delta (manifest)'
+            : undefined;
+    if (kind !== undefined) {
+        return (`The channel's update-package setting (updatePackage) requires ${kind} bundles, and this ` +
+            `bundle has none: upload it with a ${kind} package (Capgo's CLI: ${kind === 'zip' ? 'a zip upload' : '--delta'}), ` +
+            'or set the channel\'s update package to "all" in Capgo\'s dashboard. Nothing was changed on the channel.');
+    }
+    if (error.code === 'invalid_update_package') {
+        return ("Capgo refused the channel's update-package setting (updatePackage): accepted values are " +
+            "all, zip, delta, zip_from_builtin and delta_from_builtin. Check the channel in Capgo's dashboard.");
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/verify.ts
@@ -32973,11 +34705,43 @@ function channelDifferences(expected, actual, bundlesById) {
             differences.push(`the rollout is ${got.paused ? 'paused' : 'running'}, expected otherwise`);
         }
     }
+    const pauseWanted = expected.autoPause;
+    const pauseFound = found.autoPause;
+    if (pauseWanted !== null && pauseFound !== null) {
+        for (const key of [
+            'enabled',
+            'failureRateBps',
+            'windowMinutes',
+            'minAttempts',
+            'action'
+        ]) {
+            if (pauseWanted[key] !== pauseFound[key]) {
+                differences.push(`auto-pause ${key} is ${String(pauseFound[key])}, expected ${String(pauseWanted[key])}`);
+            }
+        }
+    }
     return differences;
+}
+/**
+ * The read-back against the plan's prediction. Where the plan predicts that Capgo ends a rollout
+ * (`endsRollout`), the channel with that rollout still set is accepted too: Capgo before August
+ * 2026, and self-hosted ones, keep it (docs/capgo-api-notes.md, "A new stable bundle ends a
+ * rollout"). A documented side effect is never a difference.
+ */
+function checkReadBack(expected, actual, bundlesById) {
+    const differences = channelDifferences(expected.after, actual, bundlesById);
+    if (differences.length === 0 || expected.endsRollout === null) {
+        return { differences, rolloutKept: false };
+    }
+    const kept = { ...expected.after, rollout: expected.endsRollout };
+    if (channelDifferences(kept, actual, bundlesById).length === 0) {
+        return { differences: [], rolloutKept: true };
+    }
+    return { differences, rolloutKept: false };
 }
 
 ;// CONCATENATED MODULE: ./src/apply.ts
-// Carries a plan out against the API, in the order the README gives: delete_channel; create or
+// Carries a plan out against the API, in the order docs/how-it-works.md gives: delete_channel; create or
 // update the channel by the narrowest route, then read it back; set the bundle's link and comment;
 // unlink devices; link devices; delete bundles (explicit, then cleanup) with bounded concurrency;
 // then delete_all_bundles. It decides nothing: every write comes from the plan.
@@ -33025,7 +34789,13 @@ async function applyPlan(api, plan, options) {
                 log(`Put bundle "${channel.after.version}" on channel "${channel.name}" (PUT /bundle).`);
             }
             else {
-                const kind = channel.exists ? 'update_channel' : 'create_channel';
+                const kind = channel.exists
+                    ? 'update_channel'
+                    : write.body.public === true
+                        ? 'create_public_channel'
+                        : write.body.autoPauseEnabled !== undefined
+                            ? 'create_channel_with_auto_pause'
+                            : 'create_channel';
                 await step(kind, app, () => api.upsertChannel(write.body));
                 log(`${channel.exists ? 'Updated' : 'Created'} channel "${channel.name}".`);
             }
@@ -33042,7 +34812,9 @@ async function applyPlan(api, plan, options) {
                         'Nothing else was changed.';
                 return result;
             }
-            const differences = channelDifferences(channel.after, found);
+            if (found)
+                result.channelId = found.id;
+            const { differences, rolloutKept } = checkReadBack(channel, found);
             if (differences.length > 0) {
                 result.verifyFailed = true;
                 result.readBack = found ? snapshotOf(found) : null;
@@ -33053,7 +34825,15 @@ async function applyPlan(api, plan, options) {
                 return result;
             }
             result.channelVerified = true;
-            log(`Channel "${channel.name}" read back: as written.`);
+            result.held = snapshotOf(found);
+            if (channel.endsRollout)
+                result.rolloutKept = rolloutKept;
+            log(`Channel "${channel.name}" read back: as written` +
+                (channel.endsRollout === null
+                    ? '.'
+                    : rolloutKept
+                        ? `; this Capgo kept the rollout of ${rolloutState(channel.endsRollout)} (an older or self-hosted Capgo does).`
+                        : `; Capgo ended the rollout of ${rolloutState(channel.endsRollout)}, as predicted.`));
         }
         if (channel?.metadata) {
             const body = channel.metadata;
@@ -33084,8 +34864,13 @@ async function applyPlan(api, plan, options) {
         if (device.action === 'already' || !plan.channel)
             continue;
         try {
-            await api.linkDevice(app, device.deviceId, plan.channel.name);
+            const outcome = await api.linkDevice(app, device.deviceId, plan.channel.name);
             result.linked.push(device.deviceId);
+            if (outcome === 'set_moments_ago') {
+                result.warnings.push(`Device "${device.deviceId}": Capgo refused to set it to "${plan.channel.name}" again ` +
+                    'within a minute: it was set moments ago (an earlier run). The device has not ' +
+                    'contacted Capgo yet, so the link cannot be read back.');
+            }
         }
         catch (error) {
             if (isKeyRejected(error) || isPermissionDenied(error)) {
@@ -33752,7 +35537,10 @@ class HttpCapgoApi {
     }
     // ---- bundles -----------------------------------------------------------------------------
     async listBundles(appId) {
-        const first = await this.readBundles(appId);
+        let firstPageRefused = false;
+        const first = await this.readBundles(appId, () => (firstPageRefused = true));
+        if (firstPageRefused)
+            return { bundles: [], warnings: [], firstPageRefused };
         if (!first.tieAtBoundary)
             return { bundles: first.rows, warnings: [] };
         // Capgo orders by created_at alone: rows with an equal upload time on both sides of a page
@@ -33903,18 +35691,33 @@ class HttpCapgoApi {
             throw refused('POST /device', 'refused: empty device id or channel');
         }
         // Deliberately no version_id: Capgo answers 400 invalid_version_id to it.
-        await this.call('POST', '/device', {
+        const outcome = await this.call('POST', '/device', {
             body: { app_id: appId, device_id: deviceId, channel },
             expect: WRITE_OK,
             recover: async (error, ambiguous) => {
-                // Capgo refuses the same link twice within 60 s (429). After a lost answer that means
-                // our first attempt worked: check instead of waiting.
-                if (error.status !== 429 || !ambiguous)
+                // Capgo refuses the same link twice within 60 s (429), counting every attempt. A device
+                // that shows the link is done. A device that never contacted Capgo is not found even when
+                // linked (docs/capgo-api-notes.md, "Devices"): after a lost answer of this run, the
+                // ordinary 429 path waits Capgo's Retry-After and sends the link again (setting the same
+                // override twice is harmless); on a first attempt, the refusal itself says that this
+                // device was set to this channel moments ago (a re-run within the minute).
+                if (error.status !== 429)
                     return undefined;
-                const device = await this.getDevice(appId, deviceId);
-                return device?.channel === channel ? true : undefined;
+                let device;
+                try {
+                    device = await this.getDevice(appId, deviceId);
+                }
+                catch {
+                    return undefined;
+                }
+                if (device?.channel === channel)
+                    return 'linked';
+                if (device === undefined && !ambiguous)
+                    return 'set_moments_ago';
+                return undefined;
             }
         });
+        return outcome === 'set_moments_ago' ? 'set_moments_ago' : 'linked';
     }
     async unlinkDevice(appId, deviceId) {
         if (deviceId.trim() === '')
@@ -33925,10 +35728,20 @@ class HttpCapgoApi {
         });
     }
     // ---- listings and single objects ---------------------------------------------------------
-    readBundles(appId) {
+    /**
+     * `cannot_get_bundle` ends a listing: Capgo before August 2026 answered it past the last page.
+     * On the first page it may also be a refusal (a key that cannot reach the app), which only the
+     * caller can tell apart: `onFirstPageRefused` says it happened.
+     */
+    readBundles(appId, onFirstPageRefused = () => undefined) {
         const route = 'GET /bundle';
         return readListing({
-            fetchPage: page => this.fetchPage('/bundle', appId, page, 'cannot_get_bundle'),
+            fetchPage: async (page) => {
+                const result = await this.fetchPage('/bundle', appId, page, 'cannot_get_bundle');
+                if (page === 0 && result === END_OF_LISTING)
+                    onFirstPageRefused();
+                return result;
+            },
             concurrency: this.listConcurrency,
             checkRow: row => {
                 if (!isObject(row) || typeof row.id !== 'number') {
@@ -39788,7 +41601,7 @@ const MAX_DESCRIPTION = 140;
 /** The longest a rate limit's wait is honoured (once per client); a longer ask gives up at once. */
 const MAX_RATE_LIMIT_WAIT_MS = 10_000;
 /** "A few" retries of a 5xx: more are refused, whatever the caller asks. */
-const MAX_RETRIES = 5;
+const client_MAX_RETRIES = 5;
 const DEPLOYMENTS_READ = 'deployments: read';
 const DEPLOYMENTS_WRITE = 'deployments: write';
 /** Comments on a pull request need `pull-requests: write` (or `issues: write`). */
@@ -39796,6 +41609,8 @@ const COMMENTS_WRITE = 'pull-requests: write';
 const defaultSleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
 const client_noop = () => undefined;
 /** The one real `GitHubApi`: GitHub's REST API through `@actions/github`'s Octokit. */
+/** The most pages of deployments one history read fetches (100 a page). */
+const MAX_HISTORY_PAGES = 20;
 class OctokitGitHubApi {
     octokit;
     owner;
@@ -39816,7 +41631,7 @@ class OctokitGitHubApi {
         this.token = options.token;
         this.owner = options.owner;
         this.repo = options.repo;
-        this.retries = Math.min(MAX_RETRIES, Math.max(0, Math.floor(options.retries ?? 3)));
+        this.retries = Math.min(client_MAX_RETRIES, Math.max(0, Math.floor(options.retries ?? 3)));
         this.sleep = options.sleep ?? defaultSleep;
         this.timeoutMs = options.timeoutMs ?? 30_000;
         this.backoffBaseMs = options.backoffBaseMs ?? 1000;
@@ -39843,7 +41658,7 @@ class OctokitGitHubApi {
                 signal: AbortSignal.timeout(this.timeoutMs)
             };
             return request(endpoint);
-        }, `${endpoint.method} ${this.routeOf(endpoint.url)}`));
+        }, `${endpoint.method} ${this.routeOf(endpoint.url, endpoint)}`));
     }
     // ---- deployments -------------------------------------------------------------------------
     async recordRelease(input) {
@@ -39856,7 +41671,7 @@ class OctokitGitHubApi {
             environment: input.environment,
             payload: { ...input.payload },
             description: cut(input.description, MAX_DESCRIPTION),
-            transient_environment: false,
+            transient_environment: input.transient ?? false,
             auto_merge: false,
             required_contexts: []
         }));
@@ -39867,7 +41682,7 @@ class OctokitGitHubApi {
                 status: created.status,
                 kind: 'other',
                 route,
-                message: `${route}: GitHub did not create the deployment (HTTP ${created.status})${this.clean(said)}`
+                message: `${this.pathOf(route)}: GitHub did not create the deployment (HTTP ${created.status})${this.clean(said)}`
             });
         }
         const deploymentId = data.id;
@@ -39883,7 +41698,7 @@ class OctokitGitHubApi {
                 description: cut(input.description, MAX_DESCRIPTION),
                 // GitHub marks the environment's earlier successful deployments inactive.
                 auto_inactive: true
-            }));
+            }), { deployment_id: deploymentId });
         }
         catch (error) {
             if (!(error instanceof GitHubError))
@@ -39901,7 +41716,7 @@ class OctokitGitHubApi {
         }
         return deploymentId;
     }
-    async releaseHistory(environment, limit, accept = () => true) {
+    async releaseHistory(environment, limit, accept = () => true, enough = () => false) {
         const wanted = Math.floor(limit);
         const found = [];
         if (!(wanted > 0))
@@ -39914,8 +41729,12 @@ class OctokitGitHubApi {
                 environment,
                 per_page: PER_PAGE
             });
-            // GitHub lists deployments newest first; pages are read only until enough are found.
+            // GitHub lists deployments newest first; pages are read only until enough are found, and
+            // never past the page cap (a Link that loops, or an environment of endless deployments).
+            let read = 0;
             for await (const page of pages) {
+                if (++read > MAX_HISTORY_PAGES)
+                    return;
                 for (const raw of page.data) {
                     const payload = ourPayload(raw.payload);
                     if (!payload || !accept(payload))
@@ -39935,7 +41754,7 @@ class OctokitGitHubApi {
                         state: states[0] ?? 'pending',
                         succeeded
                     });
-                    if (found.length >= wanted)
+                    if (found.length >= wanted || enough(found))
                         return;
                 }
             }
@@ -39962,7 +41781,7 @@ class OctokitGitHubApi {
                 repo: this.repo,
                 deployment_id: deployment.id,
                 per_page: 1
-            }));
+            }), { deployment_id: deployment.id });
             if (latest.data[0]?.state !== 'success')
                 continue;
             await this.call('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', DEPLOYMENTS_WRITE, () => this.octokit.rest.repos.createDeploymentStatus({
@@ -39971,7 +41790,7 @@ class OctokitGitHubApi {
                 deployment_id: deployment.id,
                 state: 'inactive',
                 description: 'The channel was deleted'
-            }));
+            }), { deployment_id: deployment.id });
             marked++;
         }
         return marked;
@@ -40003,7 +41822,7 @@ class OctokitGitHubApi {
                 if (error.status === 404)
                     return undefined;
                 throw error;
-            }));
+            }), { comment_id: existing });
             if (updated !== undefined)
                 return { id: updated.data.id, created: false };
         }
@@ -40012,7 +41831,7 @@ class OctokitGitHubApi {
             repo: this.repo,
             issue_number: issueNumber,
             body: text
-        }));
+        }), { issue_number: issueNumber });
         return { id: created.data.id, created: true };
     }
     /** The oldest comment holding `marker`, searching every page; undefined when there is none. */
@@ -40030,7 +41849,7 @@ class OctokitGitHubApi {
                     return hit.id;
             }
             return undefined;
-        });
+        }, { issue_number: issueNumber });
     }
     /** Every status state of a deployment, newest first (every page). */
     async statesOf(deploymentId) {
@@ -40039,7 +41858,7 @@ class OctokitGitHubApi {
             repo: this.repo,
             deployment_id: deploymentId,
             per_page: PER_PAGE
-        }));
+        }), { deployment_id: deploymentId });
         return statuses.map(s => s.state);
     }
     // ---- the core: retries, and errors mapped to GitHubError -----------------------------------
@@ -40079,18 +41898,33 @@ class OctokitGitHubApi {
             }
         }
     }
-    /** Runs one API operation and maps whatever it throws to a `GitHubError`. */
-    async call(route, permission, run) {
+    /**
+     * Runs one API operation and maps whatever it throws to a `GitHubError`, whose message names
+     * the real path (`POST /repos/acme/app/deployments`): `params` fill the route's placeholders
+     * besides `{owner}` and `{repo}`.
+     */
+    async call(route, permission, run, params = {}) {
         try {
             return await run();
         }
         catch (caught) {
             if (caught instanceof GitHubError)
                 throw caught;
-            throw this.toGitHubError(route, permission, caught);
+            throw this.toGitHubError(route, permission, caught, params);
         }
     }
-    toGitHubError(route, permission, caught) {
+    /** The route template with its placeholders filled: what a reader of the message can check. */
+    pathOf(route, params = {}) {
+        const values = { ...params, owner: this.owner, repo: this.repo };
+        return route.replace(/\{(\w+)\}/g, (placeholder, name) => {
+            const value = values[name];
+            return typeof value === 'string' || typeof value === 'number'
+                ? encodeURIComponent(String(value))
+                : placeholder;
+        });
+    }
+    toGitHubError(route, permission, caught, params = {}) {
+        const shown = this.pathOf(route, params);
         const error = (typeof caught === 'object' && caught !== null ? caught : {});
         const attempts = typeof caught === 'object' && caught !== null ? this.attemptsOf.get(caught) : 1;
         const tries = attempts !== undefined && attempts > 1 ? ` — gave up after ${attempts} attempts` : '';
@@ -40105,7 +41939,7 @@ class OctokitGitHubApi {
                 kind: 'unavailable',
                 route,
                 attempts,
-                message: `${route}: GitHub gave ${what}: ${detail}${tries}`
+                message: `${shown}: GitHub gave ${what}: ${detail}${tries}`
             });
         }
         const status = response.status;
@@ -40154,7 +41988,7 @@ class OctokitGitHubApi {
             attempts,
             serverMessage,
             ...(kind === 'permission' ? { permission } : {}),
-            message: `${route}: ${lead}${tries}`
+            message: `${shown}: ${lead}${tries}`
         });
     }
     serverMessageOf(data) {
@@ -40178,9 +42012,9 @@ class OctokitGitHubApi {
         const message = this.serverMessageOf(error.response?.data);
         return `HTTP ${status}${message ? `: ${message}` : ''}`;
     }
-    /** `/repos/o/r/deployments` from a route template or a full URL (the next page's). */
-    routeOf(url) {
-        const path = /^https?:\/\//i.test(url) ? new URL(url).pathname : url;
+    /** `/repos/o/r/deployments` from a route template and its parameters, or a full URL (the next page's). */
+    routeOf(url, params = {}) {
+        const path = /^https?:\/\//i.test(url) ? new URL(url).pathname : this.pathOf(url, params);
         return this.clean(path.split('?')[0] ?? path, 120);
     }
     backoff(attempt) {
@@ -40249,7 +42083,13 @@ function ourPayload(raw) {
         previous_version: text(value.previous_version),
         rollout_version: text(value.rollout_version),
         rollout_percentage: text(value.rollout_percentage),
-        ...(value.rollback === true ? { rollback: true } : {})
+        ...(value.rollback === true ? { rollback: true } : {}),
+        ...(typeof value.run_id === 'string' || typeof value.run_id === 'number'
+            ? { run_id: String(value.run_id) }
+            : {}),
+        ...(typeof value.run_attempt === 'number' && Number.isInteger(value.run_attempt)
+            ? { run_attempt: value.run_attempt }
+            : {})
     };
 }
 function cut(text, max) {
@@ -40258,118 +42098,6 @@ function cut(text, max) {
 }
 function client_isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-;// CONCATENATED MODULE: ./src/match.ts
-// Pure helpers the planner uses: globs for cleanup_pattern / cleanup_protect, and semver order.
-function compilePattern(glob) {
-    const pattern = [];
-    for (const char of glob) {
-        if (char === '*' && pattern[pattern.length - 1] === '*')
-            continue;
-        pattern.push(char);
-    }
-    return pattern;
-}
-/**
- * Whole-name match of code points against a pattern: the greedy two-pointer wildcard algorithm.
- * Only the latest `*` is ever resumed (an earlier star can always absorb what a later one would),
- * so this never backtracks exponentially: O(name × pattern) at worst, linear in common cases.
- */
-function matchPattern(pattern, name) {
-    let p = 0;
-    let n = 0;
-    let star = -1; // index in the pattern of the latest `*` seen, or -1
-    let resume = 0; // where in the name that `*` would resume, having absorbed one more code point
-    while (n < name.length) {
-        const token = pattern[p];
-        if (token === '*') {
-            star = p++;
-            resume = n;
-        }
-        else if (token !== undefined && (token === '?' || token === name[n])) {
-            p++;
-            n++;
-        }
-        else if (star >= 0) {
-            p = star + 1;
-            n = ++resume;
-        }
-        else {
-            return false;
-        }
-    }
-    while (pattern[p] === '*')
-        p++;
-    return p === pattern.length;
-}
-/**
- * Whether `name` as a whole matches `glob`, where `*` is any run of characters (possibly empty)
- * and `?` exactly one; all else is literal (no character classes, no escapes). A character is a
- * Unicode code point, so `?` matches `é` or `🚀` (one code point, two UTF-16 units) but not a
- * decomposed `e` + combining accent (two code points). Time is O(name × glob) at worst.
- */
-function matchGlob(glob, name) {
-    return matchPattern(compilePattern(glob), Array.from(name));
-}
-/** Compile globs (see {@link matchGlob}); the matcher returns the first glob a name matches. */
-function compileGlobs(globs) {
-    const compiled = globs.map(glob => ({ glob, pattern: compilePattern(glob) }));
-    return name => {
-        if (compiled.length === 0)
-            return undefined;
-        const chars = Array.from(name);
-        return compiled.find(({ pattern }) => matchPattern(pattern, chars))?.glob;
-    };
-}
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-const NUMERIC = /^\d+$/;
-/** Parse a SemVer 2.0.0 version (no leading `v`), or undefined when it is not one. */
-function parseSemver(text) {
-    const m = SEMVER.exec(text);
-    if (!m)
-        return undefined;
-    return {
-        major: m[1],
-        minor: m[2],
-        patch: m[3],
-        prerelease: m[4] ? m[4].split('.') : []
-    };
-}
-/** Compare canonical decimal digit strings (no leading zeros): the longer is larger. */
-function compareDigits(a, b) {
-    if (a.length !== b.length)
-        return a.length < b.length ? -1 : 1;
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-/** SemVer precedence: -1 when a < b, 1 when a > b, 0 when equal. Build metadata is ignored. */
-function compareSemver(a, b) {
-    const core = compareDigits(a.major, b.major) ||
-        compareDigits(a.minor, b.minor) ||
-        compareDigits(a.patch, b.patch);
-    if (core !== 0)
-        return core;
-    if (a.prerelease.length === 0 || b.prerelease.length === 0) {
-        // A release ranks above any of its pre-releases.
-        return Math.sign(b.prerelease.length - a.prerelease.length);
-    }
-    const n = Math.min(a.prerelease.length, b.prerelease.length);
-    for (let i = 0; i < n; i++) {
-        const x = a.prerelease[i];
-        const y = b.prerelease[i];
-        if (x === y)
-            continue;
-        const xNumeric = NUMERIC.test(x);
-        const yNumeric = NUMERIC.test(y);
-        if (xNumeric && yNumeric)
-            return compareDigits(x, y);
-        if (xNumeric)
-            return -1; // numeric identifiers rank below alphanumeric ones
-        if (yNumeric)
-            return 1;
-        return x < y ? -1 : 1; // ASCII order
-    }
-    return Math.sign(a.prerelease.length - b.prerelease.length);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/bundles.ts
@@ -40479,8 +42207,13 @@ function cleanupWouldLoseRollbackTarget(settings, channel) {
     }
     if (settings.cleanupKeepReleases !== undefined)
         return false;
+    if (channel.changes.includes('rollout'))
+        return false;
+    // Already on the channel, or already rolling out on it (a re-run of the release job, whose
+    // first run kept the rollout it replaced): this run cannot know what the first run kept.
     // A rollout keeps the channel's bundle, which stays protected by being on the channel.
-    return channel.before.versionId === channel.target.id && !channel.changes.includes('rollout');
+    return (channel.before.versionId === channel.target.id ||
+        channel.before.rollout?.versionId === channel.target.id);
 }
 /**
  * The safety rules: the reason each protected bundle must stay, by id and by name. A channel this
@@ -40544,7 +42277,7 @@ function protectionReasons(settings, bundles, inventory, deleteChannel, channel,
         }
     }
     if (settings.cleanupKeepReleases !== undefined) {
-        // The history decides what is kept: without it, nothing may be deleted (README, GitHub).
+        // The history decides what is kept: without it, nothing may be deleted (docs/rollback.md).
         if (inventory.releases === undefined && inventory.channels.length > 0) {
             errors.push('cleanup_keep_releases: the release history of the channels was not read from GitHub; ' +
                 'nothing is deleted without it.');
@@ -40624,7 +42357,7 @@ function planCleanup(settings, bundles, decided, decide, now) {
         else {
             const why = [];
             if (cleanup.keep !== undefined)
-                why.push(`outside the ${cleanup.keep} ${newest}`);
+                why.push(cleanup.keep === 0 ? 'cleanup_keep: 0' : `outside the ${cleanup.keep} ${newest}`);
             if (cutoff !== undefined)
                 why.push(`older than ${cleanup.olderThanText}`);
             decide(r.bundle, 'delete', why.join(' and '), 'cleanup');
@@ -40675,7 +42408,7 @@ function planDevices(settings, inventory, channel, errors) {
         const before = inventory.deviceChannels[deviceId];
         // Relinking a device to its channel is refused by Capgo within 60 s: skip what is done.
         const action = before === channel?.name ? 'already' : 'link';
-        return { deviceId, action, before };
+        return { deviceId, action, before, ...runsOf(inventory, deviceId) };
     });
     if (links.length > 0 && channel?.after.public) {
         errors.push(`Devices cannot be linked to "${channel.name}": it is a public (default) channel, and Capgo ` +
@@ -40685,9 +42418,31 @@ function planDevices(settings, inventory, channel, errors) {
         const before = inventory.deviceChannels[deviceId];
         // Only a device known to have no override is skipped; an unknown state is unlinked (safe).
         const action = before === null ? 'already' : 'unlink';
-        return { deviceId, action, before };
+        return { deviceId, action, before, ...runsOf(inventory, deviceId) };
     });
     return { links, unlinks };
+}
+function runsOf(inventory, deviceId) {
+    const versions = inventory.deviceVersions;
+    if (versions === undefined)
+        return {};
+    const runs = versions[deviceId];
+    return runs === undefined ? { seen: false } : { seen: true, runs };
+}
+/**
+ * What a linked device runs now, against the channel's bundle: `runs 1.11.9`, `still on 1.9.4`,
+ * or `not seen by Capgo yet` (a device that never checked for an update). Empty when unknown.
+ */
+function deviceRunsText(device, channelBundle) {
+    if (device.seen === undefined)
+        return '';
+    if (!device.seen)
+        return 'not seen by Capgo yet';
+    if (device.runs === null || device.runs === undefined || device.runs === '')
+        return 'seen, bundle not reported';
+    if (channelBundle !== null && device.runs === channelBundle)
+        return `runs ${device.runs}`;
+    return `still on ${device.runs}`;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/index.ts
@@ -40706,6 +42461,8 @@ function needsBundles(settings) {
         settings.rollback ||
         settings.bundleLink !== undefined ||
         settings.bundleComment !== undefined ||
+        // The compatibility gate compares the native packages of bundle rows.
+        (settings.compatibility !== 'off' && settings.promoteFrom !== undefined) ||
         deletesAnything(settings));
 }
 /** The devices whose current override the plan needs to know. */
@@ -40773,33 +42530,96 @@ function planDeleteChannel(settings, channels, warnings) {
 // The read phase: everything the plan needs, before any write.
 
 
-/** Deployments read per channel for `rollback`: enough to skip a few deleted bundles. */
-const ROLLBACK_HISTORY = 20;
-/** Deployments read per release kept by `cleanup_keep_releases`: a staged rollout records several. */
-const RECORDS_PER_RELEASE = 6;
+
+
+
+
+/**
+ * The most deployments read per channel: the history is read as far back as the decision needs
+ * (docs/rollback.md), within this cap.
+ */
+const MAX_HISTORY_RECORDS = 1_000;
+/** Records read to find this run's own, for the re-run check of a rollout advance. */
+const RERUN_RECORDS = 20;
+/**
+ * A re-run of a rollout advance (GITHUB_RUN_ATTEMPT > 1, `rollout_steps` alone, deployments
+ * recorded) reads the channel's history to see whether an earlier attempt already moved it.
+ */
+function rerunChecked(settings, run) {
+    return (run !== undefined &&
+        run.attempt > 1 &&
+        settings.github.deployment &&
+        settings.channel !== undefined &&
+        settings.rollout?.steps !== undefined &&
+        settings.version === undefined &&
+        settings.promoteFrom === undefined);
+}
 /** Reads the inventory, in parallel where the API allows. */
-async function readInventory(api, settings, github) {
+async function readInventory(api, settings, github, run) {
     // Channels first, alone: one request proves the key before others go out with it (each failed
     // login counts toward Capgo's lockout of the runner's IP).
     const channels = await api.listChannels(settings.appId);
+    const deviceVersions = {};
+    const bundlesRead = needsBundles(settings)
+        ? api.listBundles(settings.appId)
+        : Promise.resolve(undefined);
+    const history = channelsWithHistory(settings, channels);
+    if (rerunChecked(settings, run) && !history.includes(settings.channel)) {
+        history.push(settings.channel);
+    }
     const [listing, deviceChannels, releases] = await Promise.all([
-        needsBundles(settings) ? api.listBundles(settings.appId) : Promise.resolve(undefined),
-        readDevices(api, settings),
-        readReleases(settings, channelsWithHistory(settings, channels), github)
+        bundlesRead,
+        readDevices(api, settings, deviceVersions),
+        // A rollback reads history until it finds a target that still exists: after the bundles.
+        settings.rollback
+            ? bundlesRead.then(l => readReleases(settings, history, github, channels, l?.bundles, run))
+            : readReleases(settings, history, github, channels, undefined, run)
     ]);
-    const inventory = { channels, deviceChannels };
+    if (listing?.firstPageRefused) {
+        const refusal = bundleListingRefusal(settings.appId, channels);
+        if (refusal !== undefined)
+            throw new Error(refusal);
+    }
+    const inventory = { channels, deviceChannels, deviceVersions };
     if (listing)
         inventory.bundles = listing.bundles;
     if (releases)
         inventory.releases = releases;
+    if (run)
+        inventory.run = run;
     return { inventory, warnings: listing?.warnings ?? [] };
 }
-async function readDevices(api, settings) {
+/**
+ * `GET /bundle` answered its first page with `cannot_get_bundle`: an empty app on an older Capgo,
+ * or a key that cannot reach the app's bundles (docs/capgo-api-notes.md, "Bundles"). An app whose
+ * channels hold bundles is not empty: that is a refusal, and the run stops before any write
+ * (a cleanup would otherwise "keep 0 of 0", a release call its bundle "never uploaded").
+ */
+function bundleListingRefusal(appId, channels) {
+    const held = [];
+    for (const c of channels) {
+        const ref = bundleRefOf(c.version);
+        if (ref !== undefined)
+            held.push(`"${c.name}" holds ${ref.name ?? `bundle id ${ref.id}`}`);
+        else if (typeof c.rollout_version === 'number')
+            held.push(`"${c.name}" rolls out a bundle`);
+    }
+    if (held.length === 0)
+        return undefined;
+    return (`The API key may not read the bundles of ${appId}: Capgo answered GET /bundle with ` +
+        `cannot_get_bundle, yet its channels hold bundles (${held.slice(0, 3).join(', ')}` +
+        `${held.length > 3 ? ', ...' : ''}). Reading bundles needs the role ${LEAST_ROLE.read} ` +
+        `(or higher) on ${appId}: give the key that role in Capgo (Organization settings → API ` +
+        'keys), or check that app_id names an app this key may reach. Nothing was changed.');
+}
+async function readDevices(api, settings, versions) {
     const result = {};
     await forEachLimited(devicesToRead(settings), settings.concurrency, async (id) => {
         const device = await api.getDevice(settings.appId, id);
         // A row without the field says nothing about the override: undefined, not null.
         result[id] = device === undefined ? null : device.channel;
+        // The same read says which bundle the device runs; undefined: Capgo has not seen it.
+        versions[id] = device === undefined ? undefined : (device.version_name ?? null);
     });
     return result;
 }
@@ -40818,39 +42638,71 @@ function environmentOf(settings, channel) {
  * The release history of each channel that needs it. An unreadable history fails the read phase:
  * `rollback` and `cleanup_keep_releases` decide what gets changed from it.
  */
-async function readReleases(settings, channels, github) {
+async function readReleases(settings, channels, github, rows, bundles, run) {
     if (channels.length === 0)
         return undefined;
     if (github === undefined) {
         throw new Error('The release history is needed (rollback or cleanup_keep_releases) but GitHub cannot be ' +
             'read: no github_token, or no GITHUB_REPOSITORY (outside a workflow); nothing was changed.');
     }
-    // Rollout steps are deployments too: read enough to find N distinct releases among them.
-    const limit = Math.max(settings.rollback ? ROLLBACK_HISTORY : 0, (settings.cleanupKeepReleases ?? 0) * RECORDS_PER_RELEASE);
     const result = {};
+    const rerunCheck = rerunChecked(settings, run);
     await forEachLimited(channels, Math.min(settings.concurrency, 4), async (channel) => {
+        const row = rows.find(c => c.name === channel);
+        const current = row ? (bundleRefOf(row.version)?.name ?? null) : null;
+        // Read back only as far as the decision needs: the rollback target (one that still exists),
+        // or N distinct releases for release protection, within the cap.
+        const enough = (found) => {
+            const releases = releasesOf(found);
+            if (rerunCheck && channel === settings.channel) {
+                // This run's own record, if any, is among the newest: a few records tell.
+                const own = releases.some(r => r.runId === run?.id);
+                if (!own && found.length < RERUN_RECORDS)
+                    return false;
+            }
+            if (settings.cleanupKeepReleases !== undefined) {
+                if (lastReleases(releases, settings.cleanupKeepReleases).length < settings.cleanupKeepReleases)
+                    return false;
+            }
+            if (settings.rollback && channel === settings.channel) {
+                const decision = decideRollback(releases, current, bundles ?? [], run?.id);
+                if (decision.kind === 'none')
+                    return false;
+            }
+            return true;
+        };
         // An environment may be shared (a custom github_environment): only this app's channel counts.
-        const records = await github.releaseHistory(environmentOf(settings, channel), limit, payload => payload.app_id === settings.appId && payload.channel === channel);
-        result[channel] = records
-            .filter(r => r.payload.version !== '')
-            .map(r => ({
-            version: r.payload.version,
-            deploymentId: r.deploymentId,
-            createdAt: r.createdAt,
-            ...(r.payload.rollout_version ? { rolloutVersion: r.payload.rollout_version } : {}),
-            ...(r.payload.rollback === true ? { rollback: true } : {})
-        }));
+        const records = await github.releaseHistory(environmentOf(settings, channel), MAX_HISTORY_RECORDS, payload => payload.app_id === settings.appId && payload.channel === channel, enough);
+        result[channel] = releasesOf(records);
     });
     return result;
+}
+/**
+ * The releases among the records, newest first: only deployments whose status says Capgo holds
+ * the release (`success`); a `failure` is a write that did not take (docs/rollback.md).
+ */
+function releasesOf(records) {
+    return records
+        .filter(r => r.payload.version !== '' && r.succeeded)
+        .map(r => ({
+        version: r.payload.version,
+        deploymentId: r.deploymentId,
+        createdAt: r.createdAt,
+        ...(r.payload.previous_version ? { previousVersion: r.payload.previous_version } : {}),
+        ...(r.payload.rollout_version ? { rolloutVersion: r.payload.rollout_version } : {}),
+        ...(r.payload.rollback === true ? { rollback: true } : {}),
+        ...(r.payload.run_id !== undefined ? { runId: r.payload.run_id } : {}),
+        ...(r.payload.run_attempt !== undefined ? { runAttempt: r.payload.run_attempt } : {})
+    }));
 }
 
 ;// CONCATENATED MODULE: ./src/github/comment.ts
 // The pull request comment of a preview channel: its hidden marker and its text. Pure: no I/O.
 
 /** GitHub refuses a comment body longer than this. */
-const MAX_COMMENT_LENGTH = 65_536;
+const comment_MAX_COMMENT_LENGTH = 65_536;
 /** The body stays this far below GitHub's limit (GitHub counts characters; we count UTF-16 units). */
-const BODY_BUDGET = MAX_COMMENT_LENGTH - 1_024;
+const BODY_BUDGET = comment_MAX_COMMENT_LENGTH - 1_024;
 /** Longest app id, channel, version or device id shown; longer ones are cut with "…". */
 const MAX_VALUE = 200;
 const MAX_HINT = 2_000;
@@ -40898,7 +42750,8 @@ function renderPreviewComment(input) {
     let length = head.concat(tail).join('\n').length + 100;
     const shown = [];
     for (const device of devices) {
-        const line = `  - ${code(device)}`;
+        const state = input.deviceStates?.[device];
+        const line = `  - ${code(device)}${state ? ` — ${comment_text(state)}` : ''}`;
         if (length + line.length + 1 > BODY_BUDGET)
             break;
         shown.push(line);
@@ -40910,7 +42763,7 @@ function renderPreviewComment(input) {
     return head.concat(shown, tail).join('\n') + '\n';
 }
 function defaultJoinHint(channel) {
-    const call = `CapacitorUpdater.setChannel({ channel: ${JSON.stringify(shorten(clean(channel)))} })`;
+    const call = `CapacitorUpdater.setChannel({ channel: ${JSON.stringify(shorten(comment_clean(channel)))} })`;
     return ('the team links the tester’s device to this channel by its device id (the `devices` input of ' +
         'this workflow, or Capgo’s dashboard); or, when the channel allows device self-assignment ' +
         `(\`allow_device_self_set\`), the app joins it with ${code(call)}.`);
@@ -40929,7 +42782,7 @@ function markerPart(value) {
     return `${encoded.slice(0, MAX_MARKER_PART - 17)}~${hash}`;
 }
 /** Control characters and line breaks become spaces; HTML comment delimiters are broken apart. */
-function clean(value) {
+function comment_clean(value) {
     return (value
         // eslint-disable-next-line no-control-regex
         .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
@@ -40946,7 +42799,7 @@ function shorten(value, max = MAX_VALUE) {
  * fenced with more backticks than the value holds so that it cannot close the span early.
  */
 function code(value) {
-    const content = shorten(clean(value));
+    const content = shorten(comment_clean(value));
     if (content.trim() === '')
         return '_(empty)_';
     const longestRun = Math.max(0, ...(content.match(/`+/g) ?? []).map(run => run.length));
@@ -40956,7 +42809,7 @@ function code(value) {
 }
 /** Plain text in markdown: every ASCII punctuation mark that markdown or HTML reads is escaped. */
 function comment_text(value) {
-    return shorten(clean(value), MAX_HINT)
+    return shorten(comment_clean(value), MAX_HINT)
         .replace(/\s+/g, ' ')
         .trim()
         .replace(/[\\`*_{}[\]()<>#+\-.!|~&"'=$:;/?%^@]/g, char => `\\${char}`);
@@ -40986,12 +42839,38 @@ function runLink(url) {
 
 
 
+
+/** The channel's page in Capgo's console, for Capgo Cloud (a self-hosted console is unknown). */
+function consoleUrl(settings, channelId) {
+    if (channelId === null || channelId === undefined)
+        return undefined;
+    if (settings.apiUrl !== 'https://api.capgo.app')
+        return undefined;
+    return `https://console.capgo.app/app/${encodeURIComponent(settings.appId)}/channel/${channelId}`;
+}
+/** The advice the GitHub client gives with a refusal; the warning gives its own, once. */
+const CLIENT_GRANT = / ?:? ?the workflow's token needs `[^`]+` \(add it to the job's `permissions:`\)/;
+/**
+ * A GitHub call that failed after the Capgo changes: a warning that says what could not be done
+ * and names the permission to grant, once (README, "Permissions").
+ */
+function permissionWarning(what, needed, error) {
+    const message = (error instanceof Error ? error.message : String(error)).replace(CLIENT_GRANT, '');
+    const refused = error instanceof GitHubError && error.kind === 'permission' && error.status === 403;
+    const advice = refused
+        ? `The token lacks a permission: add \`permissions: ${needed}\` to the job.`
+        : `If the token lacks a permission, add \`permissions: ${needed}\` to the job.`;
+    // A message that already names the permission (a 404 that may be a private resource) says it.
+    const named = message.includes(`\`${needed}\``);
+    return (`GitHub: could not ${what}: ${message.replace(/\.$/, '')}. The Capgo release itself is done.` +
+        (named ? '' : ` ${advice}`));
+}
 /** Whether this run's release is worth a deployment: the channel's bundle or rollout changed. */
 function releaseChanged(plan, result) {
     const changes = plan.channel?.changes ?? [];
     return result.channelWritten && (changes.includes('version') || changes.includes('rollout'));
 }
-async function tellGitHub(github, settings, plan, result, event, failed) {
+async function tellGitHub(github, settings, plan, result, event) {
     const published = { warnings: [], notices: [] };
     const attempt = async (what, permission, action) => {
         try {
@@ -40999,24 +42878,19 @@ async function tellGitHub(github, settings, plan, result, event, failed) {
         }
         catch (error) {
             const needed = error instanceof GitHubError && error.permission ? error.permission : permission;
-            const message = error instanceof Error ? error.message : String(error);
-            published.warnings.push(`GitHub: could not ${what}: ${message}. The Capgo release itself is done. If the token ` +
-                `lacks a permission, add \`permissions: ${needed}\` to the job.`);
+            published.warnings.push(permissionWarning(what, needed, error));
         }
     };
     const channel = plan.channel;
-    if (settings.github.deployment &&
-        channel &&
-        releaseChanged(plan, result) &&
-        result.readBack !== undefined) {
-        // The read-back found the channel otherwise than written: a release of the planned bundle
-        // would be a false record, and a later rollback could put that bundle back.
-        published.warnings.push(`GitHub: no deployment recorded: channel "${channel.name}" was not found as this run wrote ` +
-            'it (see the error).');
-    }
-    else if (settings.github.deployment && channel && releaseChanged(plan, result)) {
-        const after = channel.after;
-        const rollout = after.rollout;
+    if (settings.github.deployment && channel && releaseChanged(plan, result)) {
+        // The status says whether Capgo holds the release (docs/rollback.md): `success` once the
+        // read-back found the channel holding it, whatever failed later in the run; `failure` when
+        // the write did not take (the read-back found otherwise, or could not read it). Only
+        // `success` counts as a release for rollback and release protection.
+        const holds = result.channelVerified;
+        // What the read-back found Capgo holding (a rollout Capgo ended or kept included).
+        const after = result.held ?? channel.after;
+        const rollout = after.rollout?.enabled ? after.rollout : null;
         const description = `${after.version ?? 'no bundle'} on ${channel.name}` +
             (rollout ? `; ${rollout.version ?? rollout.versionId} to ${rollout.percentage} %` : '');
         await attempt('record the deployment', 'deployments: write', async () => {
@@ -41031,11 +42905,18 @@ async function tellGitHub(github, settings, plan, result, event, failed) {
                     previous_version: channel.before?.version ?? '',
                     rollout_version: rollout?.version ?? '',
                     rollout_percentage: rollout ? String(rollout.percentage) : '',
-                    ...(channel.versionSource?.kind === 'rollback' ? { rollback: true } : {})
+                    ...(channel.versionSource?.kind === 'rollback' ? { rollback: true } : {}),
+                    ...(event.runId !== undefined ? { run_id: event.runId } : {}),
+                    ...(event.runAttempt !== undefined ? { run_attempt: event.runAttempt } : {})
                 },
                 description: description.slice(0, 140),
-                state: failed ? 'failure' : 'success',
-                logUrl: event.runUrl
+                state: holds ? 'success' : 'failure',
+                logUrl: event.runUrl,
+                // A preview channel comes and goes with its pull request.
+                transient: settings.github.prComment || settings.deleteChannel !== undefined,
+                ...(consoleUrl(settings, channel.id ?? result.channelId) !== undefined
+                    ? { environmentUrl: consoleUrl(settings, channel.id ?? result.channelId) }
+                    : {})
             });
         });
     }
@@ -41063,12 +42944,22 @@ async function tellGitHub(github, settings, plan, result, event, failed) {
                 ...plan.links.filter(d => d.action === 'already').map(d => d.deviceId),
                 ...result.linked
             ];
+            const version = (result.channelWritten
+                ? (result.held ?? channel?.after)?.version
+                : channel?.before?.version) ?? null;
+            const deviceStates = {};
+            for (const d of plan.links) {
+                const state = deviceRunsText(d, version);
+                if (state)
+                    deviceStates[d.deviceId] = state;
+            }
             const body = renderPreviewComment({
                 appId: settings.appId,
                 channel: name,
                 // What the channel holds after the run: the plan's bundle only once Capgo accepted it.
-                version: (result.channelWritten ? channel?.after.version : channel?.before?.version) ?? null,
+                version,
                 devices: linked,
+                deviceStates,
                 runUrl: event.runUrl,
                 sha: event.sha,
                 deleted
@@ -41080,109 +42971,6 @@ async function tellGitHub(github, settings, plan, result, event, failed) {
         }
     }
     return published;
-}
-
-;// CONCATENATED MODULE: ./src/report/outcome.ts
-// The state the run ended in, from the plan and what was applied: the one source of the outputs,
-// the report and the job summary, so that they cannot disagree.
-/** A rollout that devices can get: set and enabled. */
-function runningRollout(snapshot) {
-    const rollout = snapshot?.rollout ?? null;
-    return rollout && rollout.enabled ? rollout : null;
-}
-function outcomeOf(input) {
-    const { plan, result, dryRun } = input;
-    const planFailed = (plan?.errors.length ?? 0) > 0 || input.failedPhase === 'plan';
-    const planned = dryRun && plan !== undefined && result === undefined && !planFailed && !input.failedPhase;
-    const ch = plan?.channel ?? null;
-    const channelWritten = planned ? ch?.write != null : (result?.channelWritten ?? false);
-    // A channel already as asked is, after the run, what the plan says it is.
-    // After a read-back that differed, the channel is what Capgo holds, not what the plan wrote.
-    const channelAfter = !ch
-        ? null
-        : result?.readBack !== undefined
-            ? result.readBack
-            : channelWritten || ch.write === null
-                ? ch.after
-                : ch.before;
-    const plannedDeletions = plan?.deletions.flatMap(p => p.decisions.map(d => d.version)) ?? [];
-    // In plan order, whatever order the concurrent deletions finished in.
-    const deletedSet = new Set(result?.deleted ?? []);
-    const deletedBundles = planned
-        ? plannedDeletions
-        : dryRun
-            ? (plan?.wouldDelete ?? [])
-            : plannedDeletions.filter(v => deletedSet.has(v));
-    const alreadyGone = planned ? [] : (result?.alreadyGone ?? []);
-    const removed = planned
-        ? plannedDeletions.length
-        : dryRun
-            ? 0
-            : deletedSet.size + alreadyGone.length;
-    const bundlesBefore = (plan?.keptCount ?? 0) + plannedDeletions.length;
-    const linkedNow = new Set([
-        ...(plan?.links.filter(d => d.action === 'already').map(d => d.deviceId) ?? []),
-        ...(planned ? (plan?.links.map(d => d.deviceId) ?? []) : (result?.linked ?? []))
-    ]);
-    const unlinkedNow = new Set([
-        ...(plan?.unlinks.filter(d => d.action === 'already').map(d => d.deviceId) ?? []),
-        ...(planned ? (plan?.unlinks.map(d => d.deviceId) ?? []) : (result?.unlinked ?? []))
-    ]);
-    return {
-        planned,
-        dryRun,
-        failed: input.errors.length > 0 || input.failedPhase !== undefined,
-        failedPhase: input.failedPhase,
-        channel: ch?.name ?? input.settings?.channel ?? '',
-        channelAfter,
-        version: channelAfter?.version ?? '',
-        previousVersion: ch?.before?.version ?? '',
-        channelCreated: ch !== null && !ch.exists && channelWritten,
-        // Platforms alone do not count: Capgo never reports them, so they are sent on every run.
-        channelChanged: ch !== null && ch.changes.length > 0 && channelWritten,
-        channelWritten,
-        channelVerified: result?.channelVerified ?? false,
-        metadataWritten: planned ? ch?.metadata != null : (result?.metadataWritten ?? false),
-        rollout: runningRollout(channelAfter),
-        linkedDevices: (plan?.links ?? []).map(d => d.deviceId).filter(id => linkedNow.has(id)),
-        unlinkedDevices: (plan?.unlinks ?? []).map(d => d.deviceId).filter(id => unlinkedNow.has(id)),
-        failedDevices: result?.failedDevices ?? [],
-        deletedChannel: planned
-            ? plan?.deleteChannel?.exists
-                ? plan.deleteChannel.name
-                : ''
-            : (result?.deletedChannel ?? ''),
-        deletedBundles,
-        alreadyGone,
-        notAttempted: result?.notAttempted ?? [],
-        failedBundles: result?.failedBundles ?? [],
-        keptCount: plan?.bundlesRead ? bundlesBefore - removed : undefined,
-        // As the output promises: the bundles a cleanup or a delete-all spared.
-        protectedBundles: input.settings?.cleanup !== undefined || input.settings?.deleteAllBundles === true
-            ? (plan?.protectedVersions ?? [])
-            : [],
-        writes: {
-            deletedChannel: result?.deletedChannel ?? '',
-            channel: result?.channelWritten ?? false,
-            metadata: result?.metadataWritten ?? false,
-            linked: result?.linked ?? [],
-            unlinked: result?.unlinked ?? [],
-            deletedBundles: result?.deleted.length ?? 0
-        }
-    };
-}
-/** True when a real run wrote anything to Capgo. */
-function wroteAnything(writes) {
-    return (writes.deletedChannel !== '' ||
-        writes.channel ||
-        writes.metadata ||
-        writes.linked.length > 0 ||
-        writes.unlinked.length > 0 ||
-        writes.deletedBundles > 0);
-}
-/** The share of devices as the outputs write it: `25`, `12.5`. */
-function formatShare(percentage) {
-    return String(Math.round(percentage * 100) / 100);
 }
 
 ;// CONCATENATED MODULE: ./src/text.ts
@@ -41288,6 +43076,441 @@ function plural(count, noun, pluralNoun = `${noun}s`) {
     return `${count} ${count === 1 ? noun : pluralNoun}`;
 }
 
+;// CONCATENATED MODULE: ./src/report/outcome.ts
+// The state the run ended in, from the plan and what was applied: the one source of the outputs,
+// the report and the job summary, so that they cannot disagree.
+/** A rollout that devices can get: set and enabled. */
+function runningRollout(snapshot) {
+    const rollout = snapshot?.rollout ?? null;
+    return rollout && rollout.enabled ? rollout : null;
+}
+function outcomeOf(input) {
+    const { plan, result, dryRun } = input;
+    const planFailed = (plan?.errors.length ?? 0) > 0 || input.failedPhase === 'plan';
+    const planned = dryRun && plan !== undefined && result === undefined && !planFailed && !input.failedPhase;
+    const ch = plan?.channel ?? null;
+    const channelWritten = planned ? ch?.write != null : (result?.channelWritten ?? false);
+    // A channel already as asked is, after the run, what the plan says it is.
+    // After a read-back that differed, the channel is what Capgo holds, not what the plan wrote.
+    const channelAfter = !ch
+        ? null
+        : result?.readBack !== undefined
+            ? result.readBack
+            : result?.held !== undefined
+                ? result.held
+                : channelWritten || ch.write === null
+                    ? ch.after
+                    : ch.before;
+    const plannedDeletions = plan?.deletions.flatMap(p => p.decisions.map(d => d.version)) ?? [];
+    // In plan order, whatever order the concurrent deletions finished in.
+    const deletedSet = new Set(result?.deleted ?? []);
+    const deletedBundles = planned
+        ? plannedDeletions
+        : dryRun
+            ? (plan?.wouldDelete ?? [])
+            : plannedDeletions.filter(v => deletedSet.has(v));
+    const alreadyGone = planned ? [] : (result?.alreadyGone ?? []);
+    const removed = planned
+        ? plannedDeletions.length
+        : dryRun
+            ? 0
+            : deletedSet.size + alreadyGone.length;
+    const bundlesBefore = (plan?.keptCount ?? 0) + plannedDeletions.length;
+    const linkedNow = new Set([
+        ...(plan?.links.filter(d => d.action === 'already').map(d => d.deviceId) ?? []),
+        ...(planned ? (plan?.links.map(d => d.deviceId) ?? []) : (result?.linked ?? []))
+    ]);
+    const unlinkedNow = new Set([
+        ...(plan?.unlinks.filter(d => d.action === 'already').map(d => d.deviceId) ?? []),
+        ...(planned ? (plan?.unlinks.map(d => d.deviceId) ?? []) : (result?.unlinked ?? []))
+    ]);
+    return {
+        planned,
+        dryRun,
+        failed: input.errors.length > 0 || input.failedPhase !== undefined,
+        failedPhase: input.failedPhase,
+        applied: result !== undefined,
+        channel: ch?.name ?? input.settings?.channel ?? '',
+        channelAfter,
+        version: channelAfter?.version ?? '',
+        previousVersion: ch?.before?.version ?? '',
+        channelCreated: ch !== null && !ch.exists && channelWritten,
+        // Platforms alone do not count: Capgo never reports them, so they are sent on every run.
+        channelChanged: ch !== null && ch.changes.length > 0 && channelWritten,
+        channelWritten,
+        channelVerified: result?.channelVerified ?? false,
+        metadataWritten: planned ? ch?.metadata != null : (result?.metadataWritten ?? false),
+        rollout: runningRollout(channelAfter),
+        linkedDevices: (plan?.links ?? []).map(d => d.deviceId).filter(id => linkedNow.has(id)),
+        unlinkedDevices: (plan?.unlinks ?? []).map(d => d.deviceId).filter(id => unlinkedNow.has(id)),
+        failedDevices: result?.failedDevices ?? [],
+        deletedChannel: planned
+            ? plan?.deleteChannel?.exists
+                ? plan.deleteChannel.name
+                : ''
+            : (result?.deletedChannel ?? ''),
+        deletedBundles,
+        alreadyGone,
+        notAttempted: result?.notAttempted ?? [],
+        failedBundles: result?.failedBundles ?? [],
+        keptCount: plan?.bundlesRead ? bundlesBefore - removed : undefined,
+        // As the output promises: the bundles a cleanup or a delete-all spared.
+        protectedBundles: input.settings?.cleanup !== undefined || input.settings?.deleteAllBundles === true
+            ? (plan?.protectedVersions ?? [])
+            : [],
+        writes: {
+            deletedChannel: result?.deletedChannel ?? '',
+            channel: result?.channelWritten ?? false,
+            metadata: result?.metadataWritten ?? false,
+            linked: result?.linked ?? [],
+            unlinked: result?.unlinked ?? [],
+            deletedBundles: result?.deleted.length ?? 0
+        }
+    };
+}
+/** True when a real run wrote anything to Capgo. */
+function wroteAnything(writes) {
+    return (writes.deletedChannel !== '' ||
+        writes.channel ||
+        writes.metadata ||
+        writes.linked.length > 0 ||
+        writes.unlinked.length > 0 ||
+        writes.deletedBundles > 0);
+}
+/** The share of devices as the outputs write it: `25`, `12.5`. */
+function formatShare(percentage) {
+    return String(Math.round(percentage * 100) / 100);
+}
+
+;// CONCATENATED MODULE: ./src/report/log.ts
+// Log lines and error messages built from the plan and the result. Every name and server text
+// in them goes through logSafe: a bundle named "x\n::error::..." must not become a command.
+
+
+/** The first and the last line of a dry run's log. */
+function dryRunBanner() {
+    return 'dry run: nothing will be changed';
+}
+/** Names in a message: quoted, and safe for the log. */
+const q = (name) => `"${logSafe(name)}"`;
+/** The settings of a channel, as the inputs name them, with how each one is shown. */
+const CHANNEL_SETTINGS = [
+    ['public', 'public'],
+    ['disable_auto_update', 'disableAutoUpdate'],
+    ['disable_auto_update_under_native', 'disableAutoUpdateUnderNative'],
+    ['allow_device_self_set', 'allowDeviceSelfSet'],
+    ['allow_emulator', 'allowEmulator'],
+    ['allow_dev', 'allowDev']
+];
+/** A rollout in a few words: `1.2.0 to 25 % of devices, paused (crash rate)`. */
+function describeRollout(rollout) {
+    if (!rollout)
+        return 'none';
+    const bundle = rollout.version === null ? `bundle #${rollout.versionId}` : q(rollout.version);
+    if (!rollout.enabled)
+        return `${bundle} set, not serving (no device gets it)`;
+    const state = rollout.paused
+        ? `, paused${rollout.pauseReason ? ` (${logSafe(rollout.pauseReason)})` : ''}`
+        : '';
+    return `${bundle} to ${formatShare(rollout.percentage)} % of devices${state}`;
+}
+/** Minutes as the inputs write them: `30m`, `6h`, `7d`. */
+function minutesText(minutes) {
+    if (minutes % 1440 === 0)
+        return `${minutes / 1440}d`;
+    if (minutes % 60 === 0)
+        return `${minutes / 60}h`;
+    return `${minutes}m`;
+}
+/**
+ * Capgo's auto-pause in a few words: `on: pause above 5 % failures over 6h (at least 100
+ * attempts); last triggered 2026-11-30T10:00:00Z`.
+ */
+function describeAutoPause(autoPause) {
+    if (!autoPause)
+        return 'not reported';
+    const parts = [];
+    if (autoPause.failureRateBps !== null) {
+        parts.push(`above ${formatShare(autoPause.failureRateBps / 100)} % failures`);
+    }
+    if (autoPause.windowMinutes !== null)
+        parts.push(`over ${minutesText(autoPause.windowMinutes)}`);
+    if (autoPause.minAttempts !== null)
+        parts.push(`(at least ${autoPause.minAttempts} attempts)`);
+    const rule = `${autoPause.action ?? 'pause'}${parts.length > 0 ? ` ${parts.join(' ')}` : ''}`;
+    const last = autoPause.lastTriggeredAt
+        ? `; last triggered ${logSafe(autoPause.lastTriggeredAt)}`
+        : '';
+    return `${autoPause.enabled ? 'on' : 'off'}: ${rule}${last}`;
+}
+/** What the next run of `rollout_steps` does, or '' when nothing follows. */
+function nextStepText(nextStep) {
+    if (nextStep === null)
+        return '';
+    return nextStep === 'promote'
+        ? 'the next run promotes it to every device'
+        : `the next run moves it to ${formatShare(nextStep)} %`;
+}
+const ROLLOUT_ACTIONS = {
+    start: 'start',
+    set_share: 'set the share',
+    step: 'move to the next step',
+    promote: 'promote the rollout bundle to every device',
+    abort: 'end the rollout (every device gets the channel’s bundle)',
+    pause: 'pause',
+    resume: 'resume',
+    none: 'already as asked'
+};
+/** `rollout_steps`' and the other rollout inputs' effect, in words. */
+function rolloutActionText(rollout) {
+    return ROLLOUT_ACTIONS[rollout.action];
+}
+function valueText(value) {
+    return typeof value === 'string' ? q(value) : String(value);
+}
+/** What changes on the channel, one phrase per setting: `public false -> true`. */
+function channelChanges(ch) {
+    const before = ch.before;
+    const phrases = [];
+    if ((before?.version ?? null) !== ch.after.version) {
+        phrases.push(`bundle ${before?.version ? q(before.version) : 'none'} -> ${ch.after.version ? q(ch.after.version) : 'none'}`);
+    }
+    const rolloutBefore = describeRollout(before?.rollout);
+    const rolloutAfter = describeRollout(ch.after.rollout);
+    if (rolloutBefore !== rolloutAfter)
+        phrases.push(`rollout ${rolloutBefore} -> ${rolloutAfter}`);
+    for (const [label, key] of CHANNEL_SETTINGS) {
+        if (before && before[key] === ch.after[key])
+            continue;
+        phrases.push(before
+            ? `${label} ${valueText(before[key])} -> ${valueText(ch.after[key])}`
+            : `${label} ${valueText(ch.after[key])}`);
+    }
+    return phrases;
+}
+function platformsText(platforms) {
+    return ['ios', 'android', 'electron']
+        .filter(p => platforms[p] !== undefined)
+        .map(p => `${p} ${String(platforms[p])}`)
+        .join(', ');
+}
+function channelLines(ch, dryRun) {
+    const lines = [];
+    const platforms = platformsText(ch.platforms);
+    const platformNote = platforms ? `; ${platforms} sent again (Capgo does not report them)` : '';
+    if (ch.write === null) {
+        lines.push(`Channel ${q(ch.name)} is already as asked.`);
+    }
+    else if (ch.changes.length === 0) {
+        lines.push(`${dryRun ? 'Would send' : 'Sending'} channel ${q(ch.name)} again: ${platforms} (Capgo does not report them).`);
+    }
+    else {
+        const verb = ch.exists
+            ? dryRun
+                ? 'Would update'
+                : 'Updating'
+            : dryRun
+                ? 'Would create'
+                : 'Creating';
+        const changes = channelChanges(ch);
+        lines.push(`${verb} channel ${q(ch.name)}${changes.length ? `: ${changes.join(', ')}` : ''}${platformNote}.`);
+    }
+    if (ch.versionSource?.kind === 'promote_from') {
+        lines.push(`The bundle comes from channel ${q(ch.versionSource.channel)}.`);
+    }
+    else if (ch.versionSource?.kind === 'rollback') {
+        lines.push(`Rollback to the release of deployment ${ch.versionSource.deploymentId}.`);
+    }
+    if (ch.rollout) {
+        const next = nextStepText(ch.rollout.nextStep);
+        lines.push(`Rollout: ${rolloutActionText(ch.rollout)}; after the run: ${describeRollout(ch.after.rollout)}` +
+            (next ? `; ${next}` : '') +
+            '.');
+        if (ch.rollout.replaced) {
+            lines.push(`The rollout of ${q(ch.rollout.replaced)} ends: its devices get another bundle.`);
+        }
+    }
+    if (ch.metadata && ch.target) {
+        lines.push(`${dryRun ? 'Would set' : 'Setting'} the ${metadataFields(ch.metadata)} of bundle ${q(ch.target.version)}.`);
+    }
+    return lines;
+}
+/** What `POST /bundle/metadata` sends: `link`, `comment` or `link and comment`. */
+function metadataFields(metadata) {
+    const fields = [];
+    if (metadata.link !== undefined)
+        fields.push('link');
+    if (metadata.comment !== undefined)
+        fields.push('comment');
+    return fields.join(' and ') || 'link and comment';
+}
+/** Why a bundle is deleted, by where the deletion came from. */
+const SOURCE_TEXT = {
+    delete_versions: 'named in delete_versions',
+    cleanup: 'by the cleanup rules',
+    delete_all_bundles: 'by delete_all_bundles'
+};
+/** The plan as log lines, for the "Plan" group. */
+function planLines(plan) {
+    if (plan.errors.length > 0) {
+        // What it would have deleted, every version named: a user sizes a first cleanup by it.
+        const planned = plan.wouldDelete.length;
+        return [
+            ...plan.errors.map(error => `The plan cannot be carried out: ${logSafe(error)}`),
+            ...(planned > 0
+                ? [
+                    `It planned to delete ${plural(planned, 'bundle')}:`,
+                    ...plan.wouldDelete.map(v => `  - ${q(v)}`)
+                ]
+                : []),
+            'Nothing was changed.'
+        ];
+    }
+    const lines = [];
+    if (plan.deleteChannel) {
+        const d = plan.deleteChannel;
+        lines.push(d.exists
+            ? `${plan.dryRun ? 'Would delete' : 'Deleting'} channel ${q(d.name)}.`
+            : `Channel ${q(d.name)} is already gone: nothing to delete.`);
+    }
+    if (plan.channel)
+        lines.push(...channelLines(plan.channel, plan.dryRun));
+    for (const d of plan.unlinks) {
+        lines.push(d.action === 'already'
+            ? `Device ${q(d.deviceId)} has no channel override.`
+            : `${plan.dryRun ? 'Would unlink' : 'Unlinking'} device ${q(d.deviceId)}${d.before ? ` from ${q(d.before)}` : ''}.`);
+    }
+    const target = plan.channel ? q(plan.channel.name) : 'the channel';
+    for (const d of plan.links) {
+        lines.push(d.action === 'already'
+            ? `Device ${q(d.deviceId)} is already linked to ${target}.`
+            : `${plan.dryRun ? 'Would link' : 'Linking'} device ${q(d.deviceId)} to ${target}.`);
+    }
+    const bySource = new Map();
+    for (const phase of plan.deletions) {
+        for (const d of phase.decisions) {
+            const source = d.source ?? (phase.phase === 'delete_all_bundles' ? 'delete_all_bundles' : undefined);
+            const list = bySource.get(source);
+            if (list)
+                list.push(d);
+            else
+                bySource.set(source, [d]);
+        }
+    }
+    // Every version is named: the job summary may have to cut a long list, the log does not.
+    for (const [source, decisions] of bySource) {
+        lines.push(`${plan.dryRun ? 'Would delete' : 'Deleting'} ${plural(decisions.length, 'bundle')}${source ? ` ${SOURCE_TEXT[source]}` : ''}.`);
+        for (const d of decisions) {
+            lines.push(source === 'cleanup' ? `  - ${q(d.version)}: ${logSafe(d.reason)}` : `  - ${q(d.version)}`);
+        }
+    }
+    if (plan.bundlesRead && plan.bundles.length > 0) {
+        const protectedBundles = plan.bundles.filter(b => b.fate === 'protected');
+        lines.push(`${plural(protectedBundles.length, 'bundle')} protected; ${plural(plan.keptCount ?? 0, 'bundle')} left after the run.`);
+        for (const d of protectedBundles)
+            lines.push(`  - ${q(d.version)}: ${logSafe(d.reason)}`);
+    }
+    if (lines.length === 0)
+        lines.push('Nothing to do.');
+    return lines;
+}
+/** Failures listed in one message, at most this many; the rest are counted. */
+const LISTED_FAILURES = 20;
+/** What makes an applied run fail: one message per kind of failure, names made safe. */
+function resultErrors(result) {
+    const errors = [];
+    if (result.fatal)
+        errors.push(logSafe(result.fatal));
+    for (const d of result.failedDevices)
+        errors.push(`Device ${q(d.deviceId)}: ${logSafe(d.error)}`);
+    if (result.failedBundles.length > 0) {
+        const listed = result.failedBundles
+            .slice(0, LISTED_FAILURES)
+            .map(f => `${q(f.version)} (${logSafe(f.error)})`);
+        const more = result.failedBundles.length - listed.length;
+        errors.push(`${plural(result.failedBundles.length, 'bundle deletion')} failed: ${listed.join('; ')}` +
+            (more > 0 ? `; and ${more} more (the job summary lists them)` : '') +
+            '.');
+    }
+    if (result.notAttempted.length > 0) {
+        errors.push(`${plural(result.notAttempted.length, 'deletion was', 'deletions were')} not attempted after the run stopped.`);
+    }
+    return errors;
+}
+/** What the run did to the bundles, every version named: for a log group at the end of the run. */
+function resultLines(outcome) {
+    if (outcome.dryRun)
+        return [];
+    const lines = [];
+    const list = (title, versions) => {
+        if (versions.length === 0)
+            return;
+        lines.push(title, ...versions.map(v => `  - ${q(v)}`));
+    };
+    list(`Deleted ${plural(outcome.deletedBundles.length, 'bundle')}:`, outcome.deletedBundles);
+    if (outcome.failedBundles.length > 0) {
+        lines.push(`${plural(outcome.failedBundles.length, 'bundle deletion')} failed:`);
+        for (const f of outcome.failedBundles)
+            lines.push(`  - ${q(f.version)}: ${logSafe(f.error)}`);
+    }
+    list(`${plural(outcome.notAttempted.length, 'deletion was', 'deletions were')} not attempted (the run stopped):`, outcome.notAttempted);
+    list(`${plural(outcome.alreadyGone.length, 'bundle')} already gone (deleted by someone else):`, outcome.alreadyGone);
+    return lines;
+}
+/**
+ * What the GitHub step did, for its log group ("Tell GitHub"): the deployment, the comment, and
+ * each warning (annotated again at the end of the run). Notices are left to `core.notice`.
+ */
+function githubLines(published, asked) {
+    const lines = [];
+    if (asked.deployment) {
+        lines.push(published.deploymentId !== undefined
+            ? `Recorded GitHub deployment ${published.deploymentId}.`
+            : published.warnings.length > 0
+                ? 'No GitHub deployment recorded (see the warnings).'
+                : "No GitHub deployment recorded: the channel's bundle and rollout did not change.");
+    }
+    if (asked.prComment && published.commentId !== undefined) {
+        lines.push(`Wrote the pull request comment ${published.commentId}.`);
+    }
+    for (const warning of published.warnings)
+        lines.push(`Warning: ${logSafe(warning)}`);
+    return lines;
+}
+/** The start of the warning that src/plan/bundles.ts gives for each channel with no release. */
+const RELEASELESS = /^cleanup_keep_releases: channel "(.*)" has no release recorded on GitHub \(/s;
+/**
+ * The channels that release protection found no release for (one plan warning each), apart
+ * from the other warnings: the report says them once (docs/contract.md, "GitHub": release protection).
+ */
+function groupWarnings(warnings) {
+    const releaseless = [];
+    const others = [];
+    for (const warning of warnings) {
+        const channel = RELEASELESS.exec(warning)?.[1];
+        if (channel === undefined)
+            others.push(warning);
+        else
+            releaseless.push(channel);
+    }
+    return { releaseless, others };
+}
+/** The warnings as annotations: those of release protection made one, naming every channel. */
+function annotationWarnings(warnings) {
+    const { releaseless, others } = groupWarnings(warnings);
+    if (releaseless.length === 0)
+        return others;
+    const one = releaseless.length === 1;
+    return [
+        `cleanup_keep_releases: no release is recorded on GitHub for ${one ? 'channel' : 'channels'} ` +
+            `${releaseless.map(q).join(', ')}: none of ${one ? 'its' : 'their'} bundles is protected ` +
+            'by the release history. Record releases with github_deployment: true on the jobs that ' +
+            `release to ${one ? 'it' : 'them'} (with deployments: write in the job's permissions:), ` +
+            'or set github_environment to the environment they record under.',
+        ...others
+    ];
+}
+
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 // The step outputs and the JSON report. GitHub keeps at most 1 MB per step output and 1 MB for
 // all of a job's outputs, so the outputs are cut to fixed budgets far below that (whole items, the
@@ -41360,7 +43583,7 @@ function reportObject(outcome, input, cutOutputs) {
             ? {
                 action: ch.rollout.action,
                 before: rolloutJson(ch.before?.rollout),
-                after: rolloutJson(ch.after.rollout),
+                after: rolloutJson(outcome.channelAfter?.rollout),
                 next_step: ch.rollout.nextStep,
                 replaced: ch.rollout.replaced
             }
@@ -41377,6 +43600,23 @@ function reportObject(outcome, input, cutOutputs) {
         protected_bundles: outcome.protectedBundles,
         failed_bundles: outcome.failedBundles,
         deployment_id: input.deploymentId ?? null,
+        compatibility: ch?.compatibility
+            ? {
+                verdict: ch.compatibility.verdict,
+                mode: ch.compatibility.mode,
+                candidate: ch.compatibility.candidate,
+                current: ch.compatibility.current,
+                blocked: ch.compatibility.blocks,
+                reason: ch.compatibility.reason ?? null,
+                plugins: ch.compatibility.plugins
+            }
+            : null,
+        rollout_ended_by_capgo: ch?.endsRollout
+            ? {
+                rollout: rolloutJson(ch.endsRollout),
+                kept_by_this_capgo: input.result?.rolloutKept ?? null
+            }
+            : null,
         report_file: input.reportFile ?? '',
         plan: plan
             ? {
@@ -41554,6 +43794,7 @@ function buildOutputs(outcome, input, lists, report) {
         deleted_count: String(outcome.deletedBundles.length),
         kept_count: outcome.keptCount === undefined ? '' : String(outcome.keptCount),
         deployment_id: input.deploymentId === undefined ? '' : String(input.deploymentId),
+        compatibility: input.plan?.channel?.compatibility?.verdict ?? '',
         dry_run: String(outcome.dryRun),
         error: bytes(error) <= ERROR_OUTPUT_BYTES
             ? error
@@ -41570,224 +43811,257 @@ function clipBytes(text, maxBytes) {
     return `${text.slice(0, end)}…`;
 }
 
-;// CONCATENATED MODULE: ./src/report/log.ts
-// Log lines and error messages built from the plan and the result. Every name and server text
-// in them goes through logSafe: a bundle named "x\n::error::..." must not become a command.
+;// CONCATENATED MODULE: ./src/report/markdown.ts
+// The job summary's markdown helpers: each value from the server or the inputs goes through the
+// escaper of its context (src/text.ts), clipped to a length a reader can take in.
+
+/** A cell's or a message's text, at most (characters). */
+const TEXT_CHARS = 500;
+const markdown_code = (value) => mdCode(clip(value, TEXT_CHARS));
+const cellCode = (value) => mdCode(clip(value, TEXT_CHARS), { inTable: true });
+const cell = (value) => mdCell(clip(value, TEXT_CHARS));
+const markdown_text = (value) => mdText(clip(value, TEXT_CHARS * 4));
+const markdown_bytes = (value) => Buffer.byteLength(value, 'utf8');
+/**
+ * A message (an error or a warning) as a paragraph or list item: its `code spans` (the action
+ * writes inputs and permissions that way, e.g. `deployments: write`) stay code spans, through
+ * mdCode; every other character goes through mdText. A backtick without its pair is plain text.
+ * Whatever the server put in a message, it can only become text or a code span.
+ */
+function messageMarkdown(message) {
+    const clipped = clip(message, TEXT_CHARS * 4);
+    const parts = [];
+    let last = 0;
+    for (const match of clipped.matchAll(/`([^`\r\n]+)`/g)) {
+        parts.push(mdText(clipped.slice(last, match.index)), mdCode(match[1]));
+        last = match.index + match[0].length;
+    }
+    parts.push(mdText(clipped.slice(last)));
+    return parts.join('');
+}
+
+;// CONCATENATED MODULE: ./src/report/bundles.ts
+// The bundles of the job summary: every bundle the run touched with its fate and reason. Protected
+// bundles and failures are table rows; deletions too when they are few, else every one is named in
+// a `<details>` list, compact enough for tens of thousands, within what GitHub's 1 MiB leaves.
 
 
-/** The first and the last line of a dry run's log. */
-function dryRunBanner() {
-    return 'dry run: nothing will be changed';
+/** Up to this many deletions are table rows (with date and reason); more are listed in `<details>`. */
+const SUMMARY_DELETION_ROWS = 50;
+/** Protected rows (and failed rows) of the table, at most; the others are listed in `<details>`. */
+const SUMMARY_PROTECTED_ROWS = 500;
+/** The upload date when `createdAt` is a date; otherwise the text as the server sent it, escaped. */
+function uploadedCell(createdAt) {
+    const date = /^(\d{4}-\d{2}-\d{2})(?:[T ]|$)/.exec(createdAt);
+    if (date && !Number.isNaN(Date.parse(createdAt)))
+        return date[1];
+    return cell(createdAt);
 }
-/** Names in a message: quoted, and safe for the log. */
-const q = (name) => `"${logSafe(name)}"`;
-/** The settings of a channel, as the inputs name them, with how each one is shown. */
-const CHANNEL_SETTINGS = [
-    ['public', 'public'],
-    ['disable_auto_update', 'disableAutoUpdate'],
-    ['disable_auto_update_under_native', 'disableAutoUpdateUnderNative'],
-    ['allow_device_self_set', 'allowDeviceSelfSet'],
-    ['allow_emulator', 'allowEmulator'],
-    ['allow_dev', 'allowDev']
-];
-/** A rollout in a few words: `1.2.0 to 25 % of devices, paused (crash rate)`. */
-function describeRollout(rollout) {
-    if (!rollout)
-        return 'none';
-    const bundle = rollout.version === null ? `bundle #${rollout.versionId}` : q(rollout.version);
-    const state = !rollout.enabled
-        ? ', off'
-        : rollout.paused
-            ? `, paused${rollout.pauseReason ? ` (${logSafe(rollout.pauseReason)})` : ''}`
-            : '';
-    return `${bundle} to ${formatShare(rollout.percentage)} % of devices${state}`;
+/** What is left of the summary's bytes; a list takes what fits and counts the rest. */
+class Budget {
+    left;
+    constructor(left) {
+        this.left = left;
+    }
+    /** Takes `lines` (joined by newlines, as the summary is) when they fit. */
+    take(lines) {
+        const size = markdown_bytes(lines.join('\n')) + 1;
+        if (size > this.left)
+            return false;
+        this.left -= size;
+        return true;
+    }
+    spend(lines) {
+        this.left -= markdown_bytes(lines.join('\n')) + 1;
+    }
 }
-/** What the next run of `rollout_steps` does, or '' when nothing follows. */
-function nextStepText(nextStep) {
-    if (nextStep === null)
-        return '';
-    return nextStep === 'promote'
-        ? 'the next run promotes it to every device'
-        : `the next run moves it to ${formatShare(nextStep)} %`;
+/** The reason of every explicit deletion (src/plan/bundles.ts words it so too). */
+const EXPLICIT_REASON = 'listed in delete_versions';
+/** Room kept for a list's cut notice and its closing lines. */
+const CUT_NOTICE_BYTES = 600;
+/**
+ * The reason of a decision as a reader needs it: an explicit deletion was named in
+ * `delete_versions`, whatever rank a cleanup in the same run would have given it.
+ */
+function reasonOf(d) {
+    return d.fate === 'delete' && d.source === 'delete_versions' ? EXPLICIT_REASON : d.reason;
 }
-const ROLLOUT_ACTIONS = {
-    start: 'start',
-    set_share: 'set the share',
-    step: 'move to the next step',
-    promote: 'promote the rollout bundle to every device',
-    abort: 'end the rollout (every device gets the channel’s bundle)',
-    pause: 'pause',
-    resume: 'resume',
-    none: 'already as asked'
-};
-/** `rollout_steps`' and the other rollout inputs' effect, in words. */
-function rolloutActionText(rollout) {
-    return ROLLOUT_ACTIONS[rollout.action];
-}
-function valueText(value) {
-    return typeof value === 'string' ? q(value) : String(value);
-}
-/** What changes on the channel, one phrase per setting: `public false -> true`. */
-function channelChanges(ch) {
-    const before = ch.before;
-    const phrases = [];
-    if ((before?.version ?? null) !== ch.after.version) {
-        phrases.push(`bundle ${before?.version ? q(before.version) : 'none'} -> ${ch.after.version ? q(ch.after.version) : 'none'}`);
+/**
+ * A list of versions folded in `<details>`: the versions of each reason, as comma-separated code
+ * spans (compact, so that tens of thousands fit), taking what `budget` allows; the versions that
+ * do not fit are counted in a cut notice that says where they all are.
+ */
+function foldedList(title, rows, budget, whereAll) {
+    const groups = new Map();
+    for (const row of rows) {
+        const names = groups.get(row.reason);
+        if (names)
+            names.push(row.d.version);
+        else
+            groups.set(row.reason, [row.d.version]);
     }
-    const rolloutBefore = describeRollout(before?.rollout);
-    const rolloutAfter = describeRollout(ch.after.rollout);
-    if (rolloutBefore !== rolloutAfter)
-        phrases.push(`rollout ${rolloutBefore} -> ${rolloutAfter}`);
-    for (const [label, key] of CHANNEL_SETTINGS) {
-        if (before && before[key] === ch.after[key])
-            continue;
-        phrases.push(before
-            ? `${label} ${valueText(before[key])} -> ${valueText(ch.after[key])}`
-            : `${label} ${valueText(ch.after[key])}`);
-    }
-    return phrases;
-}
-function platformsText(platforms) {
-    return ['ios', 'android', 'electron']
-        .filter(p => platforms[p] !== undefined)
-        .map(p => `${p} ${String(platforms[p])}`)
-        .join(', ');
-}
-function channelLines(ch, dryRun) {
-    const lines = [];
-    const platforms = platformsText(ch.platforms);
-    const platformNote = platforms ? `; ${platforms} sent again (Capgo does not report them)` : '';
-    if (ch.write === null) {
-        lines.push(`Channel ${q(ch.name)} is already as asked.`);
-    }
-    else if (ch.changes.length === 0) {
-        lines.push(`${dryRun ? 'Would send' : 'Sending'} channel ${q(ch.name)} again: ${platforms} (Capgo does not report them).`);
-    }
-    else {
-        const verb = ch.exists
-            ? dryRun
-                ? 'Would update'
-                : 'Updating'
-            : dryRun
-                ? 'Would create'
-                : 'Creating';
-        const changes = channelChanges(ch);
-        lines.push(`${verb} channel ${q(ch.name)}${changes.length ? `: ${changes.join(', ')}` : ''}${platformNote}.`);
-    }
-    if (ch.versionSource?.kind === 'promote_from') {
-        lines.push(`The bundle comes from channel ${q(ch.versionSource.channel)}.`);
-    }
-    else if (ch.versionSource?.kind === 'rollback') {
-        lines.push(`Rollback to the release of deployment ${ch.versionSource.deploymentId}.`);
-    }
-    if (ch.rollout) {
-        const next = nextStepText(ch.rollout.nextStep);
-        lines.push(`Rollout: ${rolloutActionText(ch.rollout)}; after the run: ${describeRollout(ch.after.rollout)}` +
-            (next ? `; ${next}` : '') +
-            '.');
-        if (ch.rollout.replaced) {
-            lines.push(`The rollout of ${q(ch.rollout.replaced)} ends: its devices get another bundle.`);
+    const lines = [`<details><summary>${title}</summary>`, ''];
+    let room = budget.left - CUT_NOTICE_BYTES - markdown_bytes(lines.join('\n'));
+    let named = 0;
+    for (const [reason, names] of groups) {
+        const label = `${markdown_text(reason)} (${names.length}):`;
+        room -= markdown_bytes(label) + 3;
+        if (room <= 0)
+            break;
+        const shown = [];
+        for (const name of names) {
+            // Names are never clipped: a clipped name names nothing.
+            const span = mdCode(name);
+            const size = markdown_bytes(span) + 2;
+            if (size > room)
+                break;
+            shown.push(span);
+            room -= size;
         }
+        if (shown.length === 0)
+            break;
+        lines.push(label, shown.join(', '), '');
+        named += shown.length;
+        if (shown.length < names.length)
+            break;
     }
-    if (ch.metadata && ch.target) {
-        lines.push(`${dryRun ? 'Would set' : 'Setting'} the link and comment of bundle ${q(ch.target.version)}.`);
+    if (named < rows.length) {
+        lines.push(`…and **${rows.length - named}** more not named here: GitHub shows at most 1 MiB of job ` +
+            `summary per step. ${whereAll}`, '');
     }
+    lines.push('</details>', '');
+    budget.spend(lines);
     return lines;
 }
-const SOURCE_TEXT = {
-    delete_versions: 'named in delete_versions',
-    cleanup: 'by the cleanup rules',
-    delete_all_bundles: 'by delete_all_bundles'
-};
-/** The plan as log lines, for the "Plan" group. */
-function planLines(plan) {
-    if (plan.errors.length > 0) {
-        return [
-            ...plan.errors.map(error => `The plan cannot be carried out: ${logSafe(error)}`),
-            'Nothing was changed.'
-        ];
-    }
-    const lines = [];
-    if (plan.deleteChannel) {
-        const d = plan.deleteChannel;
-        lines.push(d.exists
-            ? `${plan.dryRun ? 'Would delete' : 'Deleting'} channel ${q(d.name)}.`
-            : `Channel ${q(d.name)} is already gone: nothing to delete.`);
-    }
-    if (plan.channel)
-        lines.push(...channelLines(plan.channel, plan.dryRun));
-    for (const d of plan.unlinks) {
-        lines.push(d.action === 'already'
-            ? `Device ${q(d.deviceId)} has no channel override.`
-            : `${plan.dryRun ? 'Would unlink' : 'Unlinking'} device ${q(d.deviceId)}${d.before ? ` from ${q(d.before)}` : ''}.`);
-    }
-    const target = plan.channel ? q(plan.channel.name) : 'the channel';
-    for (const d of plan.links) {
-        lines.push(d.action === 'already'
-            ? `Device ${q(d.deviceId)} is already linked to ${target}.`
-            : `${plan.dryRun ? 'Would link' : 'Linking'} device ${q(d.deviceId)} to ${target}.`);
-    }
-    const bySource = new Map();
-    for (const phase of plan.deletions) {
-        for (const d of phase.decisions) {
-            const source = d.source ?? (phase.phase === 'delete_all_bundles' ? 'delete_all_bundles' : undefined);
-            bySource.set(source, (bySource.get(source) ?? 0) + 1);
+function bundleSection(plan, outcome, cutOutputs, budget) {
+    const failed = new Map(outcome.failedBundles.map(f => [f.version, f.error]));
+    const deleted = new Set(outcome.deletedBundles);
+    const gone = new Set(outcome.alreadyGone);
+    const notAttempted = new Set(outcome.notAttempted);
+    const would = outcome.dryRun;
+    const protectedRows = [];
+    const failedRows = [];
+    const deletionRows = [];
+    let kept = 0;
+    for (const d of plan.bundles) {
+        if (failed.has(d.version)) {
+            failedRows.push({ d, fate: '❌ failed', reason: `${reasonOf(d)}; ${failed.get(d.version)}` });
+        }
+        else if (d.fate === 'protected') {
+            protectedRows.push({ d, fate: '🛡️ protected', reason: d.reason });
+        }
+        else if (d.fate === 'delete') {
+            const fate = would
+                ? 'would delete'
+                : deleted.has(d.version)
+                    ? '🗑️ deleted'
+                    : gone.has(d.version)
+                        ? 'already gone'
+                        : notAttempted.has(d.version)
+                            ? 'not attempted'
+                            : 'not deleted';
+            deletionRows.push({ d, fate, reason: reasonOf(d) });
+        }
+        else {
+            kept++;
         }
     }
-    for (const [source, count] of bySource) {
-        lines.push(`${plan.dryRun ? 'Would delete' : 'Deleting'} ${plural(count, 'bundle')}${source ? ` ${SOURCE_TEXT[source]}` : ''}.`);
+    const lines = [
+        '### Bundles',
+        '',
+        `${would ? 'Would delete' : 'Deleted'} **${outcome.deletedBundles.length}**` +
+            (failed.size > 0 ? `, failed **${failed.size}**` : '') +
+            `, protected **${protectedRows.length}**, kept **${kept}** of ${plan.bundles.length}` +
+            (outcome.keptCount === undefined
+                ? '.'
+                : `: ${outcome.keptCount} ${would ? 'would be left' : 'left'} after the run.`),
+        ''
+    ];
+    if (would && plan.errors.length > 0 && outcome.deletedBundles.length > 0) {
+        lines.push('The plan failed, so the real run would delete nothing; these are the deletions it planned.', '');
     }
-    if (plan.bundlesRead && plan.bundles.length > 0) {
-        const protectedCount = plan.bundles.filter(b => b.fate === 'protected').length;
-        lines.push(`${plural(protectedCount, 'bundle')} protected; ${plural(plan.keptCount ?? 0, 'bundle')} left after the run.`);
+    budget.spend(lines);
+    // The table: protected bundles first (always shown), then failures, then a few deletions.
+    const row = (r) => `| ${cellCode(r.d.version)} | ${uploadedCell(r.d.createdAt)} | ${r.fate} | ${cell(r.reason)} |`;
+    const table = ['| version | uploaded | fate | reason |', '| --- | --- | --- | --- |'];
+    const tableBudget = new Budget(budget.left - 3 * CUT_NOTICE_BYTES);
+    tableBudget.spend(table);
+    const fill = (rows, max) => {
+        let count = 0;
+        for (const r of rows.slice(0, max)) {
+            const line = row(r);
+            if (!tableBudget.take([line]))
+                break;
+            table.push(line);
+            count++;
+        }
+        return rows.slice(count);
+    };
+    const moreProtected = fill(protectedRows, SUMMARY_PROTECTED_ROWS);
+    const moreFailed = fill(failedRows, SUMMARY_PROTECTED_ROWS);
+    const folded = deletionRows.length > SUMMARY_DELETION_ROWS;
+    const moreDeletions = folded ? deletionRows : fill(deletionRows, SUMMARY_DELETION_ROWS);
+    if (table.length > 2) {
+        table.push('');
+        lines.push(...table);
+        budget.spend(table);
     }
-    if (lines.length === 0)
-        lines.push('Nothing to do.');
+    // Every other bundle the run touched is named, folded: the report file is gone when the job
+    // ends (docs/contract.md, "One run", step 7). Failures first, then deletions, then the rest of the protected.
+    const outputs = (name, what) => cutOutputs[name] === undefined
+        ? `The \`${name}\` output names them all.`
+        : `The step's log names ${what} (group "Plan").`;
+    if (moreFailed.length > 0) {
+        lines.push(...foldedList(`❌ ${plural(moreFailed.length, 'more failed deletion')}`, moreFailed, budget, outputs('failed_bundles', 'every planned deletion')));
+    }
+    const byFate = new Map();
+    for (const r of moreDeletions) {
+        const rows = byFate.get(r.fate);
+        if (rows)
+            rows.push(r);
+        else
+            byFate.set(r.fate, [r]);
+    }
+    const FOLDED_TITLES = {
+        'would delete': n => `Would delete ${plural(n, 'bundle')}`,
+        '🗑️ deleted': n => `🗑️ Deleted ${plural(n, 'bundle')}`,
+        'already gone': n => `${plural(n, 'bundle')} already gone (deleted by someone else)`,
+        'not attempted': n => `${plural(n, 'deletion was', 'deletions were')} not attempted (the run stopped)`,
+        'not deleted': n => `${plural(n, 'planned deletion')} not made`
+    };
+    for (const [fate, rows] of byFate) {
+        lines.push(...foldedList(
+        // Rows the table had no room for follow it as "the rest".
+        `${folded ? '' : 'The rest: '}${FOLDED_TITLES[fate](rows.length)}`, rows, budget, fate === '🗑️ deleted' || fate === 'would delete'
+            ? outputs('deleted_bundles', 'every planned deletion')
+            : `The step's log names every planned deletion (group "Plan").`));
+    }
+    if (moreProtected.length > 0) {
+        lines.push(...foldedList(`🛡️ ${plural(moreProtected.length, 'more protected bundle')}`, moreProtected, budget, outputs('protected_bundles', 'every protected bundle')));
+    }
+    if (kept > 0)
+        lines.push(`${plural(kept, 'bundle')} kept (not listed).`, '');
     return lines;
-}
-/** Failures listed in one message, at most this many; the rest are counted. */
-const LISTED_FAILURES = 20;
-/** What makes an applied run fail: one message per kind of failure, names made safe. */
-function resultErrors(result) {
-    const errors = [];
-    if (result.fatal)
-        errors.push(logSafe(result.fatal));
-    for (const d of result.failedDevices)
-        errors.push(`Device ${q(d.deviceId)}: ${logSafe(d.error)}`);
-    if (result.failedBundles.length > 0) {
-        const listed = result.failedBundles
-            .slice(0, LISTED_FAILURES)
-            .map(f => `${q(f.version)} (${logSafe(f.error)})`);
-        const more = result.failedBundles.length - listed.length;
-        errors.push(`${plural(result.failedBundles.length, 'bundle deletion')} failed: ${listed.join('; ')}` +
-            (more > 0 ? `; and ${more} more (see the report file)` : '') +
-            '.');
-    }
-    if (result.notAttempted.length > 0) {
-        errors.push(`${plural(result.notAttempted.length, 'deletion was', 'deletions were')} not attempted after the run stopped.`);
-    }
-    return errors;
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
 // The job summary (markdown). Every value that came from the server or the inputs goes through
-// the escaper of its markdown context (src/text.ts): mdCode for names, mdCell for table text,
-// mdText for paragraphs and list items.
+// the escaper of its markdown context (src/text.ts, through ./markdown.ts): mdCode for names,
+// mdCell for table text, mdText for paragraphs and list items. The bundles are ./bundles.ts.
 
 
 
-/** Deletion rows of the bundle table before "…and N more deletions". */
-const SUMMARY_DELETION_ROWS = 50;
-/** Protected rows (and failed rows), at most: they are few in practice; a flood is counted. */
-const SUMMARY_PROTECTED_ROWS = 500;
+
+
+
+/** GitHub's limit for the job summary of one step (bytes): a bigger one is not shown at all. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+/** What this summary may take: the limit, less the newline main appends and a margin. */
+const SUMMARY_BUDGET_BYTES = SUMMARY_LIMIT_BYTES - 4 * 1024;
 /** Errors and warnings listed, at most. */
 const SUMMARY_MESSAGES = 20;
-/** A cell's or a message's text, at most (characters). */
-const TEXT_CHARS = 500;
-const summary_code = (text) => mdCode(clip(text, TEXT_CHARS));
-const cellCode = (text) => mdCode(clip(text, TEXT_CHARS), { inTable: true });
-const cell = (text) => mdCell(clip(text, TEXT_CHARS));
-const summary_text = (value) => mdText(clip(value, TEXT_CHARS * 4));
+/** Channels named in the release-protection warning, at most. */
+const RELEASELESS_CHANNELS = 100;
 const PHASES = {
     input: 'reading the inputs',
     read: 'reading from Capgo (or the release history from GitHub)',
@@ -41797,44 +44071,62 @@ const PHASES = {
 };
 function renderSummary(input, outcome, extras) {
     const { plan } = input;
-    const lines = [];
-    const title = input.appId ? `Capgo release: ${summary_code(input.appId)}` : 'Capgo release';
+    const { releaseless, others: warnings } = groupWarnings(input.warnings);
+    const head = [];
+    const title = input.appId ? `Capgo release: ${markdown_code(input.appId)}` : 'Capgo release';
     const state = outcome.failed ? ': failed' : input.dryRun ? ': dry run' : '';
-    lines.push(`## ${title}${state}`, '');
+    head.push(`## ${title}${state}`, '');
     if (outcome.failed)
-        lines.push(...failureBlock(input, outcome));
+        head.push(...failureBlock(input, outcome));
     else if (input.dryRun)
-        lines.push('> [!NOTE]', '> Dry run: nothing was changed.', '');
+        head.push('> [!NOTE]', '> Dry run: nothing was changed.', '');
+    if (releaseless.length > 0)
+        head.push(...releaselessBlock(releaseless));
     if (plan?.channel)
-        lines.push(...channelSection(plan.channel, outcome));
+        head.push(...channelSection(plan.channel, outcome));
+    if (plan?.channel?.compatibility)
+        head.push(...compatibilitySection(plan.channel.compatibility));
     if (plan?.channel?.rollout)
-        lines.push(...rolloutSection(plan.channel, outcome));
+        head.push(...rolloutSection(plan, plan.channel, outcome));
     if (plan && (plan.links.length > 0 || plan.unlinks.length > 0)) {
-        lines.push(...deviceSection(plan, outcome));
+        head.push(...deviceSection(plan, outcome));
     }
     if (plan?.deleteChannel)
-        lines.push(...deletedChannelLine(plan.deleteChannel, outcome));
-    if (plan && plan.bundles.length > 0)
-        lines.push(...bundleSection(plan, outcome));
-    lines.push(...cutOutputsNote(extras.cutOutputs, input.reportFile));
-    if (input.warnings.length > 0) {
-        lines.push('### Warnings', '');
-        lines.push(...messageList(input.warnings, ''));
-        lines.push('');
+        head.push(...deletedChannelLine(plan.deleteChannel, outcome));
+    const tail = [...cutOutputsNote(extras.cutOutputs, input.reportFile)];
+    if (warnings.length > 0) {
+        tail.push('### Warnings', '');
+        tail.push(...messageList(warnings, ''));
+        tail.push('');
     }
     if (input.deploymentId !== undefined) {
-        lines.push(`GitHub deployment: ${input.deploymentId}.`, '');
+        tail.push(`GitHub deployment: ${input.deploymentId}.`, '');
     }
     const links = contextLinks(input);
     if (links)
-        lines.push(links, '');
-    return lines.join('\n');
+        tail.push(links, '');
+    // The bundle lists take what the rest leaves of GitHub's 1 MiB for a step's job summary.
+    const budget = new Budget(SUMMARY_BUDGET_BYTES - markdown_bytes(head.join('\n')) - markdown_bytes(tail.join('\n')));
+    const bundles = plan && plan.bundles.length > 0 ? bundleSection(plan, outcome, extras.cutOutputs, budget) : [];
+    return withinLimit([...head, ...bundles, ...tail].join('\n'));
+}
+/** The last guard: a summary past GitHub's limit would not be shown at all. */
+function withinLimit(summary) {
+    if (markdown_bytes(summary) <= SUMMARY_BUDGET_BYTES)
+        return summary;
+    const notice = '\n\n> [!WARNING]\n> The rest of this summary was cut: GitHub shows at most 1 MiB of job ' +
+        "summary per step. The step's log has the whole plan.\n";
+    const head = Buffer.from(summary, 'utf8')
+        .subarray(0, SUMMARY_BUDGET_BYTES - markdown_bytes(notice))
+        .toString('utf8');
+    // At a line's end, so that no table row, code span or character is cut in two.
+    return `${head.slice(0, Math.max(0, head.lastIndexOf('\n')))}${notice}`;
 }
 /** At most SUMMARY_MESSAGES list items, then a count. */
 function messageList(messages, prefix) {
-    const lines = messages.slice(0, SUMMARY_MESSAGES).map(m => `${prefix}- ${summary_text(m)}`);
+    const lines = messages.slice(0, SUMMARY_MESSAGES).map(m => `${prefix}- ${messageMarkdown(m)}`);
     if (messages.length > SUMMARY_MESSAGES) {
-        lines.push(`${prefix}- …and ${messages.length - SUMMARY_MESSAGES} more (see the report file)`);
+        lines.push(`${prefix}- …and ${messages.length - SUMMARY_MESSAGES} more (the step's log has them all)`);
     }
     return lines;
 }
@@ -41849,12 +44141,13 @@ function failureBlock(input, outcome) {
     else {
         const changed = [];
         if (writes.deletedChannel)
-            changed.push(`channel ${summary_code(writes.deletedChannel)} deleted`);
+            changed.push(`channel ${markdown_code(writes.deletedChannel)} deleted`);
         if (writes.channel) {
-            changed.push(`channel ${summary_code(outcome.channel)} ${outcome.channelCreated ? 'created' : 'written'}`);
+            changed.push(`channel ${markdown_code(outcome.channel)} ${outcome.channelCreated ? 'created' : 'written'}`);
         }
-        if (writes.metadata)
-            changed.push('bundle link and comment set');
+        const metadata = input.plan?.channel?.metadata;
+        if (writes.metadata && metadata)
+            changed.push(`bundle ${metadataFields(metadata)} set`);
         if (writes.unlinked.length)
             changed.push(`${plural(writes.unlinked.length, 'device')} unlinked`);
         if (writes.linked.length)
@@ -41866,6 +44159,26 @@ function failureBlock(input, outcome) {
     lines.push(...messageList(input.errors, '> '), '');
     return lines;
 }
+/**
+ * Release protection asked for channels with no recorded release: said once, near the top, with
+ * what to turn on (docs/contract.md, "GitHub": release protection), instead of a warning per channel.
+ */
+function releaselessBlock(channels) {
+    const named = channels.slice(0, RELEASELESS_CHANNELS).map(markdown_code).join(', ');
+    const more = channels.length > RELEASELESS_CHANNELS
+        ? ` and ${channels.length - RELEASELESS_CHANNELS} more`
+        : '';
+    return [
+        '> [!WARNING]',
+        `> **No release recorded on GitHub** for ${channels.length === 1 ? 'channel' : 'channels'} ` +
+            `${named}${more}: \`cleanup_keep_releases\` protects none of ${channels.length === 1 ? 'its' : 'their'} ` +
+            'bundles. Record releases with `github_deployment: true` on the jobs that release to ' +
+            `${channels.length === 1 ? 'this channel' : 'these channels'} (with \`deployments: write\` ` +
+            "in the job's `permissions:`), or set `github_environment` to the environment they " +
+            'record under.',
+        ''
+    ];
+}
 function showValue(value) {
     if (value === null || value === undefined)
         return '—';
@@ -41876,12 +44189,28 @@ function rolloutCell(rollout) {
     if (!rollout)
         return '—';
     const bundle = rollout.version === null ? `bundle #${rollout.versionId}` : cellCode(rollout.version);
-    const state = !rollout.enabled
-        ? ', off'
-        : rollout.paused
-            ? `, paused${rollout.pauseReason ? `: ${cell(rollout.pauseReason)}` : ''}`
-            : '';
+    if (!rollout.enabled)
+        return `${bundle} set, not serving (no device gets it)`;
+    const state = rollout.paused
+        ? `, paused${rollout.pauseReason ? `: ${cell(rollout.pauseReason)}` : ''}`
+        : '';
     return `${bundle} to ${formatShare(rollout.percentage)} %${state}`;
+}
+/** Capgo's side effect on the rollout, as predicted and as the read-back found it. */
+function rolloutEndText(ch, outcome) {
+    const ended = ch.endsRollout;
+    if (!ended)
+        return undefined;
+    const bundle = ended.version === null ? `bundle #${ended.versionId}` : markdown_code(ended.version);
+    const what = ended.enabled
+        ? `the rollout of ${bundle} at ${formatShare(ended.percentage)} %`
+        : `the rollout bundle ${bundle} (set, not serving)`;
+    if (!outcome.channelWritten || outcome.planned || !outcome.channelVerified) {
+        return `Capgo ends ${what} when the channel's bundle changes.`;
+    }
+    return outcome.channelAfter?.rollout
+        ? `This Capgo kept ${what} (an older or self-hosted Capgo does; today's ends it when the bundle changes).`
+        : `Capgo ended ${what}, as predicted: every device gets the channel's bundle.`;
 }
 function channelStatus(ch, outcome) {
     const would = outcome.planned;
@@ -41911,7 +44240,7 @@ function channelSection(ch, outcome) {
     const before = ch.before;
     const after = outcome.channelAfter;
     const lines = [
-        `### Channel ${summary_code(ch.name)}: ${channelStatus(ch, outcome)}`,
+        `### Channel ${markdown_code(ch.name)}: ${channelStatus(ch, outcome)}`,
         '',
         '| setting | before | after |',
         '| --- | --- | --- |'
@@ -41922,7 +44251,13 @@ function channelSection(ch, outcome) {
         lines.push(`| ${label} | ${b} | ${b === a ? a : `**${a}**`} |`);
     };
     row('bundle', before ? showValue(before.version) : '—', after ? showValue(after.version) : '—', true);
-    row('rollout', rolloutCell(runningRollout(before)), rolloutCell(runningRollout(after)));
+    row('rollout', rolloutCell(before?.rollout), rolloutCell(after?.rollout));
+    // Capgo's auto-pause: shown when asked for, or when it holds something worth seeing.
+    const pauseBefore = before?.autoPause ?? null;
+    const pauseAfter = after?.autoPause ?? null;
+    if (ch.changes.includes('auto_pause') || pauseAfter?.enabled || pauseAfter?.lastTriggeredAt) {
+        row('auto-pause', cell(describeAutoPause(pauseBefore)), cell(describeAutoPause(pauseAfter)), true);
+    }
     for (const [label, key] of CHANNEL_SETTINGS) {
         row(label, before ? showValue(before[key]) : '—', after ? showValue(after[key]) : '—');
     }
@@ -41935,20 +44270,96 @@ function channelSection(ch, outcome) {
             : 'not set';
         lines.push(`| ${platform} | not reported | ${sent} |`);
     }
-    if (ch.versionSource?.kind === 'promote_from') {
-        lines.push('', `Promoted from channel ${summary_code(ch.versionSource.channel)}.`);
-    }
-    else if (ch.versionSource?.kind === 'rollback') {
-        lines.push('', `Rolled back to the release of GitHub deployment ${ch.versionSource.deploymentId}.`);
-    }
+    const ended = rolloutEndText(ch, outcome);
+    if (ended)
+        lines.push('', ended);
+    const source = versionSourceText(ch, outcome);
+    if (source)
+        lines.push('', source);
     if (outcome.previousVersion &&
         outcome.channelChanged &&
         outcome.version !== outcome.previousVersion) {
-        lines.push('', `Rollback target: ${summary_code(outcome.previousVersion)}.`);
+        lines.push('', `Rollback target: ${markdown_code(outcome.previousVersion)}.`);
     }
     if (ch.metadata && ch.target) {
         const done = outcome.planned ? 'would be set' : outcome.metadataWritten ? 'set' : 'not set';
-        lines.push('', `Link and comment of bundle ${summary_code(ch.target.version)}: ${done}.`);
+        const what = metadataFields(ch.metadata);
+        lines.push('', `${what[0].toUpperCase()}${what.slice(1)} of bundle ${markdown_code(ch.target.version)}: ${done}.`);
+    }
+    lines.push('');
+    return lines;
+}
+/**
+ * Where the channel's bundle came from, said only when it happened: "Promoted from channel beta"
+ * once the channel was written with that bundle, "would be" in a dry run, nothing when the run
+ * stopped before the write (docs/contract.md, "One run", step 7: the summary states only what
+ * happened).
+ */
+function versionSourceText(ch, outcome) {
+    const source = ch.versionSource;
+    if (source === undefined || source.kind === 'version' || planFailed(outcome))
+        return '';
+    const bundleMoved = ch.changes.includes('version');
+    if (ch.write === null) {
+        return source.kind === 'promote_from'
+            ? `Already on the bundle of channel ${markdown_code(source.channel)}: nothing to promote.`
+            : '';
+    }
+    if (!outcome.channelWritten)
+        return '';
+    const would = outcome.planned;
+    if (source.kind === 'rollback') {
+        return `${would ? 'Would roll back' : 'Rolled back'} to the release of GitHub deployment ${source.deploymentId}.`;
+    }
+    if (bundleMoved) {
+        return `${would ? 'Would be promoted' : 'Promoted'} from channel ${markdown_code(source.channel)}.`;
+    }
+    if (ch.changes.includes('rollout')) {
+        return `The rollout bundle ${would ? 'would come' : 'comes'} from channel ${markdown_code(source.channel)}.`;
+    }
+    return '';
+}
+const PLUGIN_ROWS = 50;
+const CHANGE_TEXT = {
+    added: 'added by the new bundle',
+    removed: 'removed (allowed)',
+    version: 'versions do not intersect',
+    ios_native: 'iOS native code changed',
+    android_native: 'Android native code changed',
+    requested_version: 'requested version changed (allowed)',
+    unchanged: 'unchanged'
+};
+/** The native compatibility gate: its verdict and a row per plugin that changed. */
+function compatibilitySection(check) {
+    const verdict = check.verdict === 'incompatible'
+        ? check.blocks
+            ? 'incompatible: stopped before any write'
+            : 'incompatible (not blocked)'
+        : check.verdict;
+    const lines = [
+        `### Native compatibility: ${verdict}`,
+        '',
+        `${markdown_code(check.candidate)} against the channel's bundle ${markdown_code(check.current)} ` +
+            `(compatibility: ${check.mode}).`,
+        ''
+    ];
+    if (check.verdict === 'unknown') {
+        lines.push(`Not checked: ${markdown_text(check.reason ?? 'no record')}.`, '');
+        return lines;
+    }
+    const changed = check.plugins.filter(p => p.kind !== 'unchanged');
+    if (changed.length === 0) {
+        lines.push(`${plural(check.plugins.length, 'native plugin')}, none changed.`, '');
+        return lines;
+    }
+    lines.push(`| plugin | on the channel | in ${markdown_code(check.candidate)} | change |`, '| --- | --- | --- | --- |');
+    for (const p of changed.slice(0, PLUGIN_ROWS)) {
+        const what = p.kinds.map(k => CHANGE_TEXT[k] ?? k).join(', ');
+        lines.push(`| ${cellCode(p.name)} | ${p.from === undefined ? '—' : cellCode(p.from)} | ` +
+            `${p.to === undefined ? '—' : cellCode(p.to)} | ${p.blocking ? `**${what}**` : what} |`);
+    }
+    if (changed.length > PLUGIN_ROWS) {
+        lines.push('', `…and ${changed.length - PLUGIN_ROWS} more (see the report).`);
     }
     lines.push('');
     return lines;
@@ -41958,12 +44369,48 @@ function shareBar(percentage) {
     const filled = Math.max(0, Math.min(10, Math.round(percentage / 10)));
     return `${'▰'.repeat(filled)}${'▱'.repeat(10 - filled)} ${formatShare(percentage)} %`;
 }
-function rolloutSection(ch, outcome) {
+/** The plan could not be carried out: nothing was (or, in a dry run, would be) changed. */
+function planFailed(outcome, plan) {
+    return outcome.failedPhase === 'plan' || (plan?.errors.length ?? 0) > 0;
+}
+/**
+ * The rollout heading: what was done, only when it was. "Already as asked" only when the run
+ * found it so and did not stop before applying; a plan that failed or a write that did not
+ * happen says so (docs/contract.md, "One run", step 7).
+ */
+function rolloutHeading(plan, ch, outcome) {
+    const rollout = ch.rollout;
+    const action = rolloutActionText(rollout);
+    const none = rollout.action === 'none';
+    if (planFailed(outcome, plan)) {
+        return none ? 'not changed (the plan failed)' : `${action}: not done (the plan failed)`;
+    }
+    if (outcome.planned)
+        return none ? action : `${action} (planned)`;
+    if (none) {
+        // Found as asked, and the run got to apply (or had nothing to write).
+        const applied = !outcome.dryRun && (!outcome.failed || (ch.write === null && outcome.applied));
+        return applied ? action : 'not changed';
+    }
+    if (outcome.dryRun)
+        return `${action}: not done (the run failed)`;
+    if (!outcome.channelWritten)
+        return `${action}: not done (the channel was not written)`;
+    return outcome.channelVerified || !outcome.failed
+        ? action
+        : `${action}: sent, but the channel read back differs (see the error)`;
+}
+function rolloutSection(p, ch, outcome) {
     const plan = ch.rollout;
     const before = ch.before?.rollout ?? null;
-    const after = ch.write === null || outcome.channelWritten ? ch.after.rollout : before;
+    // What Capgo holds after the run (the read-back), else what the plan left as it was.
+    const after = outcome.channelWritten && outcome.channelAfter
+        ? outcome.channelAfter.rollout
+        : ch.write === null
+            ? ch.after.rollout
+            : before;
     const lines = [
-        `### Rollout: ${rolloutActionText(plan)}${outcome.planned && plan.action !== 'none' ? ' (planned)' : ''}`,
+        `### Rollout: ${rolloutHeading(p, ch, outcome)}`,
         '',
         '| | before | after |',
         '| --- | --- | --- |'
@@ -41977,7 +44424,7 @@ function rolloutSection(ch, outcome) {
     row('bundle', r => (r.version === null ? `bundle #${r.versionId}` : cellCode(r.version)));
     row('share', r => `${formatShare(r.percentage)} %`);
     row('state', r => !r.enabled
-        ? 'off'
+        ? 'set, not serving'
         : r.paused
             ? `paused${r.pauseReason ? `: ${cell(r.pauseReason)}` : ''}`
             : 'running');
@@ -41985,16 +44432,30 @@ function rolloutSection(ch, outcome) {
     const running = runningRollout({ ...ch.after, rollout: after });
     if (running)
         lines.push(`\`${shareBar(running.percentage)}\``, '');
-    const next = nextStepText(plan.nextStep);
-    if (next)
+    // The next step and an ended rollout hold only once the plan was (or would be) carried out.
+    const done = outcome.planned || (outcome.channelWritten && !outcome.dryRun);
+    const next = done || plan.action === 'none' ? nextStepText(plan.nextStep) : '';
+    if (next && !planFailed(outcome, p))
         lines.push(`Next step: ${next}.`, '');
-    if (plan.replaced) {
-        lines.push('> [!WARNING]', `> The rollout of ${summary_code(plan.replaced)} ${outcome.planned ? 'would end' : 'ended'}: its devices get another bundle.`, '');
+    if (plan.replaced && done) {
+        lines.push('> [!WARNING]', `> The rollout of ${markdown_code(plan.replaced)} ${outcome.planned ? 'would end' : 'ended'}: its devices get another bundle.`, '');
     }
     return lines;
 }
 function deviceSection(plan, outcome) {
-    const lines = ['### Devices', '', '| device | action |', '| --- | --- |'];
+    // What each linked device runs now, from the same per-device reads (docs/previews.md).
+    const showsRuns = plan.links.some(d => d.seen !== undefined);
+    const bundle = outcome.channelAfter?.version ?? null;
+    const runsCell = (d) => {
+        const runs = deviceRunsText(d, bundle);
+        return showsRuns ? ` ${runs ? cell(runs) : '—'} |` : '';
+    };
+    const lines = [
+        '### Devices',
+        '',
+        `| device | action |${showsRuns ? ' runs now |' : ''}`,
+        `| --- | --- |${showsRuns ? ' --- |' : ''}`
+    ];
     const linked = new Set(outcome.linkedDevices);
     const unlinked = new Set(outcome.unlinkedDevices);
     const failed = new Map(outcome.failedDevices.map(d => [d.deviceId, d.error]));
@@ -42009,7 +44470,7 @@ function deviceSection(plan, outcome) {
                         ? 'would be unlinked'
                         : 'unlinked'
                     : 'not unlinked';
-        lines.push(`| ${cellCode(d.deviceId)} | ${what} |`);
+        lines.push(`| ${cellCode(d.deviceId)} | ${what} |${showsRuns ? ' — |' : ''}`);
     }
     const target = cellCode(plan.channel?.name ?? '');
     for (const d of plan.links) {
@@ -42020,7 +44481,7 @@ function deviceSection(plan, outcome) {
                 : linked.has(d.deviceId)
                     ? `${would ? 'would be linked' : 'linked'} to ${target}`
                     : 'not linked';
-        lines.push(`| ${cellCode(d.deviceId)} | ${what} |`);
+        lines.push(`| ${cellCode(d.deviceId)} | ${what} |${runsCell(d)}`);
     }
     lines.push('');
     return lines;
@@ -42033,88 +44494,17 @@ function deletedChannelLine(d, outcome) {
             : outcome.deletedChannel
                 ? ''
                 : ' (not deleted)';
-    return [`**Deleted channel:** ${summary_code(d.name)}${state}`, ''];
-}
-/** The upload date when `createdAt` is a date; otherwise the text as the server sent it, escaped. */
-function uploadedCell(createdAt) {
-    const date = /^(\d{4}-\d{2}-\d{2})(?:[T ]|$)/.exec(createdAt);
-    if (date && !Number.isNaN(Date.parse(createdAt)))
-        return date[1];
-    return cell(createdAt);
-}
-function bundleSection(plan, outcome) {
-    const failed = new Map(outcome.failedBundles.map(f => [f.version, f.error]));
-    const deleted = new Set(outcome.deletedBundles);
-    const gone = new Set(outcome.alreadyGone);
-    const byFate = { delete: [], keep: 0, protected: [] };
-    const failedRows = [];
-    for (const d of plan.bundles) {
-        if (failed.has(d.version))
-            failedRows.push(d);
-        else if (d.fate === 'delete')
-            byFate.delete.push(d);
-        else if (d.fate === 'protected')
-            byFate.protected.push(d);
-        else
-            byFate.keep++;
-    }
-    const would = outcome.dryRun;
-    const lines = [
-        '### Bundles',
-        '',
-        `${would ? 'Would delete' : 'Deleted'} **${outcome.deletedBundles.length}**` +
-            (failed.size > 0 ? `, failed **${failed.size}**` : '') +
-            `, protected **${byFate.protected.length}**, kept **${byFate.keep}** of ${plan.bundles.length}` +
-            (outcome.keptCount === undefined
-                ? '.'
-                : `: ${outcome.keptCount} ${would ? 'would be left' : 'left'} after the run.`),
-        ''
-    ];
-    if (would && plan.errors.length > 0 && outcome.deletedBundles.length > 0) {
-        lines.push('The plan failed, so the real run would delete nothing; these are the deletions it planned.', '');
-    }
-    const fateOf = (d) => failed.has(d.version)
-        ? '❌ failed'
-        : d.fate === 'protected'
-            ? '🛡️ protected'
-            : would
-                ? 'would delete'
-                : deleted.has(d.version)
-                    ? '🗑️ deleted'
-                    : gone.has(d.version)
-                        ? 'already gone'
-                        : 'not deleted';
-    const reasonOf = (d) => failed.has(d.version) ? `${d.reason}; ${failed.get(d.version)}` : d.reason;
-    const row = (d) => `| ${cellCode(d.version)} | ${uploadedCell(d.createdAt)} | ${fateOf(d)} | ${cell(reasonOf(d))} |`;
-    const shown = [
-        ...byFate.protected.slice(0, SUMMARY_PROTECTED_ROWS),
-        ...failedRows.slice(0, SUMMARY_PROTECTED_ROWS),
-        ...byFate.delete.slice(0, SUMMARY_DELETION_ROWS)
-    ];
-    if (shown.length > 0) {
-        lines.push('| version | uploaded | fate | reason |', '| --- | --- | --- | --- |');
-        lines.push(...shown.map(row), '');
-    }
-    const more = (count, what) => {
-        if (count > 0)
-            lines.push(`…and ${count} more ${what} (see the report file).`, '');
-    };
-    more(byFate.protected.length - SUMMARY_PROTECTED_ROWS, 'protected bundles');
-    more(failedRows.length - SUMMARY_PROTECTED_ROWS, 'failed deletions');
-    more(byFate.delete.length - SUMMARY_DELETION_ROWS, 'deletions');
-    if (byFate.keep > 0)
-        lines.push(`${plural(byFate.keep, 'bundle')} kept (not listed).`, '');
-    return lines;
+    return [`**Deleted channel:** ${markdown_code(d.name)}${state}`, ''];
 }
 function cutOutputsNote(cut, reportFile) {
     const entries = Object.entries(cut);
     if (entries.length === 0)
         return [];
-    const where = reportFile ? `the report file ${summary_code(reportFile)}` : 'the report file';
+    const where = reportFile ? `the report file ${markdown_code(reportFile)}` : 'the report file';
     return [
         '> [!NOTE]',
         `> Cut to stay under GitHub's size limit for outputs: ${entries
-            .map(([name, c]) => `${summary_code(name)} lists ${c.shown} of ${c.total}`)
+            .map(([name, c]) => `${markdown_code(name)} lists ${c.shown} of ${c.total}`)
             .join('; ')}. ${where[0].toUpperCase()}${where.slice(1)} has them all.`,
         ''
     ];
@@ -42148,6 +44538,9 @@ function contextLinks(input) {
 
 
 
+
+
+
 function buildReport(input) {
     const outcome = outcomeOf(input);
     const lists = listOutputs(outcome);
@@ -42155,881 +44548,13 @@ function buildReport(input) {
     const fullReport = JSON.stringify(full);
     const outputs = buildOutputs(outcome, input, lists, reportOutput(full, fullReport));
     const summary = renderSummary(input, outcome, { cutOutputs: lists.cut });
-    return { outputs, summary, fullReport };
-}
-
-;// CONCATENATED MODULE: ./src/capgo/types.ts
-// Shapes of Capgo's public REST API, as it really behaves (see docs/capgo-api-notes.md).
-const DISABLE_AUTO_UPDATE_VALUES = [
-    'major',
-    'minor',
-    'patch',
-    'version_number',
-    'none'
-];
-
-;// CONCATENATED MODULE: ./src/settings/limits.ts
-// The bounds of the inputs' values: lengths, counts and the app id's pattern, shared by the
-// checker and readSettings.
-const MAX_NAME_LENGTH = 128;
-/** Capgo's dashboard shows these; longer ones are refused here rather than cut there. */
-const MAX_LINK_LENGTH = 2048;
-const limits_MAX_COMMENT_LENGTH = 1000;
-const MAX_CONCURRENCY = 16;
-const limits_MAX_RETRIES = 10;
-const MAX_TIMEOUT_SECONDS = 600;
-/** Long values are cut in messages so that one bad paste does not flood the log. */
-const MAX_SHOWN_LENGTH = 200;
-const APP_ID_PATTERN = /^[a-z0-9]+(\.[\w-]+)+$/i;
-
-;// CONCATENATED MODULE: ./src/settings/parse.ts
-// The pure parsers of input values: booleans, whole numbers, decimals, shares, durations, lists
-// and the API URL. Each returns undefined (or a reason) for a bad value; messages are the
-// checker's.
-/** The YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; else undefined. */
-function parseBoolean(text) {
-    if (text === 'true' || text === 'True' || text === 'TRUE')
-        return true;
-    if (text === 'false' || text === 'False' || text === 'FALSE')
-        return false;
-    return undefined;
-}
-/** Digits only (no sign, decimals, spaces or exponent); undefined otherwise or when unsafe. */
-function parseWholeNumber(text) {
-    if (!/^\d+$/.test(text))
-        return undefined;
-    const value = Number(text);
-    return Number.isSafeInteger(value) ? value : undefined;
-}
-/** A plain decimal such as `30`, `0.5` or `.5` (no sign or exponent); undefined otherwise. */
-function parseDecimal(text) {
-    if (!/^(?:\d+(?:\.\d+)?|\.\d+)$/.test(text))
-        return undefined;
-    const value = Number(text);
-    return Number.isFinite(value) ? value : undefined;
-}
-const DURATION_UNIT_MS = {
-    m: 60_000,
-    h: 3_600_000,
-    d: 86_400_000,
-    w: 604_800_000
-};
-/** `<positive integer><unit>` with unit m, h, d or w (`90m`, `12h`, `30d`, `2w`); else undefined. */
-function parseDuration(text) {
-    const match = /^(\d+)([mhdw])$/.exec(text);
-    if (match === null)
-        return undefined;
-    const [, amountText = '', unit = ''] = match;
-    const amount = Number(amountText);
-    const unitMs = DURATION_UNIT_MS[unit];
-    const ms = amount * unitMs;
-    if (amount <= 0 || !Number.isSafeInteger(ms))
-        return undefined;
-    return { ms, text };
-}
-/**
- * Comma or newline separated items (CRLF too), each trimmed; empty items dropped, duplicates
- * removed with the first occurrence's order kept. `lowercase` is for device ids, which Capgo
- * lowercases, so that `ABC` and `abc` count as one.
- */
-function parseList(text, options = {}) {
-    const items = text
-        .split(/\r\n|[\r\n,]/)
-        .map(item => item.trim())
-        .filter(item => item !== '')
-        .map(item => (options.lowercase === true ? item.toLowerCase() : item));
-    return [...new Set(items)];
-}
-/** 0 to 100 with at most two decimals; undefined otherwise. */
-function parseShare(text) {
-    if (!/^(?:\d{1,3}(?:\.\d{1,2})?)$/.test(text))
-        return undefined;
-    const value = Number(text);
-    return value >= 0 && value <= 100 ? value : undefined;
-}
-/** `localhost`, `127.0.0.0/8` or `[::1]` (a URL's `hostname`, brackets optional for IPv6). */
-function isLoopbackHost(hostname) {
-    const host = hostname.toLowerCase();
-    if (host === 'localhost' || host === '[::1]' || host === '::1')
-        return true;
-    const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-    return octets !== null && octets.slice(1).every(octet => Number(octet) <= 255);
-}
-/**
- * An absolute https URL (http only for a loopback host), without credentials, query or fragment.
- * A path prefix is kept for self-hosted Capgo; trailing slashes are removed.
- */
-function parseApiUrl(text) {
-    // The URL parser silently drops tabs and newlines, which would hide a broken paste.
-    if (/\s/.test(text))
-        return { ok: false, reason: 'it contains spaces or line breaks' };
-    let url;
-    try {
-        url = new URL(text);
-    }
-    catch {
-        return { ok: false, reason: 'it is not an absolute URL' };
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        return { ok: false, reason: `the scheme ${url.protocol} is not https` };
-    }
-    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-        return { ok: false, reason: 'http is only allowed for a loopback host; use https' };
-    }
-    if (url.username !== '' || url.password !== '') {
-        return { ok: false, reason: 'it contains credentials' };
-    }
-    if (url.search !== '' || url.hash !== '' || /[?#]/.test(text)) {
-        return { ok: false, reason: 'it has a query or a fragment' };
-    }
-    return { ok: true, url: `${url.origin}${url.pathname}`.replace(/\/+$/, '') };
-}
-
-;// CONCATENATED MODULE: ./src/settings/checker.ts
-// InputChecker: parses the inputs one kind at a time and collects every problem instead of
-// stopping at one; its messages name the input and never show a secret (docs/contract.md).
-
-
-
-/**
- * What must never appear in a message: the key as given and, when it holds whitespace (a bad
- * paste such as `Bearer <key>` or two keys), each long enough part of it.
- */
-function secretsOf(apiKey) {
-    const parts = apiKey.split(/\s+/).filter(part => part.length >= 6 && !/^bearer$/i.test(part));
-    const secrets = [apiKey, ...parts].filter(secret => secret !== '');
-    // Longest first, so that a part never leaves a piece of the whole key behind.
-    return [...new Set(secrets)].sort((a, b) => b.length - a.length);
-}
-/** Credentials in a URL are secrets too: mask them before the URL is shown. */
-function maskUrlCredentials(text) {
-    // Greedy up to the authority's last '@': a password may hold one too.
-    return text.replace(/^([a-z][a-z0-9+.-]*:\/*)[^/?#]*@/i, '$1***@');
-}
-/** Parses inputs one kind at a time and collects every problem instead of stopping at one. */
-class InputChecker {
-    raw;
-    problems = [];
-    secrets;
-    constructor(raw) {
-        this.raw = raw;
-        this.secrets = [...secretsOf(raw.api_key), ...secretsOf(raw.github_token)];
-    }
-    given(name) {
-        return this.raw[name] !== '';
-    }
-    report(input, message) {
-        this.problems.push({ input, message: redact(message, this.secrets, Infinity) });
-    }
-    /** A value for a message: secrets masked first, then cut, then quoted and escaped. */
-    show(value) {
-        const masked = redact(value, this.secrets, Infinity);
-        const shown = masked.length > MAX_SHOWN_LENGTH ? `${masked.slice(0, MAX_SHOWN_LENGTH)}…` : masked;
-        return JSON.stringify(shown);
-    }
-    apiKey() {
-        const key = this.raw.api_key;
-        if (key === '') {
-            this.report('api_key', 'Input "api_key" is required: a Capgo API key.');
-        }
-        else if (/^bearer\s/i.test(key)) {
-            this.report('api_key', 'Input "api_key" must be the raw API key, without a "Bearer " prefix: Capgo treats ' +
-                '"Bearer <key>" as a failed login. (The value is not shown.)');
-        }
-        else if (/\s/.test(key)) {
-            this.report('api_key', 'Input "api_key" must be one API key, without spaces or line breaks inside; check that ' +
-                'only the key was pasted. (The value is not shown.)');
-        }
-        return key;
-    }
-    appId() {
-        const appId = this.raw.app_id;
-        if (appId === '') {
-            this.report('app_id', 'Input "app_id" is required: a reverse-domain id such as com.example.app.');
-        }
-        else if (!APP_ID_PATTERN.test(appId)) {
-            this.report('app_id', `Input "app_id" must be a reverse-domain id such as com.example.app; got ${this.show(appId)}.`);
-        }
-        return appId;
-    }
-    apiUrl() {
-        const text = this.raw.api_url;
-        const result = parseApiUrl(text);
-        if (result.ok)
-            return result.url;
-        this.report('api_url', `Input "api_url" must be an absolute https URL (http only for localhost, 127.0.0.0/8 or ` +
-            `[::1]) without credentials, query or fragment; got ${this.show(maskUrlCredentials(text))}: ` +
-            `${result.reason}.`);
-        return text;
-    }
-    /** A single channel name or bundle version. */
-    name(input, what) {
-        const value = this.raw[input];
-        if (value === '')
-            return undefined;
-        if (/[\s,]/.test(value)) {
-            this.report(input, `Input "${input}" must be ${what}, without commas, spaces or line breaks; ` +
-                `got ${this.show(value)}.`);
-        }
-        else if (value.length > MAX_NAME_LENGTH) {
-            this.report(input, `Input "${input}" must be ${what} of at most ${MAX_NAME_LENGTH} characters; ` +
-                `got ${value.length} characters: ${this.show(value)}.`);
-        }
-        return value;
-    }
-    boolean(input) {
-        const value = this.raw[input];
-        if (value === '')
-            return undefined;
-        const parsed = parseBoolean(value);
-        if (parsed === undefined) {
-            this.report(input, `Input "${input}" must be true or false (also True, TRUE, False, FALSE); ` +
-                `got ${this.show(value)}.`);
-        }
-        return parsed;
-    }
-    oneOf(input, accepted) {
-        const value = this.raw[input];
-        if (value === '')
-            return undefined;
-        if (accepted.includes(value))
-            return value;
-        this.report(input, `Input "${input}" must be one of ${accepted.join(', ')}; got ${this.show(value)}.`);
-        return undefined;
-    }
-    wholeNumber(input, min, max) {
-        const value = this.raw[input];
-        if (value === '')
-            return undefined;
-        const parsed = parseWholeNumber(value);
-        if (parsed !== undefined && parsed >= min && (max === undefined || parsed <= max)) {
-            return parsed;
-        }
-        const range = max === undefined ? `, ${min} or more` : ` from ${min} to ${max}`;
-        this.report(input, `Input "${input}" must be a whole number${range}; got ${this.show(value)}.`);
-        return undefined;
-    }
-    timeoutMs() {
-        const value = this.raw.timeout;
-        const seconds = parseDecimal(value);
-        const ms = seconds === undefined ? 0 : Math.round(seconds * 1000);
-        if (seconds !== undefined && ms >= 1 && seconds <= MAX_TIMEOUT_SECONDS)
-            return ms;
-        this.report('timeout', `Input "timeout" must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS} ` +
-            `(decimals allowed, e.g. 0.5); got ${this.show(value)}.`);
-        return undefined;
-    }
-    duration(input) {
-        const value = this.raw[input];
-        if (value === '')
-            return undefined;
-        const parsed = parseDuration(value);
-        if (parsed === undefined) {
-            this.report(input, `Input "${input}" must be a positive whole number followed by m (minutes), h (hours), ` +
-                `d (days) or w (weeks), such as 90m, 12h, 30d or 2w; got ${this.show(value)}.`);
-        }
-        return parsed;
-    }
-    /** A share of devices: 0 to 100 with at most two decimals (Capgo keeps basis points). */
-    share(input) {
-        const value = this.raw[input];
-        if (value === '')
-            return undefined;
-        const parsed = parseShare(value);
-        if (parsed === undefined) {
-            this.report(input, `Input "${input}" must be a share of devices from 0 to 100 with at most two decimals ` +
-                `(e.g. 5, 12.5, 100); got ${this.show(value)}.`);
-        }
-        return parsed;
-    }
-    /** Ascending shares, each above 0 and at most 100 (`5,25,50,100`). */
-    steps(input) {
-        // Not parseList: it drops duplicates, and `5,5,50` must be refused, not read as `5,50`.
-        const items = this.raw[input]
-            .split(/\r\n|[\r\n,]/)
-            .map(item => item.trim())
-            .filter(item => item !== '');
-        if (items.length === 0)
-            return undefined;
-        const shares = items.map(parseShare);
-        const bad = items.filter((_, i) => shares[i] === undefined || shares[i] === 0);
-        if (bad.length > 0) {
-            this.report(input, `Input "${input}" must list shares of devices above 0 and at most 100 (two decimals at ` +
-                `most), comma separated, e.g. 5,25,50,100; got ${bad.map(b => this.show(b)).join(', ')}.`);
-            return undefined;
-        }
-        const values = shares;
-        if (values.some((v, i) => i > 0 && v <= values[i - 1])) {
-            this.report(input, `Input "${input}" must list its shares in ascending order, each once, e.g. 5,25,50,100; ` +
-                `got ${this.show(this.raw[input])}.`);
-            return undefined;
-        }
-        return values;
-    }
-    /** A link for Capgo's dashboard: an absolute https (or http) URL. */
-    link(input) {
-        const value = this.raw[input];
-        if (value === '')
-            return undefined;
-        let ok = !/\s/.test(value) && value.length <= MAX_LINK_LENGTH;
-        if (ok) {
-            try {
-                const url = new URL(value);
-                ok = url.protocol === 'https:' || url.protocol === 'http:';
-            }
-            catch {
-                ok = false;
-            }
-        }
-        if (!ok) {
-            this.report(input, `Input "${input}" must be an absolute https URL of at most ${MAX_LINK_LENGTH} ` +
-                `characters, without spaces; got ${this.show(value)}.`);
-        }
-        return value;
-    }
-    /** Free text of at most `max` characters. */
-    text(input, max) {
-        const value = this.raw[input];
-        if (value === '')
-            return undefined;
-        if (value.length > max) {
-            this.report(input, `Input "${input}" must be at most ${max} characters; got ${value.length} characters.`);
-        }
-        return value;
-    }
-    /** A list whose items must hold no whitespace (device ids, versions, globs). */
-    list(input, what, options = {}) {
-        const items = parseList(this.raw[input], options);
-        const spaced = items.filter(item => /\s/.test(item));
-        if (spaced.length > 0) {
-            this.report(input, `Input "${input}" must list ${what} separated by commas or line breaks, each without ` +
-                `spaces inside; got ${spaced.map(item => this.show(item)).join(', ')}.`);
-        }
-        return items;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/settings/inputs.ts
-// The inputs of action.yml as tables: every name in the order of docs/contract.md, the defaults,
-// the groups of inputs the checks need (channel fields, platforms, rollout, work), reading them
-// once, and the unknown `with:` keys with a "did you mean" for each.
-/** Every input of action.yml, in the order of the contract (docs/contract.md). */
-const INPUT_NAMES = [
-    'api_key',
-    'app_id',
-    'api_url',
-    'channel',
-    'version',
-    'promote_from',
-    'public',
-    'disable_auto_update',
-    'disable_auto_update_under_native',
-    'ios',
-    'android',
-    'electron',
-    'allow_device_self_set',
-    'allow_emulator',
-    'allow_dev',
-    'devices',
-    'unlink_devices',
-    'delete_channel',
-    'delete_versions',
-    'cleanup_keep',
-    'cleanup_older_than',
-    'cleanup_pattern',
-    'cleanup_protect',
-    'cleanup_order',
-    'cleanup_keep_releases',
-    'max_delete',
-    'delete_all_bundles',
-    'rollout_percentage',
-    'rollout_steps',
-    'rollout_promote',
-    'rollout_abort',
-    'rollout_pause',
-    'bundle_link',
-    'bundle_comment',
-    'github_token',
-    'github_deployment',
-    'github_environment',
-    'rollback',
-    'pr_comment',
-    'dry_run',
-    'concurrency',
-    'retries',
-    'timeout'
-];
-/**
- * The defaults of action.yml, applied when an input is empty. `github_token`'s default is an
- * expression (`${{ github.token }}`) that the runner fills in: an empty value stays empty.
- */
-const INPUT_DEFAULTS = {
-    api_url: 'https://api.capgo.app',
-    cleanup_order: 'created',
-    max_delete: '100',
-    github_deployment: 'false',
-    pr_comment: 'false',
-    dry_run: 'false',
-    concurrency: '4',
-    retries: '3',
-    timeout: '30'
-};
-const CLEANUP_ORDERS = ['created', 'semver'];
-/** The boolean inputs that change a channel's settings, and the field each one sets. */
-const BOOLEAN_CHANNEL_FIELDS = {
-    public: 'public',
-    disable_auto_update_under_native: 'disableAutoUpdateUnderNative',
-    allow_device_self_set: 'allowDeviceSelfSet',
-    allow_emulator: 'allowEmulator',
-    allow_dev: 'allowDev'
-};
-/** The inputs that change a channel's settings (they need `channel`). */
-const CHANNEL_FIELD_INPUTS = [
-    'public',
-    'disable_auto_update',
-    'disable_auto_update_under_native',
-    'allow_device_self_set',
-    'allow_emulator',
-    'allow_dev'
-];
-/** The platform inputs (they need `channel`; always sent when given). */
-const PLATFORM_INPUTS = [
-    'ios',
-    'android',
-    'electron'
-];
-/** The rollout inputs (they need `channel`). */
-const ROLLOUT_INPUTS = [
-    'rollout_percentage',
-    'rollout_steps',
-    'rollout_promote',
-    'rollout_abort',
-    'rollout_pause'
-];
-/** At least one of these must be given, or the run would do nothing. */
-const WORK_INPUTS = [
-    'channel',
-    'delete_channel',
-    'delete_versions',
-    'unlink_devices',
-    'cleanup_keep',
-    'cleanup_older_than',
-    'delete_all_bundles'
-];
-/** The runner's variable name for an input, as it fills `INPUT_<NAME>` from a step's `with:`. */
-function inputVariable(name) {
-    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
-}
-/** Edit distance (insertions, deletions, substitutions, adjacent swaps), for "did you mean". */
-function editDistance(a, b) {
-    const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-    for (let i = 1; i <= a.length; i++) {
-        for (let j = 1; j <= b.length; j++) {
-            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-            let best = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
-            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-                best = Math.min(best, rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = best;
-        }
-    }
-    return rows[a.length][b.length];
-}
-/** The declared input nearest to an unknown name (separators and case ignored first). */
-function nearestInput(unknown) {
-    const plain = (text) => text.toLowerCase().replace(/[-_\s]/g, '');
-    const wanted = unknown.toLowerCase().replace(/[-\s]/g, '_');
-    let best = INPUT_NAMES[0];
-    let bestScore = Infinity;
-    for (const name of INPUT_NAMES) {
-        const score = plain(name) === plain(unknown) ? 0 : 1 + editDistance(wanted, name) / (name.length + 1);
-        if (score < bestScore) {
-            best = name;
-            bestScore = score;
-        }
-    }
-    return best;
-}
-/**
- * The `with:` keys that are not inputs of action.yml, from the runner's `INPUT_*` variables. A
- * typo such as `dryrun: true` would otherwise be ignored and turn a dry run into a real one.
- */
-function unknownInputs(variableNames) {
-    const declared = new Set(INPUT_NAMES.map(inputVariable));
-    return variableNames
-        .filter(name => name.toUpperCase().startsWith('INPUT_') && !declared.has(name))
-        .map(name => name.slice('INPUT_'.length).toLowerCase())
-        .sort();
-}
-/** How close a name must be to a declared input for "did you mean" (edit distance). */
-function isClose(unknown, declared) {
-    const plain = (text) => text.toLowerCase().replace(/[-_\s]/g, '');
-    const distance = editDistance(plain(unknown), plain(declared));
-    return distance <= Math.max(1, Math.floor(plain(declared).length / 4));
-}
-/**
- * One message per `INPUT_*` variable that is not a declared input: the nearest input when one is
- * close, and where such a variable comes from when it was not written under `with:`.
- */
-function unknownInputMessages(variableNames) {
-    const declared = new Map(INPUT_NAMES.map(name => [inputVariable(name), name]));
-    const messages = [];
-    for (const variable of [...variableNames].sort()) {
-        if (!variable.toUpperCase().startsWith('INPUT_') || declared.has(variable))
-            continue;
-        const name = variable.slice('INPUT_'.length).toLowerCase();
-        const sameButCase = declared.get(variable.toUpperCase());
-        if (sameButCase !== undefined) {
-            messages.push(`The variable ${variable} is not read: inputs are read from upper-case variables ` +
-                `(${inputVariable(sameButCase)}). Set "${sameButCase}" under "with:", or rename the ` +
-                'variable. Nothing was done.');
-            continue;
-        }
-        const nearest = nearestInput(name);
-        messages.push(`Input "${name}" is not an input of this action` +
-            (isClose(name, nearest) ? ` (did you mean "${nearest}"?)` : '') +
-            '. Nothing was done: a misspelt input would be ignored, and a dry run could become a ' +
-            `real one. (If "${name}" is not under "with:", the variable ${variable} comes from an ` +
-            '"env:" block or a wrapping action: remove it there.)');
-    }
-    return messages;
-}
-function readRawInputs(getInput) {
-    const raw = {};
-    for (const name of INPUT_NAMES) {
-        const value = getInput(name).trim();
-        const fallback = INPUT_DEFAULTS[name];
-        raw[name] = value === '' ? (fallback ?? '') : value;
-    }
-    return raw;
-}
-
-;// CONCATENATED MODULE: ./src/settings/contradictions.ts
-// The checks across inputs: inputs that are each fine alone but contradict each other (rollout
-// against version, rollback, channel), inputs that need another one, and a run with nothing to do.
-
-
-function list(names) {
-    return names.map(name => `"${name}"`).join(', ');
-}
-function deletesBundles(checker, lists) {
-    return (lists.delete_versions.length > 0 ||
-        checker.given('cleanup_keep') ||
-        checker.given('cleanup_older_than') ||
-        checker.given('delete_all_bundles'));
-}
-/** The rollout inputs against each other, `version`/`promote_from` and `rollback`. */
-function checkRolloutContradictions(checker) {
-    const { raw } = checker;
-    const given = (name) => checker.given(name);
-    const isTrue = (name) => parseBoolean(raw[name]) === true;
-    const rollout = ROLLOUT_INPUTS.filter(name => name === 'rollout_promote' || name === 'rollout_abort' ? isTrue(name) : given(name));
-    const [firstRollout] = rollout;
-    if (firstRollout !== undefined && !given('channel')) {
-        checker.report(firstRollout, `${rollout.length === 1 ? 'Input' : 'Inputs'} ${list(rollout)} change the rollout on a ` +
-            'channel and need "channel".');
-    }
-    if (given('rollout_percentage') && given('rollout_steps')) {
-        checker.report('rollout_percentage', 'Inputs "rollout_percentage" and "rollout_steps" cannot be used together: give one share, ' +
-            'or the steps to advance through.');
-    }
-    for (const ender of ['rollout_promote', 'rollout_abort']) {
-        if (!isTrue(ender))
-            continue;
-        const others = ['version', 'promote_from', 'rollout_percentage', 'rollout_steps', 'rollout_pause'].filter(name => given(name));
-        if (ender === 'rollout_abort' && isTrue('rollout_promote'))
-            others.unshift('rollout_promote');
-        if (others.length > 0) {
-            checker.report(ender, `Input "${ender}" ends the running rollout and cannot be used with ${list(others)}.`);
-        }
-    }
-    if (given('rollout_pause') && given('rollout_steps')) {
-        checker.report('rollout_pause', 'Inputs "rollout_pause" and "rollout_steps" cannot be used together: a run either pauses ' +
-            '(or resumes) the rollout or advances it.');
-    }
-    if (isTrue('rollback')) {
-        const others = ['version', 'promote_from', ...ROLLOUT_INPUTS].filter(name => name === 'rollout_promote' || name === 'rollout_abort' ? isTrue(name) : given(name));
-        if (others.length > 0) {
-            checker.report('rollback', `Input "rollback" puts back the channel's previous release and cannot be used with ` +
-                `${list(others)}.`);
-        }
-        if (!given('channel')) {
-            checker.report('rollback', 'Input "rollback" needs "channel": the channel to roll back.');
-        }
-    }
-}
-/** Inputs that are each fine alone but contradict each other, or a run with nothing to do. */
-function checkContradictions(checker, lists) {
-    const { raw } = checker;
-    const given = (name) => checker.given(name);
-    const isTrue = (name) => parseBoolean(raw[name]) === true;
-    const hasChannel = given('channel');
-    if (given('version') && given('promote_from')) {
-        checker.report('version', 'Inputs "version" and "promote_from" cannot be used together: give either the bundle ' +
-            'version to put on "channel" or the channel to promote from.');
-    }
-    if (given('version') && !hasChannel) {
-        checker.report('version', `Input "version" (${checker.show(raw.version)}) needs "channel": the channel to put the ` +
-            'bundle on.');
-    }
-    if (given('promote_from') && !hasChannel) {
-        checker.report('promote_from', `Input "promote_from" (${checker.show(raw.promote_from)}) needs "channel": the channel ` +
-            'that receives the promoted bundle.');
-    }
-    if (hasChannel && raw.promote_from === raw.channel) {
-        checker.report('promote_from', `Input "promote_from" must name another channel than "channel"; both are ` +
-            `${checker.show(raw.channel)}.`);
-    }
-    if (lists.devices.length > 0 && !hasChannel) {
-        checker.report('devices', 'Input "devices" needs "channel": the channel the devices are linked to.');
-    }
-    const channelFields = CHANNEL_FIELD_INPUTS.filter(name => given(name));
-    const [firstChannelField] = channelFields;
-    if (firstChannelField !== undefined && !hasChannel) {
-        const inputs = channelFields.length === 1 ? 'Input' : 'Inputs';
-        checker.report(firstChannelField, `${inputs} ${list(channelFields)} set a channel's settings and need "channel": ` +
-            'the channel to change.');
-    }
-    const platforms = PLATFORM_INPUTS.filter(name => given(name));
-    const [firstPlatform] = platforms;
-    if (firstPlatform !== undefined && !hasChannel) {
-        checker.report(firstPlatform, `${platforms.length === 1 ? 'Input' : 'Inputs'} ${list(platforms)} set the platforms a ` +
-            'channel serves and need "channel": the channel to change.');
-    }
-    // Only values the user gave: Capgo never says which platforms a channel serves.
-    if (platforms.length === PLATFORM_INPUTS.length &&
-        platforms.every(name => parseBoolean(raw[name]) === false)) {
-        checker.report('ios', 'Inputs "ios", "android" and "electron" are all false: the channel would serve no platform.');
-    }
-    else if (!given('electron') &&
-        parseBoolean(raw.ios) === false &&
-        parseBoolean(raw.android) === false) {
-        checker.report('ios', 'Inputs "ios" and "android" are both false: the channel would serve neither iOS nor ' +
-            'Android. Set "electron: true" if it serves only Electron.');
-    }
-    checkRolloutContradictions(checker);
-    if (hasChannel && raw.delete_channel === raw.channel) {
-        checker.report('delete_channel', `Input "delete_channel" must name another channel than "channel"; both are ` +
-            `${checker.show(raw.channel)}: one run cannot update and delete the same channel.`);
-    }
-    const unlinked = new Set(lists.unlink_devices);
-    const both = lists.devices.filter(device => unlinked.has(device));
-    if (both.length > 0) {
-        checker.report('devices', `Inputs "devices" and "unlink_devices" both list ${both.map(d => checker.show(d)).join(', ')}: ` +
-            'a device can be linked or unlinked, not both.');
-    }
-    if (given('delete_all_bundles') && raw.delete_all_bundles !== raw.app_id) {
-        checker.report('delete_all_bundles', `Input "delete_all_bundles" must be exactly the app_id (${checker.show(raw.app_id)}), as a ` +
-            `confirmation that every bundle may be deleted; got ${checker.show(raw.delete_all_bundles)}.`);
-    }
-    if (given('cleanup_keep_releases') && !deletesBundles(checker, lists)) {
-        checker.report('cleanup_keep_releases', 'Input "cleanup_keep_releases" only protects bundles from deletion: it needs ' +
-            '"cleanup_keep", "cleanup_older_than", "delete_versions" or "delete_all_bundles".');
-    }
-    if ((given('cleanup_keep_releases') || isTrue('rollback')) && raw.github_token === '') {
-        const input = isTrue('rollback') ? 'rollback' : 'cleanup_keep_releases';
-        checker.report(input, `Input "${input}" reads the release history from GitHub deployments and needs ` +
-            '"github_token" (its default, ${{ github.token }}, is empty outside a workflow).');
-    }
-    if (isTrue('github_deployment') && raw.github_token === '') {
-        checker.report('github_deployment', 'Input "github_deployment" needs "github_token" to record deployments.');
-    }
-    if (isTrue('pr_comment') && raw.github_token === '') {
-        checker.report('pr_comment', 'Input "pr_comment" needs "github_token" to write the comment.');
-    }
-    if (isTrue('pr_comment') && !hasChannel && !given('delete_channel')) {
-        checker.report('pr_comment', 'Input "pr_comment" needs "channel" (the preview channel) or "delete_channel" (its teardown).');
-    }
-    if (given('github_environment') && !hasChannel && !given('delete_channel')) {
-        checker.report('github_environment', 'Input "github_environment" needs "channel" or "delete_channel": the channel whose ' +
-            'releases it holds.');
-    }
-    for (const name of ['bundle_link', 'bundle_comment']) {
-        if (given(name) && !hasChannel) {
-            checker.report(name, `Input "${name}" is set on the bundle this run puts on "channel" or rolls out: it needs ` +
-                '"channel".');
-        }
-    }
-    if (lists.cleanup_pattern.length > 0 && !given('cleanup_keep') && !given('cleanup_older_than')) {
-        checker.report('cleanup_pattern', 'Input "cleanup_pattern" needs "cleanup_keep" or "cleanup_older_than": a pattern only ' +
-            'narrows a cleanup.');
-    }
-    const hasWork = WORK_INPUTS.some(name => name === 'delete_versions' || name === 'unlink_devices' ? lists[name].length > 0 : given(name));
-    if (!hasWork) {
-        checker.report('channel', `Nothing to do: set at least one of the inputs ${list(WORK_INPUTS)}.`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/settings/types.ts
-// What readSettings returns: the typed, validated Settings and its parts, and SettingsError, the
-// one error bad inputs raise (every problem on its own line, never showing a secret).
-/** Bad inputs. The message has one line per problem; `input` names the first offending input. */
-class SettingsError extends Error {
-    input;
-    problems;
-    constructor(problems) {
-        super(problems.map(problem => problem.message).join('\n'));
-        this.name = 'SettingsError';
-        this.input = problems[0]?.input ?? '';
-        this.problems = problems;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/settings/index.ts
-// Inputs -> typed, validated Settings: the only reader of the action's inputs. readSettings reads
-// every input once, applies the defaults of action.yml and reports every problem in one
-// SettingsError. By concern: inputs.ts (the tables), parse.ts (pure parsers), checker.ts (one
-// input at a time), contradictions.ts (inputs against each other), types.ts, limits.ts.
-
-
-
-
-
-
-
-
-
-/**
- * Reads every input once, applies the defaults, and validates all of them. Throws one
- * SettingsError listing every problem found (never showing the API key).
- */
-function readSettings(getInput, options = {}) {
-    const checker = new InputChecker(readRawInputs(getInput));
-    for (const message of unknownInputMessages(options.variableNames ?? [])) {
-        checker.report('with', message);
-    }
-    const apiKey = checker.apiKey();
-    const appId = checker.appId();
-    const apiUrl = checker.apiUrl();
-    const channel = checker.name('channel', 'one channel name');
-    const version = checker.name('version', 'one bundle version');
-    if (version === 'unknown' || version === 'builtin') {
-        checker.report('version', `Input "version" cannot be "${version}": Capgo reads that name as "unlink the channel's ` +
-            'bundle". Give the version of an uploaded bundle.');
-    }
-    const promoteFrom = checker.name('promote_from', 'one channel name');
-    const channelFields = readChannelFields(checker);
-    const platforms = {};
-    for (const name of PLATFORM_INPUTS) {
-        const value = checker.boolean(name);
-        if (value !== undefined)
-            platforms[name] = value;
-    }
-    const rolloutPercentage = checker.share('rollout_percentage');
-    const rolloutSteps = checker.steps('rollout_steps');
-    const rolloutPromote = checker.boolean('rollout_promote') ?? false;
-    const rolloutAbort = checker.boolean('rollout_abort') ?? false;
-    const rolloutPause = checker.boolean('rollout_pause');
-    const bundleLink = checker.link('bundle_link');
-    const bundleComment = checker.text('bundle_comment', limits_MAX_COMMENT_LENGTH);
-    const githubDeployment = checker.boolean('github_deployment') ?? false;
-    const githubEnvironment = checker.text('github_environment', 255);
-    const rollback = checker.boolean('rollback') ?? false;
-    const cleanupKeepReleases = checker.wholeNumber('cleanup_keep_releases', 1, 100);
-    const prComment = checker.boolean('pr_comment') ?? false;
-    const devices = checker.list('devices', 'device ids', { lowercase: true });
-    const unlinkDevices = checker.list('unlink_devices', 'device ids', { lowercase: true });
-    const deleteChannel = checker.name('delete_channel', 'one channel name');
-    const deleteVersions = checker.list('delete_versions', 'bundle versions');
-    const cleanupKeep = checker.wholeNumber('cleanup_keep', 0);
-    const olderThan = checker.duration('cleanup_older_than');
-    const cleanupPattern = checker.list('cleanup_pattern', 'version globs');
-    const cleanupProtect = checker.list('cleanup_protect', 'version globs');
-    const cleanupOrder = checker.oneOf('cleanup_order', CLEANUP_ORDERS) ?? 'created';
-    const maxDelete = checker.wholeNumber('max_delete', 0) ?? 0;
-    const dryRun = checker.boolean('dry_run') ?? false;
-    const concurrency = checker.wholeNumber('concurrency', 1, MAX_CONCURRENCY) ?? 1;
-    const retries = checker.wholeNumber('retries', 0, limits_MAX_RETRIES) ?? 0;
-    const timeoutMs = checker.timeoutMs() ?? 0;
-    checkContradictions(checker, {
-        devices,
-        unlink_devices: unlinkDevices,
-        delete_versions: deleteVersions,
-        cleanup_pattern: cleanupPattern
-    });
-    if (checker.problems.length > 0)
-        throw new SettingsError(checker.problems);
-    const settings = {
-        apiKey,
-        appId,
-        apiUrl,
-        channelFields,
-        devices,
-        unlinkDevices,
-        deleteVersions,
-        cleanupPattern,
-        cleanupProtect,
-        maxDelete,
-        deleteAllBundles: checker.given('delete_all_bundles'),
-        platforms,
-        rollback,
-        github: {
-            token: checker.raw.github_token,
-            deployment: githubDeployment,
-            prComment
-        },
-        dryRun,
-        concurrency,
-        retries,
-        timeoutMs
+    return {
+        outputs,
+        summary,
+        fullReport,
+        annotations: annotationWarnings(input.warnings),
+        log: resultLines(outcome)
     };
-    if (channel !== undefined)
-        settings.channel = channel;
-    const environment = githubEnvironment ?? (channel !== undefined ? `capgo/${appId}/${channel}` : undefined);
-    if (environment !== undefined)
-        settings.github.environment = environment;
-    if (rolloutPercentage !== undefined ||
-        rolloutSteps !== undefined ||
-        rolloutPromote ||
-        rolloutAbort ||
-        rolloutPause !== undefined) {
-        settings.rollout = { promote: rolloutPromote, abort: rolloutAbort };
-        if (rolloutPercentage !== undefined)
-            settings.rollout.percentage = rolloutPercentage;
-        if (rolloutSteps !== undefined)
-            settings.rollout.steps = rolloutSteps;
-        if (rolloutPause !== undefined)
-            settings.rollout.pause = rolloutPause;
-    }
-    if (bundleLink !== undefined)
-        settings.bundleLink = bundleLink;
-    if (bundleComment !== undefined)
-        settings.bundleComment = bundleComment;
-    if (cleanupKeepReleases !== undefined)
-        settings.cleanupKeepReleases = cleanupKeepReleases;
-    if (version !== undefined)
-        settings.version = version;
-    if (promoteFrom !== undefined)
-        settings.promoteFrom = promoteFrom;
-    if (deleteChannel !== undefined)
-        settings.deleteChannel = deleteChannel;
-    if (cleanupKeep !== undefined || olderThan !== undefined) {
-        settings.cleanup = { order: cleanupOrder };
-        if (cleanupKeep !== undefined)
-            settings.cleanup.keep = cleanupKeep;
-        if (olderThan !== undefined) {
-            settings.cleanup.olderThanMs = olderThan.ms;
-            settings.cleanup.olderThanText = olderThan.text;
-        }
-    }
-    return settings;
-}
-/** Only the fields that were given, so that a missing one is left as it is on the channel. */
-function readChannelFields(checker) {
-    const fields = {};
-    for (const input of CHANNEL_FIELD_INPUTS) {
-        if (input === 'disable_auto_update') {
-            const value = checker.oneOf(input, DISABLE_AUTO_UPDATE_VALUES);
-            if (value !== undefined)
-                fields.disableAutoUpdate = value;
-        }
-        else {
-            const value = checker.boolean(input);
-            if (value !== undefined)
-                fields[BOOLEAN_CHANNEL_FIELDS[input]] = value;
-        }
-    }
-    return fields;
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
@@ -43100,7 +44625,7 @@ async function run(deps = {}) {
         const github = deps.github ?? newGitHubClient(s);
         const read = await group('Read channels and bundles from Capgo', async () => {
             try {
-                const r = await readInventory(api, s, github);
+                const r = await readInventory(api, s, github, workflowRun(context));
                 const inv = r.inventory;
                 info(`${inv.channels.length} channels` +
                     (inv.bundles ? `, ${inv.bundles.length} bundles` : '') +
@@ -43192,13 +44717,20 @@ async function applyAndPublish(api, github, s, read, planned, deps, context) {
         }
         if (github && (s.github.deployment || s.github.prComment)) {
             const applied = result;
-            const published = await group('Tell GitHub', () => tellGitHub(github, s, p, applied, githubEvent(context), applyErrors.length > 0));
+            const published = await group('Tell GitHub', async () => {
+                const told = await tellGitHub(github, s, p, applied, githubEvent(context));
+                for (const line of githubLines(told, {
+                    deployment: s.github.deployment,
+                    prComment: s.github.prComment
+                })) {
+                    info(logSafe(line));
+                }
+                return told;
+            });
             deploymentId = published.deploymentId;
             warnings.push(...published.warnings);
             for (const notice of published.notices)
                 core_notice(notice);
-            if (deploymentId !== undefined)
-                info(`Recorded GitHub deployment ${deploymentId}.`);
         }
         if (applyErrors.length > 0) {
             throw new PhaseFailure(result.verifyFailed === true ? 'verify' : 'apply', applyErrors.join('\n'));
@@ -43233,10 +44765,18 @@ function report(input) {
         core_warning(`Could not write the report file: ${logSafe(messageOf(error))}`);
         built = buildReport(input);
     }
-    for (const warning of input.warnings)
+    for (const warning of built.annotations)
         core_warning(logSafe(warning));
     for (const [name, value] of Object.entries(built.outputs))
         setOutput(name, value);
+    if (built.log.length > 0) {
+        // Every deleted, failed or not attempted version, named in the log too: the report file is
+        // gone when the job ends.
+        startGroup('Result');
+        for (const line of built.log)
+            info(logSafe(line));
+        endGroup();
+    }
     const summaryFile = process.env.GITHUB_STEP_SUMMARY;
     if (summaryFile) {
         // Appended as core.summary.write() does, but to the file named now (core caches the path).
@@ -43298,6 +44838,13 @@ function movedChannels(before, after) {
     const names = new Set([...old.keys(), ...now.keys()]);
     return [...names].filter(name => old.get(name) !== now.get(name)).sort();
 }
+/** This workflow run and its attempt (a re-run is attempt 2 or more), when the runner says. */
+function workflowRun(context) {
+    if (context.runId === undefined)
+        return undefined;
+    const attempt = Number(process.env.GITHUB_RUN_ATTEMPT ?? '1');
+    return { id: context.runId, attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1 };
+}
 function runContext() {
     const context = {};
     if (process.env.GITHUB_SERVER_URL)
@@ -43320,6 +44867,11 @@ function githubEvent(context) {
             ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
             : ''
     };
+    const run = workflowRun(context);
+    if (run !== undefined) {
+        event.runId = run.id;
+        event.runAttempt = run.attempt;
+    }
     if (name === 'pull_request' || name === 'pull_request_target') {
         try {
             const payload = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(process.env.GITHUB_EVENT_PATH ?? '', 'utf8'));

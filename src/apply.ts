@@ -30,6 +30,8 @@ export interface ApplyResult {
   readBack?: ChannelSnapshot | null
   /** The channel as read back when it was what the plan predicted: what Capgo holds. */
   held?: ChannelSnapshot
+  /** Capgo's id of the channel, as read back (a created channel has one only then). */
+  channelId?: number
   /**
    * Set when the plan predicted that Capgo ends the channel's rollout: true when this Capgo kept
    * it instead (an older or self-hosted one), false when it ended it.
@@ -120,6 +122,7 @@ export async function applyPlan(
           'Nothing else was changed.'
         return result
       }
+      if (found) result.channelId = found.id
       const { differences, rolloutKept } = checkReadBack(channel, found)
       if (differences.length > 0) {
         result.verifyFailed = true
@@ -170,8 +173,15 @@ export async function applyPlan(
   for (const device of plan.links) {
     if (device.action === 'already' || !plan.channel) continue
     try {
-      await api.linkDevice(app, device.deviceId, plan.channel.name)
+      const outcome = await api.linkDevice(app, device.deviceId, plan.channel.name)
       result.linked.push(device.deviceId)
+      if (outcome === 'set_moments_ago') {
+        result.warnings.push(
+          `Device "${device.deviceId}": Capgo refused to set it to "${plan.channel.name}" again ` +
+            'within a minute: it was set moments ago (an earlier run). The device has not ' +
+            'contacted Capgo yet, so the link cannot be read back.'
+        )
+      }
     } catch (error) {
       if (isKeyRejected(error) || isPermissionDenied(error)) {
         return stop(result, stepError('link_device', app, error))

@@ -17,6 +17,7 @@ import { stepError } from './roles.js'
 import {
   buildReport,
   dryRunBanner,
+  githubLines,
   planLines,
   resultErrors,
   type FailedPhase,
@@ -198,13 +199,19 @@ async function applyAndPublish(
     }
     if (github && (s.github.deployment || s.github.prComment)) {
       const applied = result
-      const published = await core.group('Tell GitHub', () =>
-        tellGitHub(github, s, p, applied, githubEvent(context), applyErrors.length > 0)
-      )
+      const published = await core.group('Tell GitHub', async () => {
+        const told = await tellGitHub(github, s, p, applied, githubEvent(context))
+        for (const line of githubLines(told, {
+          deployment: s.github.deployment,
+          prComment: s.github.prComment
+        })) {
+          core.info(logSafe(line))
+        }
+        return told
+      })
       deploymentId = published.deploymentId
       warnings.push(...published.warnings)
       for (const notice of published.notices) core.notice(notice)
-      if (deploymentId !== undefined) core.info(`Recorded GitHub deployment ${deploymentId}.`)
     }
     if (applyErrors.length > 0) {
       throw new PhaseFailure(
@@ -247,8 +254,15 @@ function report(input: ReportArgs): void {
     core.warning(`Could not write the report file: ${logSafe(messageOf(error))}`)
     built = buildReport(input)
   }
-  for (const warning of input.warnings) core.warning(logSafe(warning))
+  for (const warning of built.annotations) core.warning(logSafe(warning))
   for (const [name, value] of Object.entries(built.outputs)) core.setOutput(name, value)
+  if (built.log.length > 0) {
+    // Every deleted, failed or not attempted version, named in the log too: the report file is
+    // gone when the job ends.
+    core.startGroup('Result')
+    for (const line of built.log) core.info(logSafe(line))
+    core.endGroup()
+  }
   const summaryFile = process.env.GITHUB_STEP_SUMMARY
   if (summaryFile) {
     // Appended as core.summary.write() does, but to the file named now (core caches the path).
@@ -345,6 +359,11 @@ function githubEvent(context: RunContext): GitHubEvent {
       context.serverUrl && context.repository && context.runId
         ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
         : ''
+  }
+  const run = workflowRun(context)
+  if (run !== undefined) {
+    event.runId = run.id
+    event.runAttempt = run.attempt
   }
   if (name === 'pull_request' || name === 'pull_request_target') {
     try {

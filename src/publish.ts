@@ -20,6 +20,19 @@ export interface GitHubEvent {
   ref: string
   /** The workflow run's page. */
   runUrl: string
+  /** GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT: recorded in the payload, for re-run checks. */
+  runId?: string
+  runAttempt?: number
+}
+
+/** The channel's page in Capgo's console, for Capgo Cloud (a self-hosted console is unknown). */
+export function consoleUrl(
+  settings: Settings,
+  channelId: number | null | undefined
+): string | undefined {
+  if (channelId === null || channelId === undefined) return undefined
+  if (settings.apiUrl !== 'https://api.capgo.app') return undefined
+  return `https://console.capgo.app/app/${encodeURIComponent(settings.appId)}/channel/${channelId}`
 }
 
 export interface PublishResult {
@@ -27,6 +40,29 @@ export interface PublishResult {
   commentId?: number
   warnings: string[]
   notices: string[]
+}
+
+/** The advice the GitHub client gives with a refusal; the warning gives its own, once. */
+const CLIENT_GRANT =
+  / ?:? ?the workflow's token needs `[^`]+` \(add it to the job's `permissions:`\)/
+
+/**
+ * A GitHub call that failed after the Capgo changes: a warning that says what could not be done
+ * and names the permission to grant, once (README, "Permissions").
+ */
+export function permissionWarning(what: string, needed: string, error: unknown): string {
+  const message = (error instanceof Error ? error.message : String(error)).replace(CLIENT_GRANT, '')
+  const refused =
+    error instanceof GitHubError && error.kind === 'permission' && error.status === 403
+  const advice = refused
+    ? `The token lacks a permission: add \`permissions: ${needed}\` to the job.`
+    : `If the token lacks a permission, add \`permissions: ${needed}\` to the job.`
+  // A message that already names the permission (a 404 that may be a private resource) says it.
+  const named = message.includes(`\`${needed}\``)
+  return (
+    `GitHub: could not ${what}: ${message.replace(/\.$/, '')}. The Capgo release itself is done.` +
+    (named ? '' : ` ${advice}`)
+  )
 }
 
 /** Whether this run's release is worth a deployment: the channel's bundle or rollout changed. */
@@ -40,8 +76,7 @@ export async function tellGitHub(
   settings: Settings,
   plan: Plan,
   result: ApplyResult,
-  event: GitHubEvent,
-  failed: boolean
+  event: GitHubEvent
 ): Promise<PublishResult> {
   const published: PublishResult = { warnings: [], notices: [] }
   const attempt = async (what: string, permission: string, action: () => Promise<void>) => {
@@ -50,28 +85,17 @@ export async function tellGitHub(
     } catch (error) {
       const needed =
         error instanceof GitHubError && error.permission ? error.permission : permission
-      const message = error instanceof Error ? error.message : String(error)
-      published.warnings.push(
-        `GitHub: could not ${what}: ${message}. The Capgo release itself is done. If the token ` +
-          `lacks a permission, add \`permissions: ${needed}\` to the job.`
-      )
+      published.warnings.push(permissionWarning(what, needed, error))
     }
   }
 
   const channel = plan.channel
-  if (
-    settings.github.deployment &&
-    channel &&
-    releaseChanged(plan, result) &&
-    result.readBack !== undefined
-  ) {
-    // The read-back found the channel otherwise than written: a release of the planned bundle
-    // would be a false record, and a later rollback could put that bundle back.
-    published.warnings.push(
-      `GitHub: no deployment recorded: channel "${channel.name}" was not found as this run wrote ` +
-        'it (see the error).'
-    )
-  } else if (settings.github.deployment && channel && releaseChanged(plan, result)) {
+  if (settings.github.deployment && channel && releaseChanged(plan, result)) {
+    // The status says whether Capgo holds the release (docs/rollback.md): `success` once the
+    // read-back found the channel holding it, whatever failed later in the run; `failure` when
+    // the write did not take (the read-back found otherwise, or could not read it). Only
+    // `success` counts as a release for rollback and release protection.
+    const holds = result.channelVerified
     // What the read-back found Capgo holding (a rollout Capgo ended or kept included).
     const after = result.held ?? channel.after
     const rollout = after.rollout?.enabled ? after.rollout : null
@@ -90,11 +114,18 @@ export async function tellGitHub(
           previous_version: channel.before?.version ?? '',
           rollout_version: rollout?.version ?? '',
           rollout_percentage: rollout ? String(rollout.percentage) : '',
-          ...(channel.versionSource?.kind === 'rollback' ? { rollback: true } : {})
+          ...(channel.versionSource?.kind === 'rollback' ? { rollback: true } : {}),
+          ...(event.runId !== undefined ? { run_id: event.runId } : {}),
+          ...(event.runAttempt !== undefined ? { run_attempt: event.runAttempt } : {})
         },
         description: description.slice(0, 140),
-        state: failed ? 'failure' : 'success',
-        logUrl: event.runUrl
+        state: holds ? 'success' : 'failure',
+        logUrl: event.runUrl,
+        // A preview channel comes and goes with its pull request.
+        transient: settings.github.prComment || settings.deleteChannel !== undefined,
+        ...(consoleUrl(settings, channel.id ?? result.channelId) !== undefined
+          ? { environmentUrl: consoleUrl(settings, channel.id ?? result.channelId) }
+          : {})
       })
     })
   }

@@ -39,7 +39,7 @@ export const LEAST_ROLE: Record<Step, Role> = {
 const WHAT: Record<Step, string> = {
   read: 'reading the app',
   set_bundle: 'putting the bundle on the channel (PUT /bundle)',
-  bundle_metadata: "setting the bundle's link and comment (POST /bundle/metadata)",
+  bundle_metadata: "setting the bundle's link or comment (POST /bundle/metadata)",
   create_channel: 'creating the channel (POST /channel)',
   create_public_channel: 'creating a public channel (POST /channel with public: true)',
   create_channel_with_auto_pause:

@@ -120,6 +120,7 @@ function fakeApi(bundles: Bundle[], channels: Channel[], options: FakeOptions = 
     getDevice: async () => undefined,
     linkDevice: async (_app, id, ch) => {
       writes.push(`link ${id} ${ch}`)
+      return 'linked'
     },
     unlinkDevice: async (_app, id) => {
       writes.push(`unlink ${id}`)

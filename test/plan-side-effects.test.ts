@@ -28,10 +28,7 @@ const GITHUB = { token: 't', deployment: false, prComment: false }
 
 /** production holds 1.0.7 and rolls out 1.0.8 at 25 %; beta holds 1.0.9. */
 function channels(rolloutOptions: Parameters<typeof rollout>[2] = {}): Channel[] {
-  return [
-    channel('production', at(7), rollout(at(8), 25, rolloutOptions)),
-    channel('beta', at(9))
-  ]
+  return [channel('production', at(7), rollout(at(8), 25, rolloutOptions)), channel('beta', at(9))]
 }
 
 const releaseInputs = {

@@ -13,10 +13,12 @@ import type {
 import {
   buildReport,
   dryRunBanner,
+  githubLines,
   LIST_OUTPUT_BYTES,
   planLines,
   REPORT_OUTPUT_BYTES,
   resultErrors,
+  SUMMARY_LIMIT_BYTES,
   shareBar,
   type ReportInput
 } from '../src/report/index.js'
@@ -60,6 +62,7 @@ function snapshot(version: string | null, more: Partial<ChannelSnapshot> = {}): 
     allowEmulator: true,
     allowDev: true,
     rollout: null,
+    autoPause: null,
     ...more
   }
 }
@@ -92,6 +95,7 @@ function channelPlan(more: Partial<ChannelPlan> = {}): ChannelPlan {
     changes: ['version'],
     platforms: {},
     rollout: null,
+    compatibility: null,
     endsRollout: null,
     metadata: null,
     target: { id: 2, version: '1.1.0' },
@@ -158,6 +162,17 @@ function input(more: Partial<ReportInput>): ReportInput {
 }
 
 const html = (markdown: string): string => marked.parse(markdown, { async: false })
+
+/** The versions named in the summary's `<details>` block whose title starts with `title`. */
+function foldedNames(summary: string, title: string): string[] {
+  const start = summary.indexOf(`<details><summary>${title}`)
+  if (start < 0) throw new Error(`no <details> "${title}" in\n${summary}`)
+  const block = summary.slice(start, summary.indexOf('</details>', start))
+  return block
+    .split('\n')
+    .filter(line => line.startsWith('`'))
+    .flatMap(line => [...line.matchAll(/`([^`]+)`/g)].map(m => m[1]!))
+}
 
 describe('every run reports (docs/contract.md "Every run reports")', () => {
   it('bad input: every output is set, the summary says the inputs failed and nothing changed', () => {
@@ -462,7 +477,7 @@ describe('bundles', () => {
     expect(outputs.kept_count).toBe('1')
   })
 
-  it('the summary shows every protected bundle with its reason, then failures, then 50 deletions', () => {
+  it('the summary shows every protected bundle with its reason, then failures, then every deletion folded', () => {
     const decisions = [
       ...Array.from({ length: 120 }, (_, i) => decision(`2.0.${i}`, 'delete', 'older than 30d')),
       ...Array.from({ length: 80 }, (_, i) =>
@@ -486,21 +501,28 @@ describe('bundles', () => {
       '| `3.0.79` | 2026-01-02 | 🛡️ protected | release 79 of channel production |'
     )
     expect(rows.filter(l => l.includes('❌ failed'))).toHaveLength(1)
-    expect(rows.filter(l => l.includes('🗑️ deleted'))).toHaveLength(50)
-    // Protected first, then the failure, then deletions.
+    // Protected first, then the failure; the 119 deletions, past 50, are folded, every one named.
     expect(rows.findIndex(l => l.includes('❌'))).toBe(80)
-    expect(summary).toContain('…and 69 more deletions (see the report file).')
+    expect(rows.filter(l => l.includes('🗑️ deleted'))).toHaveLength(0)
+    expect(summary).toContain('<details><summary>🗑️ Deleted 119 bundles</summary>')
+    const folded = foldedNames(summary, '🗑️ Deleted')
+    expect(folded).toEqual(r.deleted)
+    expect(summary).toContain('older than 30d (119):')
+    expect(summary).not.toContain('see the report file')
     expect(summary).toContain('3 bundles kept (not listed).')
     expect(summary).toContain('Deleted **119**, failed **1**, protected **80**, kept **3** of 203')
   })
 
-  it('more than 500 protected bundles are cut with a count', () => {
+  it('more than 500 protected bundles: 500 rows, the others named in <details>', () => {
     const p = cleanupPlan(
       Array.from({ length: 600 }, (_, i) => decision(`1.${i}`, 'protected', 'in use'))
     )
     const { summary } = buildReport(input({ plan: p, result: result() }))
     expect(summary.split('\n').filter(l => l.includes('🛡️ protected'))).toHaveLength(500)
-    expect(summary).toContain('…and 100 more protected bundles (see the report file).')
+    expect(summary).toContain('<details><summary>🛡️ 100 more protected bundles</summary>')
+    expect(foldedNames(summary, '🛡️ 100 more')).toEqual(
+      Array.from({ length: 100 }, (_, i) => `1.${500 + i}`)
+    )
   })
 
   it('100,000 deletions: no output passes its cap, lists stay valid JSON, and the cut is said', () => {
@@ -557,9 +579,17 @@ describe('bundles', () => {
 
     expect(summary).toContain(`\`deleted_bundles\` lists ${deleted.length} of 100000`)
     expect(summary).toContain('`/tmp/r.json`')
-    expect(summary).toContain('…and 99950 more deletions (see the report file).')
     expect(summary.split('\n').filter(l => l.includes('🛡️ protected'))).toHaveLength(500)
-    expect(Buffer.byteLength(summary)).toBeLessThan(512 * 1024)
+    // The summary: within GitHub's 1 MiB, as many deletions named as fit, the rest counted.
+    expect(Buffer.byteLength(summary)).toBeLessThanOrEqual(SUMMARY_LIMIT_BYTES)
+    const named = foldedNames(summary, '🗑️ Deleted 100000 bundles')
+    expect(named.length).toBeGreaterThan(10_000)
+    expect(named).toEqual(r.deleted.slice(0, named.length))
+    expect(summary).toContain(
+      `…and **${100_000 - named.length}** more not named here: GitHub shows at most 1 MiB of job ` +
+        `summary per step. The step's log names every planned deletion (group "Plan").`
+    )
+    expect(summary).not.toContain('see the report file')
   })
 
   it('a report that fits is not cut', () => {
@@ -717,7 +747,283 @@ describe('plan log lines', () => {
     }))
     const [message] = resultErrors(result({ failedBundles: failed }))
     expect(message).toMatch(/^25 bundle deletions failed: "\\::error::v0\\n" \(HTTP 500\\n::x\)/)
-    expect(message).toContain('; and 5 more (see the report file).')
+    expect(message).toContain('; and 5 more (the job summary lists them).')
     expect(message).not.toMatch(/[\r\n]/)
+  })
+})
+
+describe('honest summaries (docs/contract.md "One run", step 7: only what happened)', () => {
+  const promote = (more: Partial<ChannelPlan> = {}): Plan =>
+    plan({
+      channel: channelPlan({ versionSource: { kind: 'promote_from', channel: 'beta' }, ...more })
+    })
+
+  it('"Promoted from" only once the channel was written; "would be" in a dry run; nothing when the write failed', () => {
+    const done = buildReport(
+      input({ plan: promote(), result: result({ channelWritten: true, channelVerified: true }) })
+    ).summary
+    expect(done).toContain('Promoted from channel `beta`.')
+
+    const refused = buildReport(
+      input({
+        plan: promote(),
+        result: result({ fatal: 'PUT /bundle: refused (HTTP 400)' }),
+        errors: ['PUT /bundle: refused (HTTP 400)'],
+        failedPhase: 'apply'
+      })
+    ).summary
+    expect(refused).not.toMatch(/promoted from/i)
+    expect(refused).toContain('Nothing was changed')
+
+    const dry = buildReport(input({ plan: { ...promote(), dryRun: true }, dryRun: true })).summary
+    expect(dry).toContain('Would be promoted from channel `beta`.')
+    expect(dry).not.toContain('\nPromoted from')
+
+    const planFailed = buildReport(
+      input({
+        plan: { ...promote(), errors: ['version "9.9.9" was not found'] },
+        errors: ['version "9.9.9" was not found'],
+        failedPhase: 'plan'
+      })
+    ).summary
+    expect(planFailed).not.toMatch(/promoted from/i)
+  })
+
+  it('a rollback says "Rolled back" only when written', () => {
+    const p = plan({
+      channel: channelPlan({ versionSource: { kind: 'rollback', deploymentId: 12 } })
+    })
+    expect(
+      buildReport(input({ plan: p, result: result({ channelWritten: true }) })).summary
+    ).toContain('Rolled back to the release of GitHub deployment 12.')
+    const failed = buildReport(
+      input({ plan: p, result: result({ fatal: 'x' }), errors: ['x'], failedPhase: 'apply' })
+    ).summary
+    expect(failed).not.toMatch(/rolled back/i)
+  })
+
+  it.for([
+    [{ link: 'https://example.com/c/1' }, 'Link'],
+    [{ comment: 'Release 1.1.0' }, 'Comment'],
+    [{ link: 'https://example.com/c/1', comment: 'Release 1.1.0' }, 'Link and comment']
+  ] as const)('bundle metadata %o is said as "%s"', ([fields, said]) => {
+    const p = plan({
+      channel: channelPlan({ metadata: { app_id: APP, version_id: 2, ...fields } })
+    })
+    const applied = buildReport(
+      input({ plan: p, result: result({ channelWritten: true, metadataWritten: true }) })
+    )
+    expect(applied.summary).toContain(`${said} of bundle \`1.1.0\`: set.`)
+    if (said !== 'Link and comment') expect(applied.summary).not.toMatch(/link and comment/i)
+    const lines = planLines(p).join('\n')
+    expect(lines).toContain(`Setting the ${said.toLowerCase()} of bundle "1.1.0".`)
+    // A failure after the metadata was written names what was set.
+    const failed = buildReport(
+      input({
+        plan: p,
+        result: result({ channelWritten: true, metadataWritten: true, fatal: 'x' }),
+        errors: ['x'],
+        failedPhase: 'apply'
+      })
+    ).summary
+    expect(failed).toContain(`bundle ${said.toLowerCase()} set`)
+  })
+
+  it('the rollout heading is not "already as asked" when the plan failed or nothing was applied', () => {
+    const asked = channelPlan({
+      write: null,
+      changes: [],
+      after: snapshot('1.0.0'),
+      rollout: { action: 'none', nextStep: null, replaced: null }
+    })
+    const ok = buildReport(input({ plan: plan({ channel: asked }), result: result() })).summary
+    expect(ok).toContain('### Rollout: already as asked')
+
+    const failedPlan = buildReport(
+      input({
+        plan: plan({ channel: asked, errors: ['Bundle "1.0.25" is protected'] }),
+        errors: ['Bundle "1.0.25" is protected'],
+        failedPhase: 'plan'
+      })
+    ).summary
+    expect(failedPlan).not.toMatch(/already as asked/)
+    expect(failedPlan).toContain('### Rollout: not changed (the plan failed)')
+
+    // A step that was planned but not written: the heading says it was not done.
+    const stepping = channelPlan({
+      before: snapshot('1.0.0', { rollout: rollout('1.1.0', 5) }),
+      after: snapshot('1.0.0', { rollout: rollout('1.1.0', 25) }),
+      changes: ['rollout'],
+      write: { kind: 'upsert', body: { app_id: APP, channel: 'production' } as never },
+      rollout: { action: 'step', nextStep: 50, replaced: '1.0.9' }
+    })
+    const refused = buildReport(
+      input({
+        plan: plan({ channel: stepping }),
+        result: result({ fatal: 'POST /channel: refused' }),
+        errors: ['POST /channel: refused'],
+        failedPhase: 'apply'
+      })
+    ).summary
+    expect(refused).toContain(
+      '### Rollout: move to the next step: not done (the channel was not written)'
+    )
+    expect(refused).not.toContain('Next step:')
+    expect(refused).not.toContain('ended')
+    // A rollout input already as asked, in a run that failed before applying: "not changed".
+    const unapplied = buildReport(
+      input({
+        plan: plan({ channel: { ...asked, write: stepping.write } }),
+        errors: ['x'],
+        failedPhase: 'apply'
+      })
+    ).summary
+    expect(unapplied).toContain('### Rollout: not changed')
+    expect(unapplied).not.toMatch(/already as asked/)
+  })
+
+  it('an explicit deletion reads "listed in delete_versions", whatever reason the plan gave', () => {
+    const explicit: BundleDecision = {
+      ...decision('1.0.3', 'delete', 'outside the 0 newest'),
+      source: 'delete_versions'
+    }
+    const { summary } = buildReport(
+      input({ plan: cleanupPlan([explicit]), result: result({ deleted: ['1.0.3'] }) })
+    )
+    expect(summary).toContain('| `1.0.3` | 2026-01-02 | 🗑️ deleted | listed in delete_versions |')
+    expect(summary).not.toContain('outside the 0 newest')
+  })
+
+  it('warnings keep their code spans (no backslash-backticks), and server text still makes no markup', () => {
+    const warning =
+      'GitHub: could not record the deployment: HTTP 403. The token lacks a permission: add `permissions: deployments: write` to the job.'
+    const hostile = 'x `<img src=x onerror=alert(1)>` [a](https://evil.example) ` <b>y</b>'
+    const { summary } = buildReport(input({ plan: plan(), warnings: [warning, hostile] }))
+    expect(summary).toContain('add `permissions: deployments: write` to the job.')
+    const line = summary.split('\n').find(l => l.includes('deployments: write'))!
+    expect(line).not.toContain('\\`')
+    const page = html(summary)
+    expect(page).toContain('<code>permissions: deployments: write</code>')
+    expect(page).toContain('<code>&lt;img src=x onerror=alert(1)&gt;</code>')
+    expect(page).not.toMatch(/<(img|a|b)[\s>]/)
+  })
+
+  it('channels with no recorded release are named once, in a WARNING near the top, with what to turn on', () => {
+    const perChannel = (name: string): string =>
+      `cleanup_keep_releases: channel "${name}" has no release recorded on GitHub (its releases ` +
+      'were not recorded with github_deployment, or under another environment): nothing of it ' +
+      'is protected by the history.'
+    const { summary, annotations } = buildReport(
+      input({
+        plan: cleanupPlan([decision('1.0.1', 'delete')]),
+        result: result({ deleted: ['1.0.1'] }),
+        warnings: [perChannel('beta'), 'another warning', perChannel('pr-42')]
+      })
+    )
+    const block = summary.split('\n\n').find(b => b.startsWith('> [!WARNING]'))!
+    expect(block).toContain('channels `beta`, `pr-42`')
+    expect(block).toContain('`github_deployment: true`')
+    expect(block).toContain('`deployments: write`')
+    expect(summary.indexOf('> [!WARNING]')).toBeLessThan(summary.indexOf('### Bundles'))
+    expect(summary.match(/no release recorded/gi)).toHaveLength(1)
+    expect(summary).toContain('- another warning')
+    expect(annotations).toHaveLength(2)
+    expect(annotations[0]).toMatch(
+      /^cleanup_keep_releases: no release is recorded on GitHub for channels "beta", "pr-42"/
+    )
+    expect(annotations[1]).toBe('another warning')
+  })
+
+  it('every deleted, failed and not attempted version is named, also past 50; the log lists them too', () => {
+    const decisions = Array.from({ length: 120 }, (_, i) =>
+      decision(`2.0.${i}`, 'delete', 'outside the 20 newest')
+    )
+    const p = cleanupPlan(decisions)
+    const r = result({
+      deleted: decisions.slice(0, 100).map(d => d.version),
+      failedBundles: [{ version: '2.0.100', error: 'HTTP 500' }],
+      notAttempted: decisions.slice(101).map(d => d.version),
+      fatal: 'the API key was rejected'
+    })
+    const { summary, log } = buildReport(
+      input({ plan: p, result: r, errors: ['x'], failedPhase: 'apply' })
+    )
+    expect(foldedNames(summary, '🗑️ Deleted 100 bundles')).toEqual(r.deleted)
+    expect(foldedNames(summary, '19 deletions were not attempted')).toEqual(r.notAttempted)
+    expect(summary).toMatch(
+      /\| `2\.0\.100` \| [^|]+ \| ❌ failed \| outside the 20 newest; HTTP 500 \|/
+    )
+    expect(log).toContain('Deleted 100 bundles:')
+    for (const v of [...r.deleted, ...r.notAttempted]) expect(log).toContain(`  - "${v}"`)
+    expect(log).toContain('  - "2.0.100": HTTP 500')
+    const planned = planLines(p)
+    for (const d of decisions)
+      expect(planned).toContain(`  - "${d.version}": outside the 20 newest`)
+  })
+})
+
+describe('folded lists and the log around them', () => {
+  it('hostile names in a folded list stay code: no tag, link or heading from data', () => {
+    const hostile = [
+      'x\n::error title=Capgo::Release blocked',
+      '\r# Heading <img src=x onerror=alert(1)>',
+      'a|b',
+      'a`b``c',
+      '[link](https://evil.example)',
+      '<script>alert(1)</script>',
+      '</details><img src=x>'
+    ]
+    const decisions = Array.from({ length: 60 }, (_, i) =>
+      decision(`${hostile[i % hostile.length]!}-${i}`, 'delete', hostile[i % 3]!)
+    )
+    const p = cleanupPlan(decisions)
+    const r = result({ deleted: decisions.map(d => d.version) })
+    const { summary } = buildReport(input({ plan: p, result: r }))
+    const page = html(summary)
+    expect(page).not.toMatch(/<(img|script|a[\s>]|h1|h4)/)
+    expect(page.match(/<details>/g)).toHaveLength(1)
+    expect(page.match(/<\/details>/g)).toHaveLength(1)
+    // Every name is one code span (hidden characters shown as \n, \r).
+    const codes = [...page.matchAll(/<code>([\s\S]*?)<\/code>/g)].length
+    expect(codes).toBeGreaterThanOrEqual(60)
+  })
+
+  it('a failed plan logs what it would have deleted, every version, then "Nothing was changed."', () => {
+    const p = cleanupPlan(
+      Array.from({ length: 3 }, (_, i) => decision(`1.0.${i}`, 'delete')),
+      { errors: ['3 deletions, more than max_delete (2)'] }
+    )
+    expect(planLines(p)).toEqual([
+      'The plan cannot be carried out: 3 deletions, more than max_delete (2)',
+      'It planned to delete 3 bundles:',
+      '  - "1.0.0"',
+      '  - "1.0.1"',
+      '  - "1.0.2"',
+      'Nothing was changed.'
+    ])
+  })
+
+  it('the "Tell GitHub" group says what was recorded, skipped or refused', () => {
+    expect(
+      githubLines(
+        { deploymentId: 42, commentId: 7, warnings: [], notices: [] },
+        { deployment: true, prComment: true }
+      )
+    ).toEqual(['Recorded GitHub deployment 42.', 'Wrote the pull request comment 7.'])
+    expect(
+      githubLines(
+        {
+          warnings: ['GitHub: could not record the deployment: x'],
+          notices: ['pr_comment: skipped, this run is a "push" event, not a pull request.']
+        },
+        { deployment: true, prComment: true }
+      )
+    ).toEqual([
+      'No GitHub deployment recorded (see the warnings).',
+      'Warning: GitHub: could not record the deployment: x'
+    ])
+    expect(
+      githubLines({ warnings: [], notices: [] }, { deployment: true, prComment: false })
+    ).toEqual(["No GitHub deployment recorded: the channel's bundle and rollout did not change."])
   })
 })

@@ -9,6 +9,8 @@ import type {
   Device
 } from './types.js'
 
+export type DeviceLinkOutcome = 'linked' | 'set_moments_ago'
+
 export interface BundleListing {
   bundles: Bundle[]
   warnings: string[]
@@ -57,8 +59,12 @@ export interface CapgoApi {
   deleteAllUnlinkedBundles(appId: string, confirmAppId: string): Promise<void>
   /** One device by id, or undefined when Capgo does not know it (404 device_not_found). */
   getDevice(appId: string, deviceId: string): Promise<Device | undefined>
-  /** Set a device's channel override. Never sends `version_id`. */
-  linkDevice(appId: string, deviceId: string, channel: string): Promise<void>
+  /**
+   * Set a device's channel override (never sends `version_id`). `set_moments_ago`: Capgo refused the same link within its
+   * 60 s window and the device cannot be read back (it never contacted Capgo): the same link was
+   * made moments ago (docs/capgo-api-notes.md, "Devices").
+   */
+  linkDevice(appId: string, deviceId: string, channel: string): Promise<DeviceLinkOutcome>
   /** Remove a device's channel override (safe to repeat). */
   unlinkDevice(appId: string, deviceId: string): Promise<void>
 }

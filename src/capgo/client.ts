@@ -1,6 +1,6 @@
 import { HttpClient } from '@actions/http-client'
 import { USER_AGENT } from '../version.js'
-import type { BundleListing, CapgoApi } from './api.js'
+import type { BundleListing, CapgoApi, DeviceLinkOutcome } from './api.js'
 import { CapgoError, redact } from './errors.js'
 import { classify, isObject, type ClassifyContext } from './classify.js'
 import { sendOnce } from './http.js'
@@ -332,29 +332,34 @@ export class HttpCapgoApi implements CapgoApi {
     )
   }
 
-  async linkDevice(appId: string, deviceId: string, channel: string): Promise<void> {
+  async linkDevice(appId: string, deviceId: string, channel: string): Promise<DeviceLinkOutcome> {
     if (deviceId.trim() === '' || channel.trim() === '') {
       throw refused('POST /device', 'refused: empty device id or channel')
     }
     // Deliberately no version_id: Capgo answers 400 invalid_version_id to it.
-    await this.call('POST', '/device', {
+    const outcome = await this.call<unknown>('POST', '/device', {
       body: { app_id: appId, device_id: deviceId, channel },
       expect: WRITE_OK,
       recover: async (error, ambiguous) => {
-        // Capgo refuses the same link twice within 60 s (429), counting every attempt. After a
-        // lost answer, a device that shows the link is done. A device that never contacted Capgo
-        // is not found even when linked (docs/capgo-api-notes.md, "Devices"), so anything else
-        // falls back to the ordinary 429 path: wait Capgo's Retry-After and send the link again
-        // (setting the same override twice is harmless).
-        if (error.status !== 429 || !ambiguous) return undefined
+        // Capgo refuses the same link twice within 60 s (429), counting every attempt. A device
+        // that shows the link is done. A device that never contacted Capgo is not found even when
+        // linked (docs/capgo-api-notes.md, "Devices"): after a lost answer of this run, the
+        // ordinary 429 path waits Capgo's Retry-After and sends the link again (setting the same
+        // override twice is harmless); on a first attempt, the refusal itself says that this
+        // device was set to this channel moments ago (a re-run within the minute).
+        if (error.status !== 429) return undefined
+        let device: Device | undefined
         try {
-          const device = await this.getDevice(appId, deviceId)
-          return device?.channel === channel ? true : undefined
+          device = await this.getDevice(appId, deviceId)
         } catch {
           return undefined
         }
+        if (device?.channel === channel) return 'linked'
+        if (device === undefined && !ambiguous) return 'set_moments_ago'
+        return undefined
       }
     })
+    return outcome === 'set_moments_ago' ? 'set_moments_ago' : 'linked'
   }
 
   async unlinkDevice(appId: string, deviceId: string): Promise<void> {

@@ -47,6 +47,8 @@ export interface RecordReleaseInput {
   logUrl: string
   /** Where the environment can be seen (e.g. the channel in Capgo's dashboard). Optional. */
   environmentUrl?: string
+  /** A preview environment that goes away with its pull request (`transient_environment`). */
+  transient?: boolean
 }
 
 export interface GitHubApi {

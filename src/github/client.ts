@@ -137,7 +137,7 @@ export class OctokitGitHubApi implements GitHubApi {
           }
           return request(endpoint)
         },
-        `${endpoint.method} ${this.routeOf(endpoint.url)}`
+        `${endpoint.method} ${this.routeOf(endpoint.url, endpoint)}`
       )
     )
   }
@@ -155,7 +155,7 @@ export class OctokitGitHubApi implements GitHubApi {
         environment: input.environment,
         payload: { ...input.payload },
         description: cut(input.description, MAX_DESCRIPTION),
-        transient_environment: false,
+        transient_environment: input.transient ?? false,
         auto_merge: false,
         required_contexts: []
       })
@@ -167,24 +167,28 @@ export class OctokitGitHubApi implements GitHubApi {
         status: created.status,
         kind: 'other',
         route,
-        message: `${route}: GitHub did not create the deployment (HTTP ${created.status})${this.clean(said)}`
+        message: `${this.pathOf(route)}: GitHub did not create the deployment (HTTP ${created.status})${this.clean(said)}`
       })
     }
     const deploymentId = data.id
     const statusRoute = 'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses'
     try {
-      await this.call(statusRoute, DEPLOYMENTS_WRITE, () =>
-        this.octokit.rest.repos.createDeploymentStatus({
-          owner: this.owner,
-          repo: this.repo,
-          deployment_id: deploymentId,
-          state: input.state,
-          log_url: input.logUrl,
-          ...(input.environmentUrl ? { environment_url: input.environmentUrl } : {}),
-          description: cut(input.description, MAX_DESCRIPTION),
-          // GitHub marks the environment's earlier successful deployments inactive.
-          auto_inactive: true
-        })
+      await this.call(
+        statusRoute,
+        DEPLOYMENTS_WRITE,
+        () =>
+          this.octokit.rest.repos.createDeploymentStatus({
+            owner: this.owner,
+            repo: this.repo,
+            deployment_id: deploymentId,
+            state: input.state,
+            log_url: input.logUrl,
+            ...(input.environmentUrl ? { environment_url: input.environmentUrl } : {}),
+            description: cut(input.description, MAX_DESCRIPTION),
+            // GitHub marks the environment's earlier successful deployments inactive.
+            auto_inactive: true
+          }),
+        { deployment_id: deploymentId }
       )
     } catch (error) {
       if (!(error instanceof GitHubError)) throw error
@@ -279,7 +283,8 @@ export class OctokitGitHubApi implements GitHubApi {
             repo: this.repo,
             deployment_id: deployment.id,
             per_page: 1
-          })
+          }),
+        { deployment_id: deployment.id }
       )
       if (latest.data[0]?.state !== 'success') continue
       await this.call(
@@ -292,7 +297,8 @@ export class OctokitGitHubApi implements GitHubApi {
             deployment_id: deployment.id,
             state: 'inactive',
             description: 'The channel was deleted'
-          })
+          }),
+        { deployment_id: deployment.id }
       )
       marked++
     }
@@ -334,7 +340,8 @@ export class OctokitGitHubApi implements GitHubApi {
             .catch((error: RequestFailure) => {
               if (error.status === 404) return undefined
               throw error
-            })
+            }),
+        { comment_id: existing }
       )
       if (updated !== undefined) return { id: updated.data.id, created: false }
     }
@@ -347,7 +354,8 @@ export class OctokitGitHubApi implements GitHubApi {
           repo: this.repo,
           issue_number: issueNumber,
           body: text
-        })
+        }),
+      { issue_number: issueNumber }
     )
     return { id: created.data.id, created: true }
   }
@@ -369,7 +377,8 @@ export class OctokitGitHubApi implements GitHubApi {
           if (hit) return hit.id
         }
         return undefined
-      }
+      },
+      { issue_number: issueNumber }
     )
   }
 
@@ -384,7 +393,8 @@ export class OctokitGitHubApi implements GitHubApi {
           repo: this.repo,
           deployment_id: deploymentId,
           per_page: PER_PAGE
-        })
+        }),
+      { deployment_id: deploymentId }
     )
     return statuses.map(s => s.state)
   }
@@ -424,17 +434,43 @@ export class OctokitGitHubApi implements GitHubApi {
     }
   }
 
-  /** Runs one API operation and maps whatever it throws to a `GitHubError`. */
-  private async call<T>(route: string, permission: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one API operation and maps whatever it throws to a `GitHubError`, whose message names
+   * the real path (`POST /repos/acme/app/deployments`): `params` fill the route's placeholders
+   * besides `{owner}` and `{repo}`.
+   */
+  private async call<T>(
+    route: string,
+    permission: string,
+    run: () => Promise<T>,
+    params: Record<string, string | number> = {}
+  ): Promise<T> {
     try {
       return await run()
     } catch (caught) {
       if (caught instanceof GitHubError) throw caught
-      throw this.toGitHubError(route, permission, caught)
+      throw this.toGitHubError(route, permission, caught, params)
     }
   }
 
-  private toGitHubError(route: string, permission: string, caught: unknown): GitHubError {
+  /** The route template with its placeholders filled: what a reader of the message can check. */
+  private pathOf(route: string, params: Record<string, unknown> = {}): string {
+    const values: Record<string, unknown> = { ...params, owner: this.owner, repo: this.repo }
+    return route.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
+      const value = values[name]
+      return typeof value === 'string' || typeof value === 'number'
+        ? encodeURIComponent(String(value))
+        : placeholder
+    })
+  }
+
+  private toGitHubError(
+    route: string,
+    permission: string,
+    caught: unknown,
+    params: Record<string, string | number> = {}
+  ): GitHubError {
+    const shown = this.pathOf(route, params)
     const error = (typeof caught === 'object' && caught !== null ? caught : {}) as RequestFailure
     const attempts = typeof caught === 'object' && caught !== null ? this.attemptsOf.get(caught) : 1
     const tries =
@@ -450,7 +486,7 @@ export class OctokitGitHubApi implements GitHubApi {
         kind: 'unavailable',
         route,
         attempts,
-        message: `${route}: GitHub gave ${what}: ${detail}${tries}`
+        message: `${shown}: GitHub gave ${what}: ${detail}${tries}`
       })
     }
     const status = response.status
@@ -493,7 +529,7 @@ export class OctokitGitHubApi implements GitHubApi {
       attempts,
       serverMessage,
       ...(kind === 'permission' ? { permission } : {}),
-      message: `${route}: ${lead}${tries}`
+      message: `${shown}: ${lead}${tries}`
     })
   }
 
@@ -519,9 +555,9 @@ export class OctokitGitHubApi implements GitHubApi {
     return `HTTP ${status}${message ? `: ${message}` : ''}`
   }
 
-  /** `/repos/o/r/deployments` from a route template or a full URL (the next page's). */
-  private routeOf(url: string): string {
-    const path = /^https?:\/\//i.test(url) ? new URL(url).pathname : url
+  /** `/repos/o/r/deployments` from a route template and its parameters, or a full URL (the next page's). */
+  private routeOf(url: string, params: Record<string, unknown> = {}): string {
+    const path = /^https?:\/\//i.test(url) ? new URL(url).pathname : this.pathOf(url, params)
     return this.clean(path.split('?')[0] ?? path, 120)
   }
 

@@ -335,7 +335,8 @@ function planCleanup(
       decide(r.bundle, 'keep', `not older than ${cleanup.olderThanText} (cleanup_older_than)`)
     } else {
       const why: string[] = []
-      if (cleanup.keep !== undefined) why.push(`outside the ${cleanup.keep} ${newest}`)
+      if (cleanup.keep !== undefined)
+        why.push(cleanup.keep === 0 ? 'cleanup_keep: 0' : `outside the ${cleanup.keep} ${newest}`)
       if (cutoff !== undefined) why.push(`older than ${cleanup.olderThanText}`)
       decide(r.bundle, 'delete', why.join(' and '), 'cleanup')
     }

@@ -20,7 +20,6 @@ import type {
   CompatibilityCheck,
   ChannelSnapshot,
   Inventory,
-  Release,
   RolloutSnapshot
 } from './types.js'
 

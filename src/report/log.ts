@@ -4,6 +4,7 @@
 import type { ApplyResult } from '../apply.js'
 import type {
   AutoPauseSnapshot,
+  BundleDecision,
   ChannelPlan,
   ChannelSnapshot,
   DeletionSource,
@@ -12,7 +13,7 @@ import type {
   RolloutSnapshot
 } from '../plan/index.js'
 import { logSafe, plural } from '../text.js'
-import { formatShare } from './outcome.js'
+import { formatShare, type Outcome } from './outcome.js'
 
 /** The first and the last line of a dry run's log. */
 export function dryRunBanner(): string {
@@ -171,12 +172,21 @@ function channelLines(ch: ChannelPlan, dryRun: boolean): string[] {
   }
   if (ch.metadata && ch.target) {
     lines.push(
-      `${dryRun ? 'Would set' : 'Setting'} the link and comment of bundle ${q(ch.target.version)}.`
+      `${dryRun ? 'Would set' : 'Setting'} the ${metadataFields(ch.metadata)} of bundle ${q(ch.target.version)}.`
     )
   }
   return lines
 }
 
+/** What `POST /bundle/metadata` sends: `link`, `comment` or `link and comment`. */
+export function metadataFields(metadata: { link?: string; comment?: string }): string {
+  const fields: string[] = []
+  if (metadata.link !== undefined) fields.push('link')
+  if (metadata.comment !== undefined) fields.push('comment')
+  return fields.join(' and ') || 'link and comment'
+}
+
+/** Why a bundle is deleted, by where the deletion came from. */
 const SOURCE_TEXT: Record<DeletionSource, string> = {
   delete_versions: 'named in delete_versions',
   cleanup: 'by the cleanup rules',
@@ -186,8 +196,16 @@ const SOURCE_TEXT: Record<DeletionSource, string> = {
 /** The plan as log lines, for the "Plan" group. */
 export function planLines(plan: Plan): string[] {
   if (plan.errors.length > 0) {
+    // What it would have deleted, every version named: a user sizes a first cleanup by it.
+    const planned = plan.wouldDelete.length
     return [
       ...plan.errors.map(error => `The plan cannot be carried out: ${logSafe(error)}`),
+      ...(planned > 0
+        ? [
+            `It planned to delete ${plural(planned, 'bundle')}:`,
+            ...plan.wouldDelete.map(v => `  - ${q(v)}`)
+          ]
+        : []),
       'Nothing was changed.'
     ]
   }
@@ -216,24 +234,33 @@ export function planLines(plan: Plan): string[] {
         : `${plan.dryRun ? 'Would link' : 'Linking'} device ${q(d.deviceId)} to ${target}.`
     )
   }
-  const bySource = new Map<DeletionSource | undefined, number>()
+  const bySource = new Map<DeletionSource | undefined, BundleDecision[]>()
   for (const phase of plan.deletions) {
     for (const d of phase.decisions) {
       const source =
         d.source ?? (phase.phase === 'delete_all_bundles' ? 'delete_all_bundles' : undefined)
-      bySource.set(source, (bySource.get(source) ?? 0) + 1)
+      const list = bySource.get(source)
+      if (list) list.push(d)
+      else bySource.set(source, [d])
     }
   }
-  for (const [source, count] of bySource) {
+  // Every version is named: the job summary may have to cut a long list, the log does not.
+  for (const [source, decisions] of bySource) {
     lines.push(
-      `${plan.dryRun ? 'Would delete' : 'Deleting'} ${plural(count, 'bundle')}${source ? ` ${SOURCE_TEXT[source]}` : ''}.`
+      `${plan.dryRun ? 'Would delete' : 'Deleting'} ${plural(decisions.length, 'bundle')}${source ? ` ${SOURCE_TEXT[source]}` : ''}.`
     )
+    for (const d of decisions) {
+      lines.push(
+        source === 'cleanup' ? `  - ${q(d.version)}: ${logSafe(d.reason)}` : `  - ${q(d.version)}`
+      )
+    }
   }
   if (plan.bundlesRead && plan.bundles.length > 0) {
-    const protectedCount = plan.bundles.filter(b => b.fate === 'protected').length
+    const protectedBundles = plan.bundles.filter(b => b.fate === 'protected')
     lines.push(
-      `${plural(protectedCount, 'bundle')} protected; ${plural(plan.keptCount ?? 0, 'bundle')} left after the run.`
+      `${plural(protectedBundles.length, 'bundle')} protected; ${plural(plan.keptCount ?? 0, 'bundle')} left after the run.`
     )
+    for (const d of protectedBundles) lines.push(`  - ${q(d.version)}: ${logSafe(d.reason)}`)
   }
   if (lines.length === 0) lines.push('Nothing to do.')
   return lines
@@ -254,7 +281,7 @@ export function resultErrors(result: ApplyResult): string[] {
     const more = result.failedBundles.length - listed.length
     errors.push(
       `${plural(result.failedBundles.length, 'bundle deletion')} failed: ${listed.join('; ')}` +
-        (more > 0 ? `; and ${more} more (see the report file)` : '') +
+        (more > 0 ? `; and ${more} more (the job summary lists them)` : '') +
         '.'
     )
   }
@@ -264,4 +291,89 @@ export function resultErrors(result: ApplyResult): string[] {
     )
   }
   return errors
+}
+
+/** What the run did to the bundles, every version named: for a log group at the end of the run. */
+export function resultLines(outcome: Outcome): string[] {
+  if (outcome.dryRun) return []
+  const lines: string[] = []
+  const list = (title: string, versions: readonly string[]): void => {
+    if (versions.length === 0) return
+    lines.push(title, ...versions.map(v => `  - ${q(v)}`))
+  }
+  list(`Deleted ${plural(outcome.deletedBundles.length, 'bundle')}:`, outcome.deletedBundles)
+  if (outcome.failedBundles.length > 0) {
+    lines.push(`${plural(outcome.failedBundles.length, 'bundle deletion')} failed:`)
+    for (const f of outcome.failedBundles) lines.push(`  - ${q(f.version)}: ${logSafe(f.error)}`)
+  }
+  list(
+    `${plural(outcome.notAttempted.length, 'deletion was', 'deletions were')} not attempted (the run stopped):`,
+    outcome.notAttempted
+  )
+  list(
+    `${plural(outcome.alreadyGone.length, 'bundle')} already gone (deleted by someone else):`,
+    outcome.alreadyGone
+  )
+  return lines
+}
+
+/**
+ * What the GitHub step did, for its log group ("Tell GitHub"): the deployment, the comment, and
+ * each warning (annotated again at the end of the run). Notices are left to `core.notice`.
+ */
+export function githubLines(
+  published: { deploymentId?: number; commentId?: number; warnings: string[]; notices: string[] },
+  asked: { deployment: boolean; prComment: boolean }
+): string[] {
+  const lines: string[] = []
+  if (asked.deployment) {
+    lines.push(
+      published.deploymentId !== undefined
+        ? `Recorded GitHub deployment ${published.deploymentId}.`
+        : published.warnings.length > 0
+          ? 'No GitHub deployment recorded (see the warnings).'
+          : "No GitHub deployment recorded: the channel's bundle and rollout did not change."
+    )
+  }
+  if (asked.prComment && published.commentId !== undefined) {
+    lines.push(`Wrote the pull request comment ${published.commentId}.`)
+  }
+  for (const warning of published.warnings) lines.push(`Warning: ${logSafe(warning)}`)
+  return lines
+}
+
+/** The start of the warning that src/plan/bundles.ts gives for each channel with no release. */
+const RELEASELESS = /^cleanup_keep_releases: channel "(.*)" has no release recorded on GitHub \(/s
+
+/**
+ * The channels that release protection found no release for (one plan warning each), apart
+ * from the other warnings: the report says them once (docs/contract.md, "GitHub": release protection).
+ */
+export function groupWarnings(warnings: readonly string[]): {
+  releaseless: string[]
+  others: string[]
+} {
+  const releaseless: string[] = []
+  const others: string[] = []
+  for (const warning of warnings) {
+    const channel = RELEASELESS.exec(warning)?.[1]
+    if (channel === undefined) others.push(warning)
+    else releaseless.push(channel)
+  }
+  return { releaseless, others }
+}
+
+/** The warnings as annotations: those of release protection made one, naming every channel. */
+export function annotationWarnings(warnings: readonly string[]): string[] {
+  const { releaseless, others } = groupWarnings(warnings)
+  if (releaseless.length === 0) return others
+  const one = releaseless.length === 1
+  return [
+    `cleanup_keep_releases: no release is recorded on GitHub for ${one ? 'channel' : 'channels'} ` +
+      `${releaseless.map(q).join(', ')}: none of ${one ? 'its' : 'their'} bundles is protected ` +
+      'by the release history. Record releases with github_deployment: true on the jobs that ' +
+      `release to ${one ? 'it' : 'them'} (with deployments: write in the job's permissions:), ` +
+      'or set github_environment to the environment they record under.',
+    ...others
+  ]
 }

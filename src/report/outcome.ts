@@ -11,6 +11,8 @@ export interface Outcome {
   dryRun: boolean
   failed: boolean
   failedPhase: FailedPhase | undefined
+  /** The run got to apply the plan (a real run; its writes are in `writes`). */
+  applied: boolean
   channel: string
   /** The channel after the run; null when there is none (no channel, or not created). */
   channelAfter: ChannelSnapshot | null
@@ -105,6 +107,7 @@ export function outcomeOf(input: ReportInput): Outcome {
     dryRun,
     failed: input.errors.length > 0 || input.failedPhase !== undefined,
     failedPhase: input.failedPhase,
+    applied: result !== undefined,
     channel: ch?.name ?? input.settings?.channel ?? '',
     channelAfter,
     version: channelAfter?.version ?? '',

@@ -1,35 +1,38 @@
 // The job summary (markdown). Every value that came from the server or the inputs goes through
-// the escaper of its markdown context (src/text.ts): mdCode for names, mdCell for table text,
-// mdText for paragraphs and list items.
+// the escaper of its markdown context (src/text.ts, through ./markdown.ts): mdCode for names,
+// mdCell for table text, mdText for paragraphs and list items. The bundles are ./bundles.ts.
 
 import { deviceRunsText } from '../plan/devices.js'
 import type {
-  BundleDecision,
   ChannelPlan,
   CompatibilityCheck,
   DevicePlan,
   Plan,
   RolloutSnapshot
 } from '../plan/index.js'
-import { clip, mdCell, mdCode, mdText, plural } from '../text.js'
-import { CHANNEL_SETTINGS, describeAutoPause, nextStepText, rolloutActionText } from './log.js'
+import { plural } from '../text.js'
+import { Budget, bundleSection } from './bundles.js'
+import {
+  CHANNEL_SETTINGS,
+  describeAutoPause,
+  groupWarnings,
+  metadataFields,
+  nextStepText,
+  rolloutActionText
+} from './log.js'
 import { formatShare, runningRollout, wroteAnything, type Outcome } from './outcome.js'
 import type { Cut, ListOutput } from './outputs.js'
+import { bytes, cell, cellCode, code, messageMarkdown, text } from './markdown.js'
 import type { FailedPhase, ReportInput } from './types.js'
 
-/** Deletion rows of the bundle table before "…and N more deletions". */
-export const SUMMARY_DELETION_ROWS = 50
-/** Protected rows (and failed rows), at most: they are few in practice; a flood is counted. */
-export const SUMMARY_PROTECTED_ROWS = 500
+/** GitHub's limit for the job summary of one step (bytes): a bigger one is not shown at all. */
+export const SUMMARY_LIMIT_BYTES = 1024 * 1024
+/** What this summary may take: the limit, less the newline main appends and a margin. */
+const SUMMARY_BUDGET_BYTES = SUMMARY_LIMIT_BYTES - 4 * 1024
 /** Errors and warnings listed, at most. */
 const SUMMARY_MESSAGES = 20
-/** A cell's or a message's text, at most (characters). */
-const TEXT_CHARS = 500
-
-const code = (text: string): string => mdCode(clip(text, TEXT_CHARS))
-const cellCode = (text: string): string => mdCode(clip(text, TEXT_CHARS), { inTable: true })
-const cell = (text: string): string => mdCell(clip(text, TEXT_CHARS))
-const text = (value: string): string => mdText(clip(value, TEXT_CHARS * 4))
+/** Channels named in the release-protection warning, at most. */
+const RELEASELESS_CHANNELS = 100
 
 const PHASES: Record<FailedPhase, string> = {
   input: 'reading the inputs',
@@ -45,41 +48,62 @@ export interface SummaryExtras {
 
 export function renderSummary(input: ReportInput, outcome: Outcome, extras: SummaryExtras): string {
   const { plan } = input
-  const lines: string[] = []
+  const { releaseless, others: warnings } = groupWarnings(input.warnings)
+  const head: string[] = []
   const title = input.appId ? `Capgo release: ${code(input.appId)}` : 'Capgo release'
   const state = outcome.failed ? ': failed' : input.dryRun ? ': dry run' : ''
-  lines.push(`## ${title}${state}`, '')
-  if (outcome.failed) lines.push(...failureBlock(input, outcome))
-  else if (input.dryRun) lines.push('> [!NOTE]', '> Dry run: nothing was changed.', '')
+  head.push(`## ${title}${state}`, '')
+  if (outcome.failed) head.push(...failureBlock(input, outcome))
+  else if (input.dryRun) head.push('> [!NOTE]', '> Dry run: nothing was changed.', '')
+  if (releaseless.length > 0) head.push(...releaselessBlock(releaseless))
 
-  if (plan?.channel) lines.push(...channelSection(plan.channel, outcome))
-  if (plan?.channel?.compatibility) lines.push(...compatibilitySection(plan.channel.compatibility))
-  if (plan?.channel?.rollout) lines.push(...rolloutSection(plan.channel, outcome))
+  if (plan?.channel) head.push(...channelSection(plan.channel, outcome))
+  if (plan?.channel?.compatibility) head.push(...compatibilitySection(plan.channel.compatibility))
+  if (plan?.channel?.rollout) head.push(...rolloutSection(plan, plan.channel, outcome))
   if (plan && (plan.links.length > 0 || plan.unlinks.length > 0)) {
-    lines.push(...deviceSection(plan, outcome))
+    head.push(...deviceSection(plan, outcome))
   }
-  if (plan?.deleteChannel) lines.push(...deletedChannelLine(plan.deleteChannel, outcome))
-  if (plan && plan.bundles.length > 0) lines.push(...bundleSection(plan, outcome))
-  lines.push(...cutOutputsNote(extras.cutOutputs, input.reportFile))
+  if (plan?.deleteChannel) head.push(...deletedChannelLine(plan.deleteChannel, outcome))
 
-  if (input.warnings.length > 0) {
-    lines.push('### Warnings', '')
-    lines.push(...messageList(input.warnings, ''))
-    lines.push('')
+  const tail: string[] = [...cutOutputsNote(extras.cutOutputs, input.reportFile)]
+  if (warnings.length > 0) {
+    tail.push('### Warnings', '')
+    tail.push(...messageList(warnings, ''))
+    tail.push('')
   }
   if (input.deploymentId !== undefined) {
-    lines.push(`GitHub deployment: ${input.deploymentId}.`, '')
+    tail.push(`GitHub deployment: ${input.deploymentId}.`, '')
   }
   const links = contextLinks(input)
-  if (links) lines.push(links, '')
-  return lines.join('\n')
+  if (links) tail.push(links, '')
+
+  // The bundle lists take what the rest leaves of GitHub's 1 MiB for a step's job summary.
+  const budget = new Budget(SUMMARY_BUDGET_BYTES - bytes(head.join('\n')) - bytes(tail.join('\n')))
+  const bundles =
+    plan && plan.bundles.length > 0 ? bundleSection(plan, outcome, extras.cutOutputs, budget) : []
+  return withinLimit([...head, ...bundles, ...tail].join('\n'))
+}
+
+/** The last guard: a summary past GitHub's limit would not be shown at all. */
+function withinLimit(summary: string): string {
+  if (bytes(summary) <= SUMMARY_BUDGET_BYTES) return summary
+  const notice =
+    '\n\n> [!WARNING]\n> The rest of this summary was cut: GitHub shows at most 1 MiB of job ' +
+    "summary per step. The step's log has the whole plan.\n"
+  const head = Buffer.from(summary, 'utf8')
+    .subarray(0, SUMMARY_BUDGET_BYTES - bytes(notice))
+    .toString('utf8')
+  // At a line's end, so that no table row, code span or character is cut in two.
+  return `${head.slice(0, Math.max(0, head.lastIndexOf('\n')))}${notice}`
 }
 
 /** At most SUMMARY_MESSAGES list items, then a count. */
 function messageList(messages: string[], prefix: string): string[] {
-  const lines = messages.slice(0, SUMMARY_MESSAGES).map(m => `${prefix}- ${text(m)}`)
+  const lines = messages.slice(0, SUMMARY_MESSAGES).map(m => `${prefix}- ${messageMarkdown(m)}`)
   if (messages.length > SUMMARY_MESSAGES) {
-    lines.push(`${prefix}- …and ${messages.length - SUMMARY_MESSAGES} more (see the report file)`)
+    lines.push(
+      `${prefix}- …and ${messages.length - SUMMARY_MESSAGES} more (the step's log has them all)`
+    )
   }
   return lines
 }
@@ -102,7 +126,8 @@ function failureBlock(input: ReportInput, outcome: Outcome): string[] {
         `channel ${code(outcome.channel)} ${outcome.channelCreated ? 'created' : 'written'}`
       )
     }
-    if (writes.metadata) changed.push('bundle link and comment set')
+    const metadata = input.plan?.channel?.metadata
+    if (writes.metadata && metadata) changed.push(`bundle ${metadataFields(metadata)} set`)
     if (writes.unlinked.length) changed.push(`${plural(writes.unlinked.length, 'device')} unlinked`)
     if (writes.linked.length) changed.push(`${plural(writes.linked.length, 'device')} linked`)
     if (writes.deletedBundles) changed.push(`${plural(writes.deletedBundles, 'bundle')} deleted`)
@@ -110,6 +135,28 @@ function failureBlock(input: ReportInput, outcome: Outcome): string[] {
   }
   lines.push(...messageList(input.errors, '> '), '')
   return lines
+}
+
+/**
+ * Release protection asked for channels with no recorded release: said once, near the top, with
+ * what to turn on (docs/contract.md, "GitHub": release protection), instead of a warning per channel.
+ */
+function releaselessBlock(channels: readonly string[]): string[] {
+  const named = channels.slice(0, RELEASELESS_CHANNELS).map(code).join(', ')
+  const more =
+    channels.length > RELEASELESS_CHANNELS
+      ? ` and ${channels.length - RELEASELESS_CHANNELS} more`
+      : ''
+  return [
+    '> [!WARNING]',
+    `> **No release recorded on GitHub** for ${channels.length === 1 ? 'channel' : 'channels'} ` +
+      `${named}${more}: \`cleanup_keep_releases\` protects none of ${channels.length === 1 ? 'its' : 'their'} ` +
+      'bundles. Record releases with `github_deployment: true` on the jobs that release to ' +
+      `${channels.length === 1 ? 'this channel' : 'these channels'} (with \`deployments: write\` ` +
+      "in the job's `permissions:`), or set `github_environment` to the environment they " +
+      'record under.',
+    ''
+  ]
 }
 
 function showValue(value: unknown): string {
@@ -210,14 +257,8 @@ function channelSection(ch: ChannelPlan, outcome: Outcome): string[] {
   }
   const ended = rolloutEndText(ch, outcome)
   if (ended) lines.push('', ended)
-  if (ch.versionSource?.kind === 'promote_from') {
-    lines.push('', `Promoted from channel ${code(ch.versionSource.channel)}.`)
-  } else if (ch.versionSource?.kind === 'rollback') {
-    lines.push(
-      '',
-      `Rolled back to the release of GitHub deployment ${ch.versionSource.deploymentId}.`
-    )
-  }
+  const source = versionSourceText(ch, outcome)
+  if (source) lines.push('', source)
   if (
     outcome.previousVersion &&
     outcome.channelChanged &&
@@ -227,10 +268,43 @@ function channelSection(ch: ChannelPlan, outcome: Outcome): string[] {
   }
   if (ch.metadata && ch.target) {
     const done = outcome.planned ? 'would be set' : outcome.metadataWritten ? 'set' : 'not set'
-    lines.push('', `Link and comment of bundle ${code(ch.target.version)}: ${done}.`)
+    const what = metadataFields(ch.metadata)
+    lines.push(
+      '',
+      `${what[0]!.toUpperCase()}${what.slice(1)} of bundle ${code(ch.target.version)}: ${done}.`
+    )
   }
   lines.push('')
   return lines
+}
+
+/**
+ * Where the channel's bundle came from, said only when it happened: "Promoted from channel beta"
+ * once the channel was written with that bundle, "would be" in a dry run, nothing when the run
+ * stopped before the write (docs/contract.md, "One run", step 7: the summary states only what
+ * happened).
+ */
+function versionSourceText(ch: ChannelPlan, outcome: Outcome): string {
+  const source = ch.versionSource
+  if (source === undefined || source.kind === 'version' || planFailed(outcome)) return ''
+  const bundleMoved = ch.changes.includes('version')
+  if (ch.write === null) {
+    return source.kind === 'promote_from'
+      ? `Already on the bundle of channel ${code(source.channel)}: nothing to promote.`
+      : ''
+  }
+  if (!outcome.channelWritten) return ''
+  const would = outcome.planned
+  if (source.kind === 'rollback') {
+    return `${would ? 'Would roll back' : 'Rolled back'} to the release of GitHub deployment ${source.deploymentId}.`
+  }
+  if (bundleMoved) {
+    return `${would ? 'Would be promoted' : 'Promoted'} from channel ${code(source.channel)}.`
+  }
+  if (ch.changes.includes('rollout')) {
+    return `The rollout bundle ${would ? 'would come' : 'comes'} from channel ${code(source.channel)}.`
+  }
+  return ''
 }
 
 const PLUGIN_ROWS = 50
@@ -293,7 +367,37 @@ export function shareBar(percentage: number): string {
   return `${'▰'.repeat(filled)}${'▱'.repeat(10 - filled)} ${formatShare(percentage)} %`
 }
 
-function rolloutSection(ch: ChannelPlan, outcome: Outcome): string[] {
+/** The plan could not be carried out: nothing was (or, in a dry run, would be) changed. */
+function planFailed(outcome: Outcome, plan?: Plan): boolean {
+  return outcome.failedPhase === 'plan' || (plan?.errors.length ?? 0) > 0
+}
+
+/**
+ * The rollout heading: what was done, only when it was. "Already as asked" only when the run
+ * found it so and did not stop before applying; a plan that failed or a write that did not
+ * happen says so (docs/contract.md, "One run", step 7).
+ */
+function rolloutHeading(plan: Plan, ch: ChannelPlan, outcome: Outcome): string {
+  const rollout = ch.rollout!
+  const action = rolloutActionText(rollout)
+  const none = rollout.action === 'none'
+  if (planFailed(outcome, plan)) {
+    return none ? 'not changed (the plan failed)' : `${action}: not done (the plan failed)`
+  }
+  if (outcome.planned) return none ? action : `${action} (planned)`
+  if (none) {
+    // Found as asked, and the run got to apply (or had nothing to write).
+    const applied = !outcome.dryRun && (!outcome.failed || (ch.write === null && outcome.applied))
+    return applied ? action : 'not changed'
+  }
+  if (outcome.dryRun) return `${action}: not done (the run failed)`
+  if (!outcome.channelWritten) return `${action}: not done (the channel was not written)`
+  return outcome.channelVerified || !outcome.failed
+    ? action
+    : `${action}: sent, but the channel read back differs (see the error)`
+}
+
+function rolloutSection(p: Plan, ch: ChannelPlan, outcome: Outcome): string[] {
   const plan = ch.rollout!
   const before = ch.before?.rollout ?? null
   // What Capgo holds after the run (the read-back), else what the plan left as it was.
@@ -304,7 +408,7 @@ function rolloutSection(ch: ChannelPlan, outcome: Outcome): string[] {
         ? ch.after.rollout
         : before
   const lines = [
-    `### Rollout: ${rolloutActionText(plan)}${outcome.planned && plan.action !== 'none' ? ' (planned)' : ''}`,
+    `### Rollout: ${rolloutHeading(p, ch, outcome)}`,
     '',
     '| | before | after |',
     '| --- | --- | --- |'
@@ -328,9 +432,11 @@ function rolloutSection(ch: ChannelPlan, outcome: Outcome): string[] {
   lines.push('')
   const running = runningRollout({ ...ch.after, rollout: after })
   if (running) lines.push(`\`${shareBar(running.percentage)}\``, '')
-  const next = nextStepText(plan.nextStep)
-  if (next) lines.push(`Next step: ${next}.`, '')
-  if (plan.replaced) {
+  // The next step and an ended rollout hold only once the plan was (or would be) carried out.
+  const done = outcome.planned || (outcome.channelWritten && !outcome.dryRun)
+  const next = done || plan.action === 'none' ? nextStepText(plan.nextStep) : ''
+  if (next && !planFailed(outcome, p)) lines.push(`Next step: ${next}.`, '')
+  if (plan.replaced && done) {
     lines.push(
       '> [!WARNING]',
       `> The rollout of ${code(plan.replaced)} ${outcome.planned ? 'would end' : 'ended'}: its devices get another bundle.`,
@@ -341,7 +447,7 @@ function rolloutSection(ch: ChannelPlan, outcome: Outcome): string[] {
 }
 
 function deviceSection(plan: Plan, outcome: Outcome): string[] {
-  // What each linked device runs now, from the same per-device reads (README, previews).
+  // What each linked device runs now, from the same per-device reads (docs/previews.md).
   const showsRuns = plan.links.some(d => d.seen !== undefined)
   const bundle = outcome.channelAfter?.version ?? null
   const runsCell = (d: DevicePlan): string => {
@@ -394,79 +500,6 @@ function deletedChannelLine(d: { name: string; exists: boolean }, outcome: Outco
         ? ''
         : ' (not deleted)'
   return [`**Deleted channel:** ${code(d.name)}${state}`, '']
-}
-
-/** The upload date when `createdAt` is a date; otherwise the text as the server sent it, escaped. */
-export function uploadedCell(createdAt: string): string {
-  const date = /^(\d{4}-\d{2}-\d{2})(?:[T ]|$)/.exec(createdAt)
-  if (date && !Number.isNaN(Date.parse(createdAt))) return date[1]!
-  return cell(createdAt)
-}
-
-function bundleSection(plan: Plan, outcome: Outcome): string[] {
-  const failed = new Map(outcome.failedBundles.map(f => [f.version, f.error]))
-  const deleted = new Set(outcome.deletedBundles)
-  const gone = new Set(outcome.alreadyGone)
-  const byFate = { delete: [] as BundleDecision[], keep: 0, protected: [] as BundleDecision[] }
-  const failedRows: BundleDecision[] = []
-  for (const d of plan.bundles) {
-    if (failed.has(d.version)) failedRows.push(d)
-    else if (d.fate === 'delete') byFate.delete.push(d)
-    else if (d.fate === 'protected') byFate.protected.push(d)
-    else byFate.keep++
-  }
-  const would = outcome.dryRun
-  const lines = [
-    '### Bundles',
-    '',
-    `${would ? 'Would delete' : 'Deleted'} **${outcome.deletedBundles.length}**` +
-      (failed.size > 0 ? `, failed **${failed.size}**` : '') +
-      `, protected **${byFate.protected.length}**, kept **${byFate.keep}** of ${plan.bundles.length}` +
-      (outcome.keptCount === undefined
-        ? '.'
-        : `: ${outcome.keptCount} ${would ? 'would be left' : 'left'} after the run.`),
-    ''
-  ]
-  if (would && plan.errors.length > 0 && outcome.deletedBundles.length > 0) {
-    lines.push(
-      'The plan failed, so the real run would delete nothing; these are the deletions it planned.',
-      ''
-    )
-  }
-  const fateOf = (d: BundleDecision): string =>
-    failed.has(d.version)
-      ? '❌ failed'
-      : d.fate === 'protected'
-        ? '🛡️ protected'
-        : would
-          ? 'would delete'
-          : deleted.has(d.version)
-            ? '🗑️ deleted'
-            : gone.has(d.version)
-              ? 'already gone'
-              : 'not deleted'
-  const reasonOf = (d: BundleDecision): string =>
-    failed.has(d.version) ? `${d.reason}; ${failed.get(d.version)!}` : d.reason
-  const row = (d: BundleDecision): string =>
-    `| ${cellCode(d.version)} | ${uploadedCell(d.createdAt)} | ${fateOf(d)} | ${cell(reasonOf(d))} |`
-
-  const shown = [
-    ...byFate.protected.slice(0, SUMMARY_PROTECTED_ROWS),
-    ...failedRows.slice(0, SUMMARY_PROTECTED_ROWS),
-    ...byFate.delete.slice(0, SUMMARY_DELETION_ROWS)
-  ]
-  if (shown.length > 0) {
-    lines.push('| version | uploaded | fate | reason |', '| --- | --- | --- | --- |')
-    lines.push(...shown.map(row), '')
-  }
-  const more = (count: number, what: string): void => {
-    if (count > 0) lines.push(`…and ${count} more ${what} (see the report file).`, '')
-  }
-  more(byFate.protected.length - SUMMARY_PROTECTED_ROWS, 'protected bundles')
-  more(failedRows.length - SUMMARY_PROTECTED_ROWS, 'failed deletions')
-  more(byFate.delete.length - SUMMARY_DELETION_ROWS, 'deletions')
-  if (byFate.keep > 0) lines.push(`${plural(byFate.keep, 'bundle')} kept (not listed).`, '')
-  return lines
 }
 
 function cutOutputsNote(cut: Partial<Record<ListOutput, Cut>>, reportFile?: string): string[] {

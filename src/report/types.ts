@@ -43,4 +43,11 @@ export interface Report {
   summary: string
   /** The whole report as JSON, never cut (main writes it to `report_file`). */
   fullReport: string
+  /**
+   * The warnings as annotations (`core.warning`): the input's warnings, those of release
+   * protection made one that names every channel without a recorded release.
+   */
+  annotations: string[]
+  /** What the run did to the bundles, every version named, for a log group at the end of the run. */
+  log: string[]
 }

@@ -398,7 +398,8 @@ describe.concurrent('dropped connections', () => {
   it('dropped after POST /device linked dev-a (answer lost) → the retry meets the 60-s rule (429), the client checks the device instead: success, linked_devices ["dev-a"]', async ({
     expect
   }) => {
-    const emu = await emulator(previewApp(), {
+    // dev-a has run the app: Capgo knows it, so the check can read the link back.
+    const emu = await emulator(previewApp({ devices: [{ device_id: 'dev-a' }] }), {
       faults: [{ method: 'POST', path: '/device', kind: 'drop-after', count: 1 }]
     })
     const result = await run(emu, { channel: 'pr-42', devices: 'dev-a' })
@@ -413,6 +414,28 @@ describe.concurrent('dropped connections', () => {
     ])
     expectSafe(expect, emu, [])
     expect(leaks(result)).toEqual([])
+  })
+
+  it('dropped after POST /device of a device Capgo never saw (404 even when linked) → the client does not depend on finding it: it waits out the 60-s rule and links again', async ({
+    expect
+  }) => {
+    const emu = await emulator(previewApp(), {
+      // The 60-s rule shortened to 2 s, so that the wait stays short in a test.
+      deviceLimits: { sameChannelMs: 2_000 },
+      faults: [{ method: 'POST', path: '/device', kind: 'drop-after', count: 1 }]
+    })
+    const result = await run(emu, { channel: 'pr-42', devices: 'dev-new' })
+    expect(result.code, why(result)).toBe(0)
+    expect(emu.deviceOverride(APP, 'dev-new')).toBe('pr-42')
+    expect(json(result, 'linked_devices')).toEqual(['dev-new'])
+    // Lost, refused within the window (the device check finds nothing), then sent again after
+    // Capgo's Retry-After.
+    expect(requestsOf(emu, 'POST', '/device').map(r => r.fault ?? r.status)).toEqual([
+      'drop-after',
+      429,
+      200
+    ])
+    expectSafe(expect, emu, [])
   })
 
   it('dropped after POST /channel created pr-42 (answer lost) → retried (an idempotent upsert) → success; pr-42 on 1.0.20, channel_created true', async ({

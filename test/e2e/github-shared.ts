@@ -6,9 +6,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterAll, expect } from 'vitest'
+import { afterAll, afterEach, expect } from 'vitest'
 import {
   ALL_PERMISSIONS,
+  expectConformingExchanges,
   startGitHubEmulator,
   type GitHubEmulator,
   type GitHubEmulatorOptions,
@@ -38,6 +39,16 @@ export const GITHUB_WRITE_PERMISSIONS = ALL_PERMISSIONS
 
 const githubs: GitHubEmulator[] = []
 const dirs: string[] = []
+// Every request the action sent and every answer the emulator gave conform to GitHub's OpenAPI
+// description (the @octokit/openapi package): the emulator answers as GitHub does.
+const checked = new Set<GitHubEmulator>()
+afterEach(() => {
+  for (const gh of githubs) {
+    if (checked.has(gh)) continue
+    checked.add(gh)
+    expectConformingExchanges(gh)
+  }
+})
 afterAll(async () => {
   await Promise.all(githubs.splice(0).map(gh => gh.stop()))
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
@@ -115,7 +126,10 @@ export function envOf(channel: string, appId = APP): string {
   return `capgo/${appId}/${channel}`
 }
 
-/** The payload the action stores in a deployment. */
+/** What the action adds to the payload of a deployment it records: the runner's run and attempt. */
+export const THIS_RUN = { run_id: '4242', run_attempt: 1 } as const
+
+/** The payload the action stores in a deployment (without THIS_RUN: seeds are older records). */
 export function payload(fields: {
   version: string
   channel?: string

@@ -31,6 +31,7 @@ import {
   GH_TOKEN,
   RUN_URL,
   SHA,
+  THIS_RUN,
   envOf,
   expectNoTokenLeak,
   github,
@@ -94,9 +95,10 @@ describe('github_deployment: a release recorded as a deployment', () => {
     const deployment = onlyDeployment(gh, envOf('production'))
     expect(deployment.sha).toBe(SHA)
     expect(deployment.ref).toBe(SHA)
-    expect(deployment.payload).toEqual(
-      payload({ version: '1.0.29', previous_version: '1.0.20', channel: 'production' })
-    )
+    expect(deployment.payload).toEqual({
+      ...payload({ version: '1.0.29', previous_version: '1.0.20', channel: 'production' }),
+      ...THIS_RUN
+    })
     expect(deployment.description).toBe('1.0.29 on production')
     expect(deployment.transient_environment).toBe(false)
     const statuses = gh.statuses(deployment.id)
@@ -140,14 +142,15 @@ describe('github_deployment: a release recorded as a deployment', () => {
       rollout_version_info: { name: '1.0.29' }
     })
     const deployment = onlyDeployment(gh, envOf('production'))
-    expect(deployment.payload).toEqual(
-      payload({
+    expect(deployment.payload).toEqual({
+      ...payload({
         version: '1.0.20',
         previous_version: '1.0.20',
         rollout_version: '1.0.29',
         rollout_percentage: '10'
-      })
-    )
+      }),
+      ...THIS_RUN
+    })
     expect(deployment.description).toBe('1.0.20 on production; 1.0.29 to 10 %')
     expect(gh.latestState(deployment.id)).toBe('success')
   })
@@ -181,7 +184,7 @@ describe('github_deployment: a release recorded as a deployment', () => {
     expect(result.outputs.deployment_id).toBe('')
   })
 
-  it('a run that fails after writing (a deletion fails) records the release with a failure status', async () => {
+  it('a run that fails after writing (a deletion fails) records the release as success: Capgo holds it', async () => {
     const emu = await emulator(releaseApp(), {
       faults: [
         {
@@ -206,10 +209,39 @@ describe('github_deployment: a release recorded as a deployment', () => {
     expect(channelVersion(emu, 'production')).toBe('1.0.29')
     const deployment = onlyDeployment(gh, envOf('production'))
     expect(deployment.payload).toMatchObject({ version: '1.0.29', previous_version: '1.0.20' })
+    // The status says whether Capgo holds the release, not whether every step passed: the
+    // environment page shows the bundle devices get, and rollback counts it as a release.
     expect(gh.statuses(deployment.id).map(s => [s.state, s.log_url])).toEqual([
-      ['failure', RUN_URL]
+      ['success', RUN_URL]
     ])
     expect(result.outputs.deployment_id).toBe(String(deployment.id))
+  })
+
+  it('a write that did not take (the read-back finds another bundle) is recorded as failure', async () => {
+    const emu = await emulator(releaseApp(), {
+      faults: [
+        {
+          method: 'GET',
+          path: '/channel',
+          // Someone moves production back right after our write, before the read-back.
+          when: req => {
+            if (req.query.channel !== 'production') return false
+            const app = emu.state.apps[APP]!
+            const c = app.channels.find(x => x.name === 'production')!
+            c.version = app.bundles.find(b => b.name === '1.0.20')!.id
+            return false
+          },
+          kind: 'status'
+        }
+      ]
+    })
+    const gh = await github()
+    const result = await runWithGitHub(emu, gh, PROMOTE)
+    expect(result.code, why(result)).toBe(1)
+    const deployment = onlyDeployment(gh, envOf('production'))
+    expect(gh.latestState(deployment.id)).toBe('failure')
+    // Only success counts as a release: a rollback never goes back to this record.
+    expect(result.outputs.version).toBe('1.0.20')
   })
 })
 
@@ -348,7 +380,8 @@ describe('rollback: the previous release, from the deployment history', () => {
     // Marked as a rollback: a later rollback does not go back from it.
     expect(created.payload).toEqual({
       ...payload({ version: '1.0.25', previous_version: '1.0.29' }),
-      rollback: true
+      rollback: true,
+      ...THIS_RUN
     })
     expect(created.sha).toBe(SHA)
     expect(gh.statuses(created.id).map(s => [s.state, s.log_url])).toEqual([['success', RUN_URL]])

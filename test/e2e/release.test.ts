@@ -14,6 +14,7 @@ import {
   requestsOf,
   run,
   stopEmulators,
+  why,
   writeLog,
   type AppSeed
 } from './shared.js'
@@ -39,7 +40,8 @@ const PROMOTE = { channel: 'production', promote_from: 'beta' }
 describe('promote', () => {
   it('puts beta’s bundle on production with one PUT /bundle (ids), reads it back, and reports before → after', async () => {
     const emu = await emulator(releaseApp())
-    const result = await run(emu, PROMOTE)
+    // Without the native compatibility gate, which reads the bundle rows (see the next test).
+    const result = await run(emu, { ...PROMOTE, compatibility: 'off' })
 
     expect(result.code, result.stdout).toBe(0)
     expect(result.errors).toEqual([])
@@ -69,7 +71,7 @@ describe('promote', () => {
       `PUT /bundle ${JSON.stringify({ app_id: APP, version_id: 120, channel_id: 1 })}`
     ])
     expect(requestsOf(emu, 'POST', '/channel')).toEqual([])
-    // Promotion reads channels only: no bundle listing.
+    // Promotion without the gate reads channels only: no bundle listing.
     expect(requestsOf(emu, 'GET', '/bundle')).toEqual([])
     // After the write, the channel is read back by name.
     const put = requestsOf(emu, 'PUT', '/bundle')[0]!
@@ -116,7 +118,8 @@ describe('promote', () => {
 
 describe('a version on a new channel', () => {
   it('creates the channel with that version (and links the preview devices after it)', async () => {
-    const emu = await emulator(releaseApp())
+    // A tester's phone that has run the app (Capgo knows it).
+    const emu = await emulator(releaseApp({ devices: [{ device_id: 'tester-1' }] }))
     const inputs = { channel: 'pr-42', version: '1.0.7', devices: 'Tester-1' }
     const result = await run(emu, inputs)
 
@@ -257,7 +260,15 @@ describe('channel flags', () => {
 
 describe('devices', () => {
   it('links devices to a private channel, without version_id; a re-run sends no POST /device', async () => {
-    const emu = await emulator(releaseApp())
+    // Testers' phones that have run the app: Capgo knows them, so a link can be read back.
+    const emu = await emulator(
+      releaseApp({
+        devices: [
+          { device_id: 'dev-a', version_name: '1.0.50' },
+          { device_id: 'dev-b', version_name: '1.0.49' }
+        ]
+      })
+    )
     const inputs = { channel: 'qa', devices: 'DEV-A, dev-b' }
     const result = await run(emu, inputs)
 
@@ -283,8 +294,9 @@ describe('devices', () => {
     expect(writeLog(emu)).toHaveLength(2)
     expect(emu.deviceOverride(APP, 'dev-a')).toBe('qa')
     expect(emu.deviceOverride(APP, 'dev-b')).toBe('qa')
-    expect(result.summary).toContain('| `dev-a` | linked to `qa` |')
-    expect(result.summary).toContain('| `dev-b` | linked to `qa` |')
+    // Each device says what it runs now, against the channel's bundle.
+    expect(result.summary).toContain('| `dev-a` | linked to `qa` | runs 1.0.50 |')
+    expect(result.summary).toContain('| `dev-b` | linked to `qa` | still on 1.0.49 |')
     expectNoLeak(result)
 
     emu.clearLog()
@@ -295,7 +307,27 @@ describe('devices', () => {
     expect(requestsOf(emu, 'POST', '/device')).toEqual([])
     expect(writeLog(emu)).toEqual([])
     expect(emu.requests.some(r => r.status === 429)).toBe(false)
-    expect(again.summary).toContain('| `dev-a` | already linked to `qa` |')
+    expect(again.summary).toContain('| `dev-a` | already linked to `qa` | runs 1.0.50 |')
+  })
+
+  it('a device Capgo has never seen: linked, "not seen by Capgo yet"; a re-run within the minute succeeds without waiting', async () => {
+    const emu = await emulator(releaseApp())
+    const inputs = { channel: 'qa', devices: 'dev-new' }
+    const result = await run(emu, inputs)
+    expect(result.code, why(result)).toBe(0)
+    expect(emu.deviceOverride(APP, 'dev-new')).toBe('qa')
+    // Capgo answers 404 for it, linked or not (the link lives elsewhere).
+    expect(requestsOf(emu, 'GET', '/device').map(r => r.status)).toEqual([404])
+    expect(result.summary).toContain('| `dev-new` | linked to `qa` | not seen by Capgo yet |')
+
+    emu.clearLog()
+    const again = await run(emu, inputs)
+    expect(again.code, why(again)).toBe(0)
+    // The same link within 60 s is refused (429); that refusal says it was just made.
+    expect(requestsOf(emu, 'POST', '/device').map(r => r.status)).toEqual([429])
+    expect(again.warnings.join('\n')).toMatch(/"dev-new".*set moments ago/)
+    expect(json(again, 'linked_devices')).toEqual(['dev-new'])
+    expect(emu.deviceOverride(APP, 'dev-new')).toBe('qa')
   })
 
   it('refuses devices on a public channel before any write', async () => {

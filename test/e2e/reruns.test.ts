@@ -132,7 +132,11 @@ describe.concurrent('the examples of docs/contract.md, each run twice', () => {
   it("preview open (channel pr-42, version 1.0.20, devices dev-a and dev-b): 1st creates and links; 2nd (within Capgo's 60-s relink window) sends nothing and succeeds", async ({
     expect
   }) => {
-    const emu = await emulator(standardApp())
+    // Testers' phones that have run the app: Capgo knows them (a device it never saw is covered
+    // in release.test.ts).
+    const emu = await emulator(
+      standardApp({ devices: [{ device_id: 'dev-a' }, { device_id: 'dev-b' }] })
+    )
     const inputs = { channel: 'pr-42', version: '1.0.20', devices: 'dev-a\ndev-b' }
     const { first, second } = await twice(emu, inputs)
     expect(first.code, why(first)).toBe(0)

@@ -8,7 +8,7 @@
 // an exit code alone proves nothing.
 
 import { describe, expect, it } from 'vitest'
-import { APP, KEY, emulator, leaks, requestsOf, run, stopEmulators, why } from './shared.js'
+import { APP, KEY, emulator, json, leaks, requestsOf, run, stopEmulators, why } from './shared.js'
 import {
   bundleId,
   channelPost,
@@ -174,8 +174,11 @@ describe('start a rollout', () => {
     expect(rep.channel_verified).toBe(true)
     expect(rep.channel_changed).toBe(true)
     expect(rep.rollout).toMatchObject({ action: 'start', next_step: null, replaced: null })
-    // Promotion with a rollout reads no bundle list.
-    expect(requestsOf(emu, 'GET', '/bundle')).toEqual([])
+    // The native compatibility gate reads the bundle rows (no other reason to list bundles).
+    expect(requestsOf(emu, 'GET', '/bundle').length).toBeGreaterThan(0)
+    expect(json<Record<string, unknown>>(result, 'report')).toMatchObject({
+      compatibility: { verdict: 'compatible' }
+    })
     expect(result.summary).toContain('### Rollout: start')
     expect(result.summary).toContain('| share | — | **10 %** |')
     expect(result.summary).toContain('`▰▱▱▱▱▱▱▱▱▱ 10 %`')
@@ -619,16 +622,6 @@ const REFUSED: RefusedRow[] = [
     mentions: ['No rollout runs on channel "production"', '"rollout_pause"']
   },
   {
-    label: 'rollout_promote with no rollout running',
-    inputs: { channel: 'production', rollout_promote: 'true' },
-    mentions: ['No rollout runs on channel "production"', 'rollout_promote']
-  },
-  {
-    label: 'rollout_abort with no rollout running',
-    inputs: { channel: 'production', rollout_abort: 'true' },
-    mentions: ['No rollout runs on channel "production"', 'rollout_abort']
-  },
-  {
     label: 'the bundle is already the channel’s bundle (version)',
     inputs: { channel: 'production', version: '1.0.8', rollout_percentage: '10' },
     mentions: ['"1.0.8"', 'already the bundle of channel "production"']
@@ -925,4 +918,20 @@ describe('an uploader key', () => {
     expect(result.summary).toContain('Nothing was changed')
     expect(leaks(result)).toEqual([])
   })
+})
+
+describe('abort and promote with no rollout left (a re-run of those jobs)', () => {
+  it.each(['rollout_abort', 'rollout_promote'])(
+    '%s succeeds with a notice and writes nothing',
+    async input => {
+      const emu = await emulator(rolloutApp())
+      const result = await run(emu, { channel: 'production', [input]: 'true', ...QUICK })
+      expect(result.code, why(result)).toBe(0)
+      expect(writes(emu)).toEqual([])
+      expect(result.warnings.join('\n')).toContain(
+        `No rollout runs on channel "production": nothing to end (${input})`
+      )
+      expect(result.outputs.channel_changed).toBe('false')
+    }
+  )
 })

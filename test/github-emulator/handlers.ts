@@ -21,6 +21,9 @@ const DOCS = 'https://docs.github.com/rest'
 export const MAX_COMMENT_CHARS = 65_536
 const MAX_STATUS_DESCRIPTION = 140
 
+/** The GitHub Actions app: `performed_via_github_app` of what GITHUB_TOKEN writes. */
+const ACTIONS_APP_ID = 15368
+
 /** The token's user: a workflow's GITHUB_TOKEN acts as this bot. */
 export const ACTIONS_BOT: User = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' }
 
@@ -49,6 +52,8 @@ export interface Ctx {
   base: string
   owner: string
   repo: string
+  /** The repository's id: GitHub's Link headers name it `/repositories/{id}/...`. */
+  repositoryId: number
   refs: Record<string, string>
   permissions: ReadonlySet<Permission>
   method: string
@@ -63,6 +68,7 @@ export interface Ctx {
 
 export interface Route {
   method: string
+  /** Matched against the path after `/repos/{owner}/{repo}` or `/repositories/{id}`. */
   pattern: RegExp
   /** The permission(s) needed, any of them; computed when it depends on the issue. */
   needs: (ctx: Ctx) => readonly Permission[]
@@ -75,7 +81,11 @@ export interface Route {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
 
-/** A page of `items` and GitHub's Link header (prev, next, last, first) for it. */
+/**
+ * A page of `items` and GitHub's Link header (prev, next, last, first) for it. Like GitHub's, the
+ * links name the repository by id: `/repositories/{id}{path}` (`path` is the part after the
+ * repository, e.g. `/deployments`).
+ */
 export function paginate<T>(
   items: readonly T[],
   ctx: Ctx,
@@ -91,7 +101,7 @@ export function paginate<T>(
     const params = new URLSearchParams(ctx.query)
     params.set('per_page', String(perPage))
     params.set('page', String(p))
-    return `<${ctx.base}${path}?${params.toString()}>; rel="${rel}"`
+    return `<${ctx.base}/repositories/${ctx.repositoryId}${path}?${params.toString()}>; rel="${rel}"`
   }
   const links: string[] = []
   if (page > 1) links.push(link(Math.min(page - 1, last), 'prev'))
@@ -102,6 +112,79 @@ export function paginate<T>(
 
 function repoUrl(ctx: Ctx): string {
   return `${ctx.base}/repos/${ctx.owner}/${ctx.repo}`
+}
+
+/** An account: a user or bot, or the organization owning an app. */
+type Account = Omit<User, 'type'> & { type: User['type'] | 'Organization' }
+
+/**
+ * GitHub's legacy node id of an account: base64 of `0{length of type}:{type}{id}`, e.g.
+ * `MDM6Qm90NDE4OTgyODI=` (`03:Bot41898282`) for github-actions[bot].
+ */
+function accountNodeId(u: Account): string {
+  return Buffer.from(`0${u.type.length}:${u.type}${u.id}`).toString('base64')
+}
+
+/** An account as GitHub answers it (`simple-user`): every required field. */
+export function userOut(ctx: Ctx, u: Account): Record<string, unknown> {
+  const api = `${ctx.base}/users/${encodeURIComponent(u.login)}`
+  const bot = u.type === 'Bot'
+  return {
+    login: u.login,
+    id: u.id,
+    node_id: accountNodeId(u),
+    avatar_url:
+      u.id === ACTIONS_BOT.id
+        ? `https://avatars.githubusercontent.com/in/${ACTIONS_APP_ID}?v=4`
+        : `https://avatars.githubusercontent.com/u/${u.id}?v=4`,
+    gravatar_id: '',
+    url: api,
+    html_url: bot
+      ? `https://github.com/apps/${u.login.replace(/\[bot\]$/, '')}`
+      : `https://github.com/${u.login}`,
+    followers_url: `${api}/followers`,
+    following_url: `${api}/following{/other_user}`,
+    gists_url: `${api}/gists{/gist_id}`,
+    starred_url: `${api}/starred{/owner}{/repo}`,
+    subscriptions_url: `${api}/subscriptions`,
+    organizations_url: `${api}/orgs`,
+    repos_url: `${api}/repos`,
+    events_url: `${api}/events{/privacy}`,
+    received_events_url: `${api}/received_events`,
+    type: u.type,
+    user_view_type: 'public',
+    site_admin: false
+  }
+}
+
+function actionsApp(ctx: Ctx): Record<string, unknown> {
+  return {
+    id: ACTIONS_APP_ID,
+    slug: 'github-actions',
+    node_id: 'MDM6QXBwMTUzNjg=',
+    owner: userOut(ctx, { login: 'github', id: 9919, type: 'Organization' }),
+    name: 'GitHub Actions',
+    description: 'Automate your workflow from idea to production',
+    external_url: 'https://help.github.com/en/actions',
+    html_url: 'https://github.com/apps/github-actions',
+    created_at: '2018-07-30T09:30:17Z',
+    updated_at: '2024-04-10T20:33:16Z',
+    permissions: {
+      actions: 'write',
+      contents: 'write',
+      deployments: 'write',
+      issues: 'write',
+      metadata: 'read',
+      pull_requests: 'write',
+      statuses: 'write'
+    },
+    events: ['deployment', 'deployment_status', 'issue_comment', 'pull_request', 'push']
+  }
+}
+
+/** The app that wrote a row: GitHub Actions for GITHUB_TOKEN's bot, else none. */
+function performedVia(ctx: Ctx, creator: User): Record<string, unknown> | null {
+  return creator.id === ACTIONS_BOT.id ? actionsApp(ctx) : null
 }
 
 function deploymentOut(ctx: Ctx, d: StoredDeployment): Record<string, unknown> {
@@ -117,13 +200,14 @@ function deploymentOut(ctx: Ctx, d: StoredDeployment): Record<string, unknown> {
     original_environment: d.original_environment,
     environment: d.environment,
     description: d.description,
-    creator: d.creator,
+    creator: userOut(ctx, d.creator),
     created_at: d.created_at,
     updated_at: d.updated_at,
     statuses_url: `${url}/statuses`,
     repository_url: repoUrl(ctx),
     transient_environment: d.transient_environment,
-    production_environment: d.production_environment
+    production_environment: d.production_environment,
+    performed_via_github_app: performedVia(ctx, d.creator)
   }
 }
 
@@ -134,7 +218,7 @@ function statusOut(ctx: Ctx, s: StoredStatus): Record<string, unknown> {
     id: s.id,
     node_id: `DES_${Buffer.from(`status:${s.id}`).toString('base64')}`,
     state: s.state,
-    creator: s.creator,
+    creator: userOut(ctx, s.creator),
     description: s.description,
     environment: s.environment,
     target_url: s.target_url,
@@ -143,22 +227,39 @@ function statusOut(ctx: Ctx, s: StoredStatus): Record<string, unknown> {
     deployment_url: deploymentUrl,
     repository_url: repoUrl(ctx),
     environment_url: s.environment_url,
-    log_url: s.log_url
+    log_url: s.log_url,
+    performed_via_github_app: performedVia(ctx, s.creator)
   }
 }
 
 function commentOut(ctx: Ctx, c: StoredComment): Record<string, unknown> {
+  const url = `${repoUrl(ctx)}/issues/comments/${c.id}`
+  const issue = ctx.state.issues.find(i => i.number === c.issue_number)
+  const kind = issue?.pull_request === false ? 'issues' : 'pull'
   return {
-    url: `${repoUrl(ctx)}/issues/comments/${c.id}`,
-    html_url: `https://github.com/${ctx.owner}/${ctx.repo}/pull/${c.issue_number}#issuecomment-${c.id}`,
+    url,
+    html_url: `https://github.com/${ctx.owner}/${ctx.repo}/${kind}/${c.issue_number}#issuecomment-${c.id}`,
     issue_url: `${repoUrl(ctx)}/issues/${c.issue_number}`,
     id: c.id,
     node_id: `IC_${Buffer.from(`comment:${c.id}`).toString('base64')}`,
-    user: c.user,
+    user: userOut(ctx, c.user),
     created_at: c.created_at,
     updated_at: c.updated_at,
     author_association: 'NONE',
-    body: c.body
+    body: c.body,
+    reactions: {
+      url: `${url}/reactions`,
+      total_count: 0,
+      '+1': 0,
+      '-1': 0,
+      laugh: 0,
+      hooray: 0,
+      confused: 0,
+      heart: 0,
+      rocket: 0,
+      eyes: 0
+    },
+    performed_via_github_app: performedVia(ctx, c.user)
   }
 }
 
@@ -213,6 +314,100 @@ function needsObject(ctx: Ctx): Reply | undefined {
   return undefined
 }
 
+/** A body field's type, as GitHub's schema of the operation declares it. */
+type FieldType = 'string' | 'boolean' | 'string[]' | 'object|string' | 'string|null'
+
+interface BodySchema {
+  required: readonly string[]
+  fields: Readonly<Record<string, FieldType>>
+}
+
+const TYPE_WORDS: Record<FieldType, string> = {
+  string: 'a string',
+  boolean: 'a boolean',
+  'string[]': 'an array',
+  'object|string': 'an object or string',
+  'string|null': 'a string or null'
+}
+
+function fits(value: unknown, type: FieldType): boolean {
+  switch (type) {
+    case 'string':
+      return typeof value === 'string'
+    case 'boolean':
+      return typeof value === 'boolean'
+    case 'string[]':
+      return Array.isArray(value)
+    case 'object|string':
+      return isObject(value) || typeof value === 'string'
+    case 'string|null':
+      return value === null || typeof value === 'string'
+  }
+}
+
+/** A value as GitHub's messages show it (Ruby's inspect: null is `nil`). */
+function shown(value: unknown): string {
+  return value === null ? 'nil' : JSON.stringify(value)
+}
+
+/**
+ * GitHub checks a body against the operation's schema before anything else and refuses it with
+ * 422 "Invalid request." and one line per problem: `"ref" wasn't supplied.`, `For
+ * 'properties/environment', 7 is not a string.`, `For 'items', 7 is not a string.` (an array's
+ * item). Unknown fields are ignored.
+ */
+function schemaProblem(ctx: Ctx, schema: BodySchema, docs: string): Reply | undefined {
+  const body = ctx.body as Record<string, unknown>
+  const lines: string[] = []
+  for (const name of schema.required)
+    if (body[name] === undefined) lines.push(`"${name}" wasn't supplied.`)
+  for (const [name, type] of Object.entries(schema.fields)) {
+    const value = body[name]
+    if (value === undefined) continue
+    if (!fits(value, type))
+      lines.push(`For 'properties/${name}', ${shown(value)} is not ${TYPE_WORDS[type]}.`)
+    else if (type === 'string[]')
+      for (const item of value as unknown[])
+        if (typeof item !== 'string') lines.push(`For 'items', ${shown(item)} is not a string.`)
+  }
+  return lines.length > 0
+    ? ghError(422, `Invalid request.\n\n${lines.join('\n')}`, docs)
+    : undefined
+}
+
+/** POST /repos/{owner}/{repo}/deployments (GitHub's `repos/create-deployment`). */
+const DEPLOYMENT_BODY: BodySchema = {
+  required: ['ref'],
+  fields: {
+    ref: 'string',
+    task: 'string',
+    auto_merge: 'boolean',
+    required_contexts: 'string[]',
+    payload: 'object|string',
+    environment: 'string',
+    description: 'string|null',
+    transient_environment: 'boolean',
+    production_environment: 'boolean'
+  }
+}
+
+/** POST .../deployments/{deployment_id}/statuses (`repos/create-deployment-status`). */
+const STATUS_BODY: BodySchema = {
+  required: ['state'],
+  fields: {
+    state: 'string',
+    target_url: 'string',
+    log_url: 'string',
+    description: 'string',
+    environment: 'string',
+    environment_url: 'string',
+    auto_inactive: 'boolean'
+  }
+}
+
+/** POST .../issues/{issue_number}/comments and PATCH .../issues/comments/{comment_id}. */
+const COMMENT_BODY: BodySchema = { required: ['body'], fields: { body: 'string' } }
+
 function resolveRef(refs: Record<string, string>, ref: string): string | undefined {
   const short = ref.replace(/^refs\/(heads|tags)\//, '')
   return refs[ref] ?? refs[short] ?? (/^[0-9a-f]{40}$/.test(ref) ? ref : undefined)
@@ -248,6 +443,7 @@ function commentBodyProblem(body: unknown): Reply | undefined {
 const DEPLOY_DOCS = 'https://docs.github.com/rest/deployments/deployments'
 const STATUS_DOCS = 'https://docs.github.com/rest/deployments/statuses'
 const COMMENT_DOCS = 'https://docs.github.com/rest/issues/comments'
+const CREATE_DEPLOYMENT_DOCS = `${DEPLOY_DOCS}#create-a-deployment`
 
 const listDeployments: Route['handle'] = ctx => {
   const { environment, sha, ref, task } = ctx.query
@@ -258,33 +454,22 @@ const listDeployments: Route['handle'] = ctx => {
       (ref === undefined || d.ref === ref) &&
       (task === undefined || d.task === task)
   )
-  const page = paginate(rows, ctx, `/repos/${ctx.owner}/${ctx.repo}/deployments`)
+  const page = paginate(rows, ctx, '/deployments')
   return { status: 200, body: page.rows.map(d => deploymentOut(ctx, d)), headers: page.headers }
 }
 
 const createDeployment: Route['handle'] = ctx => {
   const notObject = needsObject(ctx)
   if (notObject) return notObject
+  const invalidBody = schemaProblem(ctx, DEPLOYMENT_BODY, CREATE_DEPLOYMENT_DOCS)
+  if (invalidBody) return invalidBody
   const body = ctx.body as Record<string, unknown>
   if (typeof body.ref !== 'string' || body.ref === '')
-    return ghError(422, `Invalid request.\n\n"ref" wasn't supplied.`, DEPLOY_DOCS)
+    return ghError(422, `Invalid request.\n\n"ref" wasn't supplied.`, CREATE_DEPLOYMENT_DOCS)
   const sha = resolveRef(ctx.refs, body.ref)
-  if (sha === undefined) return ghError(422, `No ref found for: ${body.ref}`, DEPLOY_DOCS)
-  const payload = body.payload ?? {}
-  if (!isObject(payload) && typeof payload !== 'string')
-    return ghError(
-      422,
-      `Invalid request.\n\nFor 'properties/payload', it is not an object or string.`
-    )
-  if (
-    body.required_contexts !== undefined &&
-    (!Array.isArray(body.required_contexts) ||
-      body.required_contexts.some(c => typeof c !== 'string'))
-  )
-    return ghError(
-      422,
-      `Invalid request.\n\nFor 'properties/required_contexts', it is not an array of strings.`
-    )
+  if (sha === undefined)
+    return ghError(422, `No ref found for: ${body.ref}`, CREATE_DEPLOYMENT_DOCS)
+  const payload = (body.payload ?? {}) as Record<string, unknown> | string
   const environment =
     typeof body.environment === 'string' && body.environment !== ''
       ? body.environment
@@ -321,11 +506,7 @@ const getDeployment: Route['handle'] = ctx => {
 const listStatuses: Route['handle'] = ctx => {
   const d = ctx.state.deployments.find(x => x.id === ctx.id)
   if (!d) return ghError(404, 'Not Found', STATUS_DOCS)
-  const page = paginate(
-    statusesOf(ctx.state, d.id),
-    ctx,
-    `/repos/${ctx.owner}/${ctx.repo}/deployments/${d.id}/statuses`
-  )
+  const page = paginate(statusesOf(ctx.state, d.id), ctx, `/deployments/${d.id}/statuses`)
   return { status: 200, body: page.rows.map(s => statusOut(ctx, s)), headers: page.headers }
 }
 
@@ -334,6 +515,8 @@ const createStatus: Route['handle'] = ctx => {
   if (!d) return ghError(404, 'Not Found', STATUS_DOCS)
   const notObject = needsObject(ctx)
   if (notObject) return notObject
+  const invalidBody = schemaProblem(ctx, STATUS_BODY, `${STATUS_DOCS}#create-a-deployment-status`)
+  if (invalidBody) return invalidBody
   const body = ctx.body as Record<string, unknown>
   const state = body.state
   if (typeof state !== 'string' || !(DEPLOYMENT_STATES as readonly string[]).includes(state))
@@ -373,7 +556,8 @@ const createStatus: Route['handle'] = ctx => {
       addStatus(ctx.state, other, { state: 'inactive' }, at)
     }
   }
-  return { status: 201, body: statusOut(ctx, status) }
+  const out = statusOut(ctx, status)
+  return { status: 201, body: out, headers: { location: String(out.url) } }
 }
 
 const listComments: Route['handle'] = ctx => {
@@ -384,11 +568,7 @@ const listComments: Route['handle'] = ctx => {
     .filter(c => c.issue_number === issue.number)
     .filter(c => since === undefined || Date.parse(c.updated_at) >= since)
     .sort((a, b) => a.id - b.id)
-  const page = paginate(
-    rows,
-    ctx,
-    `/repos/${ctx.owner}/${ctx.repo}/issues/${issue.number}/comments`
-  )
+  const page = paginate(rows, ctx, `/issues/${issue.number}/comments`)
   return { status: 200, body: page.rows.map(c => commentOut(ctx, c)), headers: page.headers }
 }
 
@@ -397,6 +577,8 @@ const createComment: Route['handle'] = ctx => {
   if (!issue) return ghError(404, 'Not Found', COMMENT_DOCS)
   const notObject = needsObject(ctx)
   if (notObject) return notObject
+  const invalidBody = schemaProblem(ctx, COMMENT_BODY, `${COMMENT_DOCS}#create-an-issue-comment`)
+  if (invalidBody) return invalidBody
   const body = (ctx.body as Record<string, unknown>).body
   const problem = commentBodyProblem(body)
   if (problem) return problem
@@ -410,7 +592,8 @@ const createComment: Route['handle'] = ctx => {
     updated_at: at
   }
   ctx.state.comments.push(comment)
-  return { status: 201, body: commentOut(ctx, comment) }
+  const out = commentOut(ctx, comment)
+  return { status: 201, body: out, headers: { location: String(out.url) } }
 }
 
 const updateComment: Route['handle'] = ctx => {
@@ -418,6 +601,8 @@ const updateComment: Route['handle'] = ctx => {
   if (!comment) return ghError(404, 'Not Found', COMMENT_DOCS)
   const notObject = needsObject(ctx)
   if (notObject) return notObject
+  const invalidBody = schemaProblem(ctx, COMMENT_BODY, `${COMMENT_DOCS}#update-an-issue-comment`)
+  if (invalidBody) return invalidBody
   const body = (ctx.body as Record<string, unknown>).body
   const problem = commentBodyProblem(body)
   if (problem) return problem
@@ -426,61 +611,59 @@ const updateComment: Route['handle'] = ctx => {
   return { status: 200, body: commentOut(ctx, comment) }
 }
 
-const REPO = '^/repos/([^/]+)/([^/]+)'
-
 export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
-    pattern: new RegExp(`${REPO}/deployments$`),
+    pattern: /^\/deployments$/,
     needs: () => ['deployments:read'],
     docs: `${DEPLOY_DOCS}#list-deployments`,
     handle: listDeployments
   },
   {
     method: 'POST',
-    pattern: new RegExp(`${REPO}/deployments$`),
+    pattern: /^\/deployments$/,
     needs: () => ['deployments:write'],
     docs: `${DEPLOY_DOCS}#create-a-deployment`,
     handle: createDeployment
   },
   {
     method: 'GET',
-    pattern: new RegExp(`${REPO}/deployments/(\\d+)$`),
+    pattern: /^\/deployments\/(\d+)$/,
     needs: () => ['deployments:read'],
     docs: `${DEPLOY_DOCS}#get-a-deployment`,
     handle: getDeployment
   },
   {
     method: 'GET',
-    pattern: new RegExp(`${REPO}/deployments/(\\d+)/statuses$`),
+    pattern: /^\/deployments\/(\d+)\/statuses$/,
     needs: () => ['deployments:read'],
     docs: `${STATUS_DOCS}#list-deployment-statuses`,
     handle: listStatuses
   },
   {
     method: 'POST',
-    pattern: new RegExp(`${REPO}/deployments/(\\d+)/statuses$`),
+    pattern: /^\/deployments\/(\d+)\/statuses$/,
     needs: () => ['deployments:write'],
     docs: `${STATUS_DOCS}#create-a-deployment-status`,
     handle: createStatus
   },
   {
     method: 'GET',
-    pattern: new RegExp(`${REPO}/issues/(\\d+)/comments$`),
+    pattern: /^\/issues\/(\d+)\/comments$/,
     needs: ctx => commentPermissions(issueOf(ctx), false),
     docs: `${COMMENT_DOCS}#list-issue-comments`,
     handle: listComments
   },
   {
     method: 'POST',
-    pattern: new RegExp(`${REPO}/issues/(\\d+)/comments$`),
+    pattern: /^\/issues\/(\d+)\/comments$/,
     needs: ctx => commentPermissions(issueOf(ctx), true),
     docs: `${COMMENT_DOCS}#create-an-issue-comment`,
     handle: createComment
   },
   {
     method: 'PATCH',
-    pattern: new RegExp(`${REPO}/issues/comments/(\\d+)$`),
+    pattern: /^\/issues\/comments\/(\d+)$/,
     needs: ctx => {
       const comment = ctx.state.comments.find(c => c.id === ctx.id)
       const issue = ctx.state.issues.find(i => i.number === comment?.issue_number)

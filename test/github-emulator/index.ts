@@ -3,6 +3,12 @@
 //
 // Request pipeline: read body -> latency -> faults -> token (401) -> route and repository (404) ->
 // permission (403 "Resource not accessible by integration") -> handler (404, 400, 422, 201/200).
+//
+// The repository is served under both of GitHub's names for it: `/repos/{owner}/{repo}/...` and
+// `/repositories/{id}/...`, the form GitHub's Link headers use for the next page. Every answer
+// carries GitHub's request id and rate-limit headers (x-github-request-id, x-ratelimit-limit,
+// -remaining, -reset, -used, -resource). The log keeps each request and the answer sent, so that a
+// test can check both against GitHub's OpenAPI description (./openapi.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   cancellableSleeps,
@@ -28,6 +34,7 @@ import type {
 export type * from './types.js'
 export { DEPLOYMENT_STATES } from './types.js'
 export { MAX_COMMENT_CHARS } from './handlers.js'
+export { conformance, expectConformingExchanges, type ConformanceReport } from './openapi.js'
 
 /** The commit of the `main` ref unless `refs` says otherwise. */
 export const MAIN_SHA = '5f3c2a1b9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b'
@@ -37,19 +44,37 @@ export const ALL_PERMISSIONS: readonly Permission[] = [
   'issues:write'
 ]
 const MINUTE = 60_000
+/** The default repository id (GitHub's Link headers name the repository by it). */
+export const REPOSITORY_ID = 123456
+/** The core rate limit of an installation token (GITHUB_TOKEN's is lower), and of no token. */
+const RATE_LIMIT = 5000
+const ANONYMOUS_RATE_LIMIT = 60
+const RATE_WINDOW_SECONDS = 3600
 
 type ArmedRule = ArmedFault<GitHubFaultRule>
 
-function send(res: ServerResponse, reply: Reply): void {
-  if (res.destroyed || res.headersSent) return
+/** Sends `reply`; returns the headers sent (undefined when the socket was gone). */
+function send(
+  res: ServerResponse,
+  reply: Reply,
+  defaults: Record<string, string> = {}
+): Record<string, string> | undefined {
+  if (res.destroyed || res.headersSent) return undefined
   const body = JSON.stringify(reply.body)
-  res.writeHead(reply.status, {
+  const headers: Record<string, string> = {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
+    'content-length': String(Buffer.byteLength(body)),
     'x-github-api-version-selected': '2022-11-28',
+    ...defaults,
     ...reply.headers
-  })
+  }
+  res.writeHead(reply.status, headers)
   res.end(body)
+  return headers
+}
+
+function lowerCased(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]))
 }
 
 /** The token of `authorization: token X` or `Bearer X`; undefined when there is none. */
@@ -160,6 +185,7 @@ export async function startGitHubEmulator(
   const now = options.now ?? Date.now
   const owner = options.owner ?? 'octo-org'
   const repo = options.repo ?? 'octo-app'
+  const repositoryId = options.repositoryId ?? REPOSITORY_ID
   const refs = options.refs ?? { main: MAIN_SHA }
   const tokens = new Map<string, ReadonlySet<Permission>>(
     Object.entries(options.tokens ?? { 'gh-token-all': ALL_PERMISSIONS }).map(([t, p]) => [
@@ -180,6 +206,43 @@ export async function startGitHubEmulator(
   let seq = 0
   let stopped = false
   let base = ''
+  let listeningOn = 0
+  /** Per token (`''` for none or an unknown one): requests in the window, and when it resets. */
+  const windows = new Map<string, { used: number; reset: number }>()
+
+  /** The rate-limit headers of one more request of `token`'s (the `core` resource). */
+  function rateLimitHeaders(req: IncomingMessage): Record<string, string> {
+    const token = presentedToken(req)
+    const key = token !== undefined && tokens.has(token) ? token : ''
+    const limit = key === '' ? ANONYMOUS_RATE_LIMIT : RATE_LIMIT
+    const nowSeconds = Math.floor(now() / 1000)
+    let window = windows.get(key)
+    if (!window || nowSeconds >= window.reset) {
+      window = { used: 0, reset: nowSeconds + RATE_WINDOW_SECONDS }
+      windows.set(key, window)
+    }
+    window.used++
+    return {
+      'x-ratelimit-limit': String(limit),
+      'x-ratelimit-remaining': String(Math.max(0, limit - window.used)),
+      'x-ratelimit-reset': String(window.reset),
+      'x-ratelimit-used': String(window.used),
+      'x-ratelimit-resource': 'core'
+    }
+  }
+
+  /** A request id shaped like GitHub's (`C0DE:1A2B3C:4D5E6F7:...`), unique per emulator. */
+  function requestId(n: number): string {
+    const hex = (v: number, width: number): string =>
+      (v >>> 0).toString(16).toUpperCase().padStart(width, '0').slice(-width)
+    return [
+      hex(0xc0de, 4),
+      hex(listeningOn, 6),
+      hex(n, 7),
+      hex(Math.imul(n, 2654435761), 7),
+      hex(Math.floor(now() / 1000), 8)
+    ].join(':')
+  }
 
   // Sleeps that stop() cuts short, so nothing keeps the process alive.
   const { sleep, wakeAll } = cancellableSleeps()
@@ -203,14 +266,22 @@ export async function startGitHubEmulator(
     const permissions = tokens.get(token)
     if (!permissions) return ghError(401, 'Bad credentials')
 
-    const route = ROUTES.find(r => r.method === method && r.pattern.test(path))
-    const match = route?.pattern.exec(path)
+    // `/repos/{owner}/{repo}/rest` or `/repositories/{id}/rest`: another repository is 404.
+    const named = /^\/repos\/([^/]+)\/([^/]+)(\/.*)$/.exec(path)
+    const byId = /^\/repositories\/(\d+)(\/.*)$/.exec(path)
+    let rest: string | undefined
+    if (named)
+      rest =
+        named[1]?.toLowerCase() === owner.toLowerCase() &&
+        named[2]?.toLowerCase() === repo.toLowerCase()
+          ? named[3]
+          : undefined
+    else if (byId) rest = Number(byId[1]) === repositoryId ? byId[2] : undefined
+    if (rest === undefined) return ghError(404, 'Not Found')
+    const suffix = rest
+    const route = ROUTES.find(r => r.method === method && r.pattern.test(suffix))
+    const match = route?.pattern.exec(suffix)
     if (!route || !match) return ghError(404, 'Not Found')
-    if (
-      match[1]?.toLowerCase() !== owner.toLowerCase() ||
-      match[2]?.toLowerCase() !== repo.toLowerCase()
-    )
-      return ghError(404, 'Not Found')
 
     let body: unknown
     let bodyIsJson = false
@@ -227,10 +298,11 @@ export async function startGitHubEmulator(
       base,
       owner,
       repo,
+      repositoryId,
       refs,
       permissions,
       method,
-      id: Number(match[3] ?? 0),
+      id: Number(match[1] ?? 0),
       query,
       body,
       bodyIsJson,
@@ -268,9 +340,15 @@ export async function startGitHubEmulator(
     await sleep(latencyMs)
     if (stopped) return
 
+    const id = requestId(entry.seq)
     const reply = (r: Reply): void => {
       entry.status = r.status
-      send(res, r)
+      const sent = send(res, r, {
+        'x-github-media-type': 'github.v3; format=json',
+        'x-github-request-id': id,
+        ...rateLimitHeaders(req)
+      })
+      if (sent) entry.answer = { headers: lowerCased(sent), body: r.body }
     }
     const run = (): Reply => {
       try {
@@ -280,7 +358,12 @@ export async function startGitHubEmulator(
       }
     }
 
-    const fault = pickFault(faults, { method, path, query, body: entry.body }, random)
+    // Faults see a `/repositories/{id}/...` path (a next page's link) as `/repos/{owner}/{repo}/...`.
+    const byId = `/repositories/${repositoryId}/`
+    const faultPath = path.startsWith(byId)
+      ? `/repos/${owner}/${repo}/${path.slice(byId.length)}`
+      : path
+    const fault = pickFault(faults, { method, path: faultPath, query, body: entry.body }, random)
     if (fault) entry.fault = fault.kind
     switch (fault?.kind) {
       case 'status': {
@@ -301,14 +384,10 @@ export async function startGitHubEmulator(
         reply(
           ghError(
             403,
-            'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:1111:2222:3333:4444.',
+            `You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID ${id}.`,
             'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
             {},
-            {
-              'retry-after': String(fault.retryAfterSeconds ?? 60),
-              'x-ratelimit-limit': '5000',
-              'x-ratelimit-remaining': '4990'
-            }
+            { 'retry-after': String(fault.retryAfterSeconds ?? 60) }
           )
         )
         return
@@ -321,9 +400,9 @@ export async function startGitHubEmulator(
             'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-rate-limits',
             {},
             {
-              'x-ratelimit-limit': '5000',
+              'x-ratelimit-limit': String(RATE_LIMIT),
               'x-ratelimit-remaining': '0',
-              'x-ratelimit-used': '5000',
+              'x-ratelimit-used': String(RATE_LIMIT),
               'x-ratelimit-reset': String(reset)
             }
           )
@@ -368,6 +447,7 @@ export async function startGitHubEmulator(
     '127.0.0.1'
   )
   const port = server.port
+  listeningOn = port
   base = `http://127.0.0.1:${port}`
 
   return {
@@ -375,6 +455,7 @@ export async function startGitHubEmulator(
     port,
     owner,
     repo,
+    repositoryId,
     state,
     requests,
     writes: () => requests.filter(r => r.method !== 'GET'),

@@ -85,7 +85,10 @@ export interface GitHubFaultRequest {
 
 export interface GitHubFaultRule {
   method?: string
-  /** An exact path (e.g. '/repos/o/r/deployments') or a pattern; undefined = any. */
+  /**
+   * An exact path (e.g. '/repos/o/r/deployments') or a pattern; undefined = any. A request of the
+   * `/repositories/{id}/...` form (a next page's link) is matched as its `/repos/o/r/...` form.
+   */
   path?: string | RegExp
   when?: (req: GitHubFaultRequest) => boolean
   kind: GitHubFaultKind
@@ -111,6 +114,8 @@ export interface GitHubEmulatorOptions {
   /** The one repository served (default `octo-org/octo-app`); any other is 404. */
   owner?: string
   repo?: string
+  /** The repository's id (default 123456): it is also served as `/repositories/{id}/...`. */
+  repositoryId?: number
   /** Tokens and their permissions (a write implies the read). Default `{ 'gh-token-all': every write }`. */
   tokens?: Record<string, readonly Permission[]>
   /** Branch and tag names and their commit (default `{ main: MAIN_SHA }`); a 40-hex ref is a sha. */
@@ -131,6 +136,7 @@ export interface GitHubEmulatorOptions {
 export interface GitHubLoggedRequest {
   seq: number
   method: string
+  /** As requested: `/repos/{owner}/{repo}/...`, or `/repositories/{id}/...` (a Link's next page). */
   path: string
   query: Record<string, string>
   /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
@@ -138,6 +144,8 @@ export interface GitHubLoggedRequest {
   headers: Record<string, string | undefined>
   /** The status sent; 0 for 'drop-before'. */
   status: number
+  /** The answer sent: its headers (lower-case names) and JSON body; undefined when none was sent. */
+  answer?: { headers: Record<string, string>; body: unknown }
   fault?: GitHubFaultKind
   at: number
 }
@@ -212,6 +220,7 @@ export interface GitHubEmulator {
   port: number
   owner: string
   repo: string
+  repositoryId: number
   /** Live, mutable state. */
   state: GitHubEmulatorState
   /** The request log, in arrival order (live array). */

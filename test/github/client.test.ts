@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { GitHubError } from '../../src/github/api.js'
 import type { DeploymentPayload } from '../../src/github/api.js'
 import { OctokitGitHubApi } from '../../src/github/client.js'
+import { permissionWarning } from '../../src/publish.js'
 import type { GitHubRetryEvent, OctokitGitHubApiOptions } from '../../src/github/client.js'
 import { ALL_PERMISSIONS, MAIN_SHA, startGitHubEmulator } from '../github-emulator/index.js'
 import type {
@@ -284,7 +285,8 @@ describe('releaseHistory', () => {
     expect(history.map(r => [r.payload.version, r.state])).toEqual([['9.9.9', 'pending']])
     // The success is the oldest of 131 statuses: on the second page.
     const statusPages = emu.requests.filter(
-      r => r.path === '/repos/octo-org/octo-app/deployments/1/statuses'
+      // GitHub's Link for page 2 uses the /repositories/{id}/... form.
+      r => r.path.endsWith('/deployments/1/statuses')
     )
     expect(statusPages.map(r => r.query.page ?? '1')).toEqual(['1', '2'])
   })
@@ -426,6 +428,52 @@ describe('errors name the permission', () => {
     expect(error.message).toContain('`deployments: write`')
     expect(emu.deployments()).toHaveLength(0)
     expect(emu.requests).toHaveLength(1)
+  })
+
+  it('messages name the real path, never the route placeholders', async () => {
+    const emu = await start({ deployments: [ours('1.0.0', 'success')] })
+    const { api } = client(emu, { token: READ_TOKEN })
+    const record = await failure(api.recordRelease(release))
+    expect(record.message).toMatch(/^POST \/repos\/octo-org\/octo-app\/deployments: /)
+    const comment = await failure(api.upsertComment(42, '<!-- m -->', 'x'))
+    expect(comment.message).toMatch(/^GET \/repos\/octo-org\/octo-app\/issues\/42\/comments: /)
+    const inactive = await failure(
+      client(emu, { token: COMMENT_TOKEN }).api.markEnvironmentInactive(ENV)
+    )
+    expect(inactive.message).toMatch(/^GET \/repos\/octo-org\/octo-app\/deployments: /)
+    for (const e of [record, comment, inactive]) {
+      expect(e.message).not.toMatch(/\{(owner|repo|issue_number|deployment_id)\}/)
+      // The route template stays as the error's `route`, for code that tells calls apart.
+      expect(e.route).toContain('{owner}/{repo}')
+    }
+  })
+
+  it('the warning of a refused GitHub call names the permission once (src/publish.ts)', async () => {
+    const emu = await start()
+    const { api } = client(emu, { token: READ_TOKEN })
+    const error = await failure(api.recordRelease(release))
+    const warning = permissionWarning('record the deployment', 'deployments: write', error)
+    expect(warning.match(/deployments: write/g)).toHaveLength(1)
+    expect(warning).toContain(
+      'GitHub: could not record the deployment: POST /repos/octo-org/octo-app/deployments: ' +
+        'GitHub refused (HTTP 403: Resource not accessible by integration). The Capgo release ' +
+        'itself is done. The token lacks a permission: add `permissions: deployments: write` to the job.'
+    )
+    // An outage names the permission as a possibility, once too.
+    const outage = permissionWarning(
+      'record the deployment',
+      'deployments: write',
+      new GitHubError({
+        status: 500,
+        kind: 'unavailable',
+        route: 'x',
+        message: 'GitHub is unavailable'
+      })
+    )
+    expect(outage).toBe(
+      'GitHub: could not record the deployment: GitHub is unavailable. The Capgo release itself ' +
+        'is done. If the token lacks a permission, add `permissions: deployments: write` to the job.'
+    )
   })
 
   it('a token without deployments: read cannot read the history', async () => {

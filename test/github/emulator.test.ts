@@ -1,7 +1,14 @@
 // The GitHub emulator (test/github-emulator/) behaves as GitHub's REST API documents: auth, the
-// error body shape, Link-header paging, ordering, auto_inactive, validation, faults.
+// error body shape, Link-header paging (and the /repositories/{id} form it links to), ordering,
+// auto_inactive, validation (wrongly typed fields are 422), GitHub's request-id and rate-limit
+// headers, faults. Every answer of every test here conforms to GitHub's OpenAPI description
+// (test/github-emulator/openapi.ts); the requests need not, some are malformed on purpose.
 import { afterEach, describe, expect, it } from 'vitest'
-import { MAIN_SHA, startGitHubEmulator } from '../github-emulator/index.js'
+import {
+  MAIN_SHA,
+  expectConformingExchanges,
+  startGitHubEmulator
+} from '../github-emulator/index.js'
 import type { GitHubEmulator, GitHubEmulatorOptions } from '../github-emulator/index.js'
 
 const cleanups: (() => unknown)[] = []
@@ -18,7 +25,13 @@ async function start(options: GitHubEmulatorOptions = {}): Promise<GitHubEmulato
     },
     ...options
   })
-  cleanups.push(() => emu.stop())
+  cleanups.push(async () => {
+    try {
+      expectConformingExchanges(emu, { requests: false })
+    } finally {
+      await emu.stop()
+    }
+  })
   return emu
 }
 
@@ -119,10 +132,19 @@ describe('paging', () => {
       'comment 2'
     ])
     expect(first.body).toHaveLength(30)
+    // GitHub's links name the repository by id (/repositories/{id}/...), a form served too.
+    const byId = `${emu.url}/repositories/${emu.repositoryId}`
     expect(first.headers.get('link')).toBe(
-      `<${emu.url}${R}/issues/42/comments?per_page=30&page=2>; rel="next", ` +
-        `<${emu.url}${R}/issues/42/comments?per_page=30&page=5>; rel="last"`
+      `<${byId}/issues/42/comments?per_page=30&page=2>; rel="next", ` +
+        `<${byId}/issues/42/comments?per_page=30&page=5>; rel="last"`
     )
+    const second = await call(
+      emu,
+      'GET',
+      `/repositories/${emu.repositoryId}/issues/42/comments?per_page=30&page=2`
+    )
+    expect(second.status).toBe(200)
+    expect((second.body as { body: string }[])[0]?.body).toBe('comment 31')
     const big = await call(emu, 'GET', `${R}/issues/42/comments?per_page=500&page=2`)
     expect(big.body).toHaveLength(30)
     expect((big.body as { body: string }[])[0]?.body).toBe('comment 101')
@@ -253,6 +275,119 @@ describe('comments', () => {
     expect(
       (await call(emu, 'PATCH', `${R}/issues/comments/999`, { body: { body: 'x' } })).status
     ).toBe(404)
+  })
+})
+
+describe('GitHub\'s types: a wrongly typed field is 422 "Invalid request."', () => {
+  it('create a deployment: `environment: 7` is refused, nothing is created', async () => {
+    const emu = await start()
+    const wrong = await call(emu, 'POST', `${R}/deployments`, {
+      body: { ref: 'main', environment: 7 }
+    })
+    expect(wrong.status).toBe(422)
+    expect(wrong.body).toEqual({
+      message: "Invalid request.\n\nFor 'properties/environment', 7 is not a string.",
+      documentation_url: 'https://docs.github.com/rest/deployments/deployments#create-a-deployment',
+      status: '422'
+    })
+    const several = await call(emu, 'POST', `${R}/deployments`, {
+      body: { environment: null, required_contexts: ['ci', 7], auto_merge: 'no', payload: 1 }
+    })
+    expect((several.body as { message: string }).message).toBe(
+      [
+        'Invalid request.',
+        '',
+        `"ref" wasn't supplied.`,
+        'For \'properties/auto_merge\', "no" is not a boolean.',
+        "For 'items', 7 is not a string.",
+        "For 'properties/payload', 1 is not an object or string.",
+        "For 'properties/environment', nil is not a string."
+      ].join('\n')
+    )
+    expect(emu.deployments()).toEqual([])
+    // description is nullable; a payload may be a string.
+    const fine = await call(emu, 'POST', `${R}/deployments`, {
+      body: { ref: 'main', description: null, payload: '{"a":1}' }
+    })
+    expect(fine.status).toBe(201)
+  })
+
+  it('a status and a comment: wrong types are refused the same way', async () => {
+    const emu = await start({ deployments: [{}] })
+    const status = await call(emu, 'POST', `${R}/deployments/1/statuses`, {
+      body: { state: 'success', auto_inactive: 'false' }
+    })
+    expect(status.status).toBe(422)
+    expect((status.body as { message: string }).message).toBe(
+      'Invalid request.\n\nFor \'properties/auto_inactive\', "false" is not a boolean.'
+    )
+    expect(emu.statuses(1)).toEqual([])
+    const comment = await call(emu, 'POST', `${R}/issues/42/comments`, { body: { body: 7 } })
+    expect(comment.status).toBe(422)
+    expect((comment.body as { message: string }).message).toBe(
+      "Invalid request.\n\nFor 'properties/body', 7 is not a string."
+    )
+    const missing = await call(emu, 'POST', `${R}/issues/42/comments`, { body: {} })
+    expect((missing.body as { message: string }).message).toBe(
+      `Invalid request.\n\n"body" wasn't supplied.`
+    )
+    expect(emu.comments(42)).toEqual([])
+  })
+})
+
+describe("GitHub's headers and the repository's two names", () => {
+  it('every answer carries a request id and the rate-limit headers; used counts per token', async () => {
+    const emu = await start({ now: () => Date.UTC(2026, 0, 1, 12, 0, 0) })
+    const one = await call(emu, 'GET', `${R}/deployments`)
+    const two = await call(emu, 'GET', `${R}/deployments`, { token: 'read' })
+    const three = await call(emu, 'GET', `${R}/deployments`)
+    const anonymous = await call(emu, 'GET', `${R}/deployments`, { token: null })
+    const reset = String(Date.UTC(2026, 0, 1, 13, 0, 0) / 1000)
+    const rate = (a: Answer): string[] =>
+      ['limit', 'remaining', 'reset', 'used', 'resource'].map(
+        h => a.headers.get(`x-ratelimit-${h}`) ?? ''
+      )
+    expect(rate(one)).toEqual(['5000', '4999', reset, '1', 'core'])
+    expect(rate(two)).toEqual(['5000', '4999', reset, '1', 'core'])
+    expect(rate(three)).toEqual(['5000', '4998', reset, '2', 'core'])
+    expect(anonymous.status).toBe(401)
+    expect(rate(anonymous)).toEqual(['60', '59', reset, '1', 'core'])
+    const ids = [one, two, three, anonymous].map(a => a.headers.get('x-github-request-id'))
+    expect(new Set(ids).size).toBe(4)
+    for (const id of ids) expect(id).toMatch(/^[0-9A-F]{4}(:[0-9A-F]+){4}$/)
+    expect(emu.requests[0]?.answer?.headers['x-github-request-id']).toBe(ids[0])
+  })
+
+  it('/repositories/{id}/... is the same repository; another id is 404; faults match it as /repos/...', async () => {
+    const emu = await start({ repositoryId: 777, deployments: [{}, {}] })
+    const byId = await call(emu, 'GET', '/repositories/777/deployments/2')
+    expect(byId.status).toBe(200)
+    expect(byId.body).toMatchObject({ id: 2, url: `${emu.url}${R}/deployments/2` })
+    expect((await call(emu, 'GET', '/repositories/778/deployments/2')).status).toBe(404)
+    const link = (await call(emu, 'GET', `${R}/deployments?per_page=1`)).headers.get('link')
+    expect(link).toContain(
+      `<${emu.url}/repositories/777/deployments?per_page=1&page=2>; rel="next"`
+    )
+    emu.addFault({ path: `${R}/deployments`, kind: 'status', status: 502 })
+    expect((await call(emu, 'GET', '/repositories/777/deployments?page=2')).status).toBe(502)
+  })
+
+  it('created statuses and comments are answered with their Location; users are complete', async () => {
+    const emu = await start({ deployments: [{}] })
+    const status = await call(emu, 'POST', `${R}/deployments/1/statuses`, {
+      body: { state: 'success' }
+    })
+    expect(status.headers.get('location')).toBe(`${emu.url}${R}/deployments/1/statuses/1`)
+    const comment = await call(emu, 'POST', `${R}/issues/42/comments`, { body: { body: 'hi' } })
+    expect(comment.headers.get('location')).toBe(`${emu.url}${R}/issues/comments/1`)
+    expect((comment.body as { user: unknown }).user).toMatchObject({
+      login: 'github-actions[bot]',
+      id: 41898282,
+      node_id: 'MDM6Qm90NDE4OTgyODI=',
+      type: 'Bot',
+      html_url: 'https://github.com/apps/github-actions',
+      site_admin: false
+    })
   })
 })
 
