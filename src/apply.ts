@@ -96,19 +96,33 @@ export async function applyPlan(
     const channel = plan.channel
     if (channel?.write) {
       const write = channel.write
-      if (write.kind === 'set_bundle') {
-        await step('set_bundle', app, () => api.setChannelBundle(write.body))
-        log(`Put bundle "${channel.after.version}" on channel "${channel.name}" (PUT /bundle).`)
-      } else {
-        const kind = channel.exists
-          ? 'update_channel'
-          : write.body.public === true
-            ? 'create_public_channel'
-            : write.body.autoPauseEnabled !== undefined
-              ? 'create_channel_with_auto_pause'
-              : 'create_channel'
-        await step(kind, app, () => api.upsertChannel(write.body))
-        log(`${channel.exists ? 'Updated' : 'Created'} channel "${channel.name}".`)
+      try {
+        if (write.kind === 'set_bundle') {
+          await step('set_bundle', app, () => api.setChannelBundle(write.body))
+          log(`Put bundle "${channel.after.version}" on channel "${channel.name}" (PUT /bundle).`)
+        } else {
+          const kind = channel.exists
+            ? 'update_channel'
+            : write.body.public === true
+              ? 'create_public_channel'
+              : write.body.autoPauseEnabled !== undefined
+                ? 'create_channel_with_auto_pause'
+                : 'create_channel'
+          await step(kind, app, () => api.upsertChannel(write.body))
+          log(`${channel.exists ? 'Updated' : 'Created'} channel "${channel.name}".`)
+        }
+      } catch (error) {
+        // Every answer lost (a timeout, a dropped connection, a 5xx): Capgo may have made the
+        // change all the same. Read before reporting: never "nothing was changed" when it was.
+        // (A write of platforms alone cannot be read back: Capgo never reports them.)
+        if (!(error instanceof StepFailure) || !error.mayHaveActed || channel.changes.length === 0)
+          throw error
+        const held = await heldAsPlanned(api, app, channel)
+        if (!held) throw error
+        result.warnings.push(
+          `Channel "${channel.name}": Capgo's answers to the write were lost (${error.message}), ` +
+            'but the channel read back holds the change: it was made.'
+        )
       }
       result.channelWritten = true
       let found: Awaited<ReturnType<CapgoApi['getChannel']>>
@@ -204,13 +218,39 @@ export async function applyPlan(
 }
 
 /** A step's failure, already said as the user must read it (the role it needs, when refused). */
-class StepFailure extends Error {}
+class StepFailure extends Error {
+  constructor(
+    message: string,
+    /** No answer said what happened (network, timeout, 5xx): the server may have acted. */
+    readonly mayHaveActed: boolean
+  ) {
+    super(message)
+  }
+}
 
 async function step<T>(kind: Step, appId: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action()
   } catch (error) {
-    throw new StepFailure(stepError(kind, appId, error))
+    const unanswered =
+      error instanceof CapgoError &&
+      error.attempts > 0 &&
+      (error.status === undefined || error.status >= 500)
+    throw new StepFailure(stepError(kind, appId, error), unanswered)
+  }
+}
+
+/** After a write whose answers were lost: does the channel hold what the plan predicted? */
+async function heldAsPlanned(
+  api: CapgoApi,
+  appId: string,
+  channel: NonNullable<Plan['channel']>
+): Promise<boolean> {
+  try {
+    const found = await api.getChannel(appId, channel.name)
+    return checkReadBack(channel, found).differences.length === 0
+  } catch {
+    return false
   }
 }
 
@@ -241,6 +281,13 @@ async function deleteBundles(
         if (isKeyRejected(error)) result.fatal = describe(error)
         // Every other deletion would be refused the same way: stop, and say which role it needs.
         if (isPermissionDenied(error)) result.fatal = stepError('delete_bundle', appId, error)
+        if (error instanceof CapgoError && error.attempts === 0) {
+          // Never sent: the client was stopped first (a lockout, a rejected key). Not a failed
+          // deletion: the bundle is there, untouched.
+          result.notAttempted.push(decision.version)
+          result.fatal ??= describe(error)
+          return
+        }
         result.failedBundles.push({ version: decision.version, error: describe(error) })
       }
     },

@@ -163,10 +163,14 @@ export async function tellGitHub(
         ...plan.links.filter(d => d.action === 'already').map(d => d.deviceId),
         ...result.linked
       ]
+      // What Capgo holds: the read-back (as predicted, or found otherwise), else the plan's
+      // bundle once Capgo accepted it, else the bundle before.
       const version =
-        (result.channelWritten
-          ? (result.held ?? channel?.after)?.version
-          : channel?.before?.version) ?? null
+        (result.readBack !== undefined
+          ? result.readBack?.version
+          : result.channelWritten
+            ? (result.held ?? channel?.after)?.version
+            : channel?.before?.version) ?? null
       const deviceStates: Record<string, string> = {}
       for (const d of plan.links) {
         const state = deviceRunsText(d, version)

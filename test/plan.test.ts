@@ -91,7 +91,8 @@ describe('cleanup_keep: the N newest unprotected candidates stay', () => {
     )
     expect(fates(plan)).toEqual(seriesFates('delete', 'protected', 'delete', 'delete'))
     expect(deleted(plan)).toEqual(['1.0.0', '1.0.2', '1.0.3'])
-    expect(reasonOf(plan, '1.0.3')).toContain('outside the 0 newest')
+    // Not "outside the 0 newest": the reason says what the input said.
+    expect(reasonOf(plan, '1.0.3')).toBe('cleanup_keep: 0')
     expect(plan.keptCount).toBe(1)
   })
 
@@ -199,7 +200,9 @@ describe('cleanup_keep and cleanup_older_than together: outside the newest N AND
       NOW
     )
     expect(fates(plan)).toEqual(expected)
-    expect(reasonOf(plan, '1.0.0')).toBe(`outside the ${keep} newest and older than ${days}d`)
+    expect(reasonOf(plan, '1.0.0')).toBe(
+      `${keep === 0 ? 'cleanup_keep: 0' : `outside the ${keep} newest`} and older than ${days}d`
+    )
   })
 
   it('names the rule that kept each bundle', () => {

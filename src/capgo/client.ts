@@ -482,8 +482,9 @@ export class HttpCapgoApi implements CapgoApi {
       if (verdict.pauseMs !== undefined) {
         this.gate.closeFor(verdict.pauseMs + RATE_LIMIT_MARGIN_MS)
       }
-      // No retry once the client was stopped elsewhere or closed (the run is ending).
-      this.checkUsable(route)
+      // No retry once the client was stopped elsewhere or closed (the run is ending). This request
+      // was sent (`attempt` times): its error says so, unlike one that never left.
+      this.checkUsable(route, attempt)
       // Retryable. A write whose answer was lost may have been carried out.
       if (verdict.mayHaveActed) ambiguous = true
       if (attempt > this.retries) throw withAttempts(verdict.error, attempt)
@@ -514,13 +515,14 @@ export class HttpCapgoApi implements CapgoApi {
     this.stopped = { error, why }
   }
 
-  private checkUsable(route: string): void {
+  /** `attempts`: how often this request was sent already (0: never, so it did nothing). */
+  private checkUsable(route: string, attempts = 0): void {
     if (this.stopped) {
       throw new CapgoError({
         status: this.stopped.error.status,
         code: this.stopped.error.code,
         route,
-        attempts: 0,
+        attempts,
         message: `${route}: stopped: ${this.stopped.why}`
       })
     }
@@ -529,7 +531,7 @@ export class HttpCapgoApi implements CapgoApi {
         status: undefined,
         code: 'cancelled',
         route,
-        attempts: 0,
+        attempts,
         message: `${route}: cancelled: the run is ending`
       })
     }

@@ -78,6 +78,26 @@ const defaultSleep = (ms: number): Promise<void> => new Promise(resolve => setTi
 const noop = (): void => undefined
 
 /** The one real `GitHubApi`: GitHub's REST API through `@actions/github`'s Octokit. */
+/** The most pages of one deployment's statuses read (100 a page). */
+const MAX_STATUS_PAGES = 10
+
+/**
+ * A map function for octokit.paginate that stops after `max` pages: every GitHub listing has a
+ * page cap, so a `Link: next` that loops cannot keep the step running.
+ */
+function pageCap<T>(max: number): (response: { data: T[] }, done: () => void) => T[] {
+  let pages = 0
+  return (response, done) => {
+    if (++pages >= max) done()
+    return response.data
+  }
+}
+
+/** The account a workflow's GITHUB_TOKEN writes as. */
+const ACTIONS_BOT = 'github-actions[bot]'
+/** The most pages of comments searched for the action's own comment (100 a page). */
+const MAX_COMMENT_PAGES = 30
+
 /** The most pages of deployments one history read fetches (100 a page). */
 export const MAX_HISTORY_PAGES = 20
 
@@ -126,6 +146,9 @@ export class OctokitGitHubApi implements GitHubApi {
     // Retries are ours, on every request (each page of a listing too): see `retrying`.
     this.octokit.hook.wrap('request', (request, endpoint) =>
       this.retrying(
+        // Creating a deployment is not retried here: a lost answer may hide a created one, and
+        // a blind retry would make a second (recordRelease looks before it creates again).
+        endpoint.method === 'POST' && /\/deployments$/.test(endpoint.url),
         async () => {
           // Octokit's hooks hand the same options object down the chain: it is changed in place.
           // Each attempt gets its own timeout; Octokit logs deprecations to the console unless
@@ -146,20 +169,39 @@ export class OctokitGitHubApi implements GitHubApi {
 
   async recordRelease(input: RecordReleaseInput): Promise<number> {
     const route = 'POST /repos/{owner}/{repo}/deployments'
-    const created = await this.call(route, DEPLOYMENTS_WRITE, () =>
-      this.octokit.rest.repos.createDeployment({
-        owner: this.owner,
-        repo: this.repo,
-        // The commit released, not a branch that may have moved on since the workflow started.
-        ref: input.sha !== '' ? input.sha : input.ref,
-        environment: input.environment,
-        payload: { ...input.payload },
-        description: cut(input.description, MAX_DESCRIPTION),
-        transient_environment: input.transient ?? false,
-        auto_merge: false,
-        required_contexts: []
-      })
-    )
+    const create = () =>
+      this.call(route, DEPLOYMENTS_WRITE, () =>
+        this.octokit.rest.repos.createDeployment({
+          owner: this.owner,
+          repo: this.repo,
+          // The commit released, not a branch that may have moved on since the workflow started.
+          ref: input.sha !== '' ? input.sha : input.ref,
+          environment: input.environment,
+          payload: { ...input.payload },
+          description: cut(input.description, MAX_DESCRIPTION),
+          transient_environment: input.transient ?? false,
+          auto_merge: false,
+          required_contexts: []
+        })
+      )
+    let created: { status: number; data: unknown }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        created = await create()
+        break
+      } catch (error) {
+        if (!(error instanceof GitHubError) || error.kind !== 'unavailable') throw error
+        // Without a run id a deployment of this run cannot be told from an older one: no retry.
+        if (attempt > this.retries || input.payload.run_id === undefined) throw error
+        // The answer was lost (or a 5xx): GitHub may have created it. Look before creating again.
+        const existing = await this.findOwnDeployment(input).catch(() => undefined)
+        if (existing !== undefined) {
+          created = { status: 201, data: existing }
+          break
+        }
+        await this.sleep(this.backoff(attempt))
+      }
+    }
     const data: unknown = created.data
     if (!isObject(data) || typeof data.id !== 'number') {
       const said = isObject(data) && typeof data.message === 'string' ? `: ${data.message}` : ''
@@ -260,12 +302,11 @@ export class OctokitGitHubApi implements GitHubApi {
       'GET /repos/{owner}/{repo}/deployments',
       DEPLOYMENTS_READ,
       () =>
-        this.octokit.paginate(this.octokit.rest.repos.listDeployments, {
-          owner: this.owner,
-          repo: this.repo,
-          environment,
-          per_page: PER_PAGE
-        })
+        this.octokit.paginate(
+          this.octokit.rest.repos.listDeployments,
+          { owner: this.owner, repo: this.repo, environment, per_page: PER_PAGE },
+          pageCap(MAX_HISTORY_PAGES)
+        )
     )
     let marked = 0
     for (const deployment of deployments) {
@@ -303,6 +344,31 @@ export class OctokitGitHubApi implements GitHubApi {
       marked++
     }
     return marked
+  }
+
+  /** A deployment this very run created (same environment, commit and payload), if any. */
+  private async findOwnDeployment(input: RecordReleaseInput): Promise<RawDeployment | undefined> {
+    const page = await this.call('GET /repos/{owner}/{repo}/deployments', DEPLOYMENTS_READ, () =>
+      this.octokit.rest.repos.listDeployments({
+        owner: this.owner,
+        repo: this.repo,
+        environment: input.environment,
+        ...(input.sha !== '' ? { sha: input.sha } : {}),
+        per_page: PER_PAGE
+      })
+    )
+    const wanted = input.payload
+    return (page.data as unknown as RawDeployment[]).find(raw => {
+      const payload = ourPayload(raw.payload)
+      return (
+        payload !== undefined &&
+        payload.app_id === wanted.app_id &&
+        payload.channel === wanted.channel &&
+        payload.version === wanted.version &&
+        payload.run_id === wanted.run_id &&
+        payload.run_attempt === wanted.run_attempt
+      )
+    })
   }
 
   // ---- the pull request comment ------------------------------------------------------------
@@ -360,8 +426,26 @@ export class OctokitGitHubApi implements GitHubApi {
     return { id: created.data.id, created: true }
   }
 
-  /** The oldest comment holding `marker`, searching every page; undefined when there is none. */
+  private ownLogin: Promise<string> | undefined
+
+  /**
+   * The account the token writes as: `GET /user` for a user's token; a workflow's GITHUB_TOKEN
+   * (refused that endpoint) writes as github-actions[bot].
+   */
+  private whoAmI(): Promise<string> {
+    this.ownLogin ??= this.octokit.rest.users.getAuthenticated().then(
+      answer => answer.data.login,
+      () => ACTIONS_BOT
+    )
+    return this.ownLogin
+  }
+
+  /**
+   * The oldest comment holding `marker` that the token's own account wrote (a marker quoted by
+   * anyone else is never edited), within the page cap; undefined when there is none.
+   */
   private async findComment(issueNumber: number, marker: string): Promise<number | undefined> {
+    const own = await this.whoAmI()
     return this.call(
       'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
       COMMENTS_WRITE,
@@ -372,8 +456,15 @@ export class OctokitGitHubApi implements GitHubApi {
           issue_number: issueNumber,
           per_page: PER_PAGE
         })
+        let read = 0
         for await (const page of pages) {
-          const hit = page.data.find(c => typeof c.body === 'string' && c.body.includes(marker))
+          if (++read > MAX_COMMENT_PAGES) break
+          const hit = page.data.find(
+            c =>
+              typeof c.body === 'string' &&
+              c.body.includes(marker) &&
+              c.user?.login.toLowerCase() === own.toLowerCase()
+          )
           if (hit) return hit.id
         }
         return undefined
@@ -388,12 +479,11 @@ export class OctokitGitHubApi implements GitHubApi {
       'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
       DEPLOYMENTS_READ,
       () =>
-        this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, {
-          owner: this.owner,
-          repo: this.repo,
-          deployment_id: deploymentId,
-          per_page: PER_PAGE
-        }),
+        this.octokit.paginate(
+          this.octokit.rest.repos.listDeploymentStatuses,
+          { owner: this.owner, repo: this.repo, deployment_id: deploymentId, per_page: PER_PAGE },
+          pageCap(MAX_STATUS_PAGES)
+        ),
       { deployment_id: deploymentId }
     )
     return statuses.map(s => s.state)
@@ -407,7 +497,7 @@ export class OctokitGitHubApi implements GitHubApi {
    * GitHub asks for at most `maxRateLimitWaitMs`, else it fails at once (a storm of retries is
    * what GitHub's secondary limits punish); anything else (401, 403, 404, 422) fails at once.
    */
-  private async retrying<T>(send: () => Promise<T>, route: string): Promise<T> {
+  private async retrying<T>(onlyOnce: boolean, send: () => Promise<T>, route: string): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await send()
@@ -416,7 +506,7 @@ export class OctokitGitHubApi implements GitHubApi {
         const status = error.response?.status
         let waitMs: number | undefined
         if (status === undefined || status >= 500) {
-          if (attempt <= this.retries) waitMs = this.backoff(attempt)
+          if (attempt <= this.retries && !onlyOnce) waitMs = this.backoff(attempt)
         } else if (isRateLimit(error)) {
           const asked = rateLimitWaitMs(error)
           if (!this.rateLimitWaited && asked !== undefined && asked <= this.maxRateLimitWaitMs) {

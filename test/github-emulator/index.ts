@@ -266,6 +266,14 @@ export async function startGitHubEmulator(
     const permissions = tokens.get(token)
     if (!permissions) return ghError(401, 'Bad credentials')
 
+    // A workflow's GITHUB_TOKEN is an installation token: GitHub refuses it the user endpoint.
+    if (method === 'GET' && path === '/user') {
+      return ghError(
+        403,
+        'Resource not accessible by integration',
+        'https://docs.github.com/rest/users/users#get-the-authenticated-user'
+      )
+    }
     // `/repos/{owner}/{repo}/rest` or `/repositories/{id}/rest`: another repository is 404.
     const named = /^\/repos\/([^/]+)\/([^/]+)(\/.*)$/.exec(path)
     const byId = /^\/repositories\/(\d+)(\/.*)$/.exec(path)
