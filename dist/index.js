@@ -34784,20 +34784,34 @@ async function applyPlan(api, plan, options) {
         const channel = plan.channel;
         if (channel?.write) {
             const write = channel.write;
-            if (write.kind === 'set_bundle') {
-                await step('set_bundle', app, () => api.setChannelBundle(write.body));
-                log(`Put bundle "${channel.after.version}" on channel "${channel.name}" (PUT /bundle).`);
+            try {
+                if (write.kind === 'set_bundle') {
+                    await step('set_bundle', app, () => api.setChannelBundle(write.body));
+                    log(`Put bundle "${channel.after.version}" on channel "${channel.name}" (PUT /bundle).`);
+                }
+                else {
+                    const kind = channel.exists
+                        ? 'update_channel'
+                        : write.body.public === true
+                            ? 'create_public_channel'
+                            : write.body.autoPauseEnabled !== undefined
+                                ? 'create_channel_with_auto_pause'
+                                : 'create_channel';
+                    await step(kind, app, () => api.upsertChannel(write.body));
+                    log(`${channel.exists ? 'Updated' : 'Created'} channel "${channel.name}".`);
+                }
             }
-            else {
-                const kind = channel.exists
-                    ? 'update_channel'
-                    : write.body.public === true
-                        ? 'create_public_channel'
-                        : write.body.autoPauseEnabled !== undefined
-                            ? 'create_channel_with_auto_pause'
-                            : 'create_channel';
-                await step(kind, app, () => api.upsertChannel(write.body));
-                log(`${channel.exists ? 'Updated' : 'Created'} channel "${channel.name}".`);
+            catch (error) {
+                // Every answer lost (a timeout, a dropped connection, a 5xx): Capgo may have made the
+                // change all the same. Read before reporting: never "nothing was changed" when it was.
+                // (A write of platforms alone cannot be read back: Capgo never reports them.)
+                if (!(error instanceof StepFailure) || !error.mayHaveActed || channel.changes.length === 0)
+                    throw error;
+                const held = await heldAsPlanned(api, app, channel);
+                if (!held)
+                    throw error;
+                result.warnings.push(`Channel "${channel.name}": Capgo's answers to the write were lost (${error.message}), ` +
+                    'but the channel read back holds the change: it was made.');
             }
             result.channelWritten = true;
             let found;
@@ -34892,13 +34906,33 @@ async function applyPlan(api, plan, options) {
 }
 /** A step's failure, already said as the user must read it (the role it needs, when refused). */
 class StepFailure extends Error {
+    mayHaveActed;
+    constructor(message, 
+    /** No answer said what happened (network, timeout, 5xx): the server may have acted. */
+    mayHaveActed) {
+        super(message);
+        this.mayHaveActed = mayHaveActed;
+    }
 }
 async function step(kind, appId, action) {
     try {
         return await action();
     }
     catch (error) {
-        throw new StepFailure(stepError(kind, appId, error));
+        const unanswered = error instanceof CapgoError &&
+            error.attempts > 0 &&
+            (error.status === undefined || error.status >= 500);
+        throw new StepFailure(stepError(kind, appId, error), unanswered);
+    }
+}
+/** After a write whose answers were lost: does the channel hold what the plan predicted? */
+async function heldAsPlanned(api, appId, channel) {
+    try {
+        const found = await api.getChannel(appId, channel.name);
+        return checkReadBack(channel, found).differences.length === 0;
+    }
+    catch {
+        return false;
     }
 }
 /** `concurrency` deletions in flight; a failure is recorded and the rest go on; a 401 stops. */
@@ -34920,6 +34954,13 @@ async function deleteBundles(api, appId, decisions, concurrency, result) {
             // Every other deletion would be refused the same way: stop, and say which role it needs.
             if (isPermissionDenied(error))
                 result.fatal = stepError('delete_bundle', appId, error);
+            if (error instanceof CapgoError && error.attempts === 0) {
+                // Never sent: the client was stopped first (a lockout, a rejected key). Not a failed
+                // deletion: the bundle is there, untouched.
+                result.notAttempted.push(decision.version);
+                result.fatal ??= describe(error);
+                return;
+            }
             result.failedBundles.push({ version: decision.version, error: describe(error) });
         }
     }, () => result.fatal !== undefined);
@@ -35825,8 +35866,9 @@ class HttpCapgoApi {
             if (verdict.pauseMs !== undefined) {
                 this.gate.closeFor(verdict.pauseMs + RATE_LIMIT_MARGIN_MS);
             }
-            // No retry once the client was stopped elsewhere or closed (the run is ending).
-            this.checkUsable(route);
+            // No retry once the client was stopped elsewhere or closed (the run is ending). This request
+            // was sent (`attempt` times): its error says so, unlike one that never left.
+            this.checkUsable(route, attempt);
             // Retryable. A write whose answer was lost may have been carried out.
             if (verdict.mayHaveActed)
                 ambiguous = true;
@@ -35857,13 +35899,14 @@ class HttpCapgoApi {
                 : `another request was told to wait longer than allowed: ${error.message.replace(/^[^:]*: /, '')}`;
         this.stopped = { error, why };
     }
-    checkUsable(route) {
+    /** `attempts`: how often this request was sent already (0: never, so it did nothing). */
+    checkUsable(route, attempts = 0) {
         if (this.stopped) {
             throw new CapgoError({
                 status: this.stopped.error.status,
                 code: this.stopped.error.code,
                 route,
-                attempts: 0,
+                attempts,
                 message: `${route}: stopped: ${this.stopped.why}`
             });
         }
@@ -35872,7 +35915,7 @@ class HttpCapgoApi {
                 status: undefined,
                 code: 'cancelled',
                 route,
-                attempts: 0,
+                attempts,
                 message: `${route}: cancelled: the run is ending`
             });
         }
@@ -41609,6 +41652,24 @@ const COMMENTS_WRITE = 'pull-requests: write';
 const defaultSleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
 const client_noop = () => undefined;
 /** The one real `GitHubApi`: GitHub's REST API through `@actions/github`'s Octokit. */
+/** The most pages of one deployment's statuses read (100 a page). */
+const MAX_STATUS_PAGES = 10;
+/**
+ * A map function for octokit.paginate that stops after `max` pages: every GitHub listing has a
+ * page cap, so a `Link: next` that loops cannot keep the step running.
+ */
+function pageCap(max) {
+    let pages = 0;
+    return (response, done) => {
+        if (++pages >= max)
+            done();
+        return response.data;
+    };
+}
+/** The account a workflow's GITHUB_TOKEN writes as. */
+const ACTIONS_BOT = 'github-actions[bot]';
+/** The most pages of comments searched for the action's own comment (100 a page). */
+const MAX_COMMENT_PAGES = 30;
 /** The most pages of deployments one history read fetches (100 a page). */
 const MAX_HISTORY_PAGES = 20;
 class OctokitGitHubApi {
@@ -41648,7 +41709,10 @@ class OctokitGitHubApi {
             log: { debug: client_noop, info: client_noop, warn, error: client_noop }
         });
         // Retries are ours, on every request (each page of a listing too): see `retrying`.
-        this.octokit.hook.wrap('request', (request, endpoint) => this.retrying(async () => {
+        this.octokit.hook.wrap('request', (request, endpoint) => this.retrying(
+        // Creating a deployment is not retried here: a lost answer may hide a created one, and
+        // a blind retry would make a second (recordRelease looks before it creates again).
+        endpoint.method === 'POST' && /\/deployments$/.test(endpoint.url), async () => {
             // Octokit's hooks hand the same options object down the chain: it is changed in place.
             // Each attempt gets its own timeout; Octokit logs deprecations to the console unless
             // given a logger.
@@ -41663,7 +41727,7 @@ class OctokitGitHubApi {
     // ---- deployments -------------------------------------------------------------------------
     async recordRelease(input) {
         const route = 'POST /repos/{owner}/{repo}/deployments';
-        const created = await this.call(route, DEPLOYMENTS_WRITE, () => this.octokit.rest.repos.createDeployment({
+        const create = () => this.call(route, DEPLOYMENTS_WRITE, () => this.octokit.rest.repos.createDeployment({
             owner: this.owner,
             repo: this.repo,
             // The commit released, not a branch that may have moved on since the workflow started.
@@ -41675,6 +41739,27 @@ class OctokitGitHubApi {
             auto_merge: false,
             required_contexts: []
         }));
+        let created;
+        for (let attempt = 1;; attempt++) {
+            try {
+                created = await create();
+                break;
+            }
+            catch (error) {
+                if (!(error instanceof GitHubError) || error.kind !== 'unavailable')
+                    throw error;
+                // Without a run id a deployment of this run cannot be told from an older one: no retry.
+                if (attempt > this.retries || input.payload.run_id === undefined)
+                    throw error;
+                // The answer was lost (or a 5xx): GitHub may have created it. Look before creating again.
+                const existing = await this.findOwnDeployment(input).catch(() => undefined);
+                if (existing !== undefined) {
+                    created = { status: 201, data: existing };
+                    break;
+                }
+                await this.sleep(this.backoff(attempt));
+            }
+        }
         const data = created.data;
         if (!client_isObject(data) || typeof data.id !== 'number') {
             const said = client_isObject(data) && typeof data.message === 'string' ? `: ${data.message}` : '';
@@ -41762,12 +41847,7 @@ class OctokitGitHubApi {
         return found;
     }
     async markEnvironmentInactive(environment, accept = () => true) {
-        const deployments = await this.call('GET /repos/{owner}/{repo}/deployments', DEPLOYMENTS_READ, () => this.octokit.paginate(this.octokit.rest.repos.listDeployments, {
-            owner: this.owner,
-            repo: this.repo,
-            environment,
-            per_page: PER_PAGE
-        }));
+        const deployments = await this.call('GET /repos/{owner}/{repo}/deployments', DEPLOYMENTS_READ, () => this.octokit.paginate(this.octokit.rest.repos.listDeployments, { owner: this.owner, repo: this.repo, environment, per_page: PER_PAGE }, pageCap(MAX_HISTORY_PAGES)));
         let marked = 0;
         for (const deployment of deployments) {
             // In a shared environment, only the deleted channel's own deployments go inactive.
@@ -41794,6 +41874,26 @@ class OctokitGitHubApi {
             marked++;
         }
         return marked;
+    }
+    /** A deployment this very run created (same environment, commit and payload), if any. */
+    async findOwnDeployment(input) {
+        const page = await this.call('GET /repos/{owner}/{repo}/deployments', DEPLOYMENTS_READ, () => this.octokit.rest.repos.listDeployments({
+            owner: this.owner,
+            repo: this.repo,
+            environment: input.environment,
+            ...(input.sha !== '' ? { sha: input.sha } : {}),
+            per_page: PER_PAGE
+        }));
+        const wanted = input.payload;
+        return page.data.find(raw => {
+            const payload = ourPayload(raw.payload);
+            return (payload !== undefined &&
+                payload.app_id === wanted.app_id &&
+                payload.channel === wanted.channel &&
+                payload.version === wanted.version &&
+                payload.run_id === wanted.run_id &&
+                payload.run_attempt === wanted.run_attempt);
+        });
     }
     // ---- the pull request comment ------------------------------------------------------------
     async upsertComment(issueNumber, marker, body) {
@@ -41834,8 +41934,21 @@ class OctokitGitHubApi {
         }), { issue_number: issueNumber });
         return { id: created.data.id, created: true };
     }
-    /** The oldest comment holding `marker`, searching every page; undefined when there is none. */
+    ownLogin;
+    /**
+     * The account the token writes as: `GET /user` for a user's token; a workflow's GITHUB_TOKEN
+     * (refused that endpoint) writes as github-actions[bot].
+     */
+    whoAmI() {
+        this.ownLogin ??= this.octokit.rest.users.getAuthenticated().then(answer => answer.data.login, () => ACTIONS_BOT);
+        return this.ownLogin;
+    }
+    /**
+     * The oldest comment holding `marker` that the token's own account wrote (a marker quoted by
+     * anyone else is never edited), within the page cap; undefined when there is none.
+     */
     async findComment(issueNumber, marker) {
+        const own = await this.whoAmI();
         return this.call('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', COMMENTS_WRITE, async () => {
             const pages = this.octokit.paginate.iterator(this.octokit.rest.issues.listComments, {
                 owner: this.owner,
@@ -41843,8 +41956,13 @@ class OctokitGitHubApi {
                 issue_number: issueNumber,
                 per_page: PER_PAGE
             });
+            let read = 0;
             for await (const page of pages) {
-                const hit = page.data.find(c => typeof c.body === 'string' && c.body.includes(marker));
+                if (++read > MAX_COMMENT_PAGES)
+                    break;
+                const hit = page.data.find(c => typeof c.body === 'string' &&
+                    c.body.includes(marker) &&
+                    c.user?.login.toLowerCase() === own.toLowerCase());
                 if (hit)
                     return hit.id;
             }
@@ -41853,12 +41971,7 @@ class OctokitGitHubApi {
     }
     /** Every status state of a deployment, newest first (every page). */
     async statesOf(deploymentId) {
-        const statuses = await this.call('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', DEPLOYMENTS_READ, () => this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, {
-            owner: this.owner,
-            repo: this.repo,
-            deployment_id: deploymentId,
-            per_page: PER_PAGE
-        }), { deployment_id: deploymentId });
+        const statuses = await this.call('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', DEPLOYMENTS_READ, () => this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, { owner: this.owner, repo: this.repo, deployment_id: deploymentId, per_page: PER_PAGE }, pageCap(MAX_STATUS_PAGES)), { deployment_id: deploymentId });
         return statuses.map(s => s.state);
     }
     // ---- the core: retries, and errors mapped to GitHubError -----------------------------------
@@ -41868,7 +41981,7 @@ class OctokitGitHubApi {
      * GitHub asks for at most `maxRateLimitWaitMs`, else it fails at once (a storm of retries is
      * what GitHub's secondary limits punish); anything else (401, 403, 404, 422) fails at once.
      */
-    async retrying(send, route) {
+    async retrying(onlyOnce, send, route) {
         for (let attempt = 1;; attempt++) {
             try {
                 return await send();
@@ -41878,7 +41991,7 @@ class OctokitGitHubApi {
                 const status = error.response?.status;
                 let waitMs;
                 if (status === undefined || status >= 500) {
-                    if (attempt <= this.retries)
+                    if (attempt <= this.retries && !onlyOnce)
                         waitMs = this.backoff(attempt);
                 }
                 else if (isRateLimit(error)) {
@@ -42751,7 +42864,7 @@ function renderPreviewComment(input) {
     const shown = [];
     for (const device of devices) {
         const state = input.deviceStates?.[device];
-        const line = `  - ${code(device)}${state ? ` — ${comment_text(state)}` : ''}`;
+        const line = `  - ${code(device)}${state ? ` — ${stateText(state)}` : ''}`;
         if (length + line.length + 1 > BODY_BUDGET)
             break;
         shown.push(line);
@@ -42829,6 +42942,11 @@ function runLink(url) {
         return undefined;
     const href = parsed.href.replace(/[()<>\s"'`\\[\]]/g, char => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
     return `[the workflow run](${href})`;
+}
+/** `runs 1.0.9` with the version as code (a version is data, not prose). */
+function stateText(state) {
+    const match = /^(runs|still on) (.+)$/.exec(state);
+    return match ? `${match[1]} ${code(match[2])}` : comment_text(state);
 }
 
 ;// CONCATENATED MODULE: ./src/publish.ts
@@ -42929,7 +43047,10 @@ async function tellGitHub(github, settings, plan, result, event) {
     if (settings.github.prComment) {
         const name = channel?.name ?? plan.deleteChannel?.name;
         if (event.pullRequest === undefined) {
-            published.notices.push(`pr_comment: skipped, this run is a "${event.name}" event, not a pull request.`);
+            published.notices.push(event.name === 'pull_request_target'
+                ? 'pr_comment: skipped on pull_request_target (it runs with secrets while a fork may ' +
+                    'supply the code); run the preview on pull_request.'
+                : `pr_comment: skipped, this run is a "${event.name}" event, not a pull request.`);
         }
         else if (name !== undefined &&
             channel === null &&
@@ -42944,9 +43065,13 @@ async function tellGitHub(github, settings, plan, result, event) {
                 ...plan.links.filter(d => d.action === 'already').map(d => d.deviceId),
                 ...result.linked
             ];
-            const version = (result.channelWritten
-                ? (result.held ?? channel?.after)?.version
-                : channel?.before?.version) ?? null;
+            // What Capgo holds: the read-back (as predicted, or found otherwise), else the plan's
+            // bundle once Capgo accepted it, else the bundle before.
+            const version = (result.readBack !== undefined
+                ? result.readBack?.version
+                : result.channelWritten
+                    ? (result.held ?? channel?.after)?.version
+                    : channel?.before?.version) ?? null;
             const deviceStates = {};
             for (const d of plan.links) {
                 const state = deviceRunsText(d, version);
@@ -44872,7 +44997,9 @@ function githubEvent(context) {
         event.runId = run.id;
         event.runAttempt = run.attempt;
     }
-    if (name === 'pull_request' || name === 'pull_request_target') {
+    // Only `pull_request`: a `pull_request_target` run holds secrets while it may build a fork's
+    // code, so the comment (like the contract says) is skipped there, with a notice.
+    if (name === 'pull_request') {
         try {
             const payload = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(process.env.GITHUB_EVENT_PATH ?? '', 'utf8'));
             const number = payload.pull_request?.number ?? payload.number;

@@ -365,7 +365,9 @@ function githubEvent(context: RunContext): GitHubEvent {
     event.runId = run.id
     event.runAttempt = run.attempt
   }
-  if (name === 'pull_request' || name === 'pull_request_target') {
+  // Only `pull_request`: a `pull_request_target` run holds secrets while it may build a fork's
+  // code, so the comment (like the contract says) is skipped there, with a notice.
+  if (name === 'pull_request') {
     try {
       const payload = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH ?? '', 'utf8')) as {
         pull_request?: { number?: unknown }

@@ -147,7 +147,10 @@ export async function tellGitHub(
     const name = channel?.name ?? plan.deleteChannel?.name
     if (event.pullRequest === undefined) {
       published.notices.push(
-        `pr_comment: skipped, this run is a "${event.name}" event, not a pull request.`
+        event.name === 'pull_request_target'
+          ? 'pr_comment: skipped on pull_request_target (it runs with secrets while a fork may ' +
+              'supply the code); run the preview on pull_request.'
+          : `pr_comment: skipped, this run is a "${event.name}" event, not a pull request.`
       )
     } else if (
       name !== undefined &&

@@ -43,7 +43,9 @@ const CLIENT_OPERATIONS = [
   'repos/list-deployment-statuses',
   'issues/list-comments',
   'issues/create-comment',
-  'issues/update-comment'
+  'issues/update-comment',
+  // Who the token writes as (its own comment only); a workflow token is refused it (403).
+  'users/get-authenticated'
 ]
 
 const spec = githubOpenApi()
@@ -112,7 +114,8 @@ describe("the checker, on GitHub's description", () => {
       ['POST', '/repos/o/r/issues/42/comments', 'issues/create-comment'],
       ['PATCH', '/repos/o/r/issues/comments/9', 'issues/update-comment'],
       ['GET', '/repositories/123456/deployments', 'repos/list-deployments'],
-      ['GET', '/repositories/123456/issues/42/comments', 'issues/list-comments']
+      ['GET', '/repositories/123456/issues/42/comments', 'issues/list-comments'],
+      ['GET', '/user', 'users/get-authenticated']
     ]
     for (const [method, path, id] of routes)
       expect(findOperation(spec, method, path)?.operation.operationId, `${method} ${path}`).toBe(id)

@@ -93,7 +93,7 @@ export function renderPreviewComment(input: PreviewCommentInput): string {
   const shown: string[] = []
   for (const device of devices) {
     const state = input.deviceStates?.[device]
-    const line = `  - ${code(device)}${state ? ` — ${text(state)}` : ''}`
+    const line = `  - ${code(device)}${state ? ` — ${stateText(state)}` : ''}`
     if (length + line.length + 1 > BODY_BUDGET) break
     shown.push(line)
     length += line.length + 1
@@ -179,4 +179,10 @@ function runLink(url: string | undefined): string | undefined {
     char => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`
   )
   return `[the workflow run](${href})`
+}
+
+/** `runs 1.0.9` with the version as code (a version is data, not prose). */
+function stateText(state: string): string {
+  const match = /^(runs|still on) (.+)$/.exec(state)
+  return match ? `${match[1]} ${code(match[2]!)}` : text(state)
 }

@@ -351,7 +351,9 @@ describe('upsertComment', () => {
     expect(result).toEqual({ id: 421, created: false })
     expect(emu.comments(42)).toHaveLength(450)
     expect(emu.comments(42)[420]?.body).toBe(`${MARKER}\nnew preview`)
-    const reads = emu.requests.filter(r => r.method === 'GET')
+    // The token's account first (a workflow token is refused GET /user: github-actions[bot]).
+    expect(emu.requests[0]).toMatchObject({ method: 'GET', path: '/user', status: 403 })
+    const reads = emu.requests.filter(r => r.method === 'GET' && r.path.endsWith('/comments'))
     expect(reads.map(r => r.query.page ?? '1')).toEqual(['1', '2', '3', '4', '5'])
     expect(emu.writes().map(r => `${r.method} ${r.path}`)).toEqual([
       'PATCH /repos/octo-org/octo-app/issues/comments/421'
@@ -363,7 +365,9 @@ describe('upsertComment', () => {
     const { api } = client(emu)
     const first = await api.upsertComment(42, MARKER, `${MARKER}\none`)
     expect(first.created).toBe(true)
-    expect(emu.requests.filter(r => r.method === 'GET')).toHaveLength(2)
+    expect(
+      emu.requests.filter(r => r.method === 'GET' && r.path.endsWith('/comments'))
+    ).toHaveLength(2)
     const second = await api.upsertComment(42, MARKER, `${MARKER}\ntwo`)
     expect(second).toEqual({ id: first.id, created: false })
     expect(emu.comments(42)).toHaveLength(131)
@@ -580,7 +584,7 @@ describe('rate limits: one short wait at most', () => {
     expect(error.kind).toBe('rate_limit')
     expect(error.message).toContain('asked to wait 60 s')
     expect(waits).toEqual([])
-    expect(emu.requests).toHaveLength(1)
+    expect(emu.requests.filter(r => r.path !== '/user')).toHaveLength(1)
   })
 
   it('an exhausted primary limit resetting in an hour fails at once', async () => {
@@ -641,8 +645,38 @@ describe('5xx and network errors: a bounded number of retries', () => {
   it('never more than 5 retries, whatever is asked', async () => {
     const emu = await start({ faults: [{ kind: 'status', status: 500 }] })
     const { api } = client(emu, { retries: 50 })
-    await failure(api.recordRelease(release))
+    await failure(api.releaseHistory(ENV, 1))
     expect(emu.requests).toHaveLength(6)
+  })
+
+  it('a deployment whose creation answer was lost is looked up by its run, never created twice', async () => {
+    const emu = await start({
+      faults: [
+        {
+          method: 'POST',
+          path: '/repos/octo-org/octo-app/deployments',
+          kind: 'drop-after',
+          count: 1
+        }
+      ]
+    })
+    const { api } = client(emu, { retries: 3 })
+    const withRun = { ...release, payload: { ...release.payload, run_id: '77', run_attempt: 1 } }
+    const id = await api.recordRelease(withRun)
+    expect(emu.deployments()).toHaveLength(1)
+    expect(emu.deployments()[0]!.id).toBe(id)
+    expect(emu.statuses(id).map(s => s.state)).toEqual(['success'])
+    // One create (its answer lost), one look-up, no second create.
+    expect(
+      emu.requests.filter(r => r.method === 'POST' && r.path.endsWith('/deployments'))
+    ).toHaveLength(1)
+  })
+
+  it('without a run id, a lost creation answer is not retried blindly', async () => {
+    const emu = await start({ faults: [{ kind: 'status', status: 502 }] })
+    const { api } = client(emu, { retries: 3 })
+    await failure(api.recordRelease(release))
+    expect(emu.requests.filter(r => r.method === 'POST')).toHaveLength(1)
   })
 
   it('retries: 0 means one attempt', async () => {
