@@ -33893,8 +33893,11 @@ function planRollout(input) {
     const steps = rollout.steps;
     const startsTarget = target !== undefined && (running === null || running.versionId !== target.id);
     if (target !== undefined && target.version === before.version) {
-        return fail(`Bundle "${target.version}" (${input.targetInput}) is already the bundle of channel ` +
-            `"${channel}": there is nothing to roll out.`);
+        // Already every device's bundle: the release job run again after its rollout was promoted.
+        // Nothing to roll out, and nothing to change: it succeeds, and says so (a re-run is safe).
+        decision.warnings.push(`Bundle "${target.version}" (${input.targetInput}) is already the bundle of channel ` +
+            `"${channel}": there is nothing to roll out; nothing was changed.`);
+        return decision;
     }
     if (startsTarget && (rollout.percentage !== undefined || steps !== undefined)) {
         const share = rollout.percentage ?? steps[0];
@@ -41817,15 +41820,18 @@ class OctokitGitHubApi {
             // GitHub lists deployments newest first; pages are read only until enough are found, and
             // never past the page cap (a Link that loops, or an environment of endless deployments).
             let read = 0;
+            const seen = new Set();
             for await (const page of pages) {
-                if (++read > MAX_HISTORY_PAGES)
-                    return;
                 for (const raw of page.data) {
+                    // A page served twice (a Link that loops) adds nothing.
+                    if (seen.has(raw.id))
+                        continue;
+                    seen.add(raw.id);
                     const payload = ourPayload(raw.payload);
                     if (!payload || !accept(payload))
                         continue;
                     const states = await this.statesOf(raw.id);
-                    // `failure` is the action's "the channel was written, a later step failed": a release too.
+                    // Kept with `succeeded` false: the reader decides (only `success` is a release).
                     const succeeded = states.includes('success');
                     if (!succeeded && !states.includes('failure'))
                         continue;
@@ -41842,6 +41848,8 @@ class OctokitGitHubApi {
                     if (found.length >= wanted || enough(found))
                         return;
                 }
+                if (++read >= MAX_HISTORY_PAGES)
+                    return;
             }
         });
         return found;

@@ -351,6 +351,21 @@ describe('planRollout: abort and promote with no rollout left succeed with a not
   })
 })
 
+describe("planRollout: the bundle is already the channel's (the release job after its rollout was promoted)", () => {
+  it.each([
+    ['a share', { percentage: 10 }, null],
+    ['steps, another rollout running', { steps: STEPS }, running(OLD, 5)]
+  ] as const)('%s: nothing to roll out, nothing changed, said', (_, given, rollout) => {
+    const decision = decide(given, channelWith(rollout), STABLE)
+    expect(decision.errors).toEqual([])
+    expect(decision.action).toBe('none')
+    expect(decision.fields).toEqual({})
+    expect(decision.warnings.join('\n')).toContain(
+      '"1.0.0" (version) is already the bundle of channel "production": there is nothing to roll out'
+    )
+  })
+})
+
 describe('planRollout: what fails before any write', () => {
   it.each<{
     rule: string
@@ -399,20 +414,6 @@ describe('planRollout: what fails before any write', () => {
       given: { steps: STEPS },
       before: channelWith(running(OLD, 100, { paused: true })),
       says: ['is paused', 'rollout_steps']
-    },
-    {
-      rule: "the bundle is already the channel's bundle",
-      given: { percentage: 10 },
-      before: channelWith(null),
-      target: STABLE,
-      says: ['"1.0.0" (version) is already the bundle of channel "production"']
-    },
-    {
-      rule: "the bundle is already the channel's bundle (with steps, another rollout running)",
-      given: { steps: STEPS },
-      before: channelWith(running(OLD, 5)),
-      target: STABLE,
-      says: ['is already the bundle']
     },
     {
       // Capgo unpauses a rollout when its bundle changes, in the same write: it would run at once.

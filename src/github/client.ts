@@ -268,13 +268,16 @@ export class OctokitGitHubApi implements GitHubApi {
       // GitHub lists deployments newest first; pages are read only until enough are found, and
       // never past the page cap (a Link that loops, or an environment of endless deployments).
       let read = 0
+      const seen = new Set<number>()
       for await (const page of pages) {
-        if (++read > MAX_HISTORY_PAGES) return
         for (const raw of page.data as unknown as RawDeployment[]) {
+          // A page served twice (a Link that loops) adds nothing.
+          if (seen.has(raw.id)) continue
+          seen.add(raw.id)
           const payload = ourPayload(raw.payload)
           if (!payload || !accept(payload)) continue
           const states = await this.statesOf(raw.id)
-          // `failure` is the action's "the channel was written, a later step failed": a release too.
+          // Kept with `succeeded` false: the reader decides (only `success` is a release).
           const succeeded = states.includes('success')
           if (!succeeded && !states.includes('failure')) continue
           found.push({
@@ -289,6 +292,7 @@ export class OctokitGitHubApi implements GitHubApi {
           })
           if (found.length >= wanted || enough(found)) return
         }
+        if (++read >= MAX_HISTORY_PAGES) return
       }
     })
     return found

@@ -107,10 +107,13 @@ export function planRollout(input: RolloutInput): RolloutDecision {
   const steps = rollout.steps
   const startsTarget = target !== undefined && (running === null || running.versionId !== target.id)
   if (target !== undefined && target.version === before.version) {
-    return fail(
+    // Already every device's bundle: the release job run again after its rollout was promoted.
+    // Nothing to roll out, and nothing to change: it succeeds, and says so (a re-run is safe).
+    decision.warnings.push(
       `Bundle "${target.version}" (${input.targetInput}) is already the bundle of channel ` +
-        `"${channel}": there is nothing to roll out.`
+        `"${channel}": there is nothing to roll out; nothing was changed.`
     )
+    return decision
   }
 
   if (startsTarget && (rollout.percentage !== undefined || steps !== undefined)) {

@@ -622,17 +622,6 @@ const REFUSED: RefusedRow[] = [
     mentions: ['No rollout runs on channel "production"', '"rollout_pause"']
   },
   {
-    label: 'the bundle is already the channel’s bundle (version)',
-    inputs: { channel: 'production', version: '1.0.8', rollout_percentage: '10' },
-    mentions: ['"1.0.8"', 'already the bundle of channel "production"']
-  },
-  {
-    label: 'the bundle is already the channel’s bundle (promote_from)',
-    hotfix: true,
-    inputs: { channel: 'production', promote_from: 'hotfix', rollout_steps: '5,50' },
-    mentions: ['"1.0.8"', 'promote_from "hotfix"', 'already the bundle of channel "production"']
-  },
-  {
     // Capgo unpauses a rollout whenever its bundle changes, in the same write: sent as one POST,
     // the "paused" start would reach devices at once (and fail the read-back).
     label: 'a start with rollout_pause true',

@@ -420,6 +420,10 @@ export async function startGitHubEmulator(
       case 'drop-before':
         req.socket.destroy()
         return
+      case 'drop-after':
+        run()
+        req.socket.destroy()
+        return
       case 'slow':
         await sleep(fault.delayMs ?? 1000)
         if (stopped) return
@@ -438,6 +442,16 @@ export async function startGitHubEmulator(
             }
           )
         )
+        return
+      }
+      case 'link-loop': {
+        const answer = run()
+        const first = `${base}/repositories/${repositoryId}${path.replace(/^\/repos\/[^/]+\/[^/]+/, '').replace(/^\/repositories\/\d+/, '')}`
+        const params = new URLSearchParams({ ...query, page: '1' })
+        reply({
+          ...answer,
+          headers: { ...(answer.headers ?? {}), link: `<${first}?${params}>; rel="next"` }
+        })
         return
       }
       default:

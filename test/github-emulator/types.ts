@@ -71,10 +71,14 @@ export type GitHubFaultKind =
   | 'primary-rate-limit'
   /** The connection is closed before any answer. */
   | 'drop-before'
+  /** The request is carried out, then the connection is closed: the answer is lost. */
+  | 'drop-after'
   /** Wait `delayMs`, then answer normally. */
   | 'slow'
   /** A 500 whose message and header repeat the token presented (to test redaction). */
   | 'echo-token'
+  /** The answer as usual, but its `Link: next` points back at page 1: a listing that never ends. */
+  | 'link-loop'
 
 export interface GitHubFaultRequest {
   method: string
