@@ -33046,7 +33046,8 @@ class InputChecker {
         if (ok) {
             try {
                 const url = new URL(value);
-                ok = url.protocol === 'https:' || url.protocol === 'http:';
+                // https only, as the README says: a dashboard link over http is refused.
+                ok = url.protocol === 'https:';
             }
             catch {
                 ok = false;
@@ -41956,7 +41957,6 @@ class OctokitGitHubApi {
      * anyone else is never edited), within the page cap; undefined when there is none.
      */
     async findComment(issueNumber, marker) {
-        const own = await this.whoAmI();
         return this.call('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', COMMENTS_WRITE, async () => {
             const pages = this.octokit.paginate.iterator(this.octokit.rest.issues.listComments, {
                 owner: this.owner,
@@ -41968,11 +41968,14 @@ class OctokitGitHubApi {
             for await (const page of pages) {
                 if (++read > MAX_COMMENT_PAGES)
                     break;
-                const hit = page.data.find(c => typeof c.body === 'string' &&
-                    c.body.includes(marker) &&
-                    c.user?.login.toLowerCase() === own.toLowerCase());
-                if (hit)
-                    return hit.id;
+                for (const c of page.data) {
+                    if (typeof c.body !== 'string' || !c.body.includes(marker))
+                        continue;
+                    // Who the token is, asked only once a marked comment is found.
+                    const own = await this.whoAmI();
+                    if (c.user?.login.toLowerCase() === own.toLowerCase())
+                        return c.id;
+                }
             }
             return undefined;
         }, { issue_number: issueNumber });

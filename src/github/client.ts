@@ -449,7 +449,6 @@ export class OctokitGitHubApi implements GitHubApi {
    * anyone else is never edited), within the page cap; undefined when there is none.
    */
   private async findComment(issueNumber: number, marker: string): Promise<number | undefined> {
-    const own = await this.whoAmI()
     return this.call(
       'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
       COMMENTS_WRITE,
@@ -463,13 +462,12 @@ export class OctokitGitHubApi implements GitHubApi {
         let read = 0
         for await (const page of pages) {
           if (++read > MAX_COMMENT_PAGES) break
-          const hit = page.data.find(
-            c =>
-              typeof c.body === 'string' &&
-              c.body.includes(marker) &&
-              c.user?.login.toLowerCase() === own.toLowerCase()
-          )
-          if (hit) return hit.id
+          for (const c of page.data) {
+            if (typeof c.body !== 'string' || !c.body.includes(marker)) continue
+            // Who the token is, asked only once a marked comment is found.
+            const own = await this.whoAmI()
+            if (c.user?.login.toLowerCase() === own.toLowerCase()) return c.id
+          }
         }
         return undefined
       },

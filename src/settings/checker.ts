@@ -250,7 +250,8 @@ export class InputChecker {
     if (ok) {
       try {
         const url = new URL(value)
-        ok = url.protocol === 'https:' || url.protocol === 'http:'
+        // https only, as the README says: a dashboard link over http is refused.
+        ok = url.protocol === 'https:'
       } catch {
         ok = false
       }

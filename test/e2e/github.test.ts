@@ -731,8 +731,11 @@ describe('pr_comment: one comment per app and channel on the pull request', () =
     expect(marked[0]!.body).toMatch(/preview `pr-42` is gone/)
     expect(marked[0]!.body).toContain(`(${RUN_URL})`)
     expect(marked[0]!.body).not.toContain('qa-iphone-15')
-    // Without github_deployment, only the comment routes were used.
-    expect(gh.requests.filter(r => !r.path.includes('/issues/'))).toEqual([])
+    // Without github_deployment, only the comment routes were used, and who the token is (to
+    // edit only its own comment): a workflow token is refused GET /user.
+    expect(
+      gh.requests.filter(r => !r.path.includes('/issues/')).map(r => `${r.method} ${r.path}`)
+    ).toEqual(['GET /user'])
   })
 
   it('on a push event, the comment is skipped with a notice and GitHub is not called', async () => {
@@ -862,10 +865,13 @@ describe('a GitHub failure after the Capgo changes is a warning, not a failure',
     expect(result.warnings.join('\n')).toMatch(/\*\*\*|unavailable/)
     expect(gh.deployments()).toEqual([])
     expect(gh.comments(42)).toEqual([])
-    // retries: 1 (the `retries` input applies to GitHub too) → two attempts of the deployment and
-    // two of the comment search; nothing after a call failed for good.
+    // retries: 1 (the `retries` input applies to GitHub too) → two attempts of the deployment,
+    // with a look for one GitHub may have created before the second (never a blind duplicate),
+    // and two of the comment search; nothing after a call failed for good.
     expect(gh.requests.map(r => `${r.method} ${r.path} ${r.status}`)).toEqual([
       'POST /repos/acme/app/deployments 500',
+      'GET /repos/acme/app/deployments 500',
+      'GET /repos/acme/app/deployments 500',
       'POST /repos/acme/app/deployments 500',
       'GET /repos/acme/app/issues/42/comments 500',
       'GET /repos/acme/app/issues/42/comments 500'

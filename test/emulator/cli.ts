@@ -2,7 +2,8 @@
 //
 //   npm run emulator -- [--port 8787] [--apps com.demo.app[,com.other.app]] [--latency 20]
 //     [--no-paging-defect] [--rate-limit 2000] [--tie-order stable|shuffle] [--key KEY:ROLE[:apps]]...
-//     [--era late-2026|july-2026]
+//     [--era late-2026|july-2026] [--github [PORT]] [--quiet]
+import { startGitHubEmulator, ALL_PERMISSIONS } from '../github-emulator/index.js'
 import { CAPGO_ERAS, startEmulator } from './index.js'
 import type { CapgoEra, KeySpec, Role } from './index.js'
 import { SAMPLE_APP_ID, sampleApp } from './sample.js'
@@ -40,6 +41,9 @@ flags:
   --tie-order MODE       stable | shuffle: order of bundles with equal created_at (default stable)
   --era ERA              ${CAPGO_ERAS.join(' | ')}: the Capgo to copy (default late-2026;
                          docs/capgo-api-notes.md, "Changes since July 2026")
+  --github [PORT]        also start the GitHub emulator (default port 8788): repository
+                         acme/app, token gh-token, pull request #42 (see docs/local.md)
+  --quiet                do not log each request
   --key KEY:ROLE[:apps]  add a key (repeatable; replaces the default keys); apps (a,b)
                          limits the key to those app ids; ROLE is one of
                          ${ROLES.join(', ')}
@@ -66,6 +70,8 @@ function parseArgs(argv: string[]) {
   let rateLimitMax = 2000
   let tieOrder: 'stable' | 'shuffle' = 'stable'
   let era: CapgoEra = 'late-2026'
+  let githubPort: number | undefined
+  let quiet = false
   const keys: Record<string, KeySpec> = {}
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? ''
@@ -122,6 +128,17 @@ function parseArgs(argv: string[]) {
         keys[key] = { role: role as Role, ...(scope ? { apps: scope.split(',') } : {}) }
         break
       }
+      case '--github': {
+        const next = inline ?? argv[i + 1]
+        if (next !== undefined && /^\d+$/.test(next)) {
+          githubPort = Number(next)
+          if (inline === undefined) i++
+        } else githubPort = 8788
+        break
+      }
+      case '--quiet':
+        quiet = true
+        break
       case '--help':
       case '-h':
         console.log(HELP)
@@ -139,6 +156,8 @@ function parseArgs(argv: string[]) {
     rateLimitMax,
     tieOrder,
     era,
+    githubPort,
+    quiet,
     keys: Object.keys(keys).length === 0 ? DEFAULT_KEYS : keys
   }
 }
@@ -153,7 +172,13 @@ const emulator = await startEmulator({
   rateLimit: { max: args.rateLimitMax },
   tieOrder: args.tieOrder,
   era: args.era,
-  apps: args.apps.map(appId => sampleApp(now, appId))
+  apps: args.apps.map(appId => sampleApp(now, appId)),
+  ...(args.quiet
+    ? {}
+    : {
+        onAnswer: r =>
+          console.log(`capgo  ${r.method} ${r.path}${queryText(r.query)} -> ${r.status}`)
+      })
 }).catch((e: unknown) => {
   const code = (e as { code?: string }).code
   if (code === 'EADDRINUSE')
@@ -173,12 +198,45 @@ console.log(
     `rate limit: ${args.rateLimitMax}/key, tie order: ${args.tieOrder}, era: ${args.era}`
 )
 
+const github =
+  args.githubPort === undefined
+    ? undefined
+    : await startGitHubEmulator({
+        port: args.githubPort,
+        owner: 'acme',
+        repo: 'app',
+        tokens: { 'gh-token': ALL_PERMISSIONS },
+        issues: [{ number: 42 }],
+        ...(args.quiet
+          ? {}
+          : {
+              onAnswer: r =>
+                console.log(`github ${r.method} ${r.path}${queryText(r.query)} -> ${r.status}`)
+            })
+      }).catch((e: unknown) => {
+        console.error(
+          `cannot start the GitHub emulator on port ${args.githubPort}: ` +
+            `${e instanceof Error ? e.message : String(e)}`
+        )
+        process.exit(2)
+      })
+if (github) {
+  console.log(
+    `GitHub emulator listening on ${github.url}: repository acme/app, token gh-token, pull request #42`
+  )
+}
+
+function queryText(query: Record<string, string>): string {
+  const text = new URLSearchParams(query).toString()
+  return text === '' ? '' : `?${text}`
+}
+
 let stopping = false
 const shutdown = (signal: string): void => {
   if (stopping) return
   stopping = true
   console.log(`${signal}: stopping`)
-  emulator.stop().then(
+  Promise.all([emulator.stop(), github?.stop()]).then(
     () => process.exit(0),
     () => process.exit(1)
   )

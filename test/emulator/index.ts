@@ -237,6 +237,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const send = (reply: Reply): void => {
       entry.status = reply.status
       entry.responseBytes = sendJson(res, reply)
+      options.onAnswer?.(entry)
     }
     const run = (extraRows = false): Reply => {
       try {

@@ -255,6 +255,8 @@ export interface EmulatorOptions {
   faults?: FaultRule[]
   /** PRNG seed for `share` and `tieOrder: 'shuffle'` (default 1). */
   seed?: number
+  /** Called once a request is answered (its status set): `npm run emulator` logs each one. */
+  onAnswer?: (request: LoggedRequest) => void
   /** Clock (ms), default Date.now: created_at of new rows, the device rules, rate limit, lockout. */
   now?: () => number
 }

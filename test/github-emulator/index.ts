@@ -357,6 +357,7 @@ export async function startGitHubEmulator(
         ...rateLimitHeaders(req)
       })
       if (sent) entry.answer = { headers: lowerCased(sent), body: r.body }
+      options.onAnswer?.(entry)
     }
     const run = (): Reply => {
       try {

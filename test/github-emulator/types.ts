@@ -115,6 +115,8 @@ export interface GitHubFaultRule {
 export interface GitHubEmulatorOptions {
   /** Default 0 = a random free port; always binds 127.0.0.1. */
   port?: number
+  /** Called once a request is answered: `npm run emulator -- --github` logs each one. */
+  onAnswer?: (request: GitHubLoggedRequest) => void
   /** The one repository served (default `octo-org/octo-app`); any other is 404. */
   owner?: string
   repo?: string
