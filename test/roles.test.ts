@@ -88,3 +88,38 @@ describe('stepError', () => {
     expect(stepError('delete_bundle', APP, lookalike)).toBe('x')
   })
 })
+
+describe("today's roles and refusals (docs/capgo-api-notes.md, changes since July 2026)", () => {
+  it('a public channel, or one with auto-pause, needs app_admin even when created', () => {
+    expect(LEAST_ROLE.create_public_channel).toBe('app_admin')
+    expect(LEAST_ROLE.create_channel_with_auto_pause).toBe('app_admin')
+    const message = stepError('create_public_channel', APP, refusal('cannot_access_app'))
+    expect(message).toContain('creating a public channel')
+    expect(message).toContain('the role app_admin')
+    expect(message).not.toContain('app_developer')
+  })
+
+  it.each([
+    ['channel_zip_required', 'zip'],
+    ['channel_delta_required', 'delta']
+  ])("%s names the channel's update-package setting and what to do", (code, kind) => {
+    const message = stepError('set_bundle', APP, refusal(code, false))
+    expect(message).toContain('update-package setting (updatePackage)')
+    expect(message).toContain(kind)
+    expect(message).toContain('"all"')
+    // Not a role problem: no role advice.
+    expect(message).not.toContain('the role')
+  })
+
+  it('invalid_update_package names the setting and its values', () => {
+    const message = stepError('update_channel', APP, refusal('invalid_update_package', false))
+    expect(message).toContain('updatePackage')
+    expect(message).toContain('zip_from_builtin')
+  })
+
+  it('an app that does not exist is said before the role', () => {
+    const message = stepError('read', APP, refusal('cannot_access_app'))
+    expect(message.indexOf('does not exist')).toBeGreaterThanOrEqual(0)
+    expect(message.indexOf('does not exist')).toBeLessThan(message.indexOf('app_reader'))
+  })
+})

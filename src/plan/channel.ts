@@ -10,18 +10,23 @@ import type {
   ChannelUpsert
 } from '../capgo/types.js'
 import type { ChannelFieldSettings, Settings } from '../settings/index.js'
-import { checkCompatibility, describeIncompatibility } from './compatibility.js'
-import { didYouMean, didYouMeanText, nearMisses } from './names.js'
+import { planAutoPause } from './auto-pause.js'
+import { planCompatibility } from './native-gate.js'
+import { checkNewChannel, didYouMean, didYouMeanText } from './names.js'
 import { decideRollback, newestNamed } from './rollback.js'
 import { planRollout } from './rollout.js'
-import type {
-  AutoPauseSnapshot,
-  ChannelPlan,
-  CompatibilityCheck,
-  ChannelSnapshot,
-  Inventory,
-  RolloutSnapshot
-} from './types.js'
+import { NEW_CHANNEL_DEFAULTS, bundleRefOf, rolloutState, snapshotOf } from './snapshot.js'
+import type { ChannelPlan, ChannelSnapshot, Inventory, RolloutSnapshot } from './types.js'
+
+export {
+  NEW_CHANNEL_DEFAULTS,
+  autoPauseOf,
+  bundleRefOf,
+  rolloutOf,
+  rolloutState,
+  snapshotOf,
+  type BundleRef
+} from './snapshot.js'
 
 const FIELD_MAP: {
   setting: keyof ChannelFieldSettings
@@ -39,159 +44,6 @@ const FIELD_MAP: {
   { setting: 'allowEmulator', api: 'allow_emulator', snap: 'allowEmulator' },
   { setting: 'allowDev', api: 'allow_dev', snap: 'allowDev' }
 ]
-
-/** What Capgo gives a channel created without those fields. */
-export const NEW_CHANNEL_DEFAULTS: ChannelSnapshot = {
-  version: null,
-  versionId: null,
-  public: false,
-  disableAutoUpdate: 'major',
-  disableAutoUpdateUnderNative: true,
-  allowDeviceSelfSet: false,
-  allowEmulator: true,
-  allowDev: true,
-  rollout: null,
-  autoPause: null
-}
-
-/** A bundle reference as a channel row gives it; `{id, name}` normally, defensively anything. */
-export interface BundleRef {
-  id: number | undefined
-  name: string | undefined
-}
-
-/**
- * Reads a channel row's `version` (`{id, name}`, but a bare id, a bare name or `{id}` are read
- * too), filling what is missing from the bundle list. undefined: no bundle on the channel.
- */
-export function bundleRefOf(
-  value: unknown,
-  bundlesById?: ReadonlyMap<number, Bundle>
-): BundleRef | undefined {
-  if (value === null || value === undefined) return undefined
-  let id: number | undefined
-  let name: string | undefined
-  if (typeof value === 'number') id = value
-  else if (typeof value === 'string') name = value
-  else if (typeof value === 'object') {
-    const row = value as { id?: unknown; name?: unknown }
-    if (typeof row.id === 'number') id = row.id
-    if (typeof row.name === 'string' && row.name !== '') name = row.name
-  }
-  if (name === undefined && id !== undefined) name = bundlesById?.get(id)?.name
-  // A bare name: the id from the bundle list (names are never reused), so that the row compares
-  // with a bundle by id like any other.
-  if (id === undefined && name !== undefined && bundlesById !== undefined) {
-    for (const bundle of bundlesById.values()) {
-      if (bundle.name === name && !bundle.deleted) id = bundle.id
-    }
-  }
-  return { id, name }
-}
-
-export function rolloutOf(
-  channel: Channel,
-  bundlesById?: ReadonlyMap<number, Bundle>
-): RolloutSnapshot | null {
-  const id = channel.rollout_version
-  if (typeof id !== 'number') return null
-  const info = channel.rollout_version_info
-  const name =
-    info && typeof info.name === 'string' && info.id === id
-      ? info.name
-      : (bundlesById?.get(id)?.name ?? null)
-  return {
-    version: name,
-    versionId: id,
-    percentage: (channel.rolloutPercentageBps ?? 0) / 100,
-    enabled: channel.rolloutEnabled === true,
-    paused: typeof channel.rolloutPausedAt === 'string' && channel.rolloutPausedAt !== '',
-    pauseReason: channel.rolloutPauseReason ?? null
-  }
-}
-
-export function snapshotOf(
-  channel: Channel,
-  bundlesById?: ReadonlyMap<number, Bundle>
-): ChannelSnapshot {
-  const ref = bundleRefOf(channel.version, bundlesById)
-  return {
-    version: ref?.name ?? null,
-    versionId: ref?.id ?? null,
-    public: channel.public,
-    disableAutoUpdate: channel.disableAutoUpdate,
-    disableAutoUpdateUnderNative: channel.disableAutoUpdateUnderNative,
-    allowDeviceSelfSet: channel.allow_device_self_set,
-    allowEmulator: channel.allow_emulator,
-    allowDev: channel.allow_dev,
-    rollout: rolloutOf(channel, bundlesById),
-    autoPause: autoPauseOf(channel)
-  }
-}
-
-export function autoPauseOf(channel: Channel): AutoPauseSnapshot | null {
-  if (typeof channel.autoPauseEnabled !== 'boolean') return null
-  const num = (v: unknown): number | null =>
-    typeof v === 'number' && Number.isFinite(v) ? v : null
-  return {
-    enabled: channel.autoPauseEnabled,
-    failureRateBps: num(channel.autoPauseFailureRateBps),
-    windowMinutes: num(channel.autoPauseWindowMinutes),
-    minAttempts: num(channel.autoPauseMinAttempts),
-    action: typeof channel.autoPauseAction === 'string' ? channel.autoPauseAction : null,
-    lastTriggeredAt:
-      typeof channel.autoPauseLastTriggeredAt === 'string' ? channel.autoPauseLastTriggeredAt : null
-  }
-}
-
-/**
- * The auto-pause fields that differ from what the channel holds, sent with the rollout's
- * `POST /channel` (docs/rollouts.md). Nothing differs: nothing is sent, so a re-run
- * writes nothing.
- */
-function planAutoPause(
-  settings: Settings,
-  before: ChannelSnapshot | null,
-  after: ChannelSnapshot,
-  body: ChannelUpsert
-): boolean {
-  const wanted = settings.autoPause
-  if (wanted === undefined) return false
-  const held = before?.autoPause ?? null
-  const next: AutoPauseSnapshot = {
-    enabled: held?.enabled ?? false,
-    failureRateBps: held?.failureRateBps ?? null,
-    windowMinutes: held?.windowMinutes ?? null,
-    minAttempts: held?.minAttempts ?? null,
-    action: held?.action ?? null,
-    lastTriggeredAt: held?.lastTriggeredAt ?? null
-  }
-  let changed = false
-  if (held === null || held.enabled !== wanted.enabled) {
-    body.autoPauseEnabled = wanted.enabled
-    next.enabled = wanted.enabled
-    changed = true
-  }
-  const fields = [
-    ['failureRateBps', 'autoPauseFailureRateBps'],
-    ['windowMinutes', 'autoPauseWindowMinutes'],
-    ['minAttempts', 'autoPauseMinAttempts']
-  ] as const
-  for (const [key, api] of fields) {
-    const value = wanted[key]
-    if (value === undefined || held?.[key] === value) continue
-    body[api] = value
-    next[key] = value
-    changed = true
-  }
-  if (wanted.action !== undefined && held?.action !== wanted.action) {
-    body.autoPauseAction = wanted.action
-    next.action = wanted.action
-    changed = true
-  }
-  if (changed) after.autoPause = next
-  return changed
-}
 
 /** Bundle names that Capgo's `POST /channel` reads as "unlink the channel's bundle". */
 const UNLINKING_NAMES: ReadonlySet<string> = new Set(['unknown', 'builtin'])
@@ -367,14 +219,6 @@ function recordedByThisRun(inventory: Inventory, channel: string): boolean {
   )
 }
 
-/** The rollout in a few words: `"1.0.8" at 25 %`, or set but serving no device. */
-export function rolloutState(rollout: RolloutSnapshot): string {
-  const name = rollout.version === null ? `bundle id ${rollout.versionId}` : `"${rollout.version}"`
-  return rollout.enabled
-    ? `${name} at ${rollout.percentage} %${rollout.paused ? ' (paused)' : ''}`
-    : `${name} (set, not serving: no device gets it)`
-}
-
 /**
  * Said before the write: Capgo ends a channel's rollout when its stable bundle changes
  * (docs/capgo-api-notes.md, "A new stable bundle ends a rollout").
@@ -387,107 +231,6 @@ function rolloutEndWarning(channel: string, rollout: RolloutSnapshot, target: st
     `${rollout.version !== null && !own ? `, and "${rollout.version}" is kept (not deleted) by this run` : ''}. ` +
     'An older or self-hosted Capgo keeps the rollout; the read-back accepts either.'
   )
-}
-
-/**
- * `create_channel` (docs/rollouts.md): a missing channel is created, unless `false`, or, with `auto`,
- * unless its name is a near miss of an existing channel: a typo must not create "prodution" and
- * put the release there. Said before any write, and before any role advice.
- */
-function checkNewChannel(
-  settings: Settings,
-  name: string,
-  channels: ReadonlyMap<string, Channel>,
-  errors: string[]
-): void {
-  // A rollback or a rollout on a missing channel is refused by its own rule.
-  if (settings.rollback || settings.rollout !== undefined) return
-  if (settings.createChannel === 'false') {
-    errors.push(
-      `Channel "${name}" (channel) does not exist, and create_channel is false.` +
-        didYouMeanText(didYouMean(name, channels.keys())) +
-        ' Nothing was changed.'
-    )
-    return
-  }
-  if (settings.createChannel !== 'auto') return
-  const near = nearMisses(name, channels.keys())
-  if (near.length === 0) return
-  errors.push(
-    `Channel "${name}" (channel) does not exist, and its name is a near miss of ` +
-      `${near.map(n => `"${n}"`).join(', ')}.${didYouMeanText(near.slice(0, 3))} Nothing was ` +
-      `created or changed. To create "${name}" anyway, set create_channel: true.`
-  )
-}
-
-/**
- * The native compatibility gate (docs/rollouts.md, `compatibility`; Capgo CLI's rule in compatibility.ts):
- * the bundle put on the channel against the channel's bundle. `fail` stops an incompatible bundle
- * before any write; a rollback, which puts back what ran before, only warns; a channel bundle with
- * no record of its native packages warns and never blocks.
- */
-function planCompatibility(
-  settings: Settings,
-  channel: string,
-  before: ChannelSnapshot | null,
-  target: Target,
-  bundlesById: ReadonlyMap<number, Bundle>,
-  errors: string[],
-  warnings: string[]
-): CompatibilityCheck | null {
-  if (settings.compatibility === 'off') return null
-  if (before === null || before.versionId === null) return null // nothing installed to compare
-  const current = bundlesById.get(before.versionId)
-  const candidate = bundlesById.get(target.id)
-  const currentName = before.version ?? `bundle id ${before.versionId}`
-  const report =
-    current === undefined || candidate === undefined
-      ? {
-          verdict: 'unknown' as const,
-          plugins: [],
-          reason: 'the bundle rows were not read'
-        }
-      : current.native_packages === null || current.native_packages === undefined
-        ? {
-            verdict: 'unknown' as const,
-            plugins: [],
-            reason: `the channel's bundle ${currentName} has no record of its native packages`
-          }
-        : checkCompatibility(candidate.native_packages, current.native_packages)
-  const problems = describeIncompatibility(report, target.version, channel, currentName)
-  const rollback = target.source.kind === 'rollback'
-  const check: CompatibilityCheck = {
-    mode: settings.compatibility,
-    candidate: target.version,
-    current: currentName,
-    verdict: report.verdict,
-    plugins: report.plugins,
-    ...(report.reason !== undefined ? { reason: report.reason } : {}),
-    problems,
-    blocks: report.verdict === 'incompatible' && settings.compatibility === 'fail' && !rollback
-  }
-  if (report.verdict === 'unknown') {
-    warnings.push(
-      `compatibility: "${target.version}" was not checked against channel "${channel}": ` +
-        `${report.reason ?? 'no record'}. It goes on (an unknown verdict never blocks).`
-    )
-  } else if (report.verdict === 'incompatible') {
-    const text =
-      `compatibility: bundle "${target.version}" (${target.input}) is not compatible with the ` +
-      `app binaries that run channel "${channel}" (its bundle ${currentName}): ` +
-      `${problems.join('; ')}.`
-    if (check.blocks) {
-      errors.push(
-        `${text} Nothing was changed. Ship a new app build to the stores first, or set ` +
-          '"compatibility: warn" to put it on the channel anyway.'
-      )
-    } else {
-      warnings.push(
-        `${text} ${rollback ? 'A rollback is never blocked.' : 'compatibility: warn lets it go on.'}`
-      )
-    }
-  }
-  return check
 }
 
 /** The bundle of `version`, `promote_from` or `rollback`, checked to exist. */

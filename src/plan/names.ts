@@ -1,7 +1,8 @@
 // Names a user may have misspelt: near misses of an existing channel (`create_channel: auto`
 // refuses to create one) and "did you mean" for `channel`, `promote_from` and `version`. Pure.
 
-import { editDistance } from '../settings/index.js'
+import type { Channel } from '../capgo/types.js'
+import { editDistance, type Settings } from '../settings/index.js'
 
 /** Digit runs count as one and the same: `pr-42` and `pr-43` are different names, not typos. */
 function withoutNumbers(name: string): string {
@@ -68,4 +69,35 @@ export function didYouMeanText(names: readonly string[]): string {
   const quoted = names.map(n => `"${n}"`)
   const last = quoted.pop()!
   return ` Did you mean ${quoted.length > 0 ? `${quoted.join(', ')} or ${last}` : last}?`
+}
+
+/**
+ * `create_channel` (docs/rollouts.md): a missing channel is created, unless `false`, or, with `auto`,
+ * unless its name is a near miss of an existing channel: a typo must not create "prodution" and
+ * put the release there. Said before any write, and before any role advice.
+ */
+export function checkNewChannel(
+  settings: Settings,
+  name: string,
+  channels: ReadonlyMap<string, Channel>,
+  errors: string[]
+): void {
+  // A rollback or a rollout on a missing channel is refused by its own rule.
+  if (settings.rollback || settings.rollout !== undefined) return
+  if (settings.createChannel === 'false') {
+    errors.push(
+      `Channel "${name}" (channel) does not exist, and create_channel is false.` +
+        didYouMeanText(didYouMean(name, channels.keys())) +
+        ' Nothing was changed.'
+    )
+    return
+  }
+  if (settings.createChannel !== 'auto') return
+  const near = nearMisses(name, channels.keys())
+  if (near.length === 0) return
+  errors.push(
+    `Channel "${name}" (channel) does not exist, and its name is a near miss of ` +
+      `${near.map(n => `"${n}"`).join(', ')}.${didYouMeanText(near.slice(0, 3))} Nothing was ` +
+      `created or changed. To create "${name}" anyway, set create_channel: true.`
+  )
 }

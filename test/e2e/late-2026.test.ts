@@ -257,3 +257,34 @@ describe('a rollout bundle that is set, not serving', () => {
     expect(result.outputs.rollout_version).toBe('')
   })
 })
+
+describe("a channel's update-package setting (Capgo since August 2026)", () => {
+  it('a bundle without a delta on a channel that requires delta: refused, the message names the setting; nothing changed', async () => {
+    const emu = await emulator({
+      bundles: [{ name: '1.0.0', delta: true }, { name: '1.0.1', delta: true }, { name: '1.0.2' }],
+      channels: [
+        { name: 'production', version: '1.0.1', updatePackage: 'delta' },
+        { name: 'beta', version: '1.0.2' }
+      ]
+    })
+    const result = await run(emu, { ...PROMOTE })
+    expectFailedWith(result, 'update-package setting (updatePackage)', 'channel_delta_required')
+    expect(channelState(emu).version).toBe('1.0.1')
+  })
+
+  it('july-2026: no such setting, the same promotion goes through', async () => {
+    const emu = await emulator(
+      {
+        bundles: [{ name: '1.0.1' }, { name: '1.0.2' }],
+        channels: [
+          { name: 'production', version: '1.0.1', updatePackage: 'delta' },
+          { name: 'beta', version: '1.0.2' }
+        ]
+      },
+      { era: 'july-2026' }
+    )
+    const result = await run(emu, { ...PROMOTE })
+    expect(result.code, why(result)).toBe(0)
+    expect(channelState(emu).version).toBe('1.0.2')
+  })
+})
