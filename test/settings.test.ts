@@ -1,4 +1,4 @@
-import { redact } from '../src/capgo/errors.js'
+import { redact } from '../src/secrets.js'
 import { describe, expect, it } from 'vitest'
 import {
   INPUT_DEFAULTS,

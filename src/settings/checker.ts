@@ -1,7 +1,7 @@
 // InputChecker: parses the inputs one kind at a time and collects every problem instead of
 // stopping at one; its messages name the input and never show a secret (docs/contract.md).
 
-import { redact } from '../capgo/errors.js'
+import { redact } from '../secrets.js'
 import type { InputName, RawInputs } from './inputs.js'
 import {
   APP_ID_PATTERN,

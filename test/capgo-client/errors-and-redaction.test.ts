@@ -2,7 +2,7 @@
 // however it is encoded, never appears in an error.
 import { describe, expect, it } from 'vitest'
 import { HttpCapgoApi } from '../../src/capgo/client.js'
-import { redact } from '../../src/capgo/errors.js'
+import { redact } from '../../src/secrets.js'
 import { KEY, APP, start, standardApp, client, failure, tinyServer, json } from './helpers.js'
 
 describe('the key never appears in an error', () => {

@@ -680,7 +680,7 @@ describe('upload times that tie', () => {
       if (tieOrder === 'stable') expect(incomplete, first.warnings.join('\n')).toBe(false)
       const left = liveNames(emu).size
       if (incomplete) {
-        // The run said the list may be incomplete (src/capgo/client.ts listBundles): what it
+        // The run said the list may be incomplete (src/capgo/client/listings.ts listBundles): what it
         // missed it neither counted (kept_count may be low, never high) nor deleted.
         expect(Number(first.outputs.kept_count)).toBeLessThanOrEqual(left)
       } else {

@@ -213,7 +213,7 @@ describe.concurrent('a rejected key', () => {
   // GET /channel's 401 arrived while GET /bundle was still in flight, run() failed and disposed the
   // client, but the GET /bundle call went on: its lost answer ("socket hang up"), then every
   // "Client has already been disposed.", were taken for dropped connections and retried with
-  // backoff (src/capgo/client.ts call()/attempt()). The step printed "Retrying GET /bundle ..."
+  // backoff (src/capgo/client/requests.ts call()). The step printed "Retrying GET /bundle ..."
   // after its error and stayed alive for the whole backoff: with retries 10 about 3 minutes. The
   // slow answer makes the race certain.
   it('an unknown key while GET /bundle is still in flight (answer 0.5 s late), retries 10 → exit 1 at once: no retry after the 401, the step ends within 20 s', async ({
