@@ -13,6 +13,10 @@
 // 4. A cleanup of 2,500 bundles against Capgo's rate limit (scaled window): wall time against the
 //    bound the limit sets, and the 429s.
 // 5. The cold start of dist/ (Octokit included).
+// 6. The native compatibility gate (`compatibility: off` against `fail`): requests, bundle bytes
+//    read and wall time of a promote_from (1,000 and 10,000 bundles), a version release and a
+//    promote_from with cleanup, through dist/; makePlan's time with and without the gate on
+//    10,000 bundles of 20 plugins each. `npm run bench -- --compat` runs this section alone.
 //
 // Targets: ratio <= 1.3 at the default concurrency (4); requests = list pages + deletions + a
 // small constant; the planner under one second for 100,000 bundles; 10,000 bundles listed in at
@@ -24,8 +28,9 @@ import { existsSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { NODE24, runAction } from '../test/helpers/action-runner.js'
-import { startEmulator, type LoggedRequest } from '../test/emulator/index.js'
+import { startEmulator, type LoggedRequest, type SeedBundle } from '../test/emulator/index.js'
 import type { Bundle, Channel } from '../src/capgo/types.js'
+import { checkCompatibility } from '../src/plan/compatibility.js'
 import { makePlan, type Inventory } from '../src/plan/index.js'
 import type { CleanupOrder, Settings } from '../src/settings/index.js'
 import { countByRoute, markdownTable, ms, requireDist } from './lib/common.js'
@@ -498,6 +503,412 @@ async function runRateLimited(): Promise<Limited> {
   }
 }
 
+// ---- 6. the native compatibility gate: requests and planner time it adds -------------------------
+
+const COMPAT_SIZES = [1000, 10_000] as const
+const COMPAT_PLUGINS = 20
+const COMPAT_REPEATS = 3
+const COMPAT_CLEANUP_BUNDLES = 1000
+const COMPAT_PLANNER_BUNDLES = 10_000
+const COMPAT_PLANNER_ITERATIONS = 200
+const COMPAT_CHECK_ITERATIONS = 20_000
+
+type CompatMode = 'off' | 'fail'
+type CompatScenario = 'promote_from' | 'version' | 'promote_from + cleanup'
+
+/**
+ * A bundle's `native_packages` as Capgo's CLI records it: 20 plugins with version, requested
+ * range and both native checksums. Every bundle of these apps has the same native set (a stream
+ * of JS-only releases), so a promotion is compatible and the run goes on to its write.
+ */
+function nativePackages(): {
+  name: string
+  version: string
+  requested_version: string
+  ios_checksum: string
+  android_checksum: string
+}[] {
+  const names = [
+    '@capacitor/app',
+    '@capacitor/camera',
+    '@capacitor/device',
+    '@capacitor/filesystem',
+    '@capacitor/geolocation',
+    '@capacitor/haptics',
+    '@capacitor/keyboard',
+    '@capacitor/local-notifications',
+    '@capacitor/network',
+    '@capacitor/preferences',
+    '@capacitor/push-notifications',
+    '@capacitor/share',
+    '@capacitor/splash-screen',
+    '@capacitor/status-bar',
+    '@capacitor/browser',
+    '@capacitor/clipboard',
+    '@capacitor/dialog',
+    '@capacitor/toast',
+    '@capgo/capacitor-updater',
+    '@capgo/native-purchases'
+  ]
+  return names.slice(0, COMPAT_PLUGINS).map((name, i) => {
+    const version = `${6 + (i % 2)}.${i % 4}.${i}`
+    const hex = (salt: string): string =>
+      [...`${salt}:${name}`]
+        .reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7)
+        .toString(16)
+        .padStart(8, '0')
+        .repeat(8)
+    return {
+      name,
+      version,
+      requested_version: `^${version.replace(/\.\d+$/, '.0')}`,
+      ios_checksum: hex('ios'),
+      android_checksum: hex('android')
+    }
+  })
+}
+
+function compatBundles(n: number): SeedBundle[] {
+  return Array.from({ length: n }, (_, i) => ({
+    name: `1.0.${i}`,
+    native_packages: nativePackages()
+  }))
+}
+
+interface CompatRun {
+  scenario: CompatScenario
+  bundles: number
+  mode: CompatMode
+  codes: (number | null)[]
+  verdict: string
+  routes: Map<string, number>
+  total: number
+  bundlePages: number
+  bundleBytes: number
+  deletions: number
+  wallTimesMs: number[]
+  peakRssMb: (number | undefined)[]
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** One run of the built action: production (1.0.{n-10}) gets beta's bundle (1.0.{n-1}). */
+async function runCompatOnce(
+  scenario: CompatScenario,
+  bundles: number,
+  mode: CompatMode
+): Promise<
+  Omit<CompatRun, 'codes' | 'wallTimesMs' | 'peakRssMb'> & {
+    code: number | null
+    wallMs: number
+    peakRssMb: number | undefined
+  }
+> {
+  const emulator = await startEmulator({
+    keys: { [KEY]: 'admin' },
+    latencyMs: LATENCY_MS,
+    rateLimit: { max: 1e9 },
+    pagingDefect: true,
+    apps: [
+      {
+        app_id: APP_ID,
+        bundles: compatBundles(bundles),
+        channels: [
+          { name: 'production', version: `1.0.${bundles - 10}`, public: true },
+          { name: 'beta', version: `1.0.${bundles - 1}` }
+        ]
+      }
+    ]
+  })
+  try {
+    const release: Record<string, string> =
+      scenario === 'version' ? { version: `1.0.${bundles - 1}` } : { promote_from: 'beta' }
+    const cleanup: Record<string, string> =
+      scenario === 'promote_from + cleanup'
+        ? {
+            cleanup_keep: String(KEEP),
+            max_delete: String(bundles),
+            concurrency: String(DEFAULT_CONCURRENCY)
+          }
+        : {}
+    const started = performance.now()
+    const run = await runAction(
+      {
+        api_key: KEY,
+        app_id: APP_ID,
+        api_url: emulator.url,
+        channel: 'production',
+        compatibility: mode,
+        ...release,
+        ...cleanup
+      },
+      { timeoutMs: 300_000, env: { NODE_OPTIONS: `--import=${PROBE}` } }
+    )
+    const wallMs = performance.now() - started
+    if (run.code !== 0) {
+      console.log(`  ${scenario}, ${bundles}, ${mode}: the action exited with ${run.code}:`)
+      for (const error of run.errors) console.log(`    ${error}`)
+    }
+    const requests = emulator.requests
+    const pages = requests.filter(r => r.method === 'GET' && r.path === '/bundle')
+    return {
+      scenario,
+      bundles,
+      mode,
+      code: run.code,
+      verdict: run.outputs.compatibility ?? '',
+      routes: countByRoute(requests),
+      total: requests.length,
+      bundlePages: pages.length,
+      bundleBytes: pages.reduce((n, r) => n + (r.responseBytes ?? 0), 0),
+      deletions: requests.filter(r => r.method === 'DELETE' && r.path === '/bundle').length,
+      wallMs,
+      peakRssMb: peakRssMb(run.stderr)
+    }
+  } finally {
+    await emulator.stop()
+  }
+}
+
+/** `repeats` runs of off and fail, taken in turn so that a busy spell weighs on both alike. */
+async function runCompatPair(
+  scenario: CompatScenario,
+  bundles: number,
+  repeats: number
+): Promise<CompatRun[]> {
+  const byMode = new Map<CompatMode, CompatRun>()
+  for (let i = 0; i < repeats; i++) {
+    for (const mode of ['off', 'fail'] as const) {
+      const { code, wallMs, peakRssMb, ...run } = await runCompatOnce(scenario, bundles, mode)
+      const seen = byMode.get(mode)
+      if (!seen) {
+        byMode.set(mode, { ...run, codes: [code], wallTimesMs: [wallMs], peakRssMb: [peakRssMb] })
+        continue
+      }
+      seen.codes.push(code)
+      seen.wallTimesMs.push(wallMs)
+      seen.peakRssMb.push(peakRssMb)
+      // Requests are the same at every repeat; say so if they are not.
+      if (run.total !== seen.total) {
+        console.log(
+          `  note: ${scenario} ${bundles} ${mode}: ${run.total} requests, then ${seen.total}`
+        )
+      }
+    }
+  }
+  return [byMode.get('off')!, byMode.get('fail')!]
+}
+
+interface GatePlanner {
+  bundles: number
+  plugins: number
+  /** Per makePlan call: medians of wall and CPU time over the iterations. */
+  rows: { label: string; wallMs: number; cpuMs: number; verdict: string }[]
+  /** checkCompatibility alone on the two 20-plugin records. */
+  checkUs: number
+}
+
+/** makePlan for a promotion on 10,000 bundles, gate off and fail, in this process. */
+function measureGatePlanner(): GatePlanner {
+  const now = Date.UTC(2026, 0, 1)
+  const n = COMPAT_PLANNER_BUNDLES
+  const bundles: Bundle[] = []
+  for (let i = n - 1; i >= 0; i--) {
+    const created = new Date(now - (n - i) * 60_000).toISOString()
+    bundles.push({
+      id: i + 1,
+      name: `1.0.${i}`,
+      app_id: APP_ID,
+      created_at: created,
+      updated_at: created,
+      deleted: false,
+      native_packages: nativePackages()
+    })
+  }
+  const at = new Date(now).toISOString()
+  const channel = (id: number, name: string, bundle: Bundle): Channel => ({
+    id,
+    name,
+    created_at: at,
+    updated_at: at,
+    public: id === 1,
+    version: { id: bundle.id, name: bundle.name },
+    rollout_version: null,
+    disableAutoUpdate: 'major',
+    disableAutoUpdateUnderNative: true,
+    allow_device_self_set: false,
+    allow_emulator: true,
+    allow_dev: true
+  })
+  // Newest first: bundles[0] is 1.0.{n-1}.
+  const channels = [channel(1, 'production', bundles[9]!), channel(2, 'beta', bundles[0]!)]
+  const base: Settings = {
+    ...plannerSettings('created'),
+    cleanup: undefined,
+    channel: 'production',
+    promoteFrom: 'beta',
+    maxDelete: 0
+  }
+  const variants: { label: string; settings: Settings; inventory: Inventory }[] = [
+    {
+      label: 'off, bundles not read (what an off run plans)',
+      settings: { ...base, compatibility: 'off' },
+      inventory: { channels, deviceChannels: {} }
+    },
+    {
+      label: `off, ${n.toLocaleString('en')} bundles read`,
+      settings: { ...base, compatibility: 'off' },
+      inventory: { channels, bundles, deviceChannels: {} }
+    },
+    {
+      label: `fail, ${n.toLocaleString('en')} bundles read`,
+      settings: { ...base, compatibility: 'fail' },
+      inventory: { channels, bundles, deviceChannels: {} }
+    }
+  ]
+  const rows = variants.map(({ label, settings, inventory }) => {
+    let plan = makePlan(settings, inventory, now)
+    for (let i = 0; i < 5; i++) plan = makePlan(settings, inventory, now) // warm-up
+    const times: number[] = []
+    const cpuTimes: number[] = []
+    for (let i = 0; i < COMPAT_PLANNER_ITERATIONS; i++) {
+      const cpu = process.cpuUsage()
+      const started = performance.now()
+      plan = makePlan(settings, inventory, now)
+      times.push(performance.now() - started)
+      const used = process.cpuUsage(cpu)
+      cpuTimes.push((used.user + used.system) / 1000)
+    }
+    return {
+      label,
+      wallMs: median(times),
+      cpuMs: median(cpuTimes),
+      verdict:
+        plan.errors.length > 0
+          ? `errors: ${plan.errors.join('; ')}`
+          : (plan.channel?.compatibility?.verdict ?? 'not checked')
+    }
+  })
+  const candidate = bundles[0]!.native_packages
+  const current = bundles[9]!.native_packages
+  for (let i = 0; i < 1000; i++) checkCompatibility(candidate, current)
+  const started = performance.now()
+  for (let i = 0; i < COMPAT_CHECK_ITERATIONS; i++) checkCompatibility(candidate, current)
+  const checkUs = ((performance.now() - started) * 1000) / COMPAT_CHECK_ITERATIONS
+  return { bundles: n, plugins: COMPAT_PLUGINS, rows, checkUs }
+}
+
+async function compatibilitySection(): Promise<string[]> {
+  console.log(
+    `\nThe native compatibility gate: off against fail (${COMPAT_PLUGINS} plugins in every ` +
+      `bundle's native_packages; promote_from and version: ${COMPAT_REPEATS} runs each):`
+  )
+  const runs: CompatRun[] = []
+  const plan: [CompatScenario, number, number][] = [
+    ...COMPAT_SIZES.map(
+      n => ['promote_from', n, COMPAT_REPEATS] as [CompatScenario, number, number]
+    ),
+    ...COMPAT_SIZES.map(n => ['version', n, COMPAT_REPEATS] as [CompatScenario, number, number]),
+    ['promote_from + cleanup', COMPAT_CLEANUP_BUNDLES, 1]
+  ]
+  for (const [scenario, bundles, repeats] of plan) {
+    for (const run of await runCompatPair(scenario, bundles, repeats)) {
+      runs.push(run)
+      console.log(
+        `  ${scenario}, ${bundles} bundles, ${run.mode}: ${run.total} requests ` +
+          `(${routesText(run.routes)}), ${(run.bundleBytes / 1024 / 1024).toFixed(1)} MB of ` +
+          `bundle rows, ${run.wallTimesMs.map(ms).join(' / ')}, peak ` +
+          `${run.peakRssMb.map(mbText).join(' / ')}, verdict "${run.verdict}", ` +
+          `exit ${run.codes.join('/')}`
+      )
+    }
+  }
+
+  console.log(
+    `  The planner on ${COMPAT_PLANNER_BUNDLES} bundles (promote_from, no cleanup; ` +
+      `${COMPAT_PLANNER_ITERATIONS} calls after a warm-up):`
+  )
+  const planner = measureGatePlanner()
+  for (const row of planner.rows) {
+    console.log(
+      `    ${row.label}: ${row.wallMs.toFixed(3)} ms, CPU ${row.cpuMs.toFixed(3)} ms (medians), ` +
+        `${row.verdict}`
+    )
+  }
+  console.log(`    checkCompatibility alone: ${planner.checkUs.toFixed(1)} µs a call`)
+
+  const rows = runs.map(r => {
+    const off = runs.find(
+      o => o.scenario === r.scenario && o.bundles === r.bundles && o.mode === 'off'
+    )
+    const added = off && r.mode === 'fail' ? r.total - off.total : undefined
+    return [
+      r.scenario,
+      r.bundles.toLocaleString('en'),
+      `\`${r.mode}\``,
+      routesText(r.routes),
+      String(r.total),
+      added === undefined ? '' : added === 0 ? 'none' : `+${added}`,
+      r.bundleBytes === 0 ? '0' : `${(r.bundleBytes / 1024 / 1024).toFixed(1)} MB`,
+      ms(median(r.wallTimesMs)),
+      mbText(median(r.peakRssMb.map(mb => mb ?? NaN))),
+      r.verdict === '' ? '(not checked)' : r.verdict,
+      r.codes.every(c => c === 0) ? '0' : r.codes.join('/')
+    ]
+  })
+  const off = planner.rows[1]
+  const fail = planner.rows[2]
+  return [
+    `### The native compatibility gate (\`npm run bench -- --compat\`)`,
+    '',
+    `The built action, \`channel: production\`, ${LATENCY_MS} ms per request, paging defect on; ` +
+      `every bundle has ${COMPAT_PLUGINS} plugins in \`native_packages\` (the same native set, ` +
+      `so the promoted bundle is compatible). Wall: median of ${COMPAT_REPEATS} ` +
+      `(one run for the cleanup, \`cleanup_keep: ${KEEP}\`, concurrency ${DEFAULT_CONCURRENCY}); ` +
+      `peak memory is the action process's resident memory.`,
+    '',
+    ...markdownTable(
+      [
+        'run',
+        'bundles',
+        'compatibility',
+        'requests by route',
+        'requests',
+        'added by the gate',
+        'bundle rows read',
+        'wall',
+        'peak memory',
+        'verdict',
+        'exit'
+      ],
+      rows
+    ),
+    '',
+    `The planner (\`makePlan\`, promote_from, no cleanup) on ${planner.bundles.toLocaleString('en')} ` +
+      `bundles, median of ${COMPAT_PLANNER_ITERATIONS} calls:`,
+    '',
+    ...markdownTable(
+      ['compatibility', 'wall', 'CPU', 'verdict'],
+      planner.rows.map(r => [
+        r.label,
+        `${r.wallMs.toFixed(3)} ms`,
+        `${r.cpuMs.toFixed(3)} ms`,
+        r.verdict
+      ])
+    ),
+    '',
+    `- checkCompatibility alone (${planner.plugins} plugins against ${planner.plugins}): ` +
+      `${planner.checkUs.toFixed(1)} µs a call` +
+      (off && fail
+        ? `; fail − off with the same rows: ${(fail.wallMs - off.wallMs).toFixed(3)} ms`
+        : '')
+  ]
+}
+
 // ---- the report ------------------------------------------------------------------------------
 
 const mbText = (v: number | undefined): string => (v === undefined ? 'n/a' : `${v.toFixed(1)} MB`)
@@ -578,6 +989,8 @@ async function main(): Promise<void> {
   )
   const planner = await measurePlanner()
   if (!planner.gc) console.log('  (no global.gc: heap deltas include garbage, not only the plan)')
+
+  const compatMd = await compatibilitySection()
 
   // ---- tables ----
   const actionOnly = (r: EndToEnd): number => (r.wallMs - startMs - r.emulatorBusyMs) / r.boundMs
@@ -720,16 +1133,34 @@ async function main(): Promise<void> {
     '',
     ...verdicts.map(v => `- ${v}`),
     '',
+    ...compatMd,
+    '',
     `Machine: ${machine}`
   ]
   for (const line of md) console.log(line)
   console.log(`\n(bench took ${ms(performance.now() - benchStarted)})`)
 }
 
+/** `--compat`: section 6 alone, with its Markdown. */
+async function compatOnly(): Promise<void> {
+  requireDist()
+  const started = performance.now()
+  const loadBefore = loadavg()[0] ?? 0
+  const md = await compatibilitySection()
+  const loadAfter = loadavg()[0] ?? 0
+  console.log('\n' + '='.repeat(100) + '\n')
+  for (const line of md) console.log(line)
+  console.log(
+    `\nMachine: ${cpus().length} CPUs, load average (1 min) ${loadBefore.toFixed(1)} before and ` +
+      `${loadAfter.toFixed(1)} after.`
+  )
+  console.log(`\n(took ${ms(performance.now() - started)})`)
+}
+
 if (process.argv.includes('--planner')) {
   plannerChild()
 } else {
-  main().then(
+  ;(process.argv.includes('--compat') ? compatOnly() : main()).then(
     () => process.exit(0),
     (error: unknown) => {
       // A measurement that could not be taken is still reported, but it is not a failure of the
