@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2739);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(514);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2739:
+/***/ 514:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32240,81 +32240,55 @@ class CapgoError extends Error {
         this.permissionDenied = init.permissionDenied ?? PERMISSION_DENIED_CODES.has(init.code);
     }
 }
-const MAX_SERVER_TEXT = 300;
-/** Longer texts are cut before they are searched, so a huge error page costs little. */
-const SEARCHED_CHARS = 64 * 1024;
-/** Encoded forms are searched only for secrets this long: shorter ones would match by chance. */
-const MIN_ENCODED_SECRET = 6;
-/** One case-insensitive pattern per secret, built once (the same key is redacted many times). */
-const patterns = new Map();
+
+;// CONCATENATED MODULE: ./src/plan/auto-pause.ts
+// Capgo's auto-pause of a channel's rollout, set from the workflow (docs/rollouts.md): the fields
+// of `POST /channel` that differ from what the channel holds. Pure.
 /**
- * Replace every occurrence of each secret in `text` with `***`, and shorten the result to `max`
- * characters. Besides the secret itself, in any letter case, it finds the forms a server may echo:
- * URL-encoded, JSON-escaped, hex, and base64 (standard and URL-safe, padded or not, and inside a
- * longer base64 text such as a Basic authorization header).
+ * The auto-pause fields that differ from what the channel holds, sent with the rollout's
+ * `POST /channel` (docs/rollouts.md). Nothing differs: nothing is sent, so a re-run
+ * writes nothing.
  */
-function redact(text, secrets, max = MAX_SERVER_TEXT) {
-    const cut = text.length > SEARCHED_CHARS;
-    let out = cut ? text.slice(0, SEARCHED_CHARS) : text;
-    let longest = 0;
-    for (const secret of secrets) {
-        if (secret.length === 0)
+function planAutoPause(settings, before, after, body) {
+    const wanted = settings.autoPause;
+    if (wanted === undefined)
+        return false;
+    const held = before?.autoPause ?? null;
+    const next = {
+        enabled: held?.enabled ?? false,
+        failureRateBps: held?.failureRateBps ?? null,
+        windowMinutes: held?.windowMinutes ?? null,
+        minAttempts: held?.minAttempts ?? null,
+        action: held?.action ?? null,
+        lastTriggeredAt: held?.lastTriggeredAt ?? null
+    };
+    let changed = false;
+    if (held === null || held.enabled !== wanted.enabled) {
+        body.autoPauseEnabled = wanted.enabled;
+        next.enabled = wanted.enabled;
+        changed = true;
+    }
+    const fields = [
+        ['failureRateBps', 'autoPauseFailureRateBps'],
+        ['windowMinutes', 'autoPauseWindowMinutes'],
+        ['minAttempts', 'autoPauseMinAttempts']
+    ];
+    for (const [key, api] of fields) {
+        const value = wanted[key];
+        if (value === undefined || held?.[key] === value)
             continue;
-        const entry = patternFor(secret);
-        longest = Math.max(longest, entry.longest);
-        out = out.replace(entry.pattern, '***');
+        body[api] = value;
+        next[key] = value;
+        changed = true;
     }
-    // A secret that straddled the cut left its beginning at the end: drop that tail.
-    if (cut)
-        out = `${out.slice(0, Math.max(0, out.length - longest))}…`;
-    return out.length > max ? `${out.slice(0, max)}…` : out;
-}
-function patternFor(secret) {
-    let entry = patterns.get(secret);
-    if (!entry) {
-        const forms = [...new Set(secretForms(secret))].filter(form => form.length > 0);
-        forms.sort((a, b) => b.length - a.length);
-        entry = {
-            pattern: new RegExp(forms.map(escapeRegExp).join('|'), 'gi'),
-            longest: forms[0]?.length ?? 0
-        };
-        patterns.set(secret, entry);
+    if (wanted.action !== undefined && held?.action !== wanted.action) {
+        body.autoPauseAction = wanted.action;
+        next.action = wanted.action;
+        changed = true;
     }
-    return entry;
-}
-/** The secret and the forms a server may send it back in. */
-function secretForms(secret) {
-    const forms = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)];
-    if (secret.length < MIN_ENCODED_SECRET)
-        return forms;
-    const bytes = Buffer.from(secret, 'utf8');
-    forms.push(bytes.toString('hex'));
-    for (const base64 of base64Forms(bytes)) {
-        forms.push(base64, base64.replace(/\+/g, '-').replace(/\//g, '_'));
-    }
-    return forms;
-}
-/**
- * The base64 characters that depend only on the secret's bytes, for each of the 3 positions the
- * secret may start at inside a longer encoded text. The padded form is covered: it starts with the
- * unpadded one.
- */
-function base64Forms(bytes) {
-    const forms = [];
-    for (let offset = 0; offset < 3; offset++) {
-        const encoded = Buffer.concat([Buffer.alloc(offset), bytes])
-            .toString('base64')
-            .replace(/=+$/, '');
-        // Characters that mix bits of the prefix, or of whatever follows the secret, are left out.
-        const first = [0, 2, 3][offset] ?? 0;
-        const total = offset + bytes.length;
-        const last = Math.floor(total / 3) * 4 + (total % 3);
-        forms.push(encoded.slice(first, last));
-    }
-    return forms;
-}
-function escapeRegExp(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    if (changed)
+        after.autoPause = next;
+    return changed;
 }
 
 ;// CONCATENATED MODULE: ./src/match.ts
@@ -32729,6 +32703,68 @@ function describeIncompatibility(report, candidateVersion, channel, currentVersi
     });
 }
 
+;// CONCATENATED MODULE: ./src/plan/native-gate.ts
+// The native compatibility gate of the plan (docs/rollouts.md, `compatibility`): the bundle put on
+// a channel against the channel's bundle, by Capgo CLI's rule (compatibility.ts). Pure.
+
+/**
+ * The native compatibility gate (docs/rollouts.md, `compatibility`; Capgo CLI's rule in compatibility.ts):
+ * the bundle put on the channel against the channel's bundle. `fail` stops an incompatible bundle
+ * before any write; a rollback, which puts back what ran before, only warns; a channel bundle with
+ * no record of its native packages warns and never blocks.
+ */
+function planCompatibility(settings, channel, before, target, bundlesById, errors, warnings) {
+    if (settings.compatibility === 'off')
+        return null;
+    if (before === null || before.versionId === null)
+        return null; // nothing installed to compare
+    const current = bundlesById.get(before.versionId);
+    const candidate = bundlesById.get(target.id);
+    const currentName = before.version ?? `bundle id ${before.versionId}`;
+    const report = current === undefined || candidate === undefined
+        ? {
+            verdict: 'unknown',
+            plugins: [],
+            reason: 'the bundle rows were not read'
+        }
+        : current.native_packages === null || current.native_packages === undefined
+            ? {
+                verdict: 'unknown',
+                plugins: [],
+                reason: `the channel's bundle ${currentName} has no record of its native packages`
+            }
+            : checkCompatibility(candidate.native_packages, current.native_packages);
+    const problems = describeIncompatibility(report, target.version, channel, currentName);
+    const rollback = target.source.kind === 'rollback';
+    const check = {
+        mode: settings.compatibility,
+        candidate: target.version,
+        current: currentName,
+        verdict: report.verdict,
+        plugins: report.plugins,
+        ...(report.reason !== undefined ? { reason: report.reason } : {}),
+        problems,
+        blocks: report.verdict === 'incompatible' && settings.compatibility === 'fail' && !rollback
+    };
+    if (report.verdict === 'unknown') {
+        warnings.push(`compatibility: "${target.version}" was not checked against channel "${channel}": ` +
+            `${report.reason ?? 'no record'}. It goes on (an unknown verdict never blocks).`);
+    }
+    else if (report.verdict === 'incompatible') {
+        const text = `compatibility: bundle "${target.version}" (${target.input}) is not compatible with the ` +
+            `app binaries that run channel "${channel}" (its bundle ${currentName}): ` +
+            `${problems.join('; ')}.`;
+        if (check.blocks) {
+            errors.push(`${text} Nothing was changed. Ship a new app build to the stores first, or set ` +
+                '"compatibility: warn" to put it on the channel anyway.');
+        }
+        else {
+            warnings.push(`${text} ${rollback ? 'A rollback is never blocked.' : 'compatibility: warn lets it go on.'}`);
+        }
+    }
+    return check;
+}
+
 ;// CONCATENATED MODULE: ./src/capgo/types.ts
 // Shapes of Capgo's public REST API, as it really behaves (see docs/capgo-api-notes.md).
 const DISABLE_AUTO_UPDATE_VALUES = [
@@ -32738,6 +32774,87 @@ const DISABLE_AUTO_UPDATE_VALUES = [
     'version_number',
     'none'
 ];
+
+;// CONCATENATED MODULE: ./src/secrets.ts
+// Secret redaction: every text a server sent back (an error message, a page of HTML) and every
+// settings problem passes through `redact` before it is stored or shown, so no key or token
+// reaches the log, an annotation or the job summary, in any form a server may echo it.
+const MAX_SERVER_TEXT = 300;
+/** Longer texts are cut before they are searched, so a huge error page costs little. */
+const SEARCHED_CHARS = 64 * 1024;
+/** Encoded forms are searched only for secrets this long: shorter ones would match by chance. */
+const MIN_ENCODED_SECRET = 6;
+/** One case-insensitive pattern per secret, built once (the same key is redacted many times). */
+const patterns = new Map();
+/**
+ * Replace every occurrence of each secret in `text` with `***`, and shorten the result to `max`
+ * characters. Besides the secret itself, in any letter case, it finds the forms a server may echo:
+ * URL-encoded, JSON-escaped, hex, and base64 (standard and URL-safe, padded or not, and inside a
+ * longer base64 text such as a Basic authorization header).
+ */
+function redact(text, secrets, max = MAX_SERVER_TEXT) {
+    const cut = text.length > SEARCHED_CHARS;
+    let out = cut ? text.slice(0, SEARCHED_CHARS) : text;
+    let longest = 0;
+    for (const secret of secrets) {
+        if (secret.length === 0)
+            continue;
+        const entry = patternFor(secret);
+        longest = Math.max(longest, entry.longest);
+        out = out.replace(entry.pattern, '***');
+    }
+    // A secret that straddled the cut left its beginning at the end: drop that tail.
+    if (cut)
+        out = `${out.slice(0, Math.max(0, out.length - longest))}…`;
+    return out.length > max ? `${out.slice(0, max)}…` : out;
+}
+function patternFor(secret) {
+    let entry = patterns.get(secret);
+    if (!entry) {
+        const forms = [...new Set(secretForms(secret))].filter(form => form.length > 0);
+        forms.sort((a, b) => b.length - a.length);
+        entry = {
+            pattern: new RegExp(forms.map(escapeRegExp).join('|'), 'gi'),
+            longest: forms[0]?.length ?? 0
+        };
+        patterns.set(secret, entry);
+    }
+    return entry;
+}
+/** The secret and the forms a server may send it back in. */
+function secretForms(secret) {
+    const forms = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)];
+    if (secret.length < MIN_ENCODED_SECRET)
+        return forms;
+    const bytes = Buffer.from(secret, 'utf8');
+    forms.push(bytes.toString('hex'));
+    for (const base64 of base64Forms(bytes)) {
+        forms.push(base64, base64.replace(/\+/g, '-').replace(/\//g, '_'));
+    }
+    return forms;
+}
+/**
+ * The base64 characters that depend only on the secret's bytes, for each of the 3 positions the
+ * secret may start at inside a longer encoded text. The padded form is covered: it starts with the
+ * unpadded one.
+ */
+function base64Forms(bytes) {
+    const forms = [];
+    for (let offset = 0; offset < 3; offset++) {
+        const encoded = Buffer.concat([Buffer.alloc(offset), bytes])
+            .toString('base64')
+            .replace(/=+$/, '');
+        // Characters that mix bits of the prefix, or of whatever follows the secret, are left out.
+        const first = [0, 2, 3][offset] ?? 0;
+        const total = offset + bytes.length;
+        const last = Math.floor(total / 3) * 4 + (total % 3);
+        forms.push(encoded.slice(first, last));
+    }
+    return forms;
+}
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 ;// CONCATENATED MODULE: ./src/settings/limits.ts
 // The bounds of the inputs' values: lengths, counts and the app id's pattern, shared by the
@@ -33743,6 +33860,30 @@ function didYouMeanText(names) {
     const last = quoted.pop();
     return ` Did you mean ${quoted.length > 0 ? `${quoted.join(', ')} or ${last}` : last}?`;
 }
+/**
+ * `create_channel` (docs/rollouts.md): a missing channel is created, unless `false`, or, with `auto`,
+ * unless its name is a near miss of an existing channel: a typo must not create "prodution" and
+ * put the release there. Said before any write, and before any role advice.
+ */
+function checkNewChannel(settings, name, channels, errors) {
+    // A rollback or a rollout on a missing channel is refused by its own rule.
+    if (settings.rollback || settings.rollout !== undefined)
+        return;
+    if (settings.createChannel === 'false') {
+        errors.push(`Channel "${name}" (channel) does not exist, and create_channel is false.` +
+            didYouMeanText(didYouMean(name, channels.keys())) +
+            ' Nothing was changed.');
+        return;
+    }
+    if (settings.createChannel !== 'auto')
+        return;
+    const near = nearMisses(name, channels.keys());
+    if (near.length === 0)
+        return;
+    errors.push(`Channel "${name}" (channel) does not exist, and its name is a near miss of ` +
+        `${near.map(n => `"${n}"`).join(', ')}.${didYouMeanText(near.slice(0, 3))} Nothing was ` +
+        `created or changed. To create "${name}" anyway, set create_channel: true.`);
+}
 
 ;// CONCATENATED MODULE: ./src/plan/rollback.ts
 // Rollback as a stack (docs/rollback.md): the recorded releases of a channel, oldest
@@ -34036,26 +34177,10 @@ function planRollout(input) {
     return decision;
 }
 
-;// CONCATENATED MODULE: ./src/plan/channel.ts
-// The channel rules: which bundle goes on `channel` (`version`, `promote_from`, `rollback`), its
-// settings and platforms, its rollout, the bundle's link and comment, and the narrowest request
-// that does it (`PUT /bundle` for a bundle change alone, `POST /channel` otherwise). Pure.
-
-
-
-
-const FIELD_MAP = [
-    { setting: 'public', api: 'public', snap: 'public' },
-    { setting: 'disableAutoUpdate', api: 'disableAutoUpdate', snap: 'disableAutoUpdate' },
-    {
-        setting: 'disableAutoUpdateUnderNative',
-        api: 'disableAutoUpdateUnderNative',
-        snap: 'disableAutoUpdateUnderNative'
-    },
-    { setting: 'allowDeviceSelfSet', api: 'allow_device_self_set', snap: 'allowDeviceSelfSet' },
-    { setting: 'allowEmulator', api: 'allow_emulator', snap: 'allowEmulator' },
-    { setting: 'allowDev', api: 'allow_dev', snap: 'allowDev' }
-];
+;// CONCATENATED MODULE: ./src/plan/snapshot.ts
+// Capgo's channel rows read as the plan sees them: the bundle, the settings a user can change, the
+// rollout and Capgo's auto-pause, defensively (a row may lack fields an older Capgo does not send).
+// Pure.
 /** What Capgo gives a channel created without those fields. */
 const NEW_CHANNEL_DEFAULTS = {
     version: null,
@@ -34146,52 +34271,37 @@ function autoPauseOf(channel) {
         lastTriggeredAt: typeof channel.autoPauseLastTriggeredAt === 'string' ? channel.autoPauseLastTriggeredAt : null
     };
 }
-/**
- * The auto-pause fields that differ from what the channel holds, sent with the rollout's
- * `POST /channel` (docs/rollouts.md). Nothing differs: nothing is sent, so a re-run
- * writes nothing.
- */
-function planAutoPause(settings, before, after, body) {
-    const wanted = settings.autoPause;
-    if (wanted === undefined)
-        return false;
-    const held = before?.autoPause ?? null;
-    const next = {
-        enabled: held?.enabled ?? false,
-        failureRateBps: held?.failureRateBps ?? null,
-        windowMinutes: held?.windowMinutes ?? null,
-        minAttempts: held?.minAttempts ?? null,
-        action: held?.action ?? null,
-        lastTriggeredAt: held?.lastTriggeredAt ?? null
-    };
-    let changed = false;
-    if (held === null || held.enabled !== wanted.enabled) {
-        body.autoPauseEnabled = wanted.enabled;
-        next.enabled = wanted.enabled;
-        changed = true;
-    }
-    const fields = [
-        ['failureRateBps', 'autoPauseFailureRateBps'],
-        ['windowMinutes', 'autoPauseWindowMinutes'],
-        ['minAttempts', 'autoPauseMinAttempts']
-    ];
-    for (const [key, api] of fields) {
-        const value = wanted[key];
-        if (value === undefined || held?.[key] === value)
-            continue;
-        body[api] = value;
-        next[key] = value;
-        changed = true;
-    }
-    if (wanted.action !== undefined && held?.action !== wanted.action) {
-        body.autoPauseAction = wanted.action;
-        next.action = wanted.action;
-        changed = true;
-    }
-    if (changed)
-        after.autoPause = next;
-    return changed;
+/** The rollout in a few words: `"1.0.8" at 25 %`, or set but serving no device. */
+function rolloutState(rollout) {
+    const name = rollout.version === null ? `bundle id ${rollout.versionId}` : `"${rollout.version}"`;
+    return rollout.enabled
+        ? `${name} at ${rollout.percentage} %${rollout.paused ? ' (paused)' : ''}`
+        : `${name} (set, not serving: no device gets it)`;
 }
+
+;// CONCATENATED MODULE: ./src/plan/channel.ts
+// The channel rules: which bundle goes on `channel` (`version`, `promote_from`, `rollback`), its
+// settings and platforms, its rollout, the bundle's link and comment, and the narrowest request
+// that does it (`PUT /bundle` for a bundle change alone, `POST /channel` otherwise). Pure.
+
+
+
+
+
+
+
+const FIELD_MAP = [
+    { setting: 'public', api: 'public', snap: 'public' },
+    { setting: 'disableAutoUpdate', api: 'disableAutoUpdate', snap: 'disableAutoUpdate' },
+    {
+        setting: 'disableAutoUpdateUnderNative',
+        api: 'disableAutoUpdateUnderNative',
+        snap: 'disableAutoUpdateUnderNative'
+    },
+    { setting: 'allowDeviceSelfSet', api: 'allow_device_self_set', snap: 'allowDeviceSelfSet' },
+    { setting: 'allowEmulator', api: 'allow_emulator', snap: 'allowEmulator' },
+    { setting: 'allowDev', api: 'allow_dev', snap: 'allowDev' }
+];
 /** Bundle names that Capgo's `POST /channel` reads as "unlink the channel's bundle". */
 const UNLINKING_NAMES = new Set(['unknown', 'builtin']);
 function unlinkingName(name, input) {
@@ -34340,13 +34450,6 @@ function recordedByThisRun(inventory, channel) {
         return false;
     return (inventory.releases?.[channel] ?? []).some(r => r.runId === run.id && (r.runAttempt ?? 0) < run.attempt);
 }
-/** The rollout in a few words: `"1.0.8" at 25 %`, or set but serving no device. */
-function rolloutState(rollout) {
-    const name = rollout.version === null ? `bundle id ${rollout.versionId}` : `"${rollout.version}"`;
-    return rollout.enabled
-        ? `${name} at ${rollout.percentage} %${rollout.paused ? ' (paused)' : ''}`
-        : `${name} (set, not serving: no device gets it)`;
-}
 /**
  * Said before the write: Capgo ends a channel's rollout when its stable bundle changes
  * (docs/capgo-api-notes.md, "A new stable bundle ends a rollout").
@@ -34357,87 +34460,6 @@ function rolloutEndWarning(channel, rollout, target) {
         `changes to "${target}": ${own ? 'that bundle now goes to every device' : `every device gets "${target}"`}` +
         `${rollout.version !== null && !own ? `, and "${rollout.version}" is kept (not deleted) by this run` : ''}. ` +
         'An older or self-hosted Capgo keeps the rollout; the read-back accepts either.');
-}
-/**
- * `create_channel` (docs/rollouts.md): a missing channel is created, unless `false`, or, with `auto`,
- * unless its name is a near miss of an existing channel: a typo must not create "prodution" and
- * put the release there. Said before any write, and before any role advice.
- */
-function checkNewChannel(settings, name, channels, errors) {
-    // A rollback or a rollout on a missing channel is refused by its own rule.
-    if (settings.rollback || settings.rollout !== undefined)
-        return;
-    if (settings.createChannel === 'false') {
-        errors.push(`Channel "${name}" (channel) does not exist, and create_channel is false.` +
-            didYouMeanText(didYouMean(name, channels.keys())) +
-            ' Nothing was changed.');
-        return;
-    }
-    if (settings.createChannel !== 'auto')
-        return;
-    const near = nearMisses(name, channels.keys());
-    if (near.length === 0)
-        return;
-    errors.push(`Channel "${name}" (channel) does not exist, and its name is a near miss of ` +
-        `${near.map(n => `"${n}"`).join(', ')}.${didYouMeanText(near.slice(0, 3))} Nothing was ` +
-        `created or changed. To create "${name}" anyway, set create_channel: true.`);
-}
-/**
- * The native compatibility gate (docs/rollouts.md, `compatibility`; Capgo CLI's rule in compatibility.ts):
- * the bundle put on the channel against the channel's bundle. `fail` stops an incompatible bundle
- * before any write; a rollback, which puts back what ran before, only warns; a channel bundle with
- * no record of its native packages warns and never blocks.
- */
-function planCompatibility(settings, channel, before, target, bundlesById, errors, warnings) {
-    if (settings.compatibility === 'off')
-        return null;
-    if (before === null || before.versionId === null)
-        return null; // nothing installed to compare
-    const current = bundlesById.get(before.versionId);
-    const candidate = bundlesById.get(target.id);
-    const currentName = before.version ?? `bundle id ${before.versionId}`;
-    const report = current === undefined || candidate === undefined
-        ? {
-            verdict: 'unknown',
-            plugins: [],
-            reason: 'the bundle rows were not read'
-        }
-        : current.native_packages === null || current.native_packages === undefined
-            ? {
-                verdict: 'unknown',
-                plugins: [],
-                reason: `the channel's bundle ${currentName} has no record of its native packages`
-            }
-            : checkCompatibility(candidate.native_packages, current.native_packages);
-    const problems = describeIncompatibility(report, target.version, channel, currentName);
-    const rollback = target.source.kind === 'rollback';
-    const check = {
-        mode: settings.compatibility,
-        candidate: target.version,
-        current: currentName,
-        verdict: report.verdict,
-        plugins: report.plugins,
-        ...(report.reason !== undefined ? { reason: report.reason } : {}),
-        problems,
-        blocks: report.verdict === 'incompatible' && settings.compatibility === 'fail' && !rollback
-    };
-    if (report.verdict === 'unknown') {
-        warnings.push(`compatibility: "${target.version}" was not checked against channel "${channel}": ` +
-            `${report.reason ?? 'no record'}. It goes on (an unknown verdict never blocks).`);
-    }
-    else if (report.verdict === 'incompatible') {
-        const text = `compatibility: bundle "${target.version}" (${target.input}) is not compatible with the ` +
-            `app binaries that run channel "${channel}" (its bundle ${currentName}): ` +
-            `${problems.join('; ')}.`;
-        if (check.blocks) {
-            errors.push(`${text} Nothing was changed. Ship a new app build to the stores first, or set ` +
-                '"compatibility: warn" to put it on the channel anyway.');
-        }
-        else {
-            warnings.push(`${text} ${rollback ? 'A rollback is never blocked.' : 'compatibility: warn lets it go on.'}`);
-        }
-    }
-    return check;
 }
 /** The bundle of `version`, `promote_from` or `rollback`, checked to exist. */
 function targetBundle(settings, inventory, channels, before, bundlesById, errors) {
@@ -34982,12 +35004,6 @@ function describe(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
-;// CONCATENATED MODULE: ./src/version.ts
-/** The action's name and version, sent in the User-Agent. Kept equal to package.json by a test. */
-const ACTION_NAME = 'capgo-release';
-const ACTION_VERSION = '1.0.0';
-const USER_AGENT = `${ACTION_NAME}/${ACTION_VERSION} (+https://github.com/marketplace/actions/capgo-release)`;
-
 ;// CONCATENATED MODULE: ./src/capgo/ratelimit.ts
 /** Added to the reset Capgo names, so the first request after the pause is not a hair early. */
 const RATE_LIMIT_MARGIN_MS = 200;
@@ -35273,6 +35289,83 @@ function isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+;// CONCATENATED MODULE: ./src/capgo/listing.ts
+// Reading a whole listing (GET /bundle, GET /channel) page by page, at the fewest requests Capgo
+// allows (docs/capgo-api-notes.md, "Bundles" and "Channels"). Capgo's page P always starts at row 50P;
+// with its paging defect a page P >= 1 holds up to (10P + 1) * 50 - 50P rows (capped by the
+// database, 1,000), on a fixed server 50. Asking next for the page that starts right after the
+// last row received reads each row about once either way.
+/** Capgo's page size: page P starts at row P * PAGE_SIZE. */
+const PAGE_SIZE = 50;
+/** A bound on pages and requests, so a server that never ends a listing cannot keep the step running. */
+const MAX_PAGES = 20_000;
+/** What a page request gave: its rows, or the end of the listing (e.g. `cannot_get_bundle`). */
+const END_OF_LISTING = Symbol('end of listing');
+/** Every row of a listing, each once. */
+async function readListing(options) {
+    const seen = new Set();
+    const rows = [];
+    // The order value at each row offset, and the offsets where a page started: enough to tell
+    // whether a page boundary fell inside a run of equal values.
+    const orderAt = [];
+    const starts = [];
+    let requests = 0;
+    let next = 0;
+    let parallel = false;
+    for (;;) {
+        if (requests >= MAX_PAGES || next >= MAX_PAGES)
+            throw options.tooLong();
+        const width = Math.min(parallel ? options.concurrency : 1, MAX_PAGES - next);
+        const pages = Array.from({ length: width }, (_, i) => next + i);
+        requests += pages.length;
+        let reached = next * PAGE_SIZE;
+        // A failure past the end of the list (a page never needed) does not fail the listing: pages
+        // are taken in order, and the first end or short page stops the reading.
+        const settled = await Promise.allSettled(pages.map(options.fetchPage));
+        for (const [index, outcome] of settled.entries()) {
+            const page = pages[index] ?? 0;
+            if (outcome.status === 'rejected')
+                throw outcome.reason;
+            const result = outcome.value;
+            if (result === END_OF_LISTING)
+                return done();
+            if (!Array.isArray(result))
+                throw options.notAList();
+            const start = page * PAGE_SIZE;
+            for (const [offset, raw] of result.entries()) {
+                const row = options.checkRow(raw);
+                if (options.orderField !== undefined) {
+                    const value = row[options.orderField];
+                    orderAt[start + offset] = typeof value === 'string' ? value : undefined;
+                }
+                if (seen.has(row.id))
+                    continue;
+                seen.add(row.id);
+                rows.push(row);
+            }
+            if (page > 0 && result.length > 0)
+                starts.push(start);
+            // Page 1 tells the server's kind: exactly 50 rows is a fixed server (or a short list).
+            if (page === 1)
+                parallel = result.length === PAGE_SIZE && options.concurrency > 1;
+            if (result.length < PAGE_SIZE)
+                return done();
+            reached = Math.max(reached, start + result.length);
+        }
+        next = Math.floor(reached / PAGE_SIZE);
+    }
+    function done() {
+        const tieAtBoundary = starts.some(start => orderAt[start - 1] !== undefined && orderAt[start - 1] === orderAt[start]);
+        return { rows, tieAtBoundary, requests };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/version.ts
+/** The action's name and version, sent in the User-Agent. Kept equal to package.json by a test. */
+const ACTION_NAME = 'capgo-release';
+const ACTION_VERSION = '1.0.0';
+const USER_AGENT = `${ACTION_NAME}/${ACTION_VERSION} (+https://github.com/marketplace/actions/capgo-release)`;
+
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
@@ -35420,78 +35513,9 @@ function sortNetworkError(error) {
     return { failure: 'other', detail };
 }
 
-;// CONCATENATED MODULE: ./src/capgo/listing.ts
-// Reading a whole listing (GET /bundle, GET /channel) page by page, at the fewest requests Capgo
-// allows (docs/capgo-api-notes.md, "Bundles" and "Channels"). Capgo's page P always starts at row 50P;
-// with its paging defect a page P >= 1 holds up to (10P + 1) * 50 - 50P rows (capped by the
-// database, 1,000), on a fixed server 50. Asking next for the page that starts right after the
-// last row received reads each row about once either way.
-/** Capgo's page size: page P starts at row P * PAGE_SIZE. */
-const PAGE_SIZE = 50;
-/** A bound on pages and requests, so a server that never ends a listing cannot keep the step running. */
-const MAX_PAGES = 20_000;
-/** What a page request gave: its rows, or the end of the listing (e.g. `cannot_get_bundle`). */
-const END_OF_LISTING = Symbol('end of listing');
-/** Every row of a listing, each once. */
-async function readListing(options) {
-    const seen = new Set();
-    const rows = [];
-    // The order value at each row offset, and the offsets where a page started: enough to tell
-    // whether a page boundary fell inside a run of equal values.
-    const orderAt = [];
-    const starts = [];
-    let requests = 0;
-    let next = 0;
-    let parallel = false;
-    for (;;) {
-        if (requests >= MAX_PAGES || next >= MAX_PAGES)
-            throw options.tooLong();
-        const width = Math.min(parallel ? options.concurrency : 1, MAX_PAGES - next);
-        const pages = Array.from({ length: width }, (_, i) => next + i);
-        requests += pages.length;
-        let reached = next * PAGE_SIZE;
-        // A failure past the end of the list (a page never needed) does not fail the listing: pages
-        // are taken in order, and the first end or short page stops the reading.
-        const settled = await Promise.allSettled(pages.map(options.fetchPage));
-        for (const [index, outcome] of settled.entries()) {
-            const page = pages[index] ?? 0;
-            if (outcome.status === 'rejected')
-                throw outcome.reason;
-            const result = outcome.value;
-            if (result === END_OF_LISTING)
-                return done();
-            if (!Array.isArray(result))
-                throw options.notAList();
-            const start = page * PAGE_SIZE;
-            for (const [offset, raw] of result.entries()) {
-                const row = options.checkRow(raw);
-                if (options.orderField !== undefined) {
-                    const value = row[options.orderField];
-                    orderAt[start + offset] = typeof value === 'string' ? value : undefined;
-                }
-                if (seen.has(row.id))
-                    continue;
-                seen.add(row.id);
-                rows.push(row);
-            }
-            if (page > 0 && result.length > 0)
-                starts.push(start);
-            // Page 1 tells the server's kind: exactly 50 rows is a fixed server (or a short list).
-            if (page === 1)
-                parallel = result.length === PAGE_SIZE && options.concurrency > 1;
-            if (result.length < PAGE_SIZE)
-                return done();
-            reached = Math.max(reached, start + result.length);
-        }
-        next = Math.floor(reached / PAGE_SIZE);
-    }
-    function done() {
-        const tieAtBoundary = starts.some(start => orderAt[start - 1] !== undefined && orderAt[start - 1] === orderAt[start]);
-        return { rows, tieAtBoundary, requests };
-    }
-}
-
-;// CONCATENATED MODULE: ./src/capgo/client.ts
+;// CONCATENATED MODULE: ./src/capgo/client/requests.ts
+// Requests and retries: one Capgo request with its retries, the rate-limit gate every request
+// passes, and the stop that ends every later request once the key or the IP is refused.
 
 
 
@@ -35499,10 +35523,6 @@ async function readListing(options) {
 
 
 
-
-
-/** Extra full listings of bundles when upload times tie across a page boundary. */
-const MAX_EXTRA_LISTINGS = 3;
 /** Default cap on one answer's body. */
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** `{"status":"ok"}` or `{"status":"success", ...}`: the answer of every write. */
@@ -35511,8 +35531,9 @@ const WRITE_OK = {
     what: 'a write answered without "status": "ok"'
 };
 const A_LIST = { check: Array.isArray, what: 'a page that is not a list' };
-/** The one real `CapgoApi`: Capgo's REST API over `@actions/http-client`. */
-class HttpCapgoApi {
+/** One client's connection to Capgo: every request of `HttpCapgoApi` goes through `call`. */
+class CapgoRequests {
+    listConcurrency;
     http;
     baseUrl;
     apiKey;
@@ -35526,7 +35547,6 @@ class HttpCapgoApi {
     now;
     random;
     onRetry;
-    listConcurrency;
     gate;
     classifyContext;
     /** Waits of the default sleep, ended early by dispose() so no timer holds the process. */
@@ -35580,251 +35600,6 @@ class HttpCapgoApi {
         this.pendingSleeps.clear();
         this.http.dispose();
     }
-    // ---- bundles -----------------------------------------------------------------------------
-    async listBundles(appId) {
-        let firstPageRefused = false;
-        const first = await this.readBundles(appId, () => (firstPageRefused = true));
-        if (firstPageRefused)
-            return { bundles: [], warnings: [], firstPageRefused };
-        if (!first.tieAtBoundary)
-            return { bundles: first.rows, warnings: [] };
-        // Capgo orders by created_at alone: rows with an equal upload time on both sides of a page
-        // boundary come in any order, so one may be skipped and another read twice. Read again and
-        // keep every bundle seen, until a listing finds none that the earlier ones missed. (Waiting
-        // for two listings to agree would never end: the tied rows come in a new order each time.)
-        const union = new Map(first.rows.map(row => [row.id, row]));
-        for (let extra = 1; extra <= MAX_EXTRA_LISTINGS; extra++) {
-            const again = await this.readBundles(appId);
-            let found = 0;
-            for (const row of again.rows) {
-                if (union.has(row.id))
-                    continue;
-                union.set(row.id, row);
-                found++;
-            }
-            if (found === 0)
-                return { bundles: newestFirst(union, first.rows), warnings: [] };
-        }
-        return {
-            bundles: newestFirst(union, first.rows),
-            warnings: [
-                `The bundle list of ${appId} may be incomplete: bundles with the same upload time ` +
-                    `(created_at) straddle Capgo's page boundaries, and Capgo returns them in no fixed ` +
-                    `order, and each of ${MAX_EXTRA_LISTINGS + 1} listings found bundles the others missed. Every bundle seen is ` +
-                    `kept (none is deleted for having been missed), but counts may be off.`
-            ]
-        };
-    }
-    async deleteBundle(appId, version) {
-        if (typeof version !== 'string' || version.trim() === '') {
-            // An empty version makes Capgo delete every bundle of the app.
-            throw refused('DELETE /bundle', 'refused to delete a bundle with an empty version name');
-        }
-        const result = await this.call('DELETE', '/bundle', {
-            body: { app_id: appId, version },
-            expect: WRITE_OK,
-            recover: (error, ambiguous) => ambiguous && error.code === 'cannot_delete_version' ? 'deleted_on_retry' : undefined
-        });
-        return result === 'deleted_on_retry' ? 'deleted_on_retry' : 'deleted';
-    }
-    async deleteAllUnlinkedBundles(appId, confirmAppId) {
-        if (appId.trim() === '' || confirmAppId !== appId) {
-            throw refused('DELETE /bundle', 'refused to delete all bundles: the confirmation must equal the app id');
-        }
-        await this.call('DELETE', '/bundle', { body: { app_id: appId }, expect: WRITE_OK });
-    }
-    async setChannelBundle(body) {
-        const route = 'PUT /bundle';
-        if (!isId(body.version_id) || !isId(body.channel_id)) {
-            throw refused(route, 'refused: version_id and channel_id must be ids (positive integers)');
-        }
-        // Setting the same bundle again changes nothing: safe to retry after a lost answer.
-        await this.call('PUT', '/bundle', {
-            body: { app_id: body.app_id, version_id: body.version_id, channel_id: body.channel_id },
-            expect: WRITE_OK
-        });
-    }
-    async setBundleMetadata(body) {
-        const route = 'POST /bundle/metadata';
-        if (!isId(body.version_id))
-            throw refused(route, 'refused: version_id must be a bundle id');
-        const hasLink = typeof body.link === 'string';
-        const hasComment = typeof body.comment === 'string';
-        if (!hasLink && !hasComment) {
-            throw refused(route, 'refused: neither a link nor a comment to set');
-        }
-        await this.call('POST', '/bundle/metadata', {
-            body: {
-                app_id: body.app_id,
-                version_id: body.version_id,
-                ...(hasLink ? { link: body.link } : {}),
-                ...(hasComment ? { comment: body.comment } : {})
-            },
-            expect: WRITE_OK
-        });
-    }
-    // ---- channels ----------------------------------------------------------------------------
-    async listChannels(appId) {
-        const route = 'GET /channel';
-        const listing = await readListing({
-            fetchPage: page => this.fetchPage('/channel', appId, page, undefined),
-            concurrency: this.listConcurrency,
-            checkRow: row => {
-                if (!isObject(row) || typeof row.id !== 'number') {
-                    throw this.invalidResponse(route, 'a row without a numeric id');
-                }
-                if (typeof row.name !== 'string') {
-                    throw this.invalidResponse(route, 'a channel row without a name');
-                }
-                return row;
-            },
-            notAList: () => this.invalidResponse(route, A_LIST.what),
-            tooLong: () => this.invalidResponse(route, 'a listing that never ends')
-        });
-        return listing.rows;
-    }
-    async getChannel(appId, name) {
-        // Capgo's code for an unknown channel name is `cannot_find_version` (sic).
-        return this.getOne('/channel', { app_id: appId, channel: name }, 'cannot_find_version', 'name');
-    }
-    async upsertChannel(body) {
-        const route = 'POST /channel';
-        if ('version' in body && !isBundleName(body.version)) {
-            // null, "", "unknown" and "builtin" unlink the channel's bundle: never by accident.
-            throw refused(route, 'refused to send an empty version, which would unlink it');
-        }
-        if ('rolloutVersion' in body && !isBundleName(body.rolloutVersion)) {
-            throw refused(route, 'refused to send an empty rolloutVersion');
-        }
-        if (typeof body.channel !== 'string' || body.channel.trim() === '') {
-            throw refused(route, 'refused to send an empty channel name');
-        }
-        await this.call('POST', '/channel', {
-            body,
-            expect: WRITE_OK,
-            // A promotion (or an abort) whose answer was lost may have been carried out: the retry then
-            // finds no rollout left. That is the earlier attempt's success; the read-back checks it.
-            recover: (error, ambiguous) => ambiguous &&
-                error.code === 'missing_rollout_version' &&
-                (body.promoteToStable === true || body.rollback === true)
-                ? true
-                : undefined
-        });
-    }
-    async deleteChannel(appId, name) {
-        if (name.trim() === '')
-            throw refused('DELETE /channel', 'refused: empty channel name');
-        const result = await this.call('DELETE', '/channel', {
-            body: { app_id: appId, channel: name },
-            expect: WRITE_OK,
-            recover: (error, ambiguous) => {
-                if (error.code !== 'cannot_find_channel')
-                    return undefined;
-                // Gone after a lost answer: our own earlier attempt deleted it.
-                return ambiguous ? 'deleted' : 'not_found';
-            }
-        });
-        return result === 'not_found' ? 'not_found' : 'deleted';
-    }
-    // ---- devices -----------------------------------------------------------------------------
-    async getDevice(appId, deviceId) {
-        // Only Capgo's own "unknown device": a bare 404 may be a wrong api_url or a proxy.
-        return this.getOne('/device', { app_id: appId, device_id: deviceId }, 'device_not_found', 'device_id');
-    }
-    async linkDevice(appId, deviceId, channel) {
-        if (deviceId.trim() === '' || channel.trim() === '') {
-            throw refused('POST /device', 'refused: empty device id or channel');
-        }
-        // Deliberately no version_id: Capgo answers 400 invalid_version_id to it.
-        const outcome = await this.call('POST', '/device', {
-            body: { app_id: appId, device_id: deviceId, channel },
-            expect: WRITE_OK,
-            recover: async (error, ambiguous) => {
-                // Capgo refuses the same link twice within 60 s (429), counting every attempt. A device
-                // that shows the link is done. A device that never contacted Capgo is not found even when
-                // linked (docs/capgo-api-notes.md, "Devices"): after a lost answer of this run, the
-                // ordinary 429 path waits Capgo's Retry-After and sends the link again (setting the same
-                // override twice is harmless); on a first attempt, the refusal itself says that this
-                // device was set to this channel moments ago (a re-run within the minute).
-                if (error.status !== 429)
-                    return undefined;
-                let device;
-                try {
-                    device = await this.getDevice(appId, deviceId);
-                }
-                catch {
-                    return undefined;
-                }
-                if (device?.channel === channel)
-                    return 'linked';
-                if (device === undefined && !ambiguous)
-                    return 'set_moments_ago';
-                return undefined;
-            }
-        });
-        return outcome === 'set_moments_ago' ? 'set_moments_ago' : 'linked';
-    }
-    async unlinkDevice(appId, deviceId) {
-        if (deviceId.trim() === '')
-            throw refused('DELETE /device', 'refused: empty device id');
-        await this.call('DELETE', '/device', {
-            body: { app_id: appId, device_id: deviceId },
-            expect: WRITE_OK
-        });
-    }
-    // ---- listings and single objects ---------------------------------------------------------
-    /**
-     * `cannot_get_bundle` ends a listing: Capgo before August 2026 answered it past the last page.
-     * On the first page it may also be a refusal (a key that cannot reach the app), which only the
-     * caller can tell apart: `onFirstPageRefused` says it happened.
-     */
-    readBundles(appId, onFirstPageRefused = () => undefined) {
-        const route = 'GET /bundle';
-        return readListing({
-            fetchPage: async (page) => {
-                const result = await this.fetchPage('/bundle', appId, page, 'cannot_get_bundle');
-                if (page === 0 && result === END_OF_LISTING)
-                    onFirstPageRefused();
-                return result;
-            },
-            concurrency: this.listConcurrency,
-            checkRow: row => {
-                if (!isObject(row) || typeof row.id !== 'number') {
-                    throw this.invalidResponse(route, 'a row without a numeric id');
-                }
-                if (typeof row.name !== 'string' || typeof row.created_at !== 'string') {
-                    throw this.invalidResponse(route, 'a bundle row without a name or created_at');
-                }
-                return row;
-            },
-            notAList: () => this.invalidResponse(route, A_LIST.what),
-            tooLong: () => this.invalidResponse(route, 'a listing that never ends'),
-            orderField: 'created_at'
-        });
-    }
-    fetchPage(path, appId, page, endCode) {
-        return this.call('GET', path, {
-            query: { app_id: appId, page: String(page) },
-            expect: A_LIST,
-            recover: error => endCode !== undefined && error.code === endCode ? END_OF_LISTING : undefined
-        });
-    }
-    /** One object by a query, or undefined when Capgo answers `notFoundCode`. */
-    async getOne(path, query, notFoundCode, nameField) {
-        const NOT_FOUND = Symbol('not found');
-        const result = await this.call('GET', path, {
-            query,
-            expect: {
-                check: value => isObject(value) && typeof value[nameField] === 'string',
-                what: `an object without a ${nameField}`
-            },
-            recover: error => (error.code === notFoundCode ? NOT_FOUND : undefined)
-        });
-        if (result === NOT_FOUND)
-            return undefined;
-        return result;
-    }
-    // ---- the core: one request with retries --------------------------------------------------
     async call(method, path, options) {
         const route = `${method} ${path}`;
         const url = this.url(path, options.query);
@@ -35854,7 +35629,7 @@ class HttpCapgoApi {
             const verdict = classify(this.classifyContext, route, url, result, attempt);
             if (verdict.kind === 'ok') {
                 if (options.expect && !options.expect.check(verdict.value)) {
-                    throw this.invalidResponse(route, options.expect.what, attempt);
+                    throw invalidResponse(route, options.expect.what, attempt);
                 }
                 return verdict.value;
             }
@@ -35952,23 +35727,14 @@ class HttpCapgoApi {
         const folded = redacted.replace(/\s+/g, ' ').trim();
         return redact(folded, [this.apiKey], max);
     }
-    invalidResponse(route, what, attempts = 1) {
-        return new CapgoError({
-            status: undefined,
-            code: 'invalid_response',
-            route,
-            attempts,
-            message: `${route}: unexpected answer from Capgo: ${what}`
-        });
-    }
 }
-function refused(route, message) {
+function invalidResponse(route, what, attempts = 1) {
     return new CapgoError({
         status: undefined,
-        code: 'refused_by_client',
+        code: 'invalid_response',
         route,
-        attempts: 0,
-        message: `${route}: ${message}`
+        attempts,
+        message: `${route}: unexpected answer from Capgo: ${what}`
     });
 }
 function withAttempts(error, attempts) {
@@ -35981,15 +35747,103 @@ function withAttempts(error, attempts) {
         message: `${error.message} — gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}`
     });
 }
-/** A bundle name that cannot unlink: not null, "", "unknown" or "builtin". */
-function isBundleName(value) {
-    return (typeof value === 'string' &&
-        value.trim() !== '' &&
-        value.trim() !== 'unknown' &&
-        value.trim() !== 'builtin');
+
+;// CONCATENATED MODULE: ./src/capgo/client/listings.ts
+
+
+
+/** Extra full listings of bundles when upload times tie across a page boundary. */
+const MAX_EXTRA_LISTINGS = 3;
+/** `CapgoApi.listBundles` (api.ts). */
+async function listBundles(req, appId) {
+    let firstPageRefused = false;
+    const first = await readBundles(req, appId, () => (firstPageRefused = true));
+    if (firstPageRefused)
+        return { bundles: [], warnings: [], firstPageRefused };
+    if (!first.tieAtBoundary)
+        return { bundles: first.rows, warnings: [] };
+    // Capgo orders by created_at alone: rows with an equal upload time on both sides of a page
+    // boundary come in any order, so one may be skipped and another read twice. Read again and
+    // keep every bundle seen, until a listing finds none that the earlier ones missed. (Waiting
+    // for two listings to agree would never end: the tied rows come in a new order each time.)
+    const union = new Map(first.rows.map(row => [row.id, row]));
+    for (let extra = 1; extra <= MAX_EXTRA_LISTINGS; extra++) {
+        const again = await readBundles(req, appId);
+        let found = 0;
+        for (const row of again.rows) {
+            if (union.has(row.id))
+                continue;
+            union.set(row.id, row);
+            found++;
+        }
+        if (found === 0)
+            return { bundles: newestFirst(union, first.rows), warnings: [] };
+    }
+    return {
+        bundles: newestFirst(union, first.rows),
+        warnings: [
+            `The bundle list of ${appId} may be incomplete: bundles with the same upload time ` +
+                `(created_at) straddle Capgo's page boundaries, and Capgo returns them in no fixed ` +
+                `order, and each of ${MAX_EXTRA_LISTINGS + 1} listings found bundles the others missed. Every bundle seen is ` +
+                `kept (none is deleted for having been missed), but counts may be off.`
+        ]
+    };
 }
-function isId(value) {
-    return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+/** `CapgoApi.listChannels` (api.ts). */
+async function listChannels(req, appId) {
+    const route = 'GET /channel';
+    const listing = await readListing({
+        fetchPage: page => fetchPage(req, '/channel', appId, page, undefined),
+        concurrency: req.listConcurrency,
+        checkRow: row => {
+            if (!isObject(row) || typeof row.id !== 'number') {
+                throw invalidResponse(route, 'a row without a numeric id');
+            }
+            if (typeof row.name !== 'string') {
+                throw invalidResponse(route, 'a channel row without a name');
+            }
+            return row;
+        },
+        notAList: () => invalidResponse(route, A_LIST.what),
+        tooLong: () => invalidResponse(route, 'a listing that never ends')
+    });
+    return listing.rows;
+}
+/**
+ * `cannot_get_bundle` ends a listing: Capgo before August 2026 answered it past the last page.
+ * On the first page it may also be a refusal (a key that cannot reach the app), which only the
+ * caller can tell apart: `onFirstPageRefused` says it happened.
+ */
+function readBundles(req, appId, onFirstPageRefused = () => undefined) {
+    const route = 'GET /bundle';
+    return readListing({
+        fetchPage: async (page) => {
+            const result = await fetchPage(req, '/bundle', appId, page, 'cannot_get_bundle');
+            if (page === 0 && result === END_OF_LISTING)
+                onFirstPageRefused();
+            return result;
+        },
+        concurrency: req.listConcurrency,
+        checkRow: row => {
+            if (!isObject(row) || typeof row.id !== 'number') {
+                throw invalidResponse(route, 'a row without a numeric id');
+            }
+            if (typeof row.name !== 'string' || typeof row.created_at !== 'string') {
+                throw invalidResponse(route, 'a bundle row without a name or created_at');
+            }
+            return row;
+        },
+        notAList: () => invalidResponse(route, A_LIST.what),
+        tooLong: () => invalidResponse(route, 'a listing that never ends'),
+        orderField: 'created_at'
+    });
+}
+function fetchPage(req, path, appId, page, endCode) {
+    return req.call('GET', path, {
+        query: { app_id: appId, page: String(page) },
+        expect: A_LIST,
+        recover: error => (endCode !== undefined && error.code === endCode ? END_OF_LISTING : undefined)
+    });
 }
 /**
  * The union of listings, newest first. The first listing is in Capgo's order already; rows found
@@ -36005,6 +35859,296 @@ function newestFirst(union, first) {
 function timeOf(text) {
     const time = Date.parse(text);
     return Number.isFinite(time) ? time : Number.NEGATIVE_INFINITY;
+}
+
+;// CONCATENATED MODULE: ./src/capgo/client/objects.ts
+// Single objects: one channel or one device by its name, or undefined when Capgo says it does not
+// exist (by Capgo's own code only: a bare 404 may be a wrong api_url or a proxy).
+
+/** `CapgoApi.getChannel` (api.ts). */
+function getChannel(req, appId, name) {
+    // Capgo's code for an unknown channel name is `cannot_find_version` (sic).
+    return getOne(req, '/channel', { app_id: appId, channel: name }, 'cannot_find_version', 'name');
+}
+/** `CapgoApi.getDevice` (api.ts). */
+function getDevice(req, appId, deviceId) {
+    // Only Capgo's own "unknown device": a bare 404 may be a wrong api_url or a proxy.
+    return getOne(req, '/device', { app_id: appId, device_id: deviceId }, 'device_not_found', 'device_id');
+}
+/** One object by a query, or undefined when Capgo answers `notFoundCode`. */
+async function getOne(req, path, query, notFoundCode, nameField) {
+    const NOT_FOUND = Symbol('not found');
+    const result = await req.call('GET', path, {
+        query,
+        expect: {
+            check: value => isObject(value) && typeof value[nameField] === 'string',
+            what: `an object without a ${nameField}`
+        },
+        recover: error => (error.code === notFoundCode ? NOT_FOUND : undefined)
+    });
+    if (result === NOT_FOUND)
+        return undefined;
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/capgo/client/writes.ts
+
+
+
+/** `CapgoApi.deleteBundle` (api.ts). */
+async function deleteBundle(req, appId, version) {
+    if (typeof version !== 'string' || version.trim() === '') {
+        // An empty version makes Capgo delete every bundle of the app.
+        throw refused('DELETE /bundle', 'refused to delete a bundle with an empty version name');
+    }
+    const result = await req.call('DELETE', '/bundle', {
+        body: { app_id: appId, version },
+        expect: WRITE_OK,
+        recover: (error, ambiguous) => ambiguous && error.code === 'cannot_delete_version' ? 'deleted_on_retry' : undefined
+    });
+    return result === 'deleted_on_retry' ? 'deleted_on_retry' : 'deleted';
+}
+/** `CapgoApi.deleteAllUnlinkedBundles` (api.ts). */
+async function deleteAllUnlinkedBundles(req, appId, confirmAppId) {
+    if (appId.trim() === '' || confirmAppId !== appId) {
+        throw refused('DELETE /bundle', 'refused to delete all bundles: the confirmation must equal the app id');
+    }
+    await req.call('DELETE', '/bundle', { body: { app_id: appId }, expect: WRITE_OK });
+}
+/** `CapgoApi.setChannelBundle` (api.ts). */
+async function setChannelBundle(req, body) {
+    const route = 'PUT /bundle';
+    if (!isId(body.version_id) || !isId(body.channel_id)) {
+        throw refused(route, 'refused: version_id and channel_id must be ids (positive integers)');
+    }
+    // Setting the same bundle again changes nothing: safe to retry after a lost answer.
+    await req.call('PUT', '/bundle', {
+        body: { app_id: body.app_id, version_id: body.version_id, channel_id: body.channel_id },
+        expect: WRITE_OK
+    });
+}
+/** `CapgoApi.setBundleMetadata` (api.ts). */
+async function setBundleMetadata(req, body) {
+    const route = 'POST /bundle/metadata';
+    if (!isId(body.version_id))
+        throw refused(route, 'refused: version_id must be a bundle id');
+    const hasLink = typeof body.link === 'string';
+    const hasComment = typeof body.comment === 'string';
+    if (!hasLink && !hasComment) {
+        throw refused(route, 'refused: neither a link nor a comment to set');
+    }
+    await req.call('POST', '/bundle/metadata', {
+        body: {
+            app_id: body.app_id,
+            version_id: body.version_id,
+            ...(hasLink ? { link: body.link } : {}),
+            ...(hasComment ? { comment: body.comment } : {})
+        },
+        expect: WRITE_OK
+    });
+}
+/** `CapgoApi.upsertChannel` (api.ts). */
+async function upsertChannel(req, body) {
+    const route = 'POST /channel';
+    if ('version' in body && !isBundleName(body.version)) {
+        // null, "", "unknown" and "builtin" unlink the channel's bundle: never by accident.
+        throw refused(route, 'refused to send an empty version, which would unlink it');
+    }
+    if ('rolloutVersion' in body && !isBundleName(body.rolloutVersion)) {
+        throw refused(route, 'refused to send an empty rolloutVersion');
+    }
+    if (typeof body.channel !== 'string' || body.channel.trim() === '') {
+        throw refused(route, 'refused to send an empty channel name');
+    }
+    await req.call('POST', '/channel', {
+        body,
+        expect: WRITE_OK,
+        // A promotion (or an abort) whose answer was lost may have been carried out: the retry then
+        // finds no rollout left. That is the earlier attempt's success; the read-back checks it.
+        recover: (error, ambiguous) => ambiguous &&
+            error.code === 'missing_rollout_version' &&
+            (body.promoteToStable === true || body.rollback === true)
+            ? true
+            : undefined
+    });
+}
+/** `CapgoApi.deleteChannel` (api.ts). */
+async function deleteChannel(req, appId, name) {
+    if (name.trim() === '')
+        throw refused('DELETE /channel', 'refused: empty channel name');
+    const result = await req.call('DELETE', '/channel', {
+        body: { app_id: appId, channel: name },
+        expect: WRITE_OK,
+        recover: (error, ambiguous) => {
+            if (error.code !== 'cannot_find_channel')
+                return undefined;
+            // Gone after a lost answer: our own earlier attempt deleted it.
+            return ambiguous ? 'deleted' : 'not_found';
+        }
+    });
+    return result === 'not_found' ? 'not_found' : 'deleted';
+}
+/** `CapgoApi.linkDevice` (api.ts). */
+async function linkDevice(req, appId, deviceId, channel) {
+    if (deviceId.trim() === '' || channel.trim() === '') {
+        throw refused('POST /device', 'refused: empty device id or channel');
+    }
+    // Deliberately no version_id: Capgo answers 400 invalid_version_id to it.
+    const outcome = await req.call('POST', '/device', {
+        body: { app_id: appId, device_id: deviceId, channel },
+        expect: WRITE_OK,
+        recover: async (error, ambiguous) => {
+            // Capgo refuses the same link twice within 60 s (429), counting every attempt. A device
+            // that shows the link is done. A device that never contacted Capgo is not found even when
+            // linked (docs/capgo-api-notes.md, "Devices"): after a lost answer of this run, the
+            // ordinary 429 path waits Capgo's Retry-After and sends the link again (setting the same
+            // override twice is harmless); on a first attempt, the refusal itself says that this
+            // device was set to this channel moments ago (a re-run within the minute).
+            if (error.status !== 429)
+                return undefined;
+            let device;
+            try {
+                device = await getDevice(req, appId, deviceId);
+            }
+            catch {
+                return undefined;
+            }
+            if (device?.channel === channel)
+                return 'linked';
+            if (device === undefined && !ambiguous)
+                return 'set_moments_ago';
+            return undefined;
+        }
+    });
+    return outcome === 'set_moments_ago' ? 'set_moments_ago' : 'linked';
+}
+/** `CapgoApi.unlinkDevice` (api.ts). */
+async function unlinkDevice(req, appId, deviceId) {
+    if (deviceId.trim() === '')
+        throw refused('DELETE /device', 'refused: empty device id');
+    await req.call('DELETE', '/device', {
+        body: { app_id: appId, device_id: deviceId },
+        expect: WRITE_OK
+    });
+}
+function refused(route, message) {
+    return new CapgoError({
+        status: undefined,
+        code: 'refused_by_client',
+        route,
+        attempts: 0,
+        message: `${route}: ${message}`
+    });
+}
+/** A bundle name that cannot unlink: not null, "", "unknown" or "builtin". */
+function isBundleName(value) {
+    return (typeof value === 'string' &&
+        value.trim() !== '' &&
+        value.trim() !== 'unknown' &&
+        value.trim() !== 'builtin');
+}
+function isId(value) {
+    return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+;// CONCATENATED MODULE: ./src/capgo/client.ts
+
+
+
+
+
+
+
+
+/**
+ * The one real `CapgoApi`: Capgo's REST API over `@actions/http-client`. Each concern lives in
+ * `client/`: requests and retries, listings, single objects, writes.
+ */
+class HttpCapgoApi {
+    requests;
+    constructor(options) {
+        this.requests = new CapgoRequests(options);
+    }
+    /** Close kept-alive connections and end every wait. */
+    dispose() {
+        this.requests.dispose();
+    }
+    // ---- bundles -----------------------------------------------------------------------------
+    listBundles(appId) {
+        return listBundles(this.requests, appId);
+    }
+    deleteBundle(appId, version) {
+        return deleteBundle(this.requests, appId, version);
+    }
+    deleteAllUnlinkedBundles(appId, confirmAppId) {
+        return deleteAllUnlinkedBundles(this.requests, appId, confirmAppId);
+    }
+    setChannelBundle(body) {
+        return setChannelBundle(this.requests, body);
+    }
+    setBundleMetadata(body) {
+        return setBundleMetadata(this.requests, body);
+    }
+    // ---- channels ----------------------------------------------------------------------------
+    listChannels(appId) {
+        return listChannels(this.requests, appId);
+    }
+    getChannel(appId, name) {
+        return getChannel(this.requests, appId, name);
+    }
+    upsertChannel(body) {
+        return upsertChannel(this.requests, body);
+    }
+    deleteChannel(appId, name) {
+        return deleteChannel(this.requests, appId, name);
+    }
+    // ---- devices -----------------------------------------------------------------------------
+    getDevice(appId, deviceId) {
+        return getDevice(this.requests, appId, deviceId);
+    }
+    linkDevice(appId, deviceId, channel) {
+        return linkDevice(this.requests, appId, deviceId, channel);
+    }
+    unlinkDevice(appId, deviceId) {
+        return unlinkDevice(this.requests, appId, deviceId);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/github/api.ts
+/**
+ * Everything the action asks of GitHub: the release history (deployments and their statuses) and
+ * the pull request comment. The pipeline talks only to this interface; the one real
+ * implementation is `OctokitGitHubApi` (client.ts). Every method throws `GitHubError` on a refusal.
+ */
+/**
+ * The one error the GitHub module throws. Its message never holds the token: every text that came
+ * from the server is redacted before it is stored here.
+ */
+class GitHubError extends Error {
+    name = 'GitHubError';
+    /** HTTP status, or undefined when no answer came (network error, timeout). */
+    status;
+    kind;
+    /** the permission a workflow must grant for this call, e.g. 'deployments: write' or 'pull-requests: write' */
+    permission;
+    /** e.g. `POST /repos/{owner}/{repo}/deployments` */
+    route;
+    /** GitHub's own message, redacted and shortened. */
+    serverMessage;
+    /** How many attempts were made before this error was final. */
+    attempts;
+    /** Set by `recordRelease` when the deployment was created but its status was not. */
+    deploymentId;
+    constructor(init) {
+        super(init.message);
+        this.status = init.status;
+        this.kind = init.kind;
+        this.route = init.route;
+        this.permission = init.permission;
+        this.serverMessage = init.serverMessage;
+        this.attempts = init.attempts ?? 1;
+        this.deploymentId = init.deploymentId;
+    }
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -41599,90 +41743,161 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-;// CONCATENATED MODULE: ./src/github/api.ts
-/**
- * Everything the action asks of GitHub: the release history (deployments and their statuses) and
- * the pull request comment. The pipeline talks only to this interface; the one real
- * implementation is `OctokitGitHubApi` (client.ts). Every method throws `GitHubError` on a refusal.
- */
-/**
- * The one error the GitHub module throws. Its message never holds the token: every text that came
- * from the server is redacted before it is stored here.
- */
-class GitHubError extends Error {
-    name = 'GitHubError';
-    /** HTTP status, or undefined when no answer came (network error, timeout). */
-    status;
-    kind;
-    /** the permission a workflow must grant for this call, e.g. 'deployments: write' or 'pull-requests: write' */
-    permission;
-    /** e.g. `POST /repos/{owner}/{repo}/deployments` */
-    route;
-    /** GitHub's own message, redacted and shortened. */
-    serverMessage;
-    /** How many attempts were made before this error was final. */
-    attempts;
-    /** Set by `recordRelease` when the deployment was created but its status was not. */
-    deploymentId;
-    constructor(init) {
-        super(init.message);
-        this.status = init.status;
-        this.kind = init.kind;
-        this.route = init.route;
-        this.permission = init.permission;
-        this.serverMessage = init.serverMessage;
-        this.attempts = init.attempts ?? 1;
-        this.deploymentId = init.deploymentId;
+;// CONCATENATED MODULE: ./src/github/client/errors.ts
+// What a failed request means: GitHub's answer (or its absence) mapped to a `GitHubError` whose
+// message says what to do, and GitHub's rate-limit headers read.
+
+function toGitHubError(context, request, caught) {
+    const { route, shown, permission, attempts } = request;
+    const error = (typeof caught === 'object' && caught !== null ? caught : {});
+    const tries = attempts !== undefined && attempts > 1 ? ` — gave up after ${attempts} attempts` : '';
+    const response = error.response;
+    if (response === undefined) {
+        const detail = context.clean(error.message ?? String(caught));
+        const what = /timeout|aborted/i.test(`${error.name ?? ''} ${detail}`)
+            ? `no answer within ${context.timeoutMs} ms`
+            : 'no answer (network error)';
+        return new GitHubError({
+            status: undefined,
+            kind: 'unavailable',
+            route,
+            attempts,
+            message: `${shown}: GitHub gave ${what}: ${detail}${tries}`
+        });
     }
+    const status = response.status;
+    const serverMessage = serverMessageOf(response.data, context.clean);
+    const said = `HTTP ${status}${serverMessage ? `: ${serverMessage}` : ''}`;
+    const grant = `the workflow's token needs \`${permission}\` (add it to the job's \`permissions:\`)`;
+    let kind;
+    let lead;
+    if (status === 401) {
+        kind = 'permission';
+        lead = `GitHub rejected the token (${said}); check github_token`;
+    }
+    else if ((status === 403 || status === 429) && isRateLimit(error)) {
+        kind = 'rate_limit';
+        const asked = rateLimitWaitMs(error);
+        lead =
+            `GitHub's rate limit (${said}); ` +
+                (asked === undefined
+                    ? 'GitHub did not say how long to wait; not retried'
+                    : `GitHub asked to wait ${Math.ceil(asked / 1000)} s; this run waits at most ${Math.ceil(context.maxRateLimitWaitMs / 1000)} s, once`);
+    }
+    else if (status === 403) {
+        kind = 'permission';
+        lead = `GitHub refused (${said}): ${grant}`;
+    }
+    else if (status === 404) {
+        kind = 'permission';
+        lead = `not found (${said}): it does not exist, or the token cannot see it (a private repository needs \`${permission}\`)`;
+    }
+    else if (status === 422) {
+        kind = 'invalid';
+        lead = `GitHub refused the request as invalid (${said})`;
+    }
+    else if (status >= 500) {
+        kind = 'unavailable';
+        lead = `GitHub is unavailable (${said})`;
+    }
+    else {
+        kind = 'other';
+        lead = `GitHub answered ${said}`;
+    }
+    return new GitHubError({
+        status,
+        kind,
+        route,
+        attempts,
+        serverMessage,
+        ...(kind === 'permission' ? { permission } : {}),
+        message: `${shown}: ${lead}${tries}`
+    });
+}
+/** GitHub's own message (and its `errors`), cleaned; an HTML page is named, not quoted. */
+function serverMessageOf(data, clean) {
+    if (errors_isObject(data) && typeof data.message === 'string') {
+        const details = Array.isArray(data.errors)
+            ? data.errors
+                .map(e => (errors_isObject(e) && typeof e.message === 'string' ? e.message : ''))
+                .filter(m => m !== '')
+            : [];
+        return clean([data.message, ...details].join(': '));
+    }
+    if (typeof data === 'string' && data.trim() !== '') {
+        return /^\s*</.test(data) ? 'an HTML page (a proxy or gateway error page?)' : clean(data);
+    }
+    return undefined;
+}
+/** A 403/429 that GitHub means as a rate limit (primary or secondary), not a refusal. */
+function isRateLimit(error) {
+    const response = error.response;
+    if (!response || (response.status !== 403 && response.status !== 429))
+        return false;
+    if (response.status === 429)
+        return true;
+    if (header(response.headers, 'retry-after') !== undefined)
+        return true;
+    if (header(response.headers, 'x-ratelimit-remaining') === '0')
+        return true;
+    const data = response.data;
+    const message = errors_isObject(data) && typeof data.message === 'string' ? data.message : '';
+    return /rate limit/i.test(message);
+}
+/** How long GitHub asks to wait: `retry-after`, else until `x-ratelimit-reset` when exhausted. */
+function rateLimitWaitMs(error) {
+    const headers = error.response?.headers ?? {};
+    const retryAfter = header(headers, 'retry-after');
+    if (retryAfter !== undefined) {
+        if (/^\d+(\.\d+)?$/.test(retryAfter))
+            return Math.ceil(Number(retryAfter) * 1000);
+        const date = Date.parse(retryAfter);
+        return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+    }
+    const reset = header(headers, 'x-ratelimit-reset');
+    if (header(headers, 'x-ratelimit-remaining') === '0' &&
+        reset !== undefined &&
+        /^\d+$/.test(reset)) {
+        return Math.max(0, Number(reset) * 1000 - Date.now());
+    }
+    return undefined;
+}
+function header(headers, name) {
+    const value = headers[name];
+    return value === undefined ? undefined : String(value).trim();
+}
+function errors_isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-;// CONCATENATED MODULE: ./src/github/client.ts
+;// CONCATENATED MODULE: ./src/github/client/requests.ts
+// Requests and retries: the Octokit every GitHub call goes through, its retries, and the mapping
+// of whatever a call throws to a `GitHubError` whose message names the real path.
+
 
 
 
 
 /** GitHub's largest page. */
 const PER_PAGE = 100;
-/** GitHub's limit for a deployment status description; deployment descriptions are cut alike. */
-const MAX_DESCRIPTION = 140;
 /** The longest a rate limit's wait is honoured (once per client); a longer ask gives up at once. */
 const MAX_RATE_LIMIT_WAIT_MS = 10_000;
 /** "A few" retries of a 5xx: more are refused, whatever the caller asks. */
-const client_MAX_RETRIES = 5;
+const requests_MAX_RETRIES = 5;
 const DEPLOYMENTS_READ = 'deployments: read';
 const DEPLOYMENTS_WRITE = 'deployments: write';
 /** Comments on a pull request need `pull-requests: write` (or `issues: write`). */
 const COMMENTS_WRITE = 'pull-requests: write';
 const defaultSleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
-const client_noop = () => undefined;
-/** The one real `GitHubApi`: GitHub's REST API through `@actions/github`'s Octokit. */
-/** The most pages of one deployment's statuses read (100 a page). */
-const MAX_STATUS_PAGES = 10;
-/**
- * A map function for octokit.paginate that stops after `max` pages: every GitHub listing has a
- * page cap, so a `Link: next` that loops cannot keep the step running.
- */
-function pageCap(max) {
-    let pages = 0;
-    return (response, done) => {
-        if (++pages >= max)
-            done();
-        return response.data;
-    };
-}
-/** The account a workflow's GITHUB_TOKEN writes as. */
-const ACTIONS_BOT = 'github-actions[bot]';
-/** The most pages of comments searched for the action's own comment (100 a page). */
-const MAX_COMMENT_PAGES = 30;
-/** The most pages of deployments one history read fetches (100 a page). */
-const MAX_HISTORY_PAGES = 20;
-class OctokitGitHubApi {
+const requests_noop = () => undefined;
+/** One client's Octokit, with the retries and the error mapping every call shares. */
+class GitHubRequests {
     octokit;
     owner;
     repo;
-    token;
     retries;
     sleep;
+    token;
     timeoutMs;
     backoffBaseMs;
     maxRateLimitWaitMs;
@@ -41696,21 +41911,21 @@ class OctokitGitHubApi {
         this.token = options.token;
         this.owner = options.owner;
         this.repo = options.repo;
-        this.retries = Math.min(client_MAX_RETRIES, Math.max(0, Math.floor(options.retries ?? 3)));
+        this.retries = Math.min(requests_MAX_RETRIES, Math.max(0, Math.floor(options.retries ?? 3)));
         this.sleep = options.sleep ?? defaultSleep;
         this.timeoutMs = options.timeoutMs ?? 30_000;
         this.backoffBaseMs = options.backoffBaseMs ?? 1000;
         this.maxRateLimitWaitMs = Math.min(MAX_RATE_LIMIT_WAIT_MS, Math.max(0, options.maxRateLimitWaitMs ?? MAX_RATE_LIMIT_WAIT_MS));
         this.random = options.random ?? Math.random;
         this.onRetry = options.onRetry;
-        const warn = options.onWarning ?? client_noop;
+        const warn = options.onWarning ?? requests_noop;
         const baseUrl = (options.baseUrl ??
             process.env['GITHUB_API_URL'] ??
             'https://api.github.com').replace(/\/+$/, '');
         this.octokit = getOctokit(options.token, {
             baseUrl,
             userAgent: options.userAgent ?? USER_AGENT,
-            log: { debug: client_noop, info: client_noop, warn, error: client_noop }
+            log: { debug: requests_noop, info: requests_noop, warn, error: requests_noop }
         });
         // Retries are ours, on every request (each page of a listing too): see `retrying`.
         this.octokit.hook.wrap('request', (request, endpoint) => this.retrying(
@@ -41728,264 +41943,43 @@ class OctokitGitHubApi {
             return request(endpoint);
         }, `${endpoint.method} ${this.routeOf(endpoint.url, endpoint)}`));
     }
-    // ---- deployments -------------------------------------------------------------------------
-    async recordRelease(input) {
-        const route = 'POST /repos/{owner}/{repo}/deployments';
-        const create = () => this.call(route, DEPLOYMENTS_WRITE, () => this.octokit.rest.repos.createDeployment({
-            owner: this.owner,
-            repo: this.repo,
-            // The commit released, not a branch that may have moved on since the workflow started.
-            ref: input.sha !== '' ? input.sha : input.ref,
-            environment: input.environment,
-            payload: { ...input.payload },
-            description: cut(input.description, MAX_DESCRIPTION),
-            transient_environment: input.transient ?? false,
-            auto_merge: false,
-            required_contexts: []
-        }));
-        let created;
-        for (let attempt = 1;; attempt++) {
-            try {
-                created = await create();
-                break;
-            }
-            catch (error) {
-                if (!(error instanceof GitHubError) || error.kind !== 'unavailable')
-                    throw error;
-                // Without a run id a deployment of this run cannot be told from an older one: no retry.
-                if (attempt > this.retries || input.payload.run_id === undefined)
-                    throw error;
-                // The answer was lost (or a 5xx): GitHub may have created it. Look before creating again.
-                const existing = await this.findOwnDeployment(input).catch(() => undefined);
-                if (existing !== undefined) {
-                    created = { status: 201, data: existing };
-                    break;
-                }
-                await this.sleep(this.backoff(attempt));
-            }
-        }
-        const data = created.data;
-        if (!client_isObject(data) || typeof data.id !== 'number') {
-            const said = client_isObject(data) && typeof data.message === 'string' ? `: ${data.message}` : '';
-            throw new GitHubError({
-                status: created.status,
-                kind: 'other',
-                route,
-                message: `${this.pathOf(route)}: GitHub did not create the deployment (HTTP ${created.status})${this.clean(said)}`
-            });
-        }
-        const deploymentId = data.id;
-        const statusRoute = 'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses';
+    /**
+     * Runs one API operation and maps whatever it throws to a `GitHubError`, whose message names
+     * the real path (`POST /repos/acme/app/deployments`): `params` fill the route's placeholders
+     * besides `{owner}` and `{repo}`.
+     */
+    async call(route, permission, run, params = {}) {
         try {
-            await this.call(statusRoute, DEPLOYMENTS_WRITE, () => this.octokit.rest.repos.createDeploymentStatus({
-                owner: this.owner,
-                repo: this.repo,
-                deployment_id: deploymentId,
-                state: input.state,
-                log_url: input.logUrl,
-                ...(input.environmentUrl ? { environment_url: input.environmentUrl } : {}),
-                description: cut(input.description, MAX_DESCRIPTION),
-                // GitHub marks the environment's earlier successful deployments inactive.
-                auto_inactive: true
-            }), { deployment_id: deploymentId });
+            return await run();
         }
-        catch (error) {
-            if (!(error instanceof GitHubError))
-                throw error;
-            throw new GitHubError({
-                status: error.status,
-                kind: error.kind,
-                route: error.route,
-                permission: error.permission,
-                serverMessage: error.serverMessage,
-                attempts: error.attempts,
-                deploymentId,
-                message: `deployment ${deploymentId} was created, but its status was not set: ${error.message}`
-            });
+        catch (caught) {
+            if (caught instanceof GitHubError)
+                throw caught;
+            const attempts = typeof caught === 'object' && caught !== null ? this.attemptsOf.get(caught) : 1;
+            throw toGitHubError({
+                timeoutMs: this.timeoutMs,
+                maxRateLimitWaitMs: this.maxRateLimitWaitMs,
+                clean: (text, max) => this.clean(text, max)
+            }, { route, shown: this.pathOf(route, params), permission, attempts }, caught);
         }
-        return deploymentId;
     }
-    async releaseHistory(environment, limit, accept = () => true, enough = () => false) {
-        const wanted = Math.floor(limit);
-        const found = [];
-        if (!(wanted > 0))
-            return found;
-        const route = 'GET /repos/{owner}/{repo}/deployments';
-        await this.call(route, DEPLOYMENTS_READ, async () => {
-            const pages = this.octokit.paginate.iterator(this.octokit.rest.repos.listDeployments, {
-                owner: this.owner,
-                repo: this.repo,
-                environment,
-                per_page: PER_PAGE
-            });
-            // GitHub lists deployments newest first; pages are read only until enough are found, and
-            // never past the page cap (a Link that loops, or an environment of endless deployments).
-            let read = 0;
-            const seen = new Set();
-            for await (const page of pages) {
-                for (const raw of page.data) {
-                    // A page served twice (a Link that loops) adds nothing.
-                    if (seen.has(raw.id))
-                        continue;
-                    seen.add(raw.id);
-                    const payload = ourPayload(raw.payload);
-                    if (!payload || !accept(payload))
-                        continue;
-                    const states = await this.statesOf(raw.id);
-                    // Kept with `succeeded` false: the reader decides (only `success` is a release).
-                    const succeeded = states.includes('success');
-                    if (!succeeded && !states.includes('failure'))
-                        continue;
-                    found.push({
-                        deploymentId: raw.id,
-                        environment: raw.environment,
-                        sha: raw.sha,
-                        ref: raw.ref,
-                        createdAt: raw.created_at,
-                        payload,
-                        state: states[0] ?? 'pending',
-                        succeeded
-                    });
-                    if (found.length >= wanted || enough(found))
-                        return;
-                }
-                if (++read >= MAX_HISTORY_PAGES)
-                    return;
-            }
-        });
-        return found;
-    }
-    async markEnvironmentInactive(environment, accept = () => true) {
-        const deployments = await this.call('GET /repos/{owner}/{repo}/deployments', DEPLOYMENTS_READ, () => this.octokit.paginate(this.octokit.rest.repos.listDeployments, { owner: this.owner, repo: this.repo, environment, per_page: PER_PAGE }, pageCap(MAX_HISTORY_PAGES)));
-        let marked = 0;
-        for (const deployment of deployments) {
-            // In a shared environment, only the deleted channel's own deployments go inactive.
-            // Only the action's own deployments: another tool's in a shared environment stay as they are.
-            const payload = ourPayload(deployment.payload);
-            if (!payload || !accept(payload))
-                continue;
-            // Statuses come newest first: the first one is the deployment's state.
-            const latest = await this.call('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', DEPLOYMENTS_READ, () => this.octokit.rest.repos.listDeploymentStatuses({
-                owner: this.owner,
-                repo: this.repo,
-                deployment_id: deployment.id,
-                per_page: 1
-            }), { deployment_id: deployment.id });
-            if (latest.data[0]?.state !== 'success')
-                continue;
-            await this.call('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', DEPLOYMENTS_WRITE, () => this.octokit.rest.repos.createDeploymentStatus({
-                owner: this.owner,
-                repo: this.repo,
-                deployment_id: deployment.id,
-                state: 'inactive',
-                description: 'The channel was deleted'
-            }), { deployment_id: deployment.id });
-            marked++;
-        }
-        return marked;
-    }
-    /** A deployment this very run created (same environment, commit and payload), if any. */
-    async findOwnDeployment(input) {
-        const page = await this.call('GET /repos/{owner}/{repo}/deployments', DEPLOYMENTS_READ, () => this.octokit.rest.repos.listDeployments({
-            owner: this.owner,
-            repo: this.repo,
-            environment: input.environment,
-            ...(input.sha !== '' ? { sha: input.sha } : {}),
-            per_page: PER_PAGE
-        }));
-        const wanted = input.payload;
-        return page.data.find(raw => {
-            const payload = ourPayload(raw.payload);
-            return (payload !== undefined &&
-                payload.app_id === wanted.app_id &&
-                payload.channel === wanted.channel &&
-                payload.version === wanted.version &&
-                payload.run_id === wanted.run_id &&
-                payload.run_attempt === wanted.run_attempt);
+    /** The route template with its placeholders filled: what a reader of the message can check. */
+    pathOf(route, params = {}) {
+        const values = { ...params, owner: this.owner, repo: this.repo };
+        return route.replace(/\{(\w+)\}/g, (placeholder, name) => {
+            const value = values[name];
+            return typeof value === 'string' || typeof value === 'number'
+                ? encodeURIComponent(String(value))
+                : placeholder;
         });
     }
-    // ---- the pull request comment ------------------------------------------------------------
-    async upsertComment(issueNumber, marker, body) {
-        if (marker.trim() === '') {
-            throw new GitHubError({
-                status: undefined,
-                kind: 'invalid',
-                route: 'upsertComment',
-                attempts: 0,
-                message: 'refused to upsert a comment with an empty marker: it would match any comment'
-            });
-        }
-        // The marker is how the next run finds this comment again.
-        const text = body.includes(marker) ? body : `${marker}\n${body}`;
-        const existing = await this.findComment(issueNumber, marker);
-        if (existing !== undefined) {
-            const updated = await this.call('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', COMMENTS_WRITE, () => this.octokit.rest.issues
-                .updateComment({
-                owner: this.owner,
-                repo: this.repo,
-                comment_id: existing,
-                body: text
-            })
-                // Deleted by someone between the read and the update: write a new one.
-                .catch((error) => {
-                if (error.status === 404)
-                    return undefined;
-                throw error;
-            }), { comment_id: existing });
-            if (updated !== undefined)
-                return { id: updated.data.id, created: false };
-        }
-        const created = await this.call('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', COMMENTS_WRITE, () => this.octokit.rest.issues.createComment({
-            owner: this.owner,
-            repo: this.repo,
-            issue_number: issueNumber,
-            body: text
-        }), { issue_number: issueNumber });
-        return { id: created.data.id, created: true };
+    backoff(attempt) {
+        const step = this.backoffBaseMs * 2 ** (attempt - 1);
+        return Math.round(step * (0.5 + this.random()));
     }
-    ownLogin;
-    /**
-     * The account the token writes as: `GET /user` for a user's token; a workflow's GITHUB_TOKEN
-     * (refused that endpoint) writes as github-actions[bot].
-     */
-    whoAmI() {
-        this.ownLogin ??= this.octokit.rest.users.getAuthenticated().then(answer => answer.data.login, () => ACTIONS_BOT);
-        return this.ownLogin;
+    clean(text, max) {
+        return redact(text.replace(/\s+/g, ' ').trim(), [this.token], max);
     }
-    /**
-     * The oldest comment holding `marker` that the token's own account wrote (a marker quoted by
-     * anyone else is never edited), within the page cap; undefined when there is none.
-     */
-    async findComment(issueNumber, marker) {
-        return this.call('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', COMMENTS_WRITE, async () => {
-            const pages = this.octokit.paginate.iterator(this.octokit.rest.issues.listComments, {
-                owner: this.owner,
-                repo: this.repo,
-                issue_number: issueNumber,
-                per_page: PER_PAGE
-            });
-            let read = 0;
-            for await (const page of pages) {
-                if (++read > MAX_COMMENT_PAGES)
-                    break;
-                for (const c of page.data) {
-                    if (typeof c.body !== 'string' || !c.body.includes(marker))
-                        continue;
-                    // Who the token is, asked only once a marked comment is found.
-                    const own = await this.whoAmI();
-                    if (c.user?.login.toLowerCase() === own.toLowerCase())
-                        return c.id;
-                }
-            }
-            return undefined;
-        }, { issue_number: issueNumber });
-    }
-    /** Every status state of a deployment, newest first (every page). */
-    async statesOf(deploymentId) {
-        const statuses = await this.call('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', DEPLOYMENTS_READ, () => this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, { owner: this.owner, repo: this.repo, deployment_id: deploymentId, per_page: PER_PAGE }, pageCap(MAX_STATUS_PAGES)), { deployment_id: deploymentId });
-        return statuses.map(s => s.state);
-    }
-    // ---- the core: retries, and errors mapped to GitHubError -----------------------------------
     /**
      * One request with its retries: a 5xx, a timeout or a dropped connection is tried again up to
      * `retries` times with exponential backoff; a rate limit is waited out once per client when
@@ -42022,118 +42016,11 @@ class OctokitGitHubApi {
             }
         }
     }
-    /**
-     * Runs one API operation and maps whatever it throws to a `GitHubError`, whose message names
-     * the real path (`POST /repos/acme/app/deployments`): `params` fill the route's placeholders
-     * besides `{owner}` and `{repo}`.
-     */
-    async call(route, permission, run, params = {}) {
-        try {
-            return await run();
-        }
-        catch (caught) {
-            if (caught instanceof GitHubError)
-                throw caught;
-            throw this.toGitHubError(route, permission, caught, params);
-        }
-    }
-    /** The route template with its placeholders filled: what a reader of the message can check. */
-    pathOf(route, params = {}) {
-        const values = { ...params, owner: this.owner, repo: this.repo };
-        return route.replace(/\{(\w+)\}/g, (placeholder, name) => {
-            const value = values[name];
-            return typeof value === 'string' || typeof value === 'number'
-                ? encodeURIComponent(String(value))
-                : placeholder;
-        });
-    }
-    toGitHubError(route, permission, caught, params = {}) {
-        const shown = this.pathOf(route, params);
-        const error = (typeof caught === 'object' && caught !== null ? caught : {});
-        const attempts = typeof caught === 'object' && caught !== null ? this.attemptsOf.get(caught) : 1;
-        const tries = attempts !== undefined && attempts > 1 ? ` — gave up after ${attempts} attempts` : '';
-        const response = error.response;
-        if (response === undefined) {
-            const detail = this.clean(error.message ?? String(caught));
-            const what = /timeout|aborted/i.test(`${error.name ?? ''} ${detail}`)
-                ? `no answer within ${this.timeoutMs} ms`
-                : 'no answer (network error)';
-            return new GitHubError({
-                status: undefined,
-                kind: 'unavailable',
-                route,
-                attempts,
-                message: `${shown}: GitHub gave ${what}: ${detail}${tries}`
-            });
-        }
-        const status = response.status;
-        const serverMessage = this.serverMessageOf(response.data);
-        const said = `HTTP ${status}${serverMessage ? `: ${serverMessage}` : ''}`;
-        const grant = `the workflow's token needs \`${permission}\` (add it to the job's \`permissions:\`)`;
-        let kind;
-        let lead;
-        if (status === 401) {
-            kind = 'permission';
-            lead = `GitHub rejected the token (${said}); check github_token`;
-        }
-        else if ((status === 403 || status === 429) && isRateLimit(error)) {
-            kind = 'rate_limit';
-            const asked = rateLimitWaitMs(error);
-            lead =
-                `GitHub's rate limit (${said}); ` +
-                    (asked === undefined
-                        ? 'GitHub did not say how long to wait; not retried'
-                        : `GitHub asked to wait ${Math.ceil(asked / 1000)} s; this run waits at most ${Math.ceil(this.maxRateLimitWaitMs / 1000)} s, once`);
-        }
-        else if (status === 403) {
-            kind = 'permission';
-            lead = `GitHub refused (${said}): ${grant}`;
-        }
-        else if (status === 404) {
-            kind = 'permission';
-            lead = `not found (${said}): it does not exist, or the token cannot see it (a private repository needs \`${permission}\`)`;
-        }
-        else if (status === 422) {
-            kind = 'invalid';
-            lead = `GitHub refused the request as invalid (${said})`;
-        }
-        else if (status >= 500) {
-            kind = 'unavailable';
-            lead = `GitHub is unavailable (${said})`;
-        }
-        else {
-            kind = 'other';
-            lead = `GitHub answered ${said}`;
-        }
-        return new GitHubError({
-            status,
-            kind,
-            route,
-            attempts,
-            serverMessage,
-            ...(kind === 'permission' ? { permission } : {}),
-            message: `${shown}: ${lead}${tries}`
-        });
-    }
-    serverMessageOf(data) {
-        if (client_isObject(data) && typeof data.message === 'string') {
-            const details = Array.isArray(data.errors)
-                ? data.errors
-                    .map(e => (client_isObject(e) && typeof e.message === 'string' ? e.message : ''))
-                    .filter(m => m !== '')
-                : [];
-            return this.clean([data.message, ...details].join(': '));
-        }
-        if (typeof data === 'string' && data.trim() !== '') {
-            return /^\s*</.test(data) ? 'an HTML page (a proxy or gateway error page?)' : this.clean(data);
-        }
-        return undefined;
-    }
     reasonOf(error) {
         const status = error.response?.status;
         if (status === undefined)
             return this.clean(error.message ?? 'network error');
-        const message = this.serverMessageOf(error.response?.data);
+        const message = serverMessageOf(error.response?.data, (text, max) => this.clean(text, max));
         return `HTTP ${status}${message ? `: ${message}` : ''}`;
     }
     /** `/repos/o/r/deployments` from a route template and its parameters, or a full URL (the next page's). */
@@ -42141,50 +42028,176 @@ class OctokitGitHubApi {
         const path = /^https?:\/\//i.test(url) ? new URL(url).pathname : this.pathOf(url, params);
         return this.clean(path.split('?')[0] ?? path, 120);
     }
-    backoff(attempt) {
-        const step = this.backoffBaseMs * 2 ** (attempt - 1);
-        return Math.round(step * (0.5 + this.random()));
+}
+
+;// CONCATENATED MODULE: ./src/github/client/comments.ts
+// The pull request comment: one per marker, found again by the marker among the comments the
+// token's own account wrote (every page, under a cap), updated in place or created.
+
+
+/** The account a workflow's GITHUB_TOKEN writes as. */
+const ACTIONS_BOT = 'github-actions[bot]';
+/** The most pages of comments searched for the action's own comment (100 a page). */
+const MAX_COMMENT_PAGES = 30;
+class PullRequestComments {
+    gh;
+    ownLogin;
+    constructor(gh) {
+        this.gh = gh;
     }
-    clean(text, max) {
-        return redact(text.replace(/\s+/g, ' ').trim(), [this.token], max);
+    /** `GitHubApi.upsertComment` (api.ts). */
+    async upsert(issueNumber, marker, body) {
+        const gh = this.gh;
+        if (marker.trim() === '') {
+            throw new GitHubError({
+                status: undefined,
+                kind: 'invalid',
+                route: 'upsertComment',
+                attempts: 0,
+                message: 'refused to upsert a comment with an empty marker: it would match any comment'
+            });
+        }
+        // The marker is how the next run finds this comment again.
+        const text = body.includes(marker) ? body : `${marker}\n${body}`;
+        const existing = await this.findComment(issueNumber, marker);
+        if (existing !== undefined) {
+            const updated = await gh.call('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', COMMENTS_WRITE, () => gh.octokit.rest.issues
+                .updateComment({
+                owner: gh.owner,
+                repo: gh.repo,
+                comment_id: existing,
+                body: text
+            })
+                // Deleted by someone between the read and the update: write a new one.
+                .catch((error) => {
+                if (error.status === 404)
+                    return undefined;
+                throw error;
+            }), { comment_id: existing });
+            if (updated !== undefined)
+                return { id: updated.data.id, created: false };
+        }
+        const created = await gh.call('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', COMMENTS_WRITE, () => gh.octokit.rest.issues.createComment({
+            owner: gh.owner,
+            repo: gh.repo,
+            issue_number: issueNumber,
+            body: text
+        }), { issue_number: issueNumber });
+        return { id: created.data.id, created: true };
+    }
+    /**
+     * The account the token writes as: `GET /user` for a user's token; a workflow's GITHUB_TOKEN
+     * (refused that endpoint) writes as github-actions[bot].
+     */
+    whoAmI() {
+        this.ownLogin ??= this.gh.octokit.rest.users.getAuthenticated().then(answer => answer.data.login, () => ACTIONS_BOT);
+        return this.ownLogin;
+    }
+    /**
+     * The oldest comment holding `marker` that the token's own account wrote (a marker quoted by
+     * anyone else is never edited), within the page cap; undefined when there is none.
+     */
+    async findComment(issueNumber, marker) {
+        const gh = this.gh;
+        return gh.call('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', COMMENTS_WRITE, async () => {
+            const pages = gh.octokit.paginate.iterator(gh.octokit.rest.issues.listComments, {
+                owner: gh.owner,
+                repo: gh.repo,
+                issue_number: issueNumber,
+                per_page: PER_PAGE
+            });
+            let read = 0;
+            for await (const page of pages) {
+                if (++read > MAX_COMMENT_PAGES)
+                    break;
+                for (const c of page.data) {
+                    if (typeof c.body !== 'string' || !c.body.includes(marker))
+                        continue;
+                    // Who the token is, asked only once a marked comment is found.
+                    const own = await this.whoAmI();
+                    if (c.user?.login.toLowerCase() === own.toLowerCase())
+                        return c.id;
+                }
+            }
+            return undefined;
+        }, { issue_number: issueNumber });
     }
 }
-/** A 403/429 that GitHub means as a rate limit (primary or secondary), not a refusal. */
-function isRateLimit(error) {
-    const response = error.response;
-    if (!response || (response.status !== 403 && response.status !== 429))
-        return false;
-    if (response.status === 429)
-        return true;
-    if (header(response.headers, 'retry-after') !== undefined)
-        return true;
-    if (header(response.headers, 'x-ratelimit-remaining') === '0')
-        return true;
-    const data = response.data;
-    const message = client_isObject(data) && typeof data.message === 'string' ? data.message : '';
-    return /rate limit/i.test(message);
+
+;// CONCATENATED MODULE: ./src/github/client/history.ts
+
+
+/** The most pages of deployments one history read fetches (100 a page). */
+const MAX_HISTORY_PAGES = 20;
+/** The most pages of one deployment's statuses read (100 a page). */
+const MAX_STATUS_PAGES = 10;
+/**
+ * A map function for octokit.paginate that stops after `max` pages: every GitHub listing has a
+ * page cap, so a `Link: next` that loops cannot keep the step running.
+ */
+function pageCap(max) {
+    let pages = 0;
+    return (response, done) => {
+        if (++pages >= max)
+            done();
+        return response.data;
+    };
 }
-/** How long GitHub asks to wait: `retry-after`, else until `x-ratelimit-reset` when exhausted. */
-function rateLimitWaitMs(error) {
-    const headers = error.response?.headers ?? {};
-    const retryAfter = header(headers, 'retry-after');
-    if (retryAfter !== undefined) {
-        if (/^\d+(\.\d+)?$/.test(retryAfter))
-            return Math.ceil(Number(retryAfter) * 1000);
-        const date = Date.parse(retryAfter);
-        return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
-    }
-    const reset = header(headers, 'x-ratelimit-reset');
-    if (header(headers, 'x-ratelimit-remaining') === '0' &&
-        reset !== undefined &&
-        /^\d+$/.test(reset)) {
-        return Math.max(0, Number(reset) * 1000 - Date.now());
-    }
-    return undefined;
+/** `GitHubApi.releaseHistory` (api.ts). */
+async function releaseHistory(gh, environment, limit, accept, enough) {
+    const wanted = Math.floor(limit);
+    const found = [];
+    if (!(wanted > 0))
+        return found;
+    const route = 'GET /repos/{owner}/{repo}/deployments';
+    await gh.call(route, DEPLOYMENTS_READ, async () => {
+        const pages = gh.octokit.paginate.iterator(gh.octokit.rest.repos.listDeployments, {
+            owner: gh.owner,
+            repo: gh.repo,
+            environment,
+            per_page: PER_PAGE
+        });
+        // GitHub lists deployments newest first; pages are read only until enough are found, and
+        // never past the page cap (a Link that loops, or an environment of endless deployments).
+        let read = 0;
+        const seen = new Set();
+        for await (const page of pages) {
+            for (const raw of page.data) {
+                // A page served twice (a Link that loops) adds nothing.
+                if (seen.has(raw.id))
+                    continue;
+                seen.add(raw.id);
+                const payload = ourPayload(raw.payload);
+                if (!payload || !accept(payload))
+                    continue;
+                const states = await statesOf(gh, raw.id);
+                // Kept with `succeeded` false: the reader decides (only `success` is a release).
+                const succeeded = states.includes('success');
+                if (!succeeded && !states.includes('failure'))
+                    continue;
+                found.push({
+                    deploymentId: raw.id,
+                    environment: raw.environment,
+                    sha: raw.sha,
+                    ref: raw.ref,
+                    createdAt: raw.created_at,
+                    payload,
+                    state: states[0] ?? 'pending',
+                    succeeded
+                });
+                if (found.length >= wanted || enough(found))
+                    return;
+            }
+            if (++read >= MAX_HISTORY_PAGES)
+                return;
+        }
+    });
+    return found;
 }
-function header(headers, name) {
-    const value = headers[name];
-    return value === undefined ? undefined : String(value).trim();
+/** Every status state of a deployment, newest first (every page). */
+async function statesOf(gh, deploymentId) {
+    const statuses = await gh.call('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', DEPLOYMENTS_READ, () => gh.octokit.paginate(gh.octokit.rest.repos.listDeploymentStatuses, { owner: gh.owner, repo: gh.repo, deployment_id: deploymentId, per_page: PER_PAGE }, pageCap(MAX_STATUS_PAGES)), { deployment_id: deploymentId });
+    return statuses.map(s => s.state);
 }
 /** The payload of one of our deployments, every field a string; undefined when it is not ours. */
 function ourPayload(raw) {
@@ -42197,7 +42210,7 @@ function ourPayload(raw) {
             return undefined;
         }
     }
-    if (!client_isObject(value) || typeof value.version !== 'string' || value.version === '')
+    if (!errors_isObject(value) || typeof value.version !== 'string' || value.version === '')
         return undefined;
     const text = (v) => typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
     return {
@@ -42216,12 +42229,176 @@ function ourPayload(raw) {
             : {})
     };
 }
+
+;// CONCATENATED MODULE: ./src/github/client/deployments.ts
+
+
+
+
+/** GitHub's limit for a deployment status description; deployment descriptions are cut alike. */
+const MAX_DESCRIPTION = 140;
+/** `GitHubApi.recordRelease` (api.ts). */
+async function recordRelease(gh, input) {
+    const route = 'POST /repos/{owner}/{repo}/deployments';
+    const create = () => gh.call(route, DEPLOYMENTS_WRITE, () => gh.octokit.rest.repos.createDeployment({
+        owner: gh.owner,
+        repo: gh.repo,
+        // The commit released, not a branch that may have moved on since the workflow started.
+        ref: input.sha !== '' ? input.sha : input.ref,
+        environment: input.environment,
+        payload: { ...input.payload },
+        description: cut(input.description, MAX_DESCRIPTION),
+        transient_environment: input.transient ?? false,
+        auto_merge: false,
+        required_contexts: []
+    }));
+    let created;
+    for (let attempt = 1;; attempt++) {
+        try {
+            created = await create();
+            break;
+        }
+        catch (error) {
+            if (!(error instanceof GitHubError) || error.kind !== 'unavailable')
+                throw error;
+            // Without a run id a deployment of this run cannot be told from an older one: no retry.
+            if (attempt > gh.retries || input.payload.run_id === undefined)
+                throw error;
+            // The answer was lost (or a 5xx): GitHub may have created it. Look before creating again.
+            const existing = await findOwnDeployment(gh, input).catch(() => undefined);
+            if (existing !== undefined) {
+                created = { status: 201, data: existing };
+                break;
+            }
+            await gh.sleep(gh.backoff(attempt));
+        }
+    }
+    const data = created.data;
+    if (!errors_isObject(data) || typeof data.id !== 'number') {
+        const said = errors_isObject(data) && typeof data.message === 'string' ? `: ${data.message}` : '';
+        throw new GitHubError({
+            status: created.status,
+            kind: 'other',
+            route,
+            message: `${gh.pathOf(route)}: GitHub did not create the deployment (HTTP ${created.status})${gh.clean(said)}`
+        });
+    }
+    const deploymentId = data.id;
+    const statusRoute = 'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses';
+    try {
+        await gh.call(statusRoute, DEPLOYMENTS_WRITE, () => gh.octokit.rest.repos.createDeploymentStatus({
+            owner: gh.owner,
+            repo: gh.repo,
+            deployment_id: deploymentId,
+            state: input.state,
+            log_url: input.logUrl,
+            ...(input.environmentUrl ? { environment_url: input.environmentUrl } : {}),
+            description: cut(input.description, MAX_DESCRIPTION),
+            // GitHub marks the environment's earlier successful deployments inactive.
+            auto_inactive: true
+        }), { deployment_id: deploymentId });
+    }
+    catch (error) {
+        if (!(error instanceof GitHubError))
+            throw error;
+        throw new GitHubError({
+            status: error.status,
+            kind: error.kind,
+            route: error.route,
+            permission: error.permission,
+            serverMessage: error.serverMessage,
+            attempts: error.attempts,
+            deploymentId,
+            message: `deployment ${deploymentId} was created, but its status was not set: ${error.message}`
+        });
+    }
+    return deploymentId;
+}
+/** `GitHubApi.markEnvironmentInactive` (api.ts). */
+async function markEnvironmentInactive(gh, environment, accept) {
+    const deployments = await gh.call('GET /repos/{owner}/{repo}/deployments', DEPLOYMENTS_READ, () => gh.octokit.paginate(gh.octokit.rest.repos.listDeployments, { owner: gh.owner, repo: gh.repo, environment, per_page: PER_PAGE }, pageCap(MAX_HISTORY_PAGES)));
+    let marked = 0;
+    for (const deployment of deployments) {
+        // In a shared environment, only the deleted channel's own deployments go inactive.
+        // Only the action's own deployments: another tool's in a shared environment stay as they are.
+        const payload = ourPayload(deployment.payload);
+        if (!payload || !accept(payload))
+            continue;
+        // Statuses come newest first: the first one is the deployment's state.
+        const latest = await gh.call('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', DEPLOYMENTS_READ, () => gh.octokit.rest.repos.listDeploymentStatuses({
+            owner: gh.owner,
+            repo: gh.repo,
+            deployment_id: deployment.id,
+            per_page: 1
+        }), { deployment_id: deployment.id });
+        if (latest.data[0]?.state !== 'success')
+            continue;
+        await gh.call('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', DEPLOYMENTS_WRITE, () => gh.octokit.rest.repos.createDeploymentStatus({
+            owner: gh.owner,
+            repo: gh.repo,
+            deployment_id: deployment.id,
+            state: 'inactive',
+            description: 'The channel was deleted'
+        }), { deployment_id: deployment.id });
+        marked++;
+    }
+    return marked;
+}
+/** A deployment this very run created (same environment, commit and payload), if any. */
+async function findOwnDeployment(gh, input) {
+    const page = await gh.call('GET /repos/{owner}/{repo}/deployments', DEPLOYMENTS_READ, () => gh.octokit.rest.repos.listDeployments({
+        owner: gh.owner,
+        repo: gh.repo,
+        environment: input.environment,
+        ...(input.sha !== '' ? { sha: input.sha } : {}),
+        per_page: PER_PAGE
+    }));
+    const wanted = input.payload;
+    return page.data.find(raw => {
+        const payload = ourPayload(raw.payload);
+        return (payload !== undefined &&
+            payload.app_id === wanted.app_id &&
+            payload.channel === wanted.channel &&
+            payload.version === wanted.version &&
+            payload.run_id === wanted.run_id &&
+            payload.run_attempt === wanted.run_attempt);
+    });
+}
 function cut(text, max) {
     const chars = [...text];
     return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
 }
-function client_isObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
+
+;// CONCATENATED MODULE: ./src/github/client.ts
+
+
+
+
+
+/**
+ * The one real `GitHubApi`: GitHub's REST API through `@actions/github`'s Octokit. Each concern
+ * lives in `client/`: requests and retries, the release history (listings), the deployments it
+ * writes, the pull request comment.
+ */
+class OctokitGitHubApi {
+    requests;
+    comments;
+    constructor(options) {
+        this.requests = new GitHubRequests(options);
+        this.comments = new PullRequestComments(this.requests);
+    }
+    recordRelease(input) {
+        return recordRelease(this.requests, input);
+    }
+    releaseHistory(environment, limit, accept = () => true, enough = () => false) {
+        return releaseHistory(this.requests, environment, limit, accept, enough);
+    }
+    markEnvironmentInactive(environment, accept = () => true) {
+        return markEnvironmentInactive(this.requests, environment, accept);
+    }
+    upsertComment(issueNumber, marker, body) {
+        return this.comments.upsert(issueNumber, marker, body);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/plan/bundles.ts
