@@ -42035,8 +42035,6 @@ class GitHubRequests {
 // token's own account wrote (every page, under a cap), updated in place or created.
 
 
-/** The account a workflow's GITHUB_TOKEN writes as. */
-const ACTIONS_BOT = 'github-actions[bot]';
 /** The most pages of comments searched for the action's own comment (100 a page). */
 const MAX_COMMENT_PAGES = 30;
 class PullRequestComments {
@@ -42086,11 +42084,12 @@ class PullRequestComments {
         return { id: created.data.id, created: true };
     }
     /**
-     * The account the token writes as: `GET /user` for a user's token; a workflow's GITHUB_TOKEN
-     * (refused that endpoint) writes as github-actions[bot].
+     * The account the token writes as: `GET /user` for a user's token. An installation token (a
+     * workflow's GITHUB_TOKEN, a GitHub App's) is refused that endpoint: undefined, and the comment
+     * is the action's when a bot wrote it (github-actions[bot], or the App's own bot).
      */
     whoAmI() {
-        this.ownLogin ??= this.gh.octokit.rest.users.getAuthenticated().then(answer => answer.data.login, () => ACTIONS_BOT);
+        this.ownLogin ??= this.gh.octokit.rest.users.getAuthenticated().then(answer => answer.data.login, () => undefined);
         return this.ownLogin;
     }
     /**
@@ -42115,7 +42114,13 @@ class PullRequestComments {
                         continue;
                     // Who the token is, asked only once a marked comment is found.
                     const own = await this.whoAmI();
-                    if (c.user?.login.toLowerCase() === own.toLowerCase())
+                    const author = c.user;
+                    if (author === null || author === undefined)
+                        continue;
+                    const ours = own === undefined
+                        ? author.type === 'Bot'
+                        : author.login.toLowerCase() === own.toLowerCase();
+                    if (ours)
                         return c.id;
                 }
             }

@@ -361,6 +361,24 @@ describe('upsertComment', () => {
     ])
   })
 
+  it("never edits a marked comment a person wrote; a bot's (the workflow's or an App's) is the action's", async () => {
+    const emu = await start({
+      issues: [
+        {
+          number: 42,
+          comments: [
+            { body: `quoting ${MARKER} here`, user: 'octocat' },
+            { body: `${MARKER}\nold`, user: 'my-app[bot]' }
+          ]
+        }
+      ]
+    })
+    const { api } = client(emu)
+    const result = await api.upsertComment(42, MARKER, `${MARKER}\nnew`)
+    expect(result.created).toBe(false)
+    expect(emu.comments(42).map(c => c.body)).toEqual([`quoting ${MARKER} here`, `${MARKER}\nnew`])
+  })
+
   it('creates the comment when none holds the marker (reading every page first), then updates it', async () => {
     const emu = await start({ issues: [{ number: 42, comments: 130 }] })
     const { api } = client(emu)

@@ -4,13 +4,11 @@ import { GitHubError } from '../api.js'
 import type { RequestFailure } from './errors.js'
 import { COMMENTS_WRITE, PER_PAGE, type GitHubRequests } from './requests.js'
 
-/** The account a workflow's GITHUB_TOKEN writes as. */
-const ACTIONS_BOT = 'github-actions[bot]'
 /** The most pages of comments searched for the action's own comment (100 a page). */
 const MAX_COMMENT_PAGES = 30
 
 export class PullRequestComments {
-  private ownLogin: Promise<string> | undefined
+  private ownLogin: Promise<string | undefined> | undefined
 
   constructor(private readonly gh: GitHubRequests) {}
 
@@ -70,13 +68,14 @@ export class PullRequestComments {
   }
 
   /**
-   * The account the token writes as: `GET /user` for a user's token; a workflow's GITHUB_TOKEN
-   * (refused that endpoint) writes as github-actions[bot].
+   * The account the token writes as: `GET /user` for a user's token. An installation token (a
+   * workflow's GITHUB_TOKEN, a GitHub App's) is refused that endpoint: undefined, and the comment
+   * is the action's when a bot wrote it (github-actions[bot], or the App's own bot).
    */
-  private whoAmI(): Promise<string> {
+  private whoAmI(): Promise<string | undefined> {
     this.ownLogin ??= this.gh.octokit.rest.users.getAuthenticated().then(
       answer => answer.data.login,
-      () => ACTIONS_BOT
+      () => undefined
     )
     return this.ownLogin
   }
@@ -104,7 +103,13 @@ export class PullRequestComments {
             if (typeof c.body !== 'string' || !c.body.includes(marker)) continue
             // Who the token is, asked only once a marked comment is found.
             const own = await this.whoAmI()
-            if (c.user?.login.toLowerCase() === own.toLowerCase()) return c.id
+            const author = c.user
+            if (author === null || author === undefined) continue
+            const ours =
+              own === undefined
+                ? author.type === 'Bot'
+                : author.login.toLowerCase() === own.toLowerCase()
+            if (ours) return c.id
           }
         }
         return undefined
