@@ -320,3 +320,54 @@ describe('GitHub listings have a page cap', () => {
     expect(liveNames(emu).has('1.0.8')).toBe(true)
   })
 })
+
+describe('GitHub writes that lose their answer', () => {
+  it('a deployment created but answered with a dropped connection is found, not created twice', async () => {
+    const emu = await emulator(rolloutApp())
+    const gh = await github({
+      faults: [
+        { method: 'POST', path: '/repos/acme/app/deployments', kind: 'drop-after', count: 1 }
+      ]
+    })
+    const result = await runWithGitHub(emu, gh, {
+      channel: 'production',
+      promote_from: 'beta',
+      github_deployment: 'true',
+      retries: '2'
+    })
+    expect(result.code, why(result)).toBe(0)
+    const deployments = gh.deployments(envOf('production'))
+    expect(deployments).toHaveLength(1)
+    expect(gh.latestState(deployments[0]!.id)).toBe('success')
+    expect(result.outputs.deployment_id).toBe(String(deployments[0]!.id))
+  })
+
+  it('the comment shows what Capgo holds when the read-back found another bundle', async () => {
+    const emu = await emulator({ bundles: 12, channels: [{ name: 'pr-42', version: '1.0.9' }] })
+    emu.addFault({
+      method: 'GET',
+      path: '/channel',
+      // Someone moves pr-42 to 1.0.5 right after our write, before the read-back.
+      when: req => {
+        if (req.query.channel !== 'pr-42') return false
+        const app = emu.state.apps[APP]!
+        app.channels.find(c => c.name === 'pr-42')!.version = app.bundles.find(
+          b => b.name === '1.0.5'
+        )!.id
+        return false
+      },
+      kind: 'status'
+    })
+    const gh = await github({ issues: [{ number: 42 }] })
+    const result = await runWithGitHub(
+      emu,
+      gh,
+      { channel: 'pr-42', version: '1.0.11', pr_comment: 'true' },
+      { event: pullRequestEvent(42) }
+    )
+    expect(result.code).toBe(1)
+    const [comment] = markedComments(gh, commentMarker(APP, 'pr-42'))
+    expect(comment?.body).toContain('`1.0.5`')
+    expect(comment?.body).not.toContain('`1.0.11`')
+  })
+})
