@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(514);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6638);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 514:
+/***/ 6638:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42707,6 +42707,47 @@ function pushTo(map, key, value) {
         map.set(key, [value]);
 }
 
+;// CONCATENATED MODULE: ./src/plan/history.ts
+// How far back the GitHub release history must be read (docs/rollback.md): until the decision it
+// feeds is made — a rollback target that still exists, N distinct releases for release protection,
+// or this run's own record for the re-run check of a rollout advance. Pure.
+
+
+/** Records read to find this run's own, for the re-run check of a rollout advance. */
+const RERUN_RECORDS = 20;
+/**
+ * A re-run of a rollout advance (GITHUB_RUN_ATTEMPT > 1, `rollout_steps` alone, deployments
+ * recorded) reads the channel's history to see whether an earlier attempt already moved it.
+ */
+function rerunChecked(settings, run) {
+    return (run !== undefined &&
+        run.attempt > 1 &&
+        settings.github.deployment &&
+        settings.channel !== undefined &&
+        settings.rollout?.steps !== undefined &&
+        settings.version === undefined &&
+        settings.promoteFrom === undefined);
+}
+/** True once `releases` (newest first, read so far) are enough for every decision that needs them. */
+function historySuffices(releases, recordsRead, ctx) {
+    const { settings, channel, run } = ctx;
+    if (rerunChecked(settings, run) && channel === settings.channel) {
+        // This run's own record, if any, is among the newest: a few records tell.
+        const own = releases.some(r => r.runId === run?.id);
+        if (!own && recordsRead < RERUN_RECORDS)
+            return false;
+    }
+    const keep = settings.cleanupKeepReleases;
+    if (keep !== undefined && lastReleases(releases, keep).length < keep)
+        return false;
+    if (settings.rollback && channel === settings.channel) {
+        const decision = decideRollback(releases, ctx.current, ctx.bundles, run?.id);
+        if (decision.kind === 'none')
+            return false;
+    }
+    return true;
+}
+
 ;// CONCATENATED MODULE: ./src/plan/devices.ts
 // The device rules: link the named devices to `channel`, unlink the others; skip what is done. Pure.
 function planDevices(settings, inventory, channel, errors) {
@@ -42838,28 +42879,11 @@ function planDeleteChannel(settings, channels, warnings) {
 
 
 
-
-
 /**
  * The most deployments read per channel: the history is read as far back as the decision needs
  * (docs/rollback.md), within this cap.
  */
 const MAX_HISTORY_RECORDS = 1_000;
-/** Records read to find this run's own, for the re-run check of a rollout advance. */
-const RERUN_RECORDS = 20;
-/**
- * A re-run of a rollout advance (GITHUB_RUN_ATTEMPT > 1, `rollout_steps` alone, deployments
- * recorded) reads the channel's history to see whether an earlier attempt already moved it.
- */
-function rerunChecked(settings, run) {
-    return (run !== undefined &&
-        run.attempt > 1 &&
-        settings.github.deployment &&
-        settings.channel !== undefined &&
-        settings.rollout?.steps !== undefined &&
-        settings.version === undefined &&
-        settings.promoteFrom === undefined);
-}
 /** Reads the inventory, in parallel where the API allows. */
 async function readInventory(api, settings, github, run) {
     // Channels first, alone: one request proves the key before others go out with it (each failed
@@ -42952,31 +42976,12 @@ async function readReleases(settings, channels, github, rows, bundles, run) {
             'read: no github_token, or no GITHUB_REPOSITORY (outside a workflow); nothing was changed.');
     }
     const result = {};
-    const rerunCheck = rerunChecked(settings, run);
     await forEachLimited(channels, Math.min(settings.concurrency, 4), async (channel) => {
         const row = rows.find(c => c.name === channel);
         const current = row ? (bundleRefOf(row.version)?.name ?? null) : null;
-        // Read back only as far as the decision needs: the rollback target (one that still exists),
-        // or N distinct releases for release protection, within the cap.
-        const enough = (found) => {
-            const releases = releasesOf(found);
-            if (rerunCheck && channel === settings.channel) {
-                // This run's own record, if any, is among the newest: a few records tell.
-                const own = releases.some(r => r.runId === run?.id);
-                if (!own && found.length < RERUN_RECORDS)
-                    return false;
-            }
-            if (settings.cleanupKeepReleases !== undefined) {
-                if (lastReleases(releases, settings.cleanupKeepReleases).length < settings.cleanupKeepReleases)
-                    return false;
-            }
-            if (settings.rollback && channel === settings.channel) {
-                const decision = decideRollback(releases, current, bundles ?? [], run?.id);
-                if (decision.kind === 'none')
-                    return false;
-            }
-            return true;
-        };
+        // Read back only as far as the decision needs (src/plan/history.ts), within the cap.
+        const context = { settings, channel, current, bundles: bundles ?? [], run };
+        const enough = (found) => historySuffices(releasesOf(found), found.length, context);
         // An environment may be shared (a custom github_environment): only this app's channel counts.
         const records = await github.releaseHistory(environmentOf(settings, channel), MAX_HISTORY_RECORDS, payload => payload.app_id === settings.appId && payload.channel === channel, enough);
         result[channel] = releasesOf(records);
@@ -43199,6 +43204,7 @@ async function tellGitHub(github, settings, plan, result, event) {
         // the write did not take (the read-back found otherwise, or could not read it). Only
         // `success` counts as a release for rollback and release protection.
         const holds = result.channelVerified;
+        const environmentUrl = consoleUrl(settings, channel.id ?? result.channelId);
         // What the read-back found Capgo holding (a rollout Capgo ended or kept included).
         const after = result.held ?? channel.after;
         const rollout = after.rollout?.enabled ? after.rollout : null;
@@ -43225,9 +43231,7 @@ async function tellGitHub(github, settings, plan, result, event) {
                 logUrl: event.runUrl,
                 // A preview channel comes and goes with its pull request.
                 transient: settings.github.prComment || settings.deleteChannel !== undefined,
-                ...(consoleUrl(settings, channel.id ?? result.channelId) !== undefined
-                    ? { environmentUrl: consoleUrl(settings, channel.id ?? result.channelId) }
-                    : {})
+                ...(environmentUrl !== undefined ? { environmentUrl } : {})
             });
         });
     }

@@ -2,15 +2,12 @@
 
 import type { CapgoApi } from './capgo/api.js'
 import type { Bundle, Channel } from './capgo/types.js'
-import type { ReleaseRecord } from './github/api.js'
-import { lastReleases } from './plan/bundles.js'
-import { decideRollback } from './plan/rollback.js'
-import { bundleRefOf } from './plan/channel.js'
-import { LEAST_ROLE } from './roles.js'
-import type { GitHubApi } from './github/api.js'
-import { channelsWithHistory, devicesToRead, needsBundles } from './plan/index.js'
-import type { Inventory, Release } from './plan/types.js'
+import type { GitHubApi, ReleaseRecord } from './github/api.js'
+import { historySuffices, rerunChecked } from './plan/history.js'
+import { bundleRefOf, channelsWithHistory, devicesToRead, needsBundles } from './plan/index.js'
+import type { Inventory, Release, WorkflowRun } from './plan/types.js'
 import { forEachLimited } from './pool.js'
+import { LEAST_ROLE } from './roles.js'
 import type { Settings } from './settings/index.js'
 
 export interface ReadResult {
@@ -24,34 +21,12 @@ export interface ReadResult {
  * (docs/rollback.md), within this cap.
  */
 export const MAX_HISTORY_RECORDS = 1_000
-/** Records read to find this run's own, for the re-run check of a rollout advance. */
-const RERUN_RECORDS = 20
-
-/**
- * A re-run of a rollout advance (GITHUB_RUN_ATTEMPT > 1, `rollout_steps` alone, deployments
- * recorded) reads the channel's history to see whether an earlier attempt already moved it.
- */
-export function rerunChecked(
-  settings: Settings,
-  run: { id: string; attempt: number } | undefined
-): boolean {
-  return (
-    run !== undefined &&
-    run.attempt > 1 &&
-    settings.github.deployment &&
-    settings.channel !== undefined &&
-    settings.rollout?.steps !== undefined &&
-    settings.version === undefined &&
-    settings.promoteFrom === undefined
-  )
-}
-
 /** Reads the inventory, in parallel where the API allows. */
 export async function readInventory(
   api: CapgoApi,
   settings: Settings,
   github?: GitHubApi,
-  run?: { id: string; attempt: number }
+  run?: WorkflowRun
 ): Promise<ReadResult> {
   // Channels first, alone: one request proves the key before others go out with it (each failed
   // login counts toward Capgo's lockout of the runner's IP).
@@ -147,7 +122,7 @@ async function readReleases(
   github: GitHubApi | undefined,
   rows: readonly Channel[],
   bundles: readonly Bundle[] | undefined,
-  run: { id: string; attempt: number } | undefined
+  run: WorkflowRun | undefined
 ): Promise<Record<string, Release[]> | undefined> {
   if (channels.length === 0) return undefined
   if (github === undefined) {
@@ -157,31 +132,13 @@ async function readReleases(
     )
   }
   const result: Record<string, Release[]> = {}
-  const rerunCheck = rerunChecked(settings, run)
   await forEachLimited(channels, Math.min(settings.concurrency, 4), async channel => {
     const row = rows.find(c => c.name === channel)
     const current = row ? (bundleRefOf(row.version)?.name ?? null) : null
-    // Read back only as far as the decision needs: the rollback target (one that still exists),
-    // or N distinct releases for release protection, within the cap.
-    const enough = (found: readonly ReleaseRecord[]): boolean => {
-      const releases = releasesOf(found)
-      if (rerunCheck && channel === settings.channel) {
-        // This run's own record, if any, is among the newest: a few records tell.
-        const own = releases.some(r => r.runId === run?.id)
-        if (!own && found.length < RERUN_RECORDS) return false
-      }
-      if (settings.cleanupKeepReleases !== undefined) {
-        if (
-          lastReleases(releases, settings.cleanupKeepReleases).length < settings.cleanupKeepReleases
-        )
-          return false
-      }
-      if (settings.rollback && channel === settings.channel) {
-        const decision = decideRollback(releases, current, bundles ?? [], run?.id)
-        if (decision.kind === 'none') return false
-      }
-      return true
-    }
+    // Read back only as far as the decision needs (src/plan/history.ts), within the cap.
+    const context = { settings, channel, current, bundles: bundles ?? [], run }
+    const enough = (found: readonly ReleaseRecord[]): boolean =>
+      historySuffices(releasesOf(found), found.length, context)
     // An environment may be shared (a custom github_environment): only this app's channel counts.
     const records = await github.releaseHistory(
       environmentOf(settings, channel),

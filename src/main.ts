@@ -11,7 +11,7 @@ import type { GitHubApi } from './github/api.js'
 import { OctokitGitHubApi } from './github/client.js'
 import { readInventory } from './inventory.js'
 import { makePlan } from './plan/index.js'
-import type { Inventory, Plan } from './plan/types.js'
+import type { Inventory, Plan, WorkflowRun } from './plan/types.js'
 import { tellGitHub, type GitHubEvent } from './publish.js'
 import { stepError } from './roles.js'
 import {
@@ -334,7 +334,7 @@ export function movedChannels(before: readonly Channel[], after: readonly Channe
 }
 
 /** This workflow run and its attempt (a re-run is attempt 2 or more), when the runner says. */
-function workflowRun(context: RunContext): { id: string; attempt: number } | undefined {
+function workflowRun(context: RunContext): WorkflowRun | undefined {
   if (context.runId === undefined) return undefined
   const attempt = Number(process.env.GITHUB_RUN_ATTEMPT ?? '1')
   return { id: context.runId, attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1 }

@@ -96,6 +96,7 @@ export async function tellGitHub(
     // the write did not take (the read-back found otherwise, or could not read it). Only
     // `success` counts as a release for rollback and release protection.
     const holds = result.channelVerified
+    const environmentUrl = consoleUrl(settings, channel.id ?? result.channelId)
     // What the read-back found Capgo holding (a rollout Capgo ended or kept included).
     const after = result.held ?? channel.after
     const rollout = after.rollout?.enabled ? after.rollout : null
@@ -123,9 +124,7 @@ export async function tellGitHub(
         logUrl: event.runUrl,
         // A preview channel comes and goes with its pull request.
         transient: settings.github.prComment || settings.deleteChannel !== undefined,
-        ...(consoleUrl(settings, channel.id ?? result.channelId) !== undefined
-          ? { environmentUrl: consoleUrl(settings, channel.id ?? result.channelId) }
-          : {})
+        ...(environmentUrl !== undefined ? { environmentUrl } : {})
       })
     })
   }

@@ -27,6 +27,12 @@ export interface Release {
   runAttempt?: number
 }
 
+/** A workflow run: GITHUB_RUN_ID, and GITHUB_RUN_ATTEMPT (2 or more on a re-run). */
+export interface WorkflowRun {
+  id: string
+  attempt: number
+}
+
 /** What the plan was computed from. */
 export interface Inventory {
   /** Every channel of the app. */
@@ -49,8 +55,8 @@ export interface Inventory {
    * for `rollback` and `cleanup_keep_releases`. Keyed by channel name.
    */
   releases?: Record<string, Release[]>
-  /** This workflow run (GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT), for re-run checks. */
-  run?: { id: string; attempt: number }
+  /** This workflow run, for re-run checks. */
+  run?: WorkflowRun
 }
 
 export type Fate = 'delete' | 'keep' | 'protected'
